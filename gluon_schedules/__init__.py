@@ -1,0 +1,31 @@
+"""gluon-schedules: learning-rate and momentum schedules for MXNet Gluon.
+
+Every schedule is an ``mxnet.lr_scheduler.LRScheduler`` whose value is a pure
+function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
+
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': TriangularSchedule(0.01, 0.1, 1000)})
+
+Only ``mxnet.lr_scheduler`` is imported at import time (never ``mxnet.gluon``):
+a dist kvstore server unpickles schedules while ``mxnet`` is still importing.
+"""
+from .base import Schedule, from_config
+from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
+from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Linear,
+                     LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay,
+                     StepDecay, MultiStepDecay, InverseSqrt, WarmupStableDecay)
+from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
+                        Shift, join_fractions)
+from .policies import OneCycleSchedule
+from .plotting import plot_schedule
+
+__version__ = '0.1.0'
+
+__all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
+           'FunctionSchedule', 'as_schedule',
+           'TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
+           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
+           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay',
+           'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
+           'Shift', 'join_fractions', 'OneCycleSchedule', 'plot_schedule',
+           '__version__']

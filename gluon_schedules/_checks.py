@@ -1,0 +1,102 @@
+"""Argument checks shared by every schedule.
+
+Each check raises ``TypeError`` (wrong type) or ``ValueError`` (right type, bad
+value) with a message of the form ``"<owner>: <name> must be ..., got <value!r>"``.
+They never ``assert`` and never fall back quietly.
+"""
+import math
+import numbers
+
+__all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
+           'check_choice', 'check_bool', 'fractions_sum_to_one']
+
+# Float tolerance used wherever fractions of training must add up (never ``==``).
+FRACTION_TOL = 1e-9
+
+
+def _prefix(owner):
+    return '%s: ' % owner if owner else ''
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_real(name, value, owner=None, *, low=None, high=None,
+               low_open=False, high_open=False, what=None):
+    """Return ``float(value)`` after checking it is a finite real in the range."""
+    if not _is_real(value):
+        raise TypeError('%s%s must be a real number, got %r'
+                        % (_prefix(owner), name, value))
+    v = float(value)
+    bad = not math.isfinite(v)
+    if low is not None and (v < low or (low_open and v == low)):
+        bad = True
+    if high is not None and (v > high or (high_open and v == high)):
+        bad = True
+    if bad:
+        if what is None:
+            lo = '' if low is None else ('%s %r' % ('>' if low_open else '>=', low))
+            hi = '' if high is None else ('%s %r' % ('<' if high_open else '<=', high))
+            what = 'a finite number' + (' ' if lo or hi else '') + \
+                ' and '.join(p for p in (lo, hi) if p)
+        raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
+    return v
+
+
+def check_lr(name, value, owner=None, positive=False):
+    """A learning rate (or any hyperparameter value): finite and >= 0 (> 0 if asked)."""
+    return check_real(name, value, owner, low=0.0, low_open=positive,
+                      what='a finite number > 0' if positive else 'a finite number >= 0')
+
+
+def check_int(name, value, owner=None, *, low=None, high=None):
+    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        # accept integral floats such as 1000.0 would hide a unit mistake: refuse
+        raise TypeError('%s%s must be an integer, got %r' % (_prefix(owner), name, value))
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        if low is not None and high is None:
+            what = 'an integer >= %d' % low
+        elif high is not None and low is None:
+            what = 'an integer <= %d' % high
+        else:
+            what = 'an integer in [%d, %d]' % (low, high)
+        raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
+    return v
+
+
+def check_fraction(name, value, owner=None, *, closed_low=False, closed_high=False):
+    """A fraction of a duration: real in (0, 1), ends included only if asked."""
+    lo = '[' if closed_low else '('
+    hi = ']' if closed_high else ')'
+    return check_real(name, value, owner, low=0.0, high=1.0,
+                      low_open=not closed_low, high_open=not closed_high,
+                      what='a number in %s0, 1%s' % (lo, hi))
+
+
+def check_choice(name, value, choices, owner=None):
+    if not isinstance(value, str):
+        raise TypeError('%s%s must be one of %s, got %r'
+                        % (_prefix(owner), name, ', '.join(map(repr, choices)), value))
+    if value not in choices:
+        raise ValueError('%s%s must be one of %s, got %r'
+                         % (_prefix(owner), name, ', '.join(map(repr, choices)), value))
+    return value
+
+
+def check_bool(name, value, owner=None):
+    if not isinstance(value, bool):
+        raise TypeError('%s%s must be True or False, got %r' % (_prefix(owner), name, value))
+    return value
+
+
+def fractions_sum_to_one(names, values, owner=None, tol=FRACTION_TOL):
+    """Check that fractions add up to 1 within ``tol`` (floats never compared with ==)."""
+    total = math.fsum(values)
+    if abs(total - 1.0) > tol:
+        raise ValueError('%s%s must add up to 1 (within %g), got %s = %r'
+                         % (_prefix(owner), ' + '.join(names), tol,
+                            ' + '.join(repr(v) for v in values), total))
+    return total

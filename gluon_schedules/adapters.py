@@ -1,0 +1,320 @@
+"""Turning other things into pure schedules: MXNet's schedulers, functions, numbers.
+
+MXNet's ``FactorScheduler``, ``MultiFactorScheduler``, ``PolyScheduler`` and
+``CosineScheduler`` change themselves inside ``__call__``: plot one first and it
+gives wrong values during training. :class:`MXNetSchedule` takes a snapshot of
+such a scheduler's parameters (the scheduler passed in is never changed) and
+computes, in closed form, the value that a *fresh* scheduler called in order
+would give at any ``num_update``, in any call order.
+
+Any other :class:`mxnet.lr_scheduler.LRScheduler` subclass may also keep state,
+so :class:`ReplaySchedule` keeps a pristine copy and replays it in order
+(``num_update`` = 0, 1, 2, ...): exact for any deterministic scheduler, cheap
+when called in increasing order, slower after a jump backwards.
+"""
+import copy
+import math
+from bisect import bisect_left
+
+import numpy as np
+from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
+                                PolyScheduler, CosineScheduler)
+
+from .base import Schedule
+from ._checks import check_real
+
+__all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
+
+_KNOWN = (FactorScheduler, MultiFactorScheduler, PolyScheduler, CosineScheduler)
+
+
+class MXNetSchedule(Schedule):
+    """A pure copy of one of MXNet's stateful schedulers.
+
+    Parameters
+    ----------
+    scheduler : FactorScheduler, MultiFactorScheduler, PolyScheduler or CosineScheduler
+        Read, never changed. It must be *fresh* (not yet advanced by calls) for
+        Factor and MultiFactor schedulers, whose progress cannot be undone;
+        Poly and Cosine schedulers keep their original LR and may have been called.
+
+    The value at ``t`` equals what ``copy.deepcopy(scheduler)`` returns when called
+    with 1, 2, ..., t in order (and 0 for ``t = 0``). The reference LR is the
+    scheduler's ``base_lr`` (its LR after warm-up). FactorScheduler's value is
+    ``base_lr * factor ** n`` computed with ``pow`` (equal to MXNet's repeated
+    multiplication within a relative 1e-12); the others are bit-exact.
+    """
+
+    def __init__(self, scheduler):
+        super().__init__()
+        if not isinstance(scheduler, _KNOWN) or type(scheduler) not in _KNOWN:
+            raise TypeError('MXNetSchedule: scheduler must be an mxnet FactorScheduler, '
+                            'MultiFactorScheduler, PolyScheduler or CosineScheduler, '
+                            'got %r (use as_schedule() for other schedulers)'
+                            % (scheduler,))
+        s = scheduler
+        kind = type(s).__name__
+        if isinstance(s, FactorScheduler) and s.count != 0:
+            raise ValueError('MXNetSchedule: scheduler has already been called (its '
+                             'count is %r, not 0); pass a fresh FactorScheduler'
+                             % s.count)
+        if isinstance(s, MultiFactorScheduler) and s.cur_step_ind != 0:
+            raise ValueError('MXNetSchedule: scheduler has already been called (it is '
+                             'past step %r); pass a fresh MultiFactorScheduler'
+                             % s.step[s.cur_step_ind - 1])
+        if isinstance(s, (PolyScheduler, CosineScheduler)) and s.max_steps <= 0:
+            raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
+                             'max_update=%r, warmup_steps=%r'
+                             % (kind, s.max_update, s.warmup_steps))
+        self.scheduler = copy.deepcopy(s)   # the snapshot; never called
+        self._kind = kind
+        self._warmup_steps = s.warmup_steps
+        self._wb = float(s.warmup_begin_lr)
+        self._wf = float(s.warmup_final_lr)
+        self._wconst = s.warmup_mode == 'constant'
+        if isinstance(s, FactorScheduler):
+            self._base = float(s.base_lr)
+            self._step = s.step
+            self._factor = float(s.factor)
+            self._stop = float(s.stop_factor_lr)
+            self._ref = self._base
+        elif isinstance(s, MultiFactorScheduler):
+            self._steps = list(s.step)
+            lrs = [s.base_lr]
+            for _ in s.step:             # repeated products, exactly as MXNet
+                lrs.append(lrs[-1] * s.factor)
+            self._lrs = lrs
+            self._ref = float(s.base_lr)
+        else:
+            self._orig = float(s.base_lr_orig)
+            self._final = float(s.final_lr)
+            self._max_update = s.max_update
+            self._max_steps = float(s.max_steps)
+            self._power = getattr(s, 'power', None)
+            self._ref = self._orig
+
+    _param_names = ('scheduler',)
+
+    def _unscaled_repr(self):
+        return 'MXNetSchedule(%s)' % _mx_repr(self.scheduler)
+
+    def _warm(self, t):
+        if self._wconst:
+            return self._wb
+        return self._wb + (self._wf - self._wb) * float(t) / float(self._warmup_steps)
+
+    def _value(self, t):
+        if t < self._warmup_steps:
+            return self._warm(t)
+        kind = self._kind
+        if kind == 'MultiFactorScheduler':
+            return self._lrs[bisect_left(self._steps, t)]
+        if kind == 'FactorScheduler':
+            n = max(0, math.ceil(t / self._step) - 1)
+            v = self._base * self._factor ** n if n else self._base
+            return self._stop if v < self._stop else v
+        if t > self._max_update:
+            t = self._max_update
+        if kind == 'PolyScheduler':
+            frac = float(t - self._warmup_steps) / self._max_steps
+            return self._final + (self._orig - self._final) * pow(1 - frac, self._power)
+        return self._final + (self._orig - self._final) * \
+            (1 + math.cos(math.pi * (t - self._warmup_steps) / self._max_steps)) / 2
+
+    def _values(self, t):
+        out = np.empty_like(t)
+        warm = t < self._warmup_steps
+        if self._wconst:
+            out[warm] = self._wb
+        else:
+            out[warm] = self._wb + (self._wf - self._wb) * t[warm] / float(self._warmup_steps)
+        r = t[~warm]
+        kind = self._kind
+        if kind == 'MultiFactorScheduler':
+            idx = np.searchsorted(np.asarray(self._steps, dtype=np.float64), r, side='left')
+            v = np.asarray(self._lrs)[idx]
+        elif kind == 'FactorScheduler':
+            n = np.maximum(0.0, np.ceil(r / self._step) - 1)
+            v = self._base * np.power(self._factor, n)
+            v = np.where(v < self._stop, self._stop, v)
+        else:
+            r = np.minimum(r, self._max_update)
+            if kind == 'PolyScheduler':
+                frac = (r - self._warmup_steps) / self._max_steps
+                v = self._final + (self._orig - self._final) * np.power(1 - frac, self._power)
+            else:
+                v = self._final + (self._orig - self._final) * \
+                    (1 + np.cos(np.pi * (r - self._warmup_steps) / self._max_steps)) / 2
+        out[~warm] = v
+        return out
+
+
+def _mx_repr(s):
+    names = {'FactorScheduler': ('step', 'factor', 'stop_factor_lr'),
+             'MultiFactorScheduler': ('step', 'factor'),
+             'PolyScheduler': ('max_update', 'power', 'final_lr'),
+             'CosineScheduler': ('max_update', 'final_lr')}.get(type(s).__name__, ())
+    args = ['%s=%r' % (n, getattr(s, n)) for n in names]
+    base = getattr(s, 'base_lr_orig', s.base_lr)
+    args.append('base_lr=%r' % base)
+    if s.warmup_steps:
+        args += ['warmup_steps=%r' % s.warmup_steps,
+                 'warmup_begin_lr=%r' % s.warmup_begin_lr,
+                 'warmup_mode=%r' % s.warmup_mode]
+    return '%s(%s)' % (type(s).__name__, ', '.join(args))
+
+
+def mxnet_config(s):
+    """A JSON-able description of a fresh MXNet scheduler (the four known classes)."""
+    if type(s) not in _KNOWN:
+        raise TypeError('cannot express %r in a config: only MXNet\'s Factor, '
+                        'MultiFactor, Poly and Cosine schedulers can be' % (s,))
+    p = {'base_lr': getattr(s, 'base_lr_orig', s.base_lr),
+         'warmup_steps': s.warmup_steps, 'warmup_begin_lr': s.warmup_begin_lr,
+         'warmup_mode': s.warmup_mode}
+    kind = type(s).__name__
+    if kind == 'FactorScheduler':
+        p.update(step=s.step, factor=s.factor, stop_factor_lr=s.stop_factor_lr)
+    elif kind == 'MultiFactorScheduler':
+        p.update(step=list(s.step), factor=s.factor)
+    elif kind == 'PolyScheduler':
+        p.update(max_update=s.max_update, pwr=s.power, final_lr=s.final_lr)
+    else:
+        p.update(max_update=s.max_update, final_lr=s.final_lr)
+    # warmup_final_lr may differ from base_lr when base_lr was assigned after
+    # construction (as the MXNet tutorial does); keep both.
+    return {'mxnet_class': kind, 'params': p, 'warmup_final_lr': s.warmup_final_lr}
+
+
+def mxnet_from_config(cfg):
+    import mxnet.lr_scheduler as mxs  # pylint: disable=import-outside-toplevel
+    cls = getattr(mxs, cfg['mxnet_class'])
+    params = dict(cfg['params'])
+    s = cls(**{k: v for k, v in params.items() if k != 'base_lr'},
+            base_lr=cfg['warmup_final_lr'])
+    # reproduce a base_lr assigned after construction
+    s.base_lr = params['base_lr']
+    if hasattr(s, 'base_lr_orig'):
+        s.base_lr_orig = params['base_lr']
+    return s
+
+
+class ReplaySchedule(Schedule):
+    """Any (possibly stateful) MXNet ``LRScheduler``, replayed from a pristine copy.
+
+    The value at ``t`` is what a copy of ``scheduler``, as it was when wrapped, returns
+    when called with 0, 1, 2, ..., t in order. Calls in increasing order cost O(1)
+    each; a call before the previous one replays from the start (O(t)).
+    The reference LR is the scheduler's ``base_lr`` at wrapping time.
+    """
+
+    _param_names = ('scheduler',)
+
+    def __init__(self, scheduler):
+        super().__init__()
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError('ReplaySchedule: scheduler must be an mxnet LRScheduler, '
+                            'got %r' % (scheduler,))
+        self.scheduler = copy.deepcopy(scheduler)
+        self._ref = float(getattr(scheduler, 'base_lr', 1.0))
+        self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
+
+    def _value(self, t):
+        c = self._cache
+        if not c or t < c['t']:
+            c['obj'] = copy.deepcopy(self.scheduler)
+            c['t'] = -1
+            c['v'] = None
+        obj = c['obj']
+        if t == c['t']:
+            return c['v']
+        k = c['t'] + 1
+        v = c['v']
+        while k <= t:
+            v = float(obj(k))
+            k += 1
+        if t != int(t):       # fractional step: the scheduler's value at t itself
+            v = float(copy.deepcopy(obj)(t))
+            return v
+        c['t'], c['v'] = int(t), v
+        return v
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_cache'] = {}
+        return state
+
+    def get_config(self):
+        raise TypeError('ReplaySchedule(%r) cannot be expressed in a config: only '
+                        'MXNet\'s Factor, MultiFactor, Poly and Cosine schedulers '
+                        'can be' % (self.scheduler,))
+
+
+class FunctionSchedule(Schedule):
+    """A plain function of ``num_update``, assumed pure.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(num_update) -> float``. It must be a pure function; to pickle (save
+        states, dist kvstore) it must be a module-level function, not a lambda
+        or a closure.
+    reference_lr : float, optional
+        The reference LR for the base_lr rule; defaults to ``fn(0)``.
+    """
+
+    _param_names = ('fn', 'reference_lr')
+
+    def __init__(self, fn, reference_lr=None):
+        super().__init__()
+        if not callable(fn):
+            raise TypeError('FunctionSchedule: fn must be callable, got %r' % (fn,))
+        self.fn = fn
+        self.reference_lr_arg = reference_lr
+        if reference_lr is None:
+            self._ref = float(fn(0))
+        else:
+            self._ref = check_real('reference_lr', reference_lr, 'FunctionSchedule', low=0.0)
+
+    def _params(self):
+        return [('fn', self.fn), ('reference_lr', self.reference_lr_arg)]
+
+    def _value(self, t):
+        return float(self.fn(t))
+
+    def get_config(self):
+        fn = self.fn
+        name = getattr(fn, '__qualname__', '')
+        if '<' in name or not hasattr(fn, '__module__'):
+            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: '
+                            'its function is a lambda or a closure' % (fn,))
+        return {'class': 'FunctionSchedule',
+                'params': {'fn': {'class_ref': '%s:%s' % (fn.__module__, name)},
+                           'reference_lr': self.reference_lr_arg},
+                **({'scale': self._scale} if self._scale != 1.0 else {})}
+
+
+def as_schedule(obj, name='schedule', owner=None):
+    """Return a pure :class:`Schedule` for ``obj``.
+
+    A Schedule is returned as it is; MXNet's Factor, MultiFactor, Poly and Cosine
+    schedulers become :class:`MXNetSchedule`, other ``LRScheduler`` subclasses
+    :class:`ReplaySchedule`, other callables :class:`FunctionSchedule`, and a
+    number a :class:`~gluon_schedules.Constant`.
+    """
+    if isinstance(obj, Schedule):
+        return obj
+    if type(obj) in _KNOWN:
+        return MXNetSchedule(obj)
+    if isinstance(obj, LRScheduler):
+        return ReplaySchedule(obj)
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        from .shapes import Constant  # pylint: disable=import-outside-toplevel
+        return Constant(obj)
+    if callable(obj) and not isinstance(obj, type):
+        return FunctionSchedule(obj)
+    prefix = '%s: ' % owner if owner else ''
+    raise TypeError('%s%s must be a schedule (a gluon_schedules schedule, an mxnet '
+                    'LRScheduler, a function of num_update or a number), got %r'
+                    % (prefix, name, obj))
+

@@ -1,0 +1,284 @@
+"""The :class:`Schedule` base class: the contract every schedule follows.
+
+Conventions (they hold for every class of the library)
+------------------------------------------------------
+* The argument is MXNet's ``num_update``: the number of the update about to be
+  applied. ``trainer.step()`` number *k* (counting from 1) uses ``schedule(k)``;
+  ``trainer.learning_rate`` before any step reads ``schedule(0)``. Units are
+  updates (iterations), never epochs, unless a class says otherwise.
+* The value is a pure function of ``num_update``: the same for any call order and
+  any number of calls. ``__call__`` changes nothing; constructors only check and
+  store their arguments.
+* Schedules are immutable: assigning an attribute raises ``AttributeError``.
+  The one exception is :attr:`Schedule.base_lr`, which MXNet's optimizers assign
+  (see *The base_lr rule* below).
+* Every schedule pickles (``Trainer.save_states`` and the dist kvstore pickle the
+  optimizer with its scheduler), round-trips through :meth:`Schedule.get_config`
+  and :func:`from_config`, and has a ``repr`` showing its parameters.
+
+The base_lr rule
+----------------
+Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`), documented by
+its class: normally its peak, e.g. ``max_lr``. ``schedule.base_lr`` reads the
+reference LR (times the current scale). When an optimizer is created with a
+``learning_rate`` that differs from ``schedule.base_lr`` it assigns
+``schedule.base_lr = learning_rate`` (MXNet does this, and Adam, RMSProp, LAMB...
+have a default ``learning_rate``). The schedule then **rescales all its values**
+by ``learning_rate / reference_lr`` and says so with ``warnings.warn``: the
+optimizer's ``learning_rate`` wins, as it does for MXNet's own schedulers. To keep
+the schedule's own values, create the optimizer with ``learning_rate=None`` (or
+equal to ``schedule.base_lr``).
+"""
+import importlib
+import math
+import numbers
+import warnings
+
+import numpy as np
+from mxnet.lr_scheduler import LRScheduler
+
+from ._checks import check_lr
+
+__all__ = ['Schedule', 'from_config']
+
+# Every Schedule subclass, by name, for from_config().
+_REGISTRY = {}
+
+
+class _ImmutableMeta(type):
+    """Marks an instance frozen once its constructor has finished."""
+
+    def __call__(cls, *args, **kwargs):
+        obj = super().__call__(*args, **kwargs)
+        object.__setattr__(obj, '_frozen', True)
+        return obj
+
+
+class Schedule(LRScheduler, metaclass=_ImmutableMeta):
+    """Base class of every schedule: a pure, immutable function of ``num_update``.
+
+    Subclasses set ``_param_names`` (the constructor arguments, stored under the
+    same attribute names), set ``self._ref`` (the reference LR) in ``__init__``,
+    and implement ``_value(t)`` (one float) and, for speed, ``_values(t)`` (a
+    float64 NumPy array of the same shape as ``t``).
+    """
+
+    _param_names = ()
+    _scale = 1.0
+    _ref = 1.0
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
+        _REGISTRY['%s:%s' % (cls.__module__, cls.__qualname__)] = cls
+
+    # LRScheduler.__init__ is deliberately not called: it would assign base_lr
+    # and warm-up attributes that do not apply here.
+    def __init__(self):  # pylint: disable=super-init-not-called
+        pass
+
+    # -- immutability -------------------------------------------------------
+    def __setattr__(self, name, value):
+        if self.__dict__.get('_frozen', False) and name != 'base_lr':
+            raise AttributeError(
+                '%s is immutable: cannot set %r; build a new schedule instead'
+                % (type(self).__name__, name))
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if self.__dict__.get('_frozen', False):
+            raise AttributeError('%s is immutable: cannot delete %r'
+                                 % (type(self).__name__, name))
+        object.__delattr__(self, name)
+
+    # -- values -------------------------------------------------------------
+    def __call__(self, num_update):
+        """The learning rate for update number ``num_update`` (1 = first update)."""
+        return self._scale * self._value(num_update)
+
+    def _value(self, t):
+        raise NotImplementedError('%s must implement _value' % type(self).__name__)
+
+    def _values(self, t):
+        """Vectorised ``_value``; subclasses override it with NumPy code."""
+        flat = [self._value(x) for x in t.ravel().tolist()]
+        return np.asarray(flat, dtype=np.float64).reshape(t.shape)
+
+    def values(self, steps):
+        """Values at every step of ``steps`` (any array-like of numbers >= 0).
+
+        Equal to ``[schedule(s) for s in steps]`` (to floating rounding: the
+        vector path uses NumPy's ``cos``/``pow``, the scalar path ``math``'s),
+        as a float64 array of the same shape.
+        """
+        t = np.asarray(steps)
+        if t.dtype == object or not (np.issubdtype(t.dtype, np.integer)
+                                     or np.issubdtype(t.dtype, np.floating)):
+            raise TypeError('steps must be an array of real numbers, got dtype %s'
+                            % t.dtype)
+        t = t.astype(np.float64)
+        if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
+            bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
+            raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
+        return self._scale * np.asarray(self._values(t), dtype=np.float64)
+
+    # -- the base_lr rule ---------------------------------------------------
+    @property
+    def reference_lr(self):
+        """The LR that ``base_lr`` refers to, before any rescaling (see module doc)."""
+        return self._ref
+
+    @property
+    def scale(self):
+        """The factor applied by the base_lr rule (1.0 unless an optimizer rescaled)."""
+        return self._scale
+
+    @property
+    def base_lr(self):
+        """``reference_lr`` times the current scale; assigning it rescales (with a warning)."""
+        return self._ref * self._scale
+
+    @base_lr.setter
+    def base_lr(self, value):
+        value = check_lr('base_lr', value, type(self).__name__, positive=True)
+        current = self._ref * self._scale
+        if math.isclose(value, current, rel_tol=1e-12, abs_tol=0.0):
+            return
+        if self._ref == 0:
+            raise ValueError('%s: cannot set base_lr=%r: the reference LR is 0, '
+                             'so the schedule cannot be rescaled; create the '
+                             'optimizer with learning_rate=None'
+                             % (type(self).__name__, value))
+        scale = value / self._ref
+        warnings.warn(
+            '%s: base_lr set to %r (an optimizer does this when it has a '
+            'learning_rate, e.g. Adam\'s default 0.001): every value is now scaled '
+            'by %.6g so that the reference LR %r becomes %r. To keep the '
+            'schedule\'s own values, create the optimizer with learning_rate=None '
+            'or learning_rate=%r.' % (self._unscaled_repr(), value, scale,
+                                      self._ref, value, self._ref),
+            UserWarning, stacklevel=2)
+        object.__setattr__(self, '_scale', scale)
+
+    # -- description ---------------------------------------------------------
+    def _params(self):
+        # an attribute that would clash with the base_lr property is stored as
+        # 'base_lr_'; the parameter keeps its name
+        return [(name.rstrip('_'), getattr(self, name)) for name in self._param_names]
+
+    def _unscaled_repr(self):
+        args = ', '.join('%s=%s' % (k, _short_repr(v)) for k, v in self._params())
+        return '%s(%s)' % (type(self).__name__, args)
+
+    def __repr__(self):
+        r = self._unscaled_repr()
+        if self._scale != 1.0:
+            r = '%s * %r' % (r, self._scale)
+        return r
+
+    def __mul__(self, factor):
+        from .modifiers import Scale  # pylint: disable=import-outside-toplevel
+        if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
+            return NotImplemented
+        return Scale(self, factor)
+
+    __rmul__ = __mul__
+
+    # -- configs -------------------------------------------------------------
+    def get_config(self):
+        """A JSON-able dict describing this schedule; :func:`from_config` rebuilds it."""
+        cfg = {'class': _class_key(type(self)),
+               'params': {k: _encode(v) for k, v in self._params()}}
+        if self._scale != 1.0:
+            cfg['scale'] = self._scale
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a schedule from :meth:`get_config`'s output."""
+        return from_config(config)
+
+
+def _short_repr(v):
+    if isinstance(v, type):
+        return v.__name__
+    return repr(v)
+
+
+def _class_key(cls):
+    if _REGISTRY.get(cls.__name__) is cls and cls.__module__.startswith('gluon_schedules'):
+        return cls.__name__
+    return '%s:%s' % (cls.__module__, cls.__qualname__)
+
+
+def _resolve_class(key):
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    if ':' in key:
+        module, qualname = key.split(':', 1)
+        obj = importlib.import_module(module)
+        for part in qualname.split('.'):
+            obj = getattr(obj, part)
+        return obj
+    raise ValueError('config class must name a schedule class, got %r' % key)
+
+
+def _encode(v):
+    from .adapters import mxnet_config  # pylint: disable=import-outside-toplevel
+    if isinstance(v, Schedule):
+        return v.get_config()
+    if isinstance(v, LRScheduler):
+        return mxnet_config(v)
+    if isinstance(v, type):
+        return {'class_ref': _class_key(v)}
+    if isinstance(v, (list, tuple)):
+        return [_encode(x) for x in v]
+    if isinstance(v, dict):
+        return {'dict': {str(k): _encode(x) for k, x in v.items()}}
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    raise TypeError('cannot express %r in a config: only schedules, MXNet '
+                    'schedulers, numbers, strings, lists and classes can be' % (v,))
+
+
+def _decode(v):
+    from .adapters import mxnet_from_config  # pylint: disable=import-outside-toplevel
+    if isinstance(v, dict):
+        if 'class_ref' in v:
+            return _resolve_class(v['class_ref'])
+        if 'mxnet_class' in v:
+            return mxnet_from_config(v)
+        if 'dict' in v:
+            return {k: _decode(x) for k, x in v['dict'].items()}
+        if 'class' in v:
+            return from_config(v)
+        raise ValueError('unknown entry in a schedule config: %r' % (v,))
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+def from_config(config):
+    """Build a schedule from a dict made by :meth:`Schedule.get_config`."""
+    if not isinstance(config, dict) or 'class' not in config or 'params' not in config:
+        raise ValueError("config must be a dict with 'class' and 'params', got %r"
+                         % (config,))
+    cls = _resolve_class(config['class'])
+    if not (isinstance(cls, type) and issubclass(cls, Schedule)):
+        raise ValueError('config class must name a Schedule subclass, got %r'
+                         % config['class'])
+    params = {k: _decode(v) for k, v in config['params'].items()}
+    obj = cls._from_params(params)
+    scale = config.get('scale', 1.0)
+    if scale != 1.0:
+        object.__setattr__(obj, '_scale', float(scale))
+    return obj
+
+
+def _from_params_default(cls, params):
+    return cls(**params)
+
+
+Schedule._from_params = classmethod(_from_params_default)

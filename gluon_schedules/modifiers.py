@@ -1,0 +1,489 @@
+"""Modifiers: schedules made from other schedules.
+
+A modifier never writes into its children (a child can be shared by several
+composites) and hands each child the step *relative to the child's own start*.
+Children may be gluon_schedules schedules, MXNet's schedulers (wrapped safely by
+:func:`~gluon_schedules.as_schedule`: the object you pass is not changed and its
+state does not matter), plain functions of ``num_update`` or numbers.
+
+Join convention (as optax ``join_schedules``): with boundaries ``b_1 < b_2 < ...``,
+child ``i`` is used for ``b_i <= t < b_{i+1}`` and sees ``t - b_i``, so at its own
+start it sees 0; the value *at* a boundary belongs to the new child.
+"""
+import math
+from bisect import bisect_right
+
+import numpy as np
+
+from .base import Schedule
+from .adapters import as_schedule
+from ._checks import check_lr, check_int, check_real, FRACTION_TOL
+
+__all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
+           'Clip', 'Shift', 'join_fractions']
+
+
+class LinearWarmUp(Schedule):
+    r"""Prepend a linear warm-up of ``length`` updates to ``schedule``.
+
+    .. math::
+
+        lr(t) = \begin{cases}
+            start\_lr + t (finish - start\_lr) / length & t \le length \\
+            schedule(t - length) & t > length
+        \end{cases}
+
+    where ``finish = schedule(0)``, so the warm-up joins the schedule without a
+    jump; the schedule then runs shifted by ``length`` updates (it sees 1 at
+    ``t = length + 1``). Goyal et al. (2017). Reference LR: the schedule's.
+
+    Parameters
+    ----------
+    schedule : schedule
+        Any schedule, including MXNet's ``MultiFactorScheduler`` & co (not changed).
+    start_lr : float
+        LR at ``t = 0``, >= 0.
+    length : int
+        Updates of warm-up, >= 1.
+
+    Examples
+    --------
+    >>> s = LinearWarmUp(Constant(1.0), start_lr=0.0, length=4)
+    >>> [s(t) for t in range(7)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    """
+
+    _param_names = ('schedule', 'start_lr', 'length')
+
+    def __init__(self, schedule, start_lr, length):
+        super().__init__()
+        owner = 'LinearWarmUp'
+        self.schedule = as_schedule(schedule, 'schedule', owner)
+        self.start_lr = check_lr('start_lr', start_lr, owner)
+        self.length = check_int('length', length, owner, low=1)
+        self.finish_lr = float(self.schedule(0))
+        self._d = self.finish_lr - self.start_lr
+        self._ref = self.schedule.base_lr
+
+    def _value(self, t):
+        if t <= self.length:
+            return t * self._d / self.length + self.start_lr
+        return self.schedule(t - self.length)
+
+    def _values(self, t):
+        out = np.empty_like(t)
+        warm = t <= self.length
+        out[warm] = t[warm] * self._d / self.length + self.start_lr
+        out[~warm] = self.schedule.values(t[~warm] - self.length)
+        return out
+
+
+class LinearCoolDown(Schedule):
+    r"""Replace ``schedule`` after ``start_idx`` by a linear descent to ``finish_lr``.
+
+    .. math::
+
+        lr(t) = \begin{cases}
+            schedule(t) & t \le s \\
+            s_{lr} + (t - s)(finish\_lr - s_{lr}) / length & s < t \le s + length \\
+            finish\_lr & t > s + length
+        \end{cases}
+
+    with ``s = start_idx`` and ``s_lr = schedule(start_idx)``. Smith and Topin
+    (2017) use it after the cycle of 1cycle. Reference LR: the schedule's.
+
+    Parameters
+    ----------
+    schedule : schedule
+        Any schedule, including MXNet's (not changed).
+    finish_lr : float
+        LR at the end of the cool-down and after, >= 0.
+    start_idx : int
+        Last update that follows ``schedule``, >= 0.
+    length : int
+        Updates of cool-down, >= 1.
+
+    Examples
+    --------
+    >>> s = LinearCoolDown(Constant(1.0), finish_lr=0.0, start_idx=2, length=4)
+    >>> [s(t) for t in range(8)]
+    [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    _param_names = ('schedule', 'finish_lr', 'start_idx', 'length')
+
+    def __init__(self, schedule, finish_lr, start_idx, length):
+        super().__init__()
+        owner = 'LinearCoolDown'
+        self.schedule = as_schedule(schedule, 'schedule', owner)
+        self.finish_lr = check_lr('finish_lr', finish_lr, owner)
+        self.start_idx = check_int('start_idx', start_idx, owner, low=0)
+        self.length = check_int('length', length, owner, low=1)
+        self.start_lr = float(self.schedule(self.start_idx))
+        self.finish_idx = self.start_idx + self.length
+        self._d = self.finish_lr - self.start_lr
+        self._ref = self.schedule.base_lr
+
+    def _value(self, t):
+        if t <= self.start_idx:
+            return self.schedule(t)
+        if t <= self.finish_idx:
+            return (t - self.start_idx) * self._d / self.length + self.start_lr
+        return self.finish_lr
+
+    def _values(self, t):
+        out = np.full(t.shape, self.finish_lr)
+        head = t <= self.start_idx
+        out[head] = self.schedule.values(t[head])
+        mid = (~head) & (t <= self.finish_idx)
+        out[mid] = (t[mid] - self.start_idx) * self._d / self.length + self.start_lr
+        return out
+
+
+class CyclicalSchedule(Schedule):
+    r"""Repeat a cycle-shaped schedule forever, optionally stretching and shrinking it.
+
+    Cycle ``k`` (from 0) has length ``L_k`` with ``L_0 = cycle_length`` and
+    ``L_{k+1} = ceil(L_k * cycle_length_decay)``; it covers ``B_k <= t < B_k + L_k``
+    with ``B_k = L_0 + ... + L_{k-1}`` and its value is
+
+    .. math:: lr(t) = cycle\_magnitude\_decay^k \cdot
+              schedule\_class(cycle\_length=L_k, **kwargs)(t - B_k)
+
+    ``CyclicalSchedule(TriangularSchedule, ...)`` is Smith's (2015) cyclical LR;
+    ``CyclicalSchedule(CosineAnnealingSchedule, cycle_length_decay=2,
+    cycle_magnitude_decay=0.5, ...)`` is SGDR (Loshchilov and Hutter, 2016).
+    The cycle boundaries are tabulated once, so a call costs the same at
+    ``t = 10`` and ``t = 1e9``. Reference LR: the first cycle's.
+
+    Parameters
+    ----------
+    schedule_class : class
+        A schedule class taking a ``cycle_length`` keyword argument.
+    cycle_length : int
+        Updates in the first cycle, >= 1.
+    cycle_length_decay : float, default 1
+        Factor applied to the cycle length after each cycle (rounded up), > 0.
+    cycle_magnitude_decay : float, default 1
+        Factor applied to the whole value after each cycle, > 0.
+    **kwargs
+        Passed to ``schedule_class`` (e.g. ``min_lr``, ``max_lr``).
+
+    Examples
+    --------
+    >>> s = CyclicalSchedule(TriangularSchedule, cycle_length=4, min_lr=0, max_lr=1)
+    >>> [s(t) for t in range(9)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+
+    _param_names = ('schedule_class', 'cycle_length', 'cycle_length_decay',
+                    'cycle_magnitude_decay', 'kwargs')
+    # Boundaries are tabulated up to this many cycles or 2**53 updates.
+    _MAX_CYCLES = 1 << 20
+
+    def __init__(self, schedule_class, cycle_length, cycle_length_decay=1,
+                 cycle_magnitude_decay=1, **kwargs):
+        super().__init__()
+        owner = 'CyclicalSchedule'
+        if not (isinstance(schedule_class, type) and issubclass(schedule_class, Schedule)):
+            raise TypeError('%s: schedule_class must be a schedule class taking '
+                            'cycle_length (e.g. TriangularSchedule), got %r'
+                            % (owner, schedule_class))
+        self.schedule_class = schedule_class
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        self.cycle_length_decay = check_real('cycle_length_decay', cycle_length_decay,
+                                             owner, low=0.0, low_open=True,
+                                             what='a finite number > 0')
+        self.cycle_magnitude_decay = check_real('cycle_magnitude_decay',
+                                                cycle_magnitude_decay, owner, low=0.0,
+                                                low_open=True, what='a finite number > 0')
+        self.kwargs = dict(kwargs)
+        try:
+            first = schedule_class(cycle_length=self.cycle_length, **kwargs)
+        except TypeError as e:
+            raise TypeError('%s: schedule_class(cycle_length=%r, **%r) failed: %s'
+                            % (owner, self.cycle_length, kwargs, e)) from None
+        self._children = {self.cycle_length: first}   # memo: cycle length -> schedule
+        self._ref = first.base_lr
+        # Tabulate cycle starts until the lengths stop changing (then the cycles are
+        # periodic) or the starts pass 2**53.
+        starts, lengths = [0], [self.cycle_length]
+        decay = self.cycle_length_decay
+        while len(starts) < self._MAX_CYCLES and starts[-1] + lengths[-1] < 2 ** 53:
+            nxt = math.ceil(lengths[-1] * decay)
+            if nxt == lengths[-1]:
+                break
+            starts.append(starts[-1] + lengths[-1])
+            lengths.append(nxt)
+        self._starts = starts
+        self._lengths = lengths
+        self._np_starts = np.asarray(starts, dtype=np.float64)
+        self._periodic = math.ceil(lengths[-1] * decay) == lengths[-1]
+
+    def _params(self):
+        return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
+                ('cycle_length_decay', self.cycle_length_decay),
+                ('cycle_magnitude_decay', self.cycle_magnitude_decay)] + \
+            sorted(self.kwargs.items())
+
+    @classmethod
+    def _from_params(cls, params):
+        return cls(**params)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_children'] = {self.cycle_length: self._children[self.cycle_length]}
+        return state
+
+    def _child(self, length):
+        c = self._children.get(length)
+        if c is None:
+            c = self._children[length] = self.schedule_class(cycle_length=length,
+                                                             **self.kwargs)
+        return c
+
+    def _locate(self, t):
+        """(cycle index, cycle start, cycle length) of update ``t``."""
+        starts = self._starts
+        last = len(starts) - 1
+        if t < starts[last] + self._lengths[last] or not self._periodic:
+            k = bisect_right(starts, t) - 1
+            if k < last or t < starts[last] + self._lengths[last]:
+                return k, starts[k], self._lengths[k]
+            # beyond the table and not periodic (more than 2**20 cycles): walk on
+            start, length = starts[last], self._lengths[last]
+            while t >= start + length:
+                start += length
+                length = math.ceil(length * self.cycle_length_decay)
+                k += 1
+            return k, start, length
+        length = self._lengths[last]
+        n = (t - starts[last]) // length
+        return last + int(n), starts[last] + n * length, length
+
+    def _value(self, t):
+        if self.cycle_length_decay == 1:
+            k = int(t // self.cycle_length)
+            offset = t - k * self.cycle_length
+            length = self.cycle_length
+        else:
+            k, start, length = self._locate(t)
+            offset = t - start
+        v = self._child(length)(offset)
+        return v * self.cycle_magnitude_decay ** k if k else v
+
+    def _values(self, t):
+        out = np.empty_like(t)
+        if self.cycle_length_decay == 1:
+            k = np.floor(t / self.cycle_length)
+            offset = t - k * self.cycle_length
+            return self._children[self.cycle_length].values(offset) * \
+                np.power(self.cycle_magnitude_decay, k)
+        starts, lengths = self._np_starts, self._lengths
+        last = len(starts) - 1
+        end = starts[last] + lengths[last]
+        k = np.searchsorted(starts, t, side='right') - 1
+        inside = (k < last) | (t < end)
+        for kk in np.unique(k[inside]):
+            m = inside & (k == kk)
+            out[m] = self._child(lengths[kk]).values(t[m] - starts[kk]) * \
+                self.cycle_magnitude_decay ** int(kk)
+        rest = ~inside
+        if rest.any():
+            if self._periodic:
+                n = np.floor((t[rest] - starts[last]) / lengths[last])
+                off = t[rest] - starts[last] - n * lengths[last]
+                out[rest] = self._child(lengths[last]).values(off) * \
+                    np.power(self.cycle_magnitude_decay, last + n)
+            else:
+                out[rest] = [self._value(x) for x in t[rest].tolist()]
+        return out
+
+
+class Join(Schedule):
+    """Schedules one after another, each seeing the step relative to its start.
+
+    Child ``i`` is used for ``boundaries[i-1] <= t < boundaries[i]`` and sees
+    ``t - boundaries[i-1]`` (the first child sees ``t``); see the module doc.
+    Like optax ``join_schedules``; unlike PyTorch ``SequentialLR`` there is no
+    hidden extra step at a boundary. Reference LR: the largest reference LR of
+    the children.
+
+    Parameters
+    ----------
+    schedules : sequence of schedules
+        ``n`` schedules (gluon_schedules', MXNet's, functions or numbers).
+    boundaries : sequence of int
+        ``n - 1`` strictly increasing updates, each >= 1.
+
+    Examples
+    --------
+    Warm-up then cosine: equal to ``LinearWarmUp(CosineDecay(1, 8), 0, 4)``.
+
+    >>> s = Join([Linear(0.0, 1.0, 4), CosineDecay(1.0, 8)], boundaries=[4])
+    >>> [round(s(t), 3) for t in (0, 2, 4, 8, 12, 20)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    _param_names = ('schedules', 'boundaries')
+
+    def __init__(self, schedules, boundaries):
+        super().__init__()
+        owner = 'Join'
+        if not isinstance(schedules, (list, tuple)) or not schedules:
+            raise TypeError('%s: schedules must be a non-empty list of schedules, got %r'
+                            % (owner, schedules))
+        if not isinstance(boundaries, (list, tuple)):
+            raise TypeError('%s: boundaries must be a list of integers, got %r'
+                            % (owner, boundaries))
+        if len(boundaries) != len(schedules) - 1:
+            raise ValueError('%s: boundaries must have one entry fewer than schedules '
+                             '(%d), got %d: %r' % (owner, len(schedules) - 1,
+                                                   len(boundaries), boundaries))
+        self.schedules = tuple(as_schedule(s, 'schedules[%d]' % i, owner)
+                               for i, s in enumerate(schedules))
+        b = [check_int('boundaries[%d]' % i, x, owner, low=1) for i, x in enumerate(boundaries)]
+        if any(y <= x for x, y in zip(b, b[1:])):
+            raise ValueError('%s: boundaries must be strictly increasing, got %r'
+                             % (owner, boundaries))
+        self.boundaries = tuple(b)
+        self._starts = (0,) + self.boundaries
+        self._np_b = np.asarray(b, dtype=np.float64)
+        self._ref = max(s.base_lr for s in self.schedules)
+
+    def _params(self):
+        return [('schedules', list(self.schedules)), ('boundaries', list(self.boundaries))]
+
+    def _value(self, t):
+        i = bisect_right(self.boundaries, t)
+        return self.schedules[i](t - self._starts[i])
+
+    def _values(self, t):
+        idx = np.searchsorted(self._np_b, t, side='right')
+        out = np.empty_like(t)
+        for i, s in enumerate(self.schedules):
+            m = idx == i
+            if m.any():
+                out[m] = s.values(t[m] - self._starts[i])
+        return out
+
+
+def join_fractions(schedules, fractions, total_steps):
+    """:class:`Join` with durations given as fractions of ``total_steps``.
+
+    ``fractions`` (one per schedule, each in (0, 1]) must add up to 1 within a
+    float tolerance (1e-9, never ``==``); boundaries are rounded to the nearest
+    update.
+
+    >>> s = join_fractions([Linear(0.0, 1.0, 3), Constant(1.0)], [0.3, 0.7], 10)
+    >>> s.boundaries
+    (3,)
+    """
+    owner = 'join_fractions'
+    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    if not isinstance(fractions, (list, tuple)) or len(fractions) != len(schedules):
+        raise ValueError('%s: fractions must be a list with one fraction per schedule '
+                         '(%d), got %r' % (owner, len(schedules), fractions))
+    fr = [check_real('fractions[%d]' % i, f, owner, low=0.0, high=1.0, low_open=True,
+                     what='a number in (0, 1]') for i, f in enumerate(fractions)]
+    total = math.fsum(fr)
+    if abs(total - 1.0) > FRACTION_TOL:
+        raise ValueError('%s: fractions must add up to 1 (within %g), got %r (sum %r)'
+                         % (owner, FRACTION_TOL, fractions, total))
+    bounds, acc = [], 0.0
+    for f in fr[:-1]:
+        acc += f
+        bounds.append(int(round(acc * total_steps)))
+    if any(y <= x for x, y in zip([0] + bounds, bounds)):
+        raise ValueError('%s: total_steps=%r is too small for fractions %r: two '
+                         'boundaries fall on the same update' % (owner, total_steps, fractions))
+    return Join(schedules, bounds)
+
+
+class Scale(Schedule):
+    """``factor * schedule(t)``. Reference LR: ``factor`` times the schedule's.
+
+    >>> Scale(Constant(2.0), 0.25)(7)
+    0.5
+    """
+
+    _param_names = ('schedule', 'factor')
+
+    def __init__(self, schedule, factor):
+        super().__init__()
+        self.schedule = as_schedule(schedule, 'schedule', 'Scale')
+        self.factor = check_real('factor', factor, 'Scale', low=0.0,
+                                 what='a finite number >= 0')
+        self._ref = self.factor * self.schedule.base_lr
+
+    def _value(self, t):
+        return self.factor * self.schedule(t)
+
+    def _values(self, t):
+        return self.factor * self.schedule.values(t)
+
+
+class Clip(Schedule):
+    """``schedule(t)`` clipped to ``[min_lr, max_lr]`` (either may be None).
+
+    Reference LR: the schedule's, clipped.
+
+    >>> s = Clip(Linear(0.0, 1.0, 10), min_lr=0.2, max_lr=0.5)
+    >>> [s(t) for t in (0, 3, 10)]
+    [0.2, 0.3, 0.5]
+    """
+
+    _param_names = ('schedule', 'min_lr', 'max_lr')
+
+    def __init__(self, schedule, min_lr=None, max_lr=None):
+        super().__init__()
+        owner = 'Clip'
+        self.schedule = as_schedule(schedule, 'schedule', owner)
+        if min_lr is None and max_lr is None:
+            raise ValueError('%s: give min_lr, max_lr or both, got neither' % owner)
+        self.min_lr = None if min_lr is None else check_lr('min_lr', min_lr, owner)
+        self.max_lr = None if max_lr is None else check_lr('max_lr', max_lr, owner)
+        if self.min_lr is not None and self.max_lr is not None and self.min_lr > self.max_lr:
+            raise ValueError('%s: min_lr must be <= max_lr, got min_lr=%r and max_lr=%r'
+                             % (owner, min_lr, max_lr))
+        lo = -math.inf if self.min_lr is None else self.min_lr
+        hi = math.inf if self.max_lr is None else self.max_lr
+        self._lo, self._hi = lo, hi
+        self._ref = min(max(self.schedule.base_lr, lo), hi)
+
+    def _value(self, t):
+        v = self.schedule(t)
+        return self._lo if v < self._lo else (self._hi if v > self._hi else v)
+
+    def _values(self, t):
+        return np.clip(self.schedule.values(t), self._lo, self._hi)
+
+
+class Shift(Schedule):
+    """``schedule(max(t - steps, 0))``: start ``schedule`` ``steps`` updates late.
+
+    ``Shift(s, 1)`` turns a schedule written for 0-based steps (PyTorch's
+    ``optimizer.step()`` count) into one for MXNet's ``num_update`` (1-based):
+    update ``k`` gets ``s(k - 1)``. Reference LR: the schedule's.
+
+    >>> [Shift(Linear(0.0, 1.0, 2), 1)(t) for t in range(4)]
+    [0.0, 0.0, 0.5, 1.0]
+    """
+
+    _param_names = ('schedule', 'steps')
+
+    def __init__(self, schedule, steps):
+        super().__init__()
+        self.schedule = as_schedule(schedule, 'schedule', 'Shift')
+        self.steps = check_int('steps', steps, 'Shift', low=0)
+        self._ref = self.schedule.base_lr
+
+    def _value(self, t):
+        t = t - self.steps
+        return self.schedule(t if t > 0 else 0)
+
+    def _values(self, t):
+        return self.schedule.values(np.maximum(t - self.steps, 0))
+
+
+from .shapes import Linear, Constant, CosineDecay  # noqa: E402  (doctest names)

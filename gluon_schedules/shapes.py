@@ -1,0 +1,508 @@
+"""Schedule shapes: curves that depend only on ``t = num_update``.
+
+Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``,
+0 before any step). A shape of ``length`` updates starts at its first value at
+``t = 0``, reaches its last value at ``t = length`` (inclusive) and holds it after.
+Every class documents its reference LR (what ``base_lr`` means, see
+:mod:`gluon_schedules.base`).
+"""
+import math
+
+import numpy as np
+
+from .base import Schedule
+from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
+                      check_choice)
+
+__all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
+           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
+           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay']
+
+
+def _check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
+    min_lr = check_lr(min_name, min_lr, owner)
+    max_lr = check_lr(max_name, max_lr, owner)
+    if min_lr > max_lr:
+        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
+                         % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
+    return min_lr, max_lr
+
+
+class TriangularSchedule(Schedule):
+    r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
+
+    .. math::
+
+        u(t) = \begin{cases}
+            t / (L f) & t \le L f \\
+            (L - t) / (L (1 - f)) & L f < t \le L \\
+            0 & t > L
+        \end{cases}, \qquad lr(t) = min\_lr + u(t) (max\_lr - min\_lr)
+
+    with ``L = cycle_length`` and ``f = inc_fraction``. After the cycle the value stays
+    at ``min_lr``. Reference LR: ``max_lr``. The MXNet tutorial "Advanced Learning
+    Rate Schedules" defines the same class; values are identical.
+
+    Parameters
+    ----------
+    min_lr, max_lr : float
+        Lower and upper bounds, ``0 <= min_lr <= max_lr``.
+    cycle_length : int
+        Updates from the start (``t = 0``) to the end of the cycle (``t = L``).
+    inc_fraction : float, default 0.5
+        Fraction of the cycle spent increasing, in (0, 1); below 0.5 gives the
+        "slanted" triangle of Howard and Ruder (2018).
+
+    Examples
+    --------
+    >>> s = TriangularSchedule(min_lr=1, max_lr=2, cycle_length=10, inc_fraction=0.2)
+    >>> [round(s(t), 3) for t in (0, 1, 2, 6, 10, 11)]
+    [1.0, 1.5, 2.0, 1.5, 1.0, 1.0]
+    """
+
+    _param_names = ('min_lr', 'max_lr', 'cycle_length', 'inc_fraction')
+
+    def __init__(self, min_lr, max_lr, cycle_length, inc_fraction=0.5):
+        super().__init__()
+        owner = 'TriangularSchedule'
+        self.min_lr, self.max_lr = _check_min_max(owner, min_lr, max_lr)
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        self.inc_fraction = check_fraction('inc_fraction', inc_fraction, owner)
+        self._up = self.cycle_length * self.inc_fraction
+        self._down = self.cycle_length * (1 - self.inc_fraction)
+        self._amp = self.max_lr - self.min_lr
+        self._ref = self.max_lr
+
+    def _value(self, t):
+        if t <= self._up:
+            u = t * 1 / self._up
+        elif t <= self.cycle_length:
+            u = (self.cycle_length - t) * 1 / self._down
+        else:
+            u = 0
+        return u * self._amp + self.min_lr
+
+    def _values(self, t):
+        u = np.where(t <= self._up, t / self._up,
+                     np.where(t <= self.cycle_length, (self.cycle_length - t) / self._down, 0.0))
+        return u * self._amp + self.min_lr
+
+
+class CosineAnnealingSchedule(Schedule):
+    r"""Cosine annealing from ``max_lr`` (at ``t = 0``) to ``min_lr`` (at ``t = L``).
+
+    .. math::
+
+        lr(t) = min\_lr + (max\_lr - min\_lr) \frac{1 + \cos(\pi t / L)}{2},
+        \quad t \le L; \qquad lr(t) = min\_lr, \quad t > L
+
+    Reference LR: ``max_lr``. Loshchilov and Hutter (2016); identical to the MXNet
+    tutorial's class of the same name.
+
+    Parameters
+    ----------
+    min_lr, max_lr : float
+        ``0 <= min_lr <= max_lr``.
+    cycle_length : int
+        Updates from ``max_lr`` to ``min_lr``.
+
+    Examples
+    --------
+    >>> s = CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)
+    >>> [round(s(t), 4) for t in range(6)]
+    [2.0, 1.8536, 1.5, 1.1464, 1.0, 1.0]
+    """
+
+    _param_names = ('min_lr', 'max_lr', 'cycle_length')
+
+    def __init__(self, min_lr, max_lr, cycle_length):
+        super().__init__()
+        owner = 'CosineAnnealingSchedule'
+        self.min_lr, self.max_lr = _check_min_max(owner, min_lr, max_lr)
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        self._amp = self.max_lr - self.min_lr
+        self._w = math.pi / self.cycle_length
+        self._ref = self.max_lr
+
+    def _value(self, t):
+        if t <= self.cycle_length:
+            return (1 + math.cos(t * math.pi / self.cycle_length)) / 2 * self._amp + self.min_lr
+        return self.min_lr
+
+    def _values(self, t):
+        u = (1 + np.cos(t * np.pi / self.cycle_length)) / 2
+        return np.where(t <= self.cycle_length, u * self._amp + self.min_lr, self.min_lr)
+
+
+class Constant(Schedule):
+    """The same LR at every update. Reference LR: ``lr``.
+
+    >>> Constant(0.1)(5)
+    0.1
+    """
+
+    _param_names = ('lr',)
+
+    def __init__(self, lr):
+        super().__init__()
+        self.lr = check_lr('lr', lr, 'Constant')
+        self._ref = self.lr
+
+    def _value(self, t):
+        return self.lr
+
+    def _values(self, t):
+        return np.full(t.shape, self.lr)
+
+
+class Linear(Schedule):
+    r"""Linear ramp from ``start_lr`` (``t = 0``) to ``end_lr`` (``t = length``), then constant.
+
+    .. math:: lr(t) = start\_lr + \min(t, L) (end\_lr - start\_lr) / L
+
+    Serves as warm-up (``start_lr < end_lr``) or decay. Reference LR:
+    ``max(start_lr, end_lr)``.
+
+    >>> s = Linear(0.0, 1.0, 4)
+    >>> [s(t) for t in range(6)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    _param_names = ('start_lr', 'end_lr', 'length')
+
+    def __init__(self, start_lr, end_lr, length):
+        super().__init__()
+        owner = type(self).__name__
+        self.start_lr = check_lr('start_lr', start_lr, owner)
+        self.end_lr = check_lr('end_lr', end_lr, owner)
+        self.length = check_int('length', length, owner, low=1)
+        self._d = self.end_lr - self.start_lr
+        self._ref = max(self.start_lr, self.end_lr)
+
+    def _value(self, t):
+        if t >= self.length:
+            return self.end_lr
+        return t * self._d / self.length + self.start_lr
+
+    def _values(self, t):
+        return np.where(t >= self.length, self.end_lr, t * self._d / self.length + self.start_lr)
+
+
+class LinearDecayToZero(Linear):
+    """Linear decay from ``base_lr`` at ``t = 0`` to exactly 0 at ``t = total_steps``.
+
+    Same as ``Linear(base_lr, 0.0, total_steps)``. Reference LR: ``base_lr``.
+
+    >>> [LinearDecayToZero(1.0, 4)(t) for t in (0, 1, 4, 9)]
+    [1.0, 0.75, 0.0, 0.0]
+    """
+
+    _param_names = ('base_lr_', 'total_steps')
+
+    def __init__(self, base_lr, total_steps):
+        check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
+        check_lr('base_lr', base_lr, 'LinearDecayToZero')
+        super().__init__(base_lr, 0.0, total_steps)
+        self.total_steps = total_steps
+
+    def _params(self):
+        return [('base_lr', self.start_lr), ('total_steps', self.total_steps)]
+
+
+class CosineDecay(Schedule):
+    r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
+
+    .. math:: lr(t) = final + (base - final) \frac{1 + \cos(\pi \min(t, L) / L)}{2}
+
+    Equal to MXNet's ``CosineScheduler(max_update=L, base_lr, final_lr)`` at every
+    ``num_update``, without its state. Reference LR: ``base_lr``.
+
+    >>> s = CosineDecay(1.0, 4, final_lr=0.0)
+    >>> [round(s(t), 4) for t in range(6)]
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+
+    _param_names = ('base_lr_', 'length', 'final_lr')
+
+    def __init__(self, base_lr, length, final_lr=0.0):
+        super().__init__()
+        owner = 'CosineDecay'
+        self.final_lr, self.base_lr_ = _check_min_max(owner, final_lr, base_lr,
+                                                      'final_lr', 'base_lr')
+        self.length = check_int('length', length, owner, low=1)
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        if t > self.length:
+            t = self.length
+        return self.final_lr + (self.base_lr_ - self.final_lr) * \
+            (1 + math.cos(math.pi * t / self.length)) / 2
+
+    def _values(self, t):
+        t = np.minimum(t, self.length)
+        return self.final_lr + (self.base_lr_ - self.final_lr) * \
+            (1 + np.cos(np.pi * t / self.length)) / 2
+
+
+class ExponentialDecay(Schedule):
+    r"""Exponential decay: ``base_lr * decay_rate ** (t / decay_steps)``.
+
+    With ``staircase=True`` the exponent is ``floor(t / decay_steps)``, so the LR
+    drops at ``t = decay_steps, 2 decay_steps, ...`` (as in TensorFlow and optax).
+    ``min_lr`` bounds it from below. Reference LR: ``base_lr``.
+
+    >>> s = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)
+    >>> [s(t) for t in range(6)]
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    _param_names = ('base_lr_', 'decay_rate', 'decay_steps', 'staircase', 'min_lr')
+
+    def __init__(self, base_lr, decay_rate, decay_steps, staircase=False, min_lr=0.0):
+        super().__init__()
+        owner = 'ExponentialDecay'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.decay_rate = check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0,
+                                     low_open=True, what='a number in (0, 1]')
+        self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
+        self.staircase = check_bool('staircase', staircase, owner)
+        self.min_lr = check_lr('min_lr', min_lr, owner)
+        if self.min_lr > self.base_lr_:
+            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
+                             % (owner, self.min_lr, self.base_lr_))
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        e = t / self.decay_steps
+        if self.staircase:
+            e = math.floor(e)
+        v = self.base_lr_ * self.decay_rate ** e
+        return self.min_lr if v < self.min_lr else v
+
+    def _values(self, t):
+        e = t / self.decay_steps
+        if self.staircase:
+            e = np.floor(e)
+        return np.maximum(self.base_lr_ * np.power(self.decay_rate, e), self.min_lr)
+
+
+class PolynomialDecay(Schedule):
+    r"""Polynomial decay from ``base_lr`` to ``final_lr`` over ``length`` updates.
+
+    .. math:: lr(t) = final + (base - final) (1 - \min(t, L) / L)^{power}
+
+    ``power=1`` is linear decay; equal to MXNet's ``PolyScheduler`` without state.
+    Reference LR: ``base_lr``.
+
+    >>> s = PolynomialDecay(1.0, 4, power=2)
+    >>> [s(t) for t in range(6)]
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    _param_names = ('base_lr_', 'length', 'power', 'final_lr')
+
+    def __init__(self, base_lr, length, power=1.0, final_lr=0.0):
+        super().__init__()
+        owner = 'PolynomialDecay'
+        self.final_lr, self.base_lr_ = _check_min_max(owner, final_lr, base_lr,
+                                                      'final_lr', 'base_lr')
+        self.length = check_int('length', length, owner, low=1)
+        self.power = check_real('power', power, owner, low=0.0, low_open=True,
+                                what='a finite number > 0')
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        if t > self.length:
+            t = self.length
+        return self.final_lr + (self.base_lr_ - self.final_lr) * \
+            (1 - t / self.length) ** self.power
+
+    def _values(self, t):
+        t = np.minimum(t, self.length)
+        return self.final_lr + (self.base_lr_ - self.final_lr) * \
+            np.power(1 - t / self.length, self.power)
+
+
+class StepDecay(Schedule):
+    r"""Multiply the LR by ``gamma`` every ``step_size`` updates.
+
+    Updates 1..step_size use ``base_lr``, the next ``step_size`` use
+    ``base_lr * gamma``, and so on: :math:`lr(t) = base \cdot gamma^{\max(0,
+    \lceil t / s \rceil - 1)}`. This is MXNet's ``FactorScheduler(step=s)`` and
+    PyTorch's ``StepLR(step_size=s)`` (stepped every update), without state.
+    Reference LR: ``base_lr``.
+
+    >>> s = StepDecay(1.0, step_size=2, gamma=0.5)
+    >>> [s(t) for t in range(7)]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    _param_names = ('base_lr_', 'step_size', 'gamma')
+
+    def __init__(self, base_lr, step_size, gamma=0.1):
+        super().__init__()
+        owner = 'StepDecay'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.step_size = check_int('step_size', step_size, owner, low=1)
+        self.gamma = check_real('gamma', gamma, owner, low=0.0, what='a finite number >= 0')
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        n = math.ceil(t / self.step_size) - 1
+        return self.base_lr_ * self.gamma ** n if n > 0 else self.base_lr_
+
+    def _values(self, t):
+        n = np.maximum(np.ceil(t / self.step_size) - 1, 0)
+        return self.base_lr_ * np.power(self.gamma, n)
+
+
+class MultiStepDecay(Schedule):
+    r"""Multiply the LR by ``gamma`` after each milestone.
+
+    Update ``m`` (a milestone) still uses the old LR, update ``m + 1`` the new one:
+    :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}`. This is MXNet's
+    ``MultiFactorScheduler(step=milestones)`` and PyTorch's ``MultiStepLR``
+    (stepped every update), without state. Reference LR: ``base_lr``.
+
+    >>> s = MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)
+    >>> [s(t) for t in range(7)]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    _param_names = ('base_lr_', 'milestones', 'gamma')
+
+    def __init__(self, base_lr, milestones, gamma=0.1):
+        super().__init__()
+        owner = 'MultiStepDecay'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        if not isinstance(milestones, (list, tuple)) or not milestones:
+            raise TypeError('%s: milestones must be a non-empty list of integers, got %r'
+                            % (owner, milestones))
+        ms = [check_int('milestones[%d]' % i, m, owner, low=1) for i, m in enumerate(milestones)]
+        if any(b <= a for a, b in zip(ms, ms[1:])):
+            raise ValueError('%s: milestones must be strictly increasing, got %r'
+                             % (owner, milestones))
+        self.milestones = tuple(ms)
+        self.gamma = check_real('gamma', gamma, owner, low=0.0, what='a finite number >= 0')
+        lrs = [self.base_lr_]
+        for _ in ms:
+            lrs.append(lrs[-1] * self.gamma)
+        self._lrs = tuple(lrs)
+        self._ms = np.asarray(ms, dtype=np.float64)
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        from bisect import bisect_left  # pylint: disable=import-outside-toplevel
+        return self._lrs[bisect_left(self.milestones, t)]
+
+    def _values(self, t):
+        return np.asarray(self._lrs)[np.searchsorted(self._ms, t, side='left')]
+
+
+class InverseSqrt(Schedule):
+    r"""Inverse square root decay: constant ``base_lr`` until ``timescale``, then
+    :math:`base \sqrt{timescale / t}`.
+
+    .. math:: lr(t) = base \cdot \sqrt{timescale / \max(t, timescale)}
+
+    The Transformer's "Noam" schedule is ``LinearWarmUp``/``Join`` of a linear
+    warm-up of ``timescale`` updates with this. Reference LR: ``base_lr``.
+
+    >>> s = InverseSqrt(1.0, timescale=4)
+    >>> [s(t) for t in (0, 4, 16, 64)]
+    [1.0, 1.0, 0.5, 0.25]
+    """
+
+    _param_names = ('base_lr_', 'timescale')
+
+    def __init__(self, base_lr, timescale):
+        super().__init__()
+        owner = 'InverseSqrt'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.timescale = check_int('timescale', timescale, owner, low=1)
+        self._ref = self.base_lr_
+
+
+    def _value(self, t):
+        if t <= self.timescale:
+            return self.base_lr_
+        return self.base_lr_ * math.sqrt(self.timescale / t)
+
+    def _values(self, t):
+        return self.base_lr_ * np.sqrt(self.timescale / np.maximum(t, self.timescale))
+
+
+class WarmupStableDecay(Schedule):
+    r"""Warmup-stable-decay (WSD): linear warm-up, a long constant phase, a final decay.
+
+    With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``:
+
+    * ``0 <= t <= W``: ``start_lr + (peak_lr - start_lr) t / W`` (skipped if W = 0)
+    * ``W < t <= T - D``: ``peak_lr``
+    * ``T - D < t <= T``: ``final_lr + (peak_lr - final_lr) g(x)`` with
+      ``x = (t - (T - D)) / D`` and ``g`` = ``1 - x`` (``'linear'``),
+      ``(1 + cos(pi x)) / 2`` (``'cosine'``) or ``1 - sqrt(x)`` (``'1-sqrt'``,
+      Hägele et al. 2024)
+    * ``t > T``: ``final_lr``
+
+    Reference LR: ``peak_lr``.
+
+    >>> s = WarmupStableDecay(1.0, total_steps=10, warmup_steps=2, decay_steps=4)
+    >>> [s(t) for t in range(12)]
+    [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    _param_names = ('peak_lr', 'total_steps', 'warmup_steps', 'decay_steps', 'decay',
+                    'start_lr', 'final_lr')
+    _DECAYS = ('linear', 'cosine', '1-sqrt')
+
+    def __init__(self, peak_lr, total_steps, warmup_steps, decay_steps, decay='linear',
+                 start_lr=0.0, final_lr=0.0):
+        super().__init__()
+        owner = 'WarmupStableDecay'
+        self.peak_lr = check_lr('peak_lr', peak_lr, owner)
+        self.total_steps = check_int('total_steps', total_steps, owner, low=1)
+        self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
+        self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
+        if self.warmup_steps + self.decay_steps > self.total_steps:
+            raise ValueError('%s: warmup_steps + decay_steps must be <= total_steps, got '
+                             '%r + %r > %r' % (owner, warmup_steps, decay_steps, total_steps))
+        self.decay = check_choice('decay', decay, self._DECAYS, owner)
+        self.start_lr = check_lr('start_lr', start_lr, owner)
+        self.final_lr = check_lr('final_lr', final_lr, owner)
+        self._d0 = self.total_steps - self.decay_steps
+        self._ref = self.peak_lr
+
+    def _value(self, t):
+        if t <= self.warmup_steps and self.warmup_steps:
+            return self.start_lr + (self.peak_lr - self.start_lr) * t / self.warmup_steps
+        if t <= self._d0:
+            return self.peak_lr
+        x = min(t - self._d0, self.decay_steps) / self.decay_steps
+        if self.decay == 'linear':
+            g = 1 - x
+        elif self.decay == 'cosine':
+            g = (1 + math.cos(math.pi * x)) / 2
+        else:
+            g = 1 - math.sqrt(x)
+        return self.final_lr + (self.peak_lr - self.final_lr) * g
+
+    def _values(self, t):
+        x = np.clip(t - self._d0, 0, self.decay_steps) / self.decay_steps
+        if self.decay == 'linear':
+            g = 1 - x
+        elif self.decay == 'cosine':
+            g = (1 + np.cos(np.pi * x)) / 2
+        else:
+            g = 1 - np.sqrt(x)
+        out = np.where(t <= self._d0, self.peak_lr,
+                       self.final_lr + (self.peak_lr - self.final_lr) * g)
+        if self.warmup_steps:
+            warm = self.start_lr + (self.peak_lr - self.start_lr) * t / self.warmup_steps
+            out = np.where(t <= self.warmup_steps, warm, out)
+        return out
