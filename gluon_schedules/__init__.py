@@ -19,6 +19,15 @@ from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Sc
 from .policies import OneCycleSchedule
 from .plotting import plot_schedule
 
+# --- policies (PyTorch-compatible, with momentum) ---
+# --- end policies ---
+# --- hyperparams ---
+# --- end hyperparams ---
+# --- lr_finder ---
+# --- end lr_finder ---
+# --- distributed ---
+# --- end distributed ---
+
 __version__ = '0.1.0'
 
 __all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
@@ -29,3 +38,6 @@ __all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
            'Shift', 'join_fractions', 'OneCycleSchedule', 'plot_schedule',
            '__version__']
+# Each block above appends its public names here, e.g. __all__ += ['OneCycleLR'].
+# --- __all__ additions ---
+# --- end __all__ additions ---
