@@ -96,7 +96,7 @@ class MXNetSchedule(Schedule):
     _param_names = ('scheduler',)
 
     def _unscaled_repr(self):
-        return 'MXNetSchedule(%s)' % _mx_repr(self.scheduler)
+        return 'MXNetSchedule(scheduler=%s)' % _mx_repr(self.scheduler)
 
     def _warm(self, t):
         if self._wconst:
@@ -243,6 +243,9 @@ class ReplaySchedule(Schedule):
         state = dict(self.__dict__)
         state['_cache'] = {}
         return state
+
+    def _unscaled_repr(self):
+        return 'ReplaySchedule(scheduler=<%s>)' % type(self.scheduler).__name__
 
     def get_config(self):
         raise TypeError('ReplaySchedule(%r) cannot be expressed in a config: only '

@@ -1,0 +1,40 @@
+"""Shared test helpers."""
+import os
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+os.environ.setdefault('MPLBACKEND', 'Agg')
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def applied_lrs(schedule, num_updates, optimizer='sgd', optimizer_params=None):
+    """Train a single float32 weight with gradient 1 and return the LR each update applied.
+
+    The loss is ``w.sum()`` so the gradient is exactly 1; after each
+    ``trainer.step(1)`` the weight is ``0 - lr * 1`` (SGD without momentum and
+    weight decay), i.e. ``-w`` is the LR MXNet applied, as a float32. The weight
+    is reset to 0 after reading it.
+    """
+    import mxnet as mx
+    from mxnet import autograd, gluon, nd
+    p = gluon.Parameter('w', shape=(1,), init=mx.init.Zero(), dtype='float32')
+    p.initialize(ctx=mx.cpu())
+    params = {'lr_scheduler': schedule}
+    params.update(optimizer_params or {})
+    trainer = gluon.Trainer([p], optimizer, params, kvstore=None)
+    out = np.empty(num_updates, dtype=np.float32)
+    zero = nd.zeros((1,))
+    for k in range(num_updates):
+        with autograd.record():
+            loss = p.data().sum()
+        loss.backward()
+        trainer.step(1)
+        out[k] = -p.data().asnumpy()[0]
+        p.set_data(zero)
+    return out, trainer
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)

@@ -1,0 +1,198 @@
+"""Properties every schedule must have: purity, immutability, pickling, configs,
+vectorised values equal to scalar calls, a useful repr."""
+import copy
+import json
+import math
+import pickle
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+
+
+def _mf():
+    return mx.lr_scheduler.MultiFactorScheduler(step=[30, 60], factor=0.3, base_lr=0.2)
+
+
+# One factory per class (and per interesting child kind); kept module-level so
+# they pickle.
+FACTORIES = {
+    'Triangular': lambda: gs.TriangularSchedule(0.1, 1.0, 40, inc_fraction=0.3),
+    'CosineAnnealing': lambda: gs.CosineAnnealingSchedule(0.1, 1.0, 40),
+    'Constant': lambda: gs.Constant(0.3),
+    'Linear': lambda: gs.Linear(0.0, 0.4, 25),
+    'LinearDecayToZero': lambda: gs.LinearDecayToZero(0.5, 70),
+    'CosineDecay': lambda: gs.CosineDecay(0.5, 70, final_lr=0.01),
+    'ExponentialDecay': lambda: gs.ExponentialDecay(0.5, 0.9, 7, min_lr=0.05),
+    'ExponentialDecay staircase': lambda: gs.ExponentialDecay(0.5, 0.5, 10, staircase=True),
+    'PolynomialDecay': lambda: gs.PolynomialDecay(0.5, 70, power=2.5, final_lr=0.01),
+    'StepDecay': lambda: gs.StepDecay(0.5, 13, gamma=0.5),
+    'MultiStepDecay': lambda: gs.MultiStepDecay(0.5, [10, 35, 50], gamma=0.2),
+    'InverseSqrt': lambda: gs.InverseSqrt(0.5, 12),
+    'WSD linear': lambda: gs.WarmupStableDecay(0.5, 80, 10, 30, decay='linear'),
+    'WSD cosine': lambda: gs.WarmupStableDecay(0.5, 80, 0, 30, decay='cosine', final_lr=0.01),
+    'WSD 1-sqrt': lambda: gs.WarmupStableDecay(0.5, 80, 10, 30, decay='1-sqrt', start_lr=0.1),
+    'LinearWarmUp(MultiFactor)': lambda: gs.LinearWarmUp(_mf(), 0.0, 10),
+    'LinearCoolDown(MultiFactor)': lambda: gs.LinearCoolDown(_mf(), 0.001, 50, 20),
+    'OneCycleSchedule': lambda: gs.OneCycleSchedule(0.1, 1.0, 40, 30, 0.001),
+    'OneCycleSchedule no cooldown': lambda: gs.OneCycleSchedule(0.1, 1.0, 40),
+    'Cyclical': lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 20, min_lr=0.1, max_lr=1),
+    'Cyclical SGDR': lambda: gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 10, 2, 0.5,
+                                                 min_lr=0.0, max_lr=1.0),
+    'Cyclical shrinking': lambda: gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 17, 0.7, 0.9,
+                                                      min_lr=0.0, max_lr=1.0),
+    'Cyclical 1.5': lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 5, 1.5, min_lr=0.0,
+                                                max_lr=1.0),
+    'Join': lambda: gs.Join([gs.Linear(0.0, 1.0, 10), gs.CosineDecay(1.0, 40), 0.01],
+                            [10, 50]),
+    'Join fractions': lambda: gs.join_fractions([gs.Linear(0.0, 1.0, 20), gs.CosineDecay(1.0, 80)],
+                                                [0.2, 0.8], 100),
+    'Scale': lambda: gs.Scale(gs.CosineDecay(1.0, 40), 0.5),
+    'Clip': lambda: gs.Clip(gs.Linear(0.0, 1.0, 40), min_lr=0.1, max_lr=0.6),
+    'Shift': lambda: gs.Shift(gs.CosineDecay(1.0, 40), 3),
+    'MXNetSchedule Factor': lambda: gs.MXNetSchedule(
+        mx.lr_scheduler.FactorScheduler(step=7, factor=0.8, base_lr=0.3, stop_factor_lr=0.05)),
+    'MXNetSchedule Poly': lambda: gs.MXNetSchedule(
+        mx.lr_scheduler.PolyScheduler(max_update=60, base_lr=0.3, pwr=2, final_lr=0.01,
+                                      warmup_steps=5)),
+    'MXNetSchedule Cosine': lambda: gs.MXNetSchedule(
+        mx.lr_scheduler.CosineScheduler(max_update=60, base_lr=0.3, final_lr=0.01)),
+    'mul operator': lambda: gs.CosineDecay(1.0, 40) * 0.25,
+}
+
+STEPS = list(range(0, 121)) + [150.5, 1000, 10 ** 6]
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def make(request):
+    return FACTORIES[request.param]
+
+
+def test_call_order_and_repetition_do_not_matter(make):
+    s = make()
+    forward = [s(t) for t in STEPS]
+    other = make()
+    backward = [other(t) for t in reversed(STEPS)][::-1]
+    assert backward == forward
+    assert [s(t) for t in STEPS] == forward          # called again: same
+    rng = np.random.RandomState(3)
+    idx = rng.permutation(len(STEPS))
+    third = make()
+    got = {i: third(STEPS[i]) for i in idx}
+    assert [got[i] for i in range(len(STEPS))] == forward
+
+
+def test_values_equal_scalar_calls(make):
+    s = make()
+    np.testing.assert_allclose(s.values(STEPS), [s(t) for t in STEPS], rtol=1e-12, atol=1e-15)
+    grid = np.arange(0, 121).reshape(11, 11)
+    assert s.values(grid).shape == (11, 11)
+    assert s.values([]).shape == (0,)
+
+
+def test_values_are_finite_and_non_negative(make):
+    v = make().values(np.arange(0, 5000))
+    assert np.all(np.isfinite(v)) and np.all(v >= 0)
+
+
+def test_pickle_deepcopy_and_config_round_trips(make):
+    s = make()
+    want = [s(t) for t in STEPS]
+    for clone in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s),
+                  gs.from_config(json.loads(json.dumps(s.get_config())))):
+        assert type(clone) is type(s)
+        assert [clone(t) for t in STEPS] == want
+        assert repr(clone) == repr(s)
+
+
+def test_immutable(make):
+    s = make()
+    name = (s._param_names or ('x',))[0]
+    with pytest.raises(AttributeError, match='immutable'):
+        setattr(s, name, 1)
+    with pytest.raises(AttributeError, match='immutable'):
+        s.new_attribute = 1
+
+
+def test_repr_shows_class_and_parameters(make):
+    s = make()
+    r = repr(s)
+    assert r.startswith(type(s).__name__ + '(') or ' * ' in r or r.startswith('Scale(')
+    for name, value in s._params():
+        assert name + '=' in r
+
+
+def test_is_an_mxnet_lrscheduler(make):
+    assert isinstance(make(), mx.lr_scheduler.LRScheduler)
+
+
+def test_values_rejects_bad_steps():
+    s = gs.Constant(0.1)
+    with pytest.raises(ValueError, match='steps'):
+        s.values([1, -1])
+    with pytest.raises(ValueError, match='steps'):
+        s.values([1, float('nan')])
+    with pytest.raises(TypeError, match='steps'):
+        s.values(['a'])
+
+
+def test_cyclical_at_huge_iterations_matches_closed_form():
+    """Boundaries are tabulated, so far-away iterations are still exact."""
+    sgdr = gs.CyclicalSchedule(gs.CosineAnnealingSchedule, cycle_length=250,
+                               cycle_length_decay=2, cycle_magnitude_decay=0.5,
+                               min_lr=0.01, max_lr=2)
+    for k in (10, 20, 30):
+        start = 250 * (2 ** k - 1)               # geometric sum of the lengths
+        length = 250 * 2 ** k
+        for off in (0, 1, length // 3, length - 1):
+            want = (0.01 + (2 - 0.01) * (1 + math.cos(math.pi * off / length)) / 2) * 0.5 ** k
+            assert sgdr(start + off) == pytest.approx(want, rel=1e-12)
+    tri = gs.CyclicalSchedule(gs.TriangularSchedule, cycle_length=500, min_lr=0.5, max_lr=2)
+    assert tri(10 ** 12 + 250) == 2.0 and tri(10 ** 12) == 0.5
+    # shrinking cycles settle at a fixed length and become periodic
+    shrink = gs.CyclicalSchedule(gs.TriangularSchedule, 100, 0.9, min_lr=0.0, max_lr=1.0)
+    lengths, starts = [100], [0]
+    while math.ceil(lengths[-1] * 0.9) != lengths[-1]:      # 100, 90, 81, ..., 10, 9
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(math.ceil(lengths[-1] * 0.9))
+    assert lengths[-1] == 9
+    tail = starts[-1]
+    for off in range(9):
+        want = gs.TriangularSchedule(0.0, 1.0, 9)(off)
+        assert shrink(tail + off) == want
+        assert shrink(tail + 9 * 10 ** 11 + off) == want
+
+
+def test_join_hands_children_relative_steps_and_never_changes_them():
+    child = gs.CosineDecay(1.0, 10)
+    before = child.get_config()
+    j = gs.Join([gs.Linear(0.0, 1.0, 5), child], [5])
+    assert [j(t) for t in range(0, 5)] == [gs.Linear(0.0, 1.0, 5)(t) for t in range(5)]
+    assert [j(5 + u) for u in range(0, 12)] == [child(u) for u in range(12)]
+    j2 = gs.Join([gs.Constant(0.5), child], [3])      # the same child reused
+    assert j2(3) == child(0) and j(5) == child(0)
+    assert child.get_config() == before
+
+
+def test_join_warmup_cosine_equals_linear_warmup():
+    a = gs.Join([gs.Linear(0.0, 1.0, 25), gs.CosineDecay(1.0, 100)], [25])
+    b = gs.LinearWarmUp(gs.CosineDecay(1.0, 100), start_lr=0.0, length=25)
+    assert [a(t) for t in range(200)] == [b(t) for t in range(200)]
+
+
+def test_join_of_cosine_cycles_equals_cyclical_sgdr():
+    cycles = [gs.CosineAnnealingSchedule(0.0, 1.0 * 0.5 ** i, 10 * 2 ** i) for i in range(4)]
+    join = gs.Join(cycles, [10, 30, 70])
+    sgdr = gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 10, 2, 0.5, min_lr=0.0, max_lr=1.0)
+    np.testing.assert_allclose([join(t) for t in range(150)], [sgdr(t) for t in range(150)],
+                               rtol=1e-15, atol=1e-16)
+
+
+def test_join_fractions_uses_a_float_tolerance():
+    s = gs.join_fractions([gs.Constant(1.0), gs.Constant(0.5), gs.Constant(0.1)],
+                          [0.1, 0.2, 0.7], 100)     # 0.1 + 0.2 + 0.7 != 1.0 in floats
+    assert s.boundaries == (10, 30)
+    with pytest.raises(ValueError, match='add up to 1'):
+        gs.join_fractions([gs.Constant(1.0), gs.Constant(0.5)], [0.5, 0.6], 100)
