@@ -395,8 +395,8 @@ def join_fractions(schedules, fractions, total_steps):
         acc += f
         bounds.append(int(round(acc * total_steps)))
     if any(y <= x for x, y in zip([0] + bounds, bounds)):
-        raise ValueError('%s: total_steps=%r is too small for fractions %r: two '
-                         'boundaries fall on the same update' % (owner, total_steps, fractions))
+        raise ValueError('%s: total_steps must give every fraction at least one update, '
+                         'got %r for fractions %r' % (owner, total_steps, fractions))
     return Join(schedules, bounds)
 
 

@@ -1,0 +1,131 @@
+"""Shapes against independent closed forms, over whole runs including the ends,
+and against MXNet's own (stateful) schedulers called fresh and in order."""
+import math
+
+import matplotlib
+import mxnet as mx
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+
+matplotlib.use('Agg')
+T = np.arange(0, 301)
+
+
+def table(s, steps=T):
+    return np.array([s(int(t)) for t in steps])
+
+
+def check(s, ref, steps=T, rtol=1e-13):
+    want = np.array([ref(int(t)) for t in steps], dtype=np.float64)
+    np.testing.assert_allclose(table(s, steps), want, rtol=rtol, atol=1e-15)
+    np.testing.assert_allclose(s.values(steps), want, rtol=rtol, atol=1e-15)
+
+
+def test_constant():
+    check(gs.Constant(0.25), lambda t: 0.25)
+
+
+def test_linear_up_and_down():
+    check(gs.Linear(0.0, 0.8, 200), lambda t: 0.8 * min(t, 200) / 200)
+    check(gs.Linear(0.8, 0.2, 100), lambda t: 0.8 - 0.6 * min(t, 100) / 100)
+    assert gs.Linear(0.8, 0.2, 100).base_lr == 0.8
+
+
+def test_linear_decay_to_zero_reaches_exactly_zero():
+    s = gs.LinearDecayToZero(0.3, 250)
+    check(s, lambda t: 0.3 * max(0.0, 1 - t / 250))
+    assert s(250) == 0.0 and s(10 ** 9) == 0.0 and s(249) > 0
+
+
+def test_cosine_decay_equals_mxnet_cosine_scheduler():
+    s = gs.CosineDecay(0.4, 200, final_lr=0.01)
+    check(s, lambda t: 0.01 + 0.39 * 0.5 * (1 + math.cos(math.pi * min(t, 200) / 200)))
+    mx_s = mx.lr_scheduler.CosineScheduler(max_update=200, base_lr=0.4, final_lr=0.01)
+    np.testing.assert_allclose(table(s, T[1:]), [mx_s(int(t)) for t in T[1:]], rtol=1e-13)
+
+
+@pytest.mark.parametrize('staircase', [False, True])
+def test_exponential(staircase):
+    s = gs.ExponentialDecay(0.5, 0.8, 25, staircase=staircase, min_lr=0.02)
+
+    def ref(t):
+        e = t // 25 if staircase else t / 25
+        return max(0.02, 0.5 * 0.8 ** e)
+    check(s, ref)
+
+
+@pytest.mark.parametrize('power', [0.5, 1.0, 2.0, 3.7])
+def test_polynomial_equals_mxnet_poly_scheduler(power):
+    s = gs.PolynomialDecay(0.4, 200, power=power, final_lr=0.004)
+    check(s, lambda t: 0.004 + 0.396 * (1 - min(t, 200) / 200) ** power)
+    mx_s = mx.lr_scheduler.PolyScheduler(max_update=200, base_lr=0.4, pwr=power, final_lr=0.004)
+    np.testing.assert_allclose(table(s, T[1:]), [mx_s(int(t)) for t in T[1:]], rtol=1e-13)
+
+
+def test_step_decay_equals_factor_scheduler_and_torch_steplr():
+    s = gs.StepDecay(0.4, 30, gamma=0.5)
+    # PyTorch StepLR stepped each update: optimizer step i (0-based) uses
+    # gamma ** (i // step_size); MXNet update k = i + 1.
+    check(s, lambda t: 0.4 * 0.5 ** ((t - 1) // 30) if t >= 1 else 0.4)
+    mx_s = mx.lr_scheduler.FactorScheduler(step=30, factor=0.5, base_lr=0.4, stop_factor_lr=0)
+    np.testing.assert_allclose(table(s, T[1:]), [mx_s(int(t)) for t in T[1:]], rtol=1e-13)
+
+
+def test_multistep_equals_multifactor_scheduler_and_torch_multisteplr():
+    s = gs.MultiStepDecay(0.4, [50, 120, 121], gamma=0.1)
+    check(s, lambda t: 0.4 * 0.1 ** sum(1 for m in (50, 120, 121) if m <= t - 1) if t >= 1
+          else 0.4)
+    mx_s = mx.lr_scheduler.MultiFactorScheduler(step=[50, 120, 121], factor=0.1, base_lr=0.4)
+    assert table(s, T[1:]).tolist() == [mx_s(int(t)) for t in T[1:]]     # bit-exact
+
+
+def test_inverse_sqrt():
+    check(gs.InverseSqrt(0.2, 40), lambda t: 0.2 / math.sqrt(max(t, 40) / 40))
+
+
+@pytest.mark.parametrize('decay', ['linear', 'cosine', '1-sqrt'])
+@pytest.mark.parametrize('warmup', [0, 30])
+def test_warmup_stable_decay(decay, warmup):
+    s = gs.WarmupStableDecay(0.3, total_steps=250, warmup_steps=warmup, decay_steps=60,
+                             decay=decay, start_lr=0.01, final_lr=0.001)
+    g = {'linear': lambda x: 1 - x, 'cosine': lambda x: 0.5 * (1 + math.cos(math.pi * x)),
+         '1-sqrt': lambda x: 1 - math.sqrt(x)}[decay]
+
+    def ref(t):
+        if warmup and t <= warmup:
+            return 0.01 + (0.3 - 0.01) * t / warmup
+        if t <= 190:
+            return 0.3
+        return 0.001 + (0.3 - 0.001) * g(min(t - 190, 60) / 60)
+    check(s, ref)
+    assert s(250) == pytest.approx(0.001) and s(190) == 0.3
+
+
+@pytest.mark.parametrize('s', [
+    gs.TriangularSchedule(0.1, 1.0, 100, 0.3), gs.CosineAnnealingSchedule(0.1, 1.0, 100),
+    gs.Linear(0.0, 1.0, 50), gs.CosineDecay(1.0, 100, 0.1), gs.PolynomialDecay(1.0, 100, 2.0),
+    gs.WarmupStableDecay(1.0, 100, 10, 30, 'cosine'),
+    gs.LinearWarmUp(gs.CosineDecay(1.0, 100), 0.0, 20),
+    gs.LinearCoolDown(gs.TriangularSchedule(0.1, 1.0, 100), 0.0, 60, 30),
+    gs.OneCycleSchedule(0.1, 1.0, 60, 40, 0.001)], ids=repr)
+def test_continuous_shapes_have_no_jumps_and_stay_in_bounds(s):
+    """At every join, consecutive updates differ by at most the steepest slope."""
+    v = s.values(np.arange(0, 400))
+    assert v.min() >= 0 and v.max() <= s.base_lr + 1e-12
+    assert np.max(np.abs(np.diff(v))) <= 1.0 / 10 + 1e-12
+
+
+def test_plot_schedule_returns_axes_with_the_values_and_leaves_mxnet_alone():
+    import matplotlib.pyplot as plt
+    mf = mx.lr_scheduler.MultiFactorScheduler(step=[10, 20], factor=0.5, base_lr=1.0)
+    ax = gs.plot_schedule(mf, iterations=30)
+    x, y = ax.lines[0].get_data()
+    assert list(x) == list(range(1, 31))
+    assert list(y) == [1.0] * 10 + [0.5] * 10 + [0.25] * 10
+    assert mf.cur_step_ind == 0 and mf.base_lr == 1.0        # not called
+    fig, ax2 = plt.subplots()
+    assert gs.plot_schedule(gs.Constant(0.1), 5, ax=ax2, label='c') is ax2
+    assert ax2.lines[0].get_label() == 'c'
+    plt.close('all')

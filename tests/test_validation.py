@@ -1,0 +1,113 @@
+"""Every bad argument raises ValueError or TypeError naming the parameter and the value."""
+import math
+
+import mxnet as mx
+import pytest
+
+import gluon_schedules as gs
+
+nan = float('nan')
+inf = float('inf')
+
+# (constructor, kwargs, exception, the parameter named, the value shown)
+BAD = [
+    (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length=0), ValueError, 'cycle_length', '0'),
+    (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length=-5), ValueError, 'cycle_length', '-5'),
+    (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length=10.0), TypeError, 'cycle_length', '10.0'),
+    (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length='10'), TypeError, 'cycle_length', "'10'"),
+    (gs.TriangularSchedule, dict(min_lr=2, max_lr=1, cycle_length=10), ValueError, 'min_lr', '2'),
+    (gs.TriangularSchedule, dict(min_lr=nan, max_lr=1, cycle_length=10), ValueError, 'min_lr', 'nan'),
+    (gs.TriangularSchedule, dict(min_lr=0, max_lr=inf, cycle_length=10), ValueError, 'max_lr', 'inf'),
+    (gs.TriangularSchedule, dict(min_lr=-1, max_lr=1, cycle_length=10), ValueError, 'min_lr', '-1'),
+    (gs.TriangularSchedule, dict(min_lr=0, max_lr=None, cycle_length=10), TypeError, 'max_lr', 'None'),
+    (gs.TriangularSchedule, dict(min_lr=True, max_lr=1, cycle_length=10), TypeError, 'min_lr', 'True'),
+    (gs.TriangularSchedule, dict(min_lr=0, max_lr=1, cycle_length=10, inc_fraction=0), ValueError, 'inc_fraction', '0'),
+    (gs.TriangularSchedule, dict(min_lr=0, max_lr=1, cycle_length=10, inc_fraction=1), ValueError, 'inc_fraction', '1'),
+    (gs.TriangularSchedule, dict(min_lr=0, max_lr=1, cycle_length=10, inc_fraction=1.5), ValueError, 'inc_fraction', '1.5'),
+    (gs.CosineAnnealingSchedule, dict(min_lr=0, max_lr=1, cycle_length=0), ValueError, 'cycle_length', '0'),
+    (gs.CosineAnnealingSchedule, dict(min_lr=3, max_lr=1, cycle_length=5), ValueError, 'min_lr', '3'),
+    (gs.LinearWarmUp, dict(schedule=gs.Constant(1), start_lr=-0.1, length=5), ValueError, 'start_lr', '-0.1'),
+    (gs.LinearWarmUp, dict(schedule=gs.Constant(1), start_lr=0, length=0), ValueError, 'length', '0'),
+    (gs.LinearWarmUp, dict(schedule='cosine', start_lr=0, length=5), TypeError, 'schedule', "'cosine'"),
+    (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=nan, start_idx=5, length=5), ValueError, 'finish_lr', 'nan'),
+    (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=0, start_idx=-1, length=5), ValueError, 'start_idx', '-1'),
+    (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=0, start_idx=5, length=0), ValueError, 'length', '0'),
+    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, cooldown_length=5), ValueError, 'finish_lr', 'None'),
+    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, finish_lr=0.01), ValueError, 'cooldown_length', '0'),
+    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, cooldown_length=-1), ValueError, 'cooldown_length', '-1'),
+    (gs.OneCycleSchedule, dict(start_lr=2, max_lr=1, cycle_length=10), ValueError, 'min_lr', '2'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.Constant, cycle_length=10, lr=1), TypeError, 'schedule_class', 'Constant'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule(0, 1, 5), cycle_length=10), TypeError, 'schedule_class', 'TriangularSchedule'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=0, min_lr=0, max_lr=1), ValueError, 'cycle_length', '0'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, cycle_length_decay=0, min_lr=0, max_lr=1), ValueError, 'cycle_length_decay', '0'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, cycle_magnitude_decay=-1, min_lr=0, max_lr=1), ValueError, 'cycle_magnitude_decay', '-1'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, min_lr=0, max_lr=1, bogus=3), TypeError, 'bogus', ''),
+    (gs.Constant, dict(lr=-1), ValueError, 'lr', '-1'),
+    (gs.Linear, dict(start_lr=0, end_lr=1, length=0), ValueError, 'length', '0'),
+    (gs.LinearDecayToZero, dict(base_lr=1, total_steps=0), ValueError, 'total_steps', '0'),
+    (gs.CosineDecay, dict(base_lr=0.1, length=10, final_lr=0.5), ValueError, 'final_lr', '0.5'),
+    (gs.ExponentialDecay, dict(base_lr=1, decay_rate=1.5, decay_steps=10), ValueError, 'decay_rate', '1.5'),
+    (gs.ExponentialDecay, dict(base_lr=1, decay_rate=0.5, decay_steps=10, staircase=1), TypeError, 'staircase', '1'),
+    (gs.ExponentialDecay, dict(base_lr=1, decay_rate=0.5, decay_steps=10, min_lr=2), ValueError, 'min_lr', '2'),
+    (gs.PolynomialDecay, dict(base_lr=1, length=10, power=0), ValueError, 'power', '0'),
+    (gs.StepDecay, dict(base_lr=1, step_size=0), ValueError, 'step_size', '0'),
+    (gs.MultiStepDecay, dict(base_lr=1, milestones=[5, 5]), ValueError, 'milestones', '[5, 5]'),
+    (gs.MultiStepDecay, dict(base_lr=1, milestones=[]), TypeError, 'milestones', '[]'),
+    (gs.MultiStepDecay, dict(base_lr=1, milestones=[0, 5]), ValueError, 'milestones[0]', '0'),
+    (gs.InverseSqrt, dict(base_lr=1, timescale=0), ValueError, 'timescale', '0'),
+    (gs.WarmupStableDecay, dict(peak_lr=1, total_steps=10, warmup_steps=5, decay_steps=6), ValueError, 'decay_steps', '6'),
+    (gs.WarmupStableDecay, dict(peak_lr=1, total_steps=10, warmup_steps=2, decay_steps=3, decay='exp'), ValueError, 'decay', "'exp'"),
+    (gs.Join, dict(schedules=[gs.Constant(1), gs.Constant(2)], boundaries=[]), ValueError, 'boundaries', '[]'),
+    (gs.Join, dict(schedules=[gs.Constant(1), gs.Constant(2), 3], boundaries=[5, 5]), ValueError, 'boundaries', '[5, 5]'),
+    (gs.Join, dict(schedules=[], boundaries=[]), TypeError, 'schedules', '[]'),
+    (gs.Join, dict(schedules=[gs.Constant(1), object()], boundaries=[3]), TypeError, 'schedules[1]', 'object'),
+    (gs.Scale, dict(schedule=gs.Constant(1), factor=-2), ValueError, 'factor', '-2'),
+    (gs.Clip, dict(schedule=gs.Constant(1)), ValueError, 'min_lr', ''),
+    (gs.Clip, dict(schedule=gs.Constant(1), min_lr=0.5, max_lr=0.1), ValueError, 'min_lr', '0.5'),
+    (gs.Shift, dict(schedule=gs.Constant(1), steps=-1), ValueError, 'steps', '-1'),
+    (gs.MXNetSchedule, dict(scheduler=gs.Constant(1)), TypeError, 'scheduler', 'Constant'),
+    (gs.FunctionSchedule, dict(fn=3), TypeError, 'fn', '3'),
+    (gs.join_fractions, dict(schedules=[1, 2], fractions=[0.5, 0.5000001], total_steps=10), ValueError, 'fractions', '0.5000001'),
+    (gs.join_fractions, dict(schedules=[1, 2], fractions=[0, 1], total_steps=10), ValueError, 'fractions[0]', '0'),
+    (gs.join_fractions, dict(schedules=[1, 2, 3], fractions=[0.01, 0.01, 0.98], total_steps=10), ValueError, 'total_steps', '10'),
+    (gs.plot_schedule, dict(schedule=gs.Constant(1), iterations=0), ValueError, 'iterations', '0'),
+]
+
+
+@pytest.mark.parametrize('ctor,kwargs,exc,param,shown', BAD,
+                         ids=['%s-%s' % (c.__name__, p) for c, _, _, p, _ in BAD])
+def test_bad_argument_names_parameter_and_value(ctor, kwargs, exc, param, shown):
+    with pytest.raises(exc) as info:
+        ctor(**kwargs)
+    msg = str(info.value)
+    assert param in msg
+    assert shown in msg
+    assert 'got' in msg or 'failed' in msg
+
+
+def test_mxnet_scheduler_with_no_decay_phase_is_refused():
+    c = mx.lr_scheduler.CosineScheduler(max_update=10, base_lr=1, warmup_steps=10)
+    with pytest.raises(ValueError, match='max_update'):
+        gs.MXNetSchedule(c)
+
+
+def test_no_validation_uses_assert():
+    """Validation must survive ``python -O``: no assert statements in the library."""
+    import pathlib
+    import ast
+    root = pathlib.Path(gs.__file__).parent
+    for path in root.glob('*.py'):
+        tree = ast.parse(path.read_text())
+        asserts = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+        assert not asserts, '%s uses assert at lines %s' % (path.name, asserts)
+
+
+def test_error_messages_read_well():
+    with pytest.raises(ValueError) as info:
+        gs.TriangularSchedule(min_lr=1, max_lr=2, cycle_length=-1)
+    assert str(info.value) == ('TriangularSchedule: cycle_length must be an integer >= 1, '
+                               'got -1')
+    with pytest.raises(ValueError) as info:
+        gs.TriangularSchedule(min_lr=0, max_lr=1, cycle_length=5, inc_fraction=math.pi)
+    assert str(info.value) == ('TriangularSchedule: inc_fraction must be a number in (0, 1), '
+                               'got 3.141592653589793')
