@@ -4,12 +4,19 @@
 followed by a linear cool-down. The PyTorch-compatible policies with momentum
 (``OneCycleLR``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``) live here too.
 """
+import math
+import numbers
+
+import numpy as np
+
 from .base import Schedule
 from .shapes import TriangularSchedule
 from .modifiers import LinearCoolDown
-from ._checks import check_lr, check_int
+from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
+                      check_bool)
 
-__all__ = ['OneCycleSchedule']
+__all__ = ['OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
+           'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta']
 
 
 class OneCycleSchedule(Schedule):
@@ -73,3 +80,645 @@ class OneCycleSchedule(Schedule):
 
     def _values(self, t):
         return self._inner.values(t)
+
+
+# ---------------------------------------------------------------------------
+# PyTorch-compatible policies
+# ---------------------------------------------------------------------------
+#
+# PyTorch's schedulers count optimizer steps from 0: the LR used by
+# ``optimizer.step()`` number k (from 0) is the scheduler's value at step k.
+# MXNet's num_update counts from 1, so update ``t`` uses PyTorch's step ``t - 1``
+# (and ``t = 0``, read before any update, gets step 0 too). Every formula below
+# is written, operation for operation, as PyTorch 2.x evaluates it, so that the
+# values are the same floats, not merely close ones.
+
+
+def _check_momenta(owner, base_momentum, max_momentum):
+    base = check_real('base_momentum', base_momentum, owner, low=0.0, high=1.0,
+                      high_open=True, what='a number in [0, 1)')
+    top = check_real('max_momentum', max_momentum, owner, low=0.0, high=1.0,
+                     high_open=True, what='a number in [0, 1)')
+    if base > top:
+        raise ValueError('%s: base_momentum must be <= max_momentum, got '
+                         'base_momentum=%r and max_momentum=%r'
+                         % (owner, base_momentum, max_momentum))
+    return base, top
+
+
+class PolicyMomentum(Schedule):
+    """The momentum of a cyclic policy, as a schedule of ``num_update``.
+
+    ``OneCycleLR(...).momentum`` and ``CyclicLR(...).momentum`` are instances:
+    the momentum (SGD's ``momentum``, Adam's ``beta1``) that PyTorch's
+    ``cycle_momentum=True`` sets for the same update, moving inversely to the LR
+    between ``base_momentum`` and ``max_momentum``. Like every schedule it is
+    pure, immutable and picklable. Its reference value (``reference_lr``) is the
+    policy's ``max_momentum``. Rescaling the policy's LR (the base_lr rule) does
+    not change its momentum.
+
+    Parameters
+    ----------
+    policy : OneCycleLR or CyclicLR
+        The policy whose momentum this is.
+
+    Examples
+    --------
+    >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
+    >>> [round(s.momentum(t), 4) for t in (1, 3, 5, 8, 10)]
+    [0.95, 0.9, 0.85, 0.91, 0.95]
+    """
+
+    _param_names = ('policy',)
+
+    def __init__(self, policy):
+        super().__init__()
+        if not isinstance(policy, (OneCycleLR, CyclicLR)):
+            raise TypeError('PolicyMomentum: policy must be a OneCycleLR or a CyclicLR, '
+                            'got %r' % (policy,))
+        self.policy = policy
+        self._ref = policy.max_momentum
+
+    def _value(self, t):
+        return self.policy._momentum(t)
+
+    def _values(self, t):
+        return self.policy._momentum_values(t)
+
+
+class OneCycleLR(Schedule):
+    r"""PyTorch's ``OneCycleLR`` (2.x), value for value, with its momentum.
+
+    Update ``t`` (MXNet's ``num_update``) gets PyTorch's value for optimizer
+    step ``s = min(max(t - 1, 0), total_steps - 1)``: the first update gets
+    step 0, and after ``total_steps`` updates the last value (``min_lr``) is
+    held instead of PyTorch's error.
+
+    With ``N = total_steps``, ``p = pct_start``, ``initial = max_lr / div_factor``
+    and ``min_lr = initial / final_div_factor``, the phases end at steps
+
+    * two phases: ``e_1 = p N - 1`` (initial -> max_lr), ``e_2 = N - 1``
+      (max_lr -> min_lr);
+    * ``three_phase=True``: ``e_1 = p N - 1`` (initial -> max_lr),
+      ``e_2 = 2 p N - 2`` (max_lr -> initial), ``e_3 = N - 1`` (initial -> min_lr).
+
+    In the phase from ``a`` to ``b`` that runs from step ``e_{i-1}`` (``e_0 = 0``)
+    to ``e_i``, with :math:`x = (s - e_{i-1}) / (e_i - e_{i-1})`,
+
+    .. math::
+
+        lr = b + \frac{a - b}{2} (1 + \cos \pi x) \quad \text{('cos')}, \qquad
+        lr = a + (b - a) x \quad \text{('linear')}.
+
+    The momentum follows the same phases from ``max_momentum`` to
+    ``base_momentum`` and back (and stays at ``max_momentum`` in the third phase);
+    it is :attr:`momentum`, a :class:`PolicyMomentum`. Reference LR: ``max_lr``.
+    Smith and Topin (2017), "Super-convergence".
+
+    Parameters
+    ----------
+    max_lr : float
+        Peak LR, > 0.
+    total_steps : int
+        Updates in the cycle, >= 1 (see :meth:`from_epochs`).
+    pct_start : float, default 0.3
+        Fraction of the cycle spent increasing the LR, in (0, 1).
+    anneal_strategy : {'cos', 'linear'}, default 'cos'
+    div_factor : float, default 25
+        ``initial_lr = max_lr / div_factor``; >= 1.
+    final_div_factor : float, default 1e4
+        ``min_lr = initial_lr / final_div_factor``; >= 1.
+    three_phase : bool, default False
+        Go back down to ``initial_lr`` before annealing to ``min_lr`` (as in
+        Smith's paper and old fastai) instead of annealing straight to ``min_lr``.
+    base_momentum, max_momentum : float, default 0.85, 0.95
+        Momentum bounds, ``0 <= base_momentum <= max_momentum < 1``.
+
+    Notes
+    -----
+    PyTorch accepts configurations where a phase is empty or lies before step 0
+    (it then divides by zero or skips the warm-up); they are refused here:
+    ``pct_start * total_steps`` must be > 1 and, with ``three_phase``,
+    ``2 * pct_start * total_steps`` must be < ``total_steps + 1``. PyTorch also
+    accepts ``div_factor`` or ``final_div_factor`` below 1 (a warm-up going down);
+    here they must be >= 1, so every value lies in ``[min_lr, max_lr]``.
+
+    The fastai forms
+    ----------------
+    fastai v2's ``fit_one_cycle`` defaults (``div=25, div_final=1e5,
+    pct_start=0.25, moms=(0.95, 0.85, 0.95)``, cosine in both phases) are
+    this class with ``div_factor=25, final_div_factor=1e5/25 = 4000,
+    pct_start=0.25, base_momentum=0.85, max_momentum=0.95`` up to fastai's
+    discretisation (fastai's peak is at batch ``p N``, PyTorch's at ``p N - 1``);
+    :func:`fastai_one_cycle` returns the OneCycleLR that gives fastai's exact
+    values. Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` (a linear
+    triangle, then a linear tail of ``pct`` percent of the cycle down to
+    ``lr / div / 100``) is ``three_phase=True, anneal_strategy='linear',
+    final_div_factor=100``; see :func:`fastai_clr_beta`.
+
+    Examples
+    --------
+    >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
+    >>> [round(s(t), 4) for t in range(12)]
+    [0.04, 0.04, 0.28, 0.52, 0.76, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
+
+    PyTorch's defaults over 100 updates, and the three-phase form:
+
+    >>> s = OneCycleLR(max_lr=0.1, total_steps=100)
+    >>> [round(s(t), 5) for t in (1, 15, 30, 31, 60, 100, 101)]
+    [0.004, 0.0494, 0.1, 0.09995, 0.06113, 0.0, 0.0]
+    >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
+    >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
+    [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
+    """
+
+    _param_names = ('max_lr', 'total_steps', 'pct_start', 'anneal_strategy',
+                    'div_factor', 'final_div_factor', 'three_phase', 'base_momentum',
+                    'max_momentum')
+
+    def __init__(self, max_lr, total_steps, pct_start=0.3, anneal_strategy='cos',
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 base_momentum=0.85, max_momentum=0.95):
+        super().__init__()
+        owner = 'OneCycleLR'
+        self.max_lr = check_lr('max_lr', max_lr, owner, positive=True)
+        self.total_steps = check_int('total_steps', total_steps, owner, low=1)
+        self.pct_start = check_fraction('pct_start', pct_start, owner)
+        self.anneal_strategy = check_choice('anneal_strategy', anneal_strategy,
+                                            ('cos', 'linear'), owner)
+        self.div_factor = check_real('div_factor', div_factor, owner, low=1.0,
+                                     what='a finite number >= 1')
+        self.final_div_factor = check_real('final_div_factor', final_div_factor, owner,
+                                           low=1.0, what='a finite number >= 1')
+        self.three_phase = check_bool('three_phase', three_phase, owner)
+        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
+                                                               max_momentum)
+        n, p = self.total_steps, self.pct_start
+        # exactly PyTorch's expressions
+        initial = self.max_lr / self.div_factor
+        low = initial / self.final_div_factor
+        self.initial_lr, self.min_lr = initial, low
+        top, bot = self.max_momentum, self.base_momentum
+        e1 = float(p * n) - 1
+        if not e1 > 0:
+            raise ValueError('%s: pct_start * total_steps must be > 1 (PyTorch divides by '
+                             'zero or skips the warm-up otherwise), got pct_start=%r and '
+                             'total_steps=%r' % (owner, pct_start, total_steps))
+        if self.three_phase:
+            e2 = float(2 * p * n) - 2
+            if not e2 < n - 1:
+                raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
+                                 'must be < total_steps + 1 (or the last phase never '
+                                 'starts), got pct_start=%r and total_steps=%r'
+                                 % (owner, pct_start, total_steps))
+            ends = (e1, e2, n - 1)
+            lrs = ((initial, self.max_lr), (self.max_lr, initial), (initial, low))
+            moms = ((top, bot), (bot, top), (top, top))
+        else:
+            ends = (e1, n - 1)
+            lrs = ((initial, self.max_lr), (self.max_lr, low))
+            moms = ((top, bot), (bot, top))
+        starts = (0.0,) + ends[:-1]
+        self._last = n - 1
+        self._cos = self.anneal_strategy == 'cos'
+        # per phase: (end used for the test, start step, span, a, b); the last
+        # phase is chosen whatever the step (inf), as in PyTorch
+        tests = ends[:-1] + (math.inf,)
+        self._lr_phases = tuple((tests[i], starts[i], ends[i] - starts[i]) + lrs[i]
+                                for i in range(len(ends)))
+        self._mom_phases = tuple((tests[i], starts[i], ends[i] - starts[i]) + moms[i]
+                                 for i in range(len(ends)))
+        self._ends = ends
+        self._ref = self.max_lr
+        self.momentum = PolicyMomentum(self)
+
+    @classmethod
+    def from_epochs(cls, max_lr, epochs, steps_per_epoch, **kwargs):
+        """Build with ``total_steps = epochs * steps_per_epoch`` (PyTorch's other form).
+
+        >>> OneCycleLR.from_epochs(0.1, epochs=3, steps_per_epoch=50).total_steps
+        150
+        """
+        epochs = check_int('epochs', epochs, cls.__name__, low=1)
+        steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, cls.__name__,
+                                    low=1)
+        return cls(max_lr, epochs * steps_per_epoch, **kwargs)
+
+    def _anneal(self, phases, t):
+        s = t - 1
+        if s < 0:
+            s = 0
+        elif s > self._last:
+            s = self._last
+        for test, start, span, a, b in phases:
+            if s <= test:
+                pct = (s - start) / span
+                if self._cos:
+                    return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
+                return (b - a) * pct + a
+        raise AssertionError('unreachable')  # pragma: no cover
+
+    def _anneal_values(self, phases, t):
+        s = np.clip(t - 1, 0, self._last)
+        out = np.empty_like(s)
+        done = np.zeros(s.shape, dtype=bool)
+        for test, start, span, a, b in phases:
+            m = ~done & (s <= test)
+            pct = (s[m] - start) / span
+            if self._cos:
+                out[m] = b + (a - b) / 2.0 * (np.cos(np.pi * pct) + 1)
+            else:
+                out[m] = (b - a) * pct + a
+            done |= m
+        return out
+
+    def __call__(self, num_update):
+        return self._scale * self._anneal(self._lr_phases, num_update)
+
+    def _value(self, t):
+        return self._anneal(self._lr_phases, t)
+
+    def _values(self, t):
+        return self._anneal_values(self._lr_phases, t)
+
+    def _momentum(self, t):
+        return self._anneal(self._mom_phases, t)
+
+    def _momentum_values(self, t):
+        return self._anneal_values(self._mom_phases, t)
+
+
+class CyclicLR(Schedule):
+    r"""PyTorch's ``CyclicLR`` (2.x), value for value, with its momentum.
+
+    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``. With
+    ``U = step_size_up``, ``D = step_size_down`` (``U`` if None), ``C = U + D``
+    and ``r = U / C``:
+
+    .. math::
+
+        c = \lfloor 1 + s / C \rfloor, \quad x = 1 + s / C - c, \quad
+        f = \begin{cases} x / r & x \le r \\ (x - 1) / (r - 1) & x > r \end{cases}
+
+        lr = base\_lr + (max\_lr - base\_lr) f g, \qquad
+        momentum = max\_momentum - (max\_momentum - base\_momentum) f g
+
+    with ``g = 1`` (``'triangular'``), ``g = 1 / 2^{c - 1}`` (``'triangular2'``:
+    the amplitude halves each cycle) or ``g = gamma^s`` (``'exp_range'``: scaled
+    by step, not by cycle, as in PyTorch). The cycle repeats forever. Reference
+    LR: ``max_lr``. Smith (2015), "Cyclical learning rates".
+
+    Parameters
+    ----------
+    base_lr, max_lr : float
+        Bounds of the cycle, ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
+    step_size_up : int, default 2000
+        Updates from ``base_lr`` to ``max_lr``, >= 1.
+    step_size_down : int, optional
+        Updates from ``max_lr`` back to ``base_lr``, >= 1 (default:
+        ``step_size_up``).
+    mode : {'triangular', 'triangular2', 'exp_range'}
+    gamma : float, default 1.0
+        Decay per update of ``'exp_range'``, in (0, 1]; unused by the other modes.
+    base_momentum, max_momentum : float, default 0.8, 0.9
+        ``0 <= base_momentum <= max_momentum < 1``.
+
+    PyTorch's custom ``scale_fn`` / ``scale_mode`` are not offered (a function
+    would not pickle reliably); ``Scale``, ``Join`` and ``CyclicalSchedule``
+    cover most of their uses.
+
+    Examples
+    --------
+    >>> s = CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=4)
+    >>> [round(s(t), 3) for t in range(1, 10)]
+    [0.1, 0.55, 1.0, 0.775, 0.55, 0.325, 0.1, 0.55, 1.0]
+    >>> [round(s.momentum(t), 3) for t in range(1, 5)]
+    [0.9, 0.85, 0.8, 0.825]
+    >>> s2 = CyclicLR(0.0, 1.0, step_size_up=2, mode='triangular2')
+    >>> [s2(t) for t in range(1, 14)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0, 0.125, 0.25, 0.125, 0.0]
+    """
+
+    _param_names = ('base_lr_', 'max_lr', 'step_size_up', 'step_size_down', 'mode',
+                    'gamma', 'base_momentum', 'max_momentum')
+    _MODES = ('triangular', 'triangular2', 'exp_range')
+
+    def __init__(self, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode='triangular', gamma=1.0, base_momentum=0.8, max_momentum=0.9):
+        super().__init__()
+        owner = 'CyclicLR'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.max_lr = check_lr('max_lr', max_lr, owner, positive=True)
+        if self.base_lr_ > self.max_lr:
+            raise ValueError('%s: base_lr must be <= max_lr, got base_lr=%r and max_lr=%r'
+                             % (owner, base_lr, max_lr))
+        self.step_size_up = check_int('step_size_up', step_size_up, owner, low=1)
+        self.step_size_down = None if step_size_down is None else \
+            check_int('step_size_down', step_size_down, owner, low=1)
+        self.mode = check_choice('mode', mode, self._MODES, owner)
+        self.gamma = check_real('gamma', gamma, owner, low=0.0, high=1.0, low_open=True,
+                                what='a number in (0, 1]')
+        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
+                                                               max_momentum)
+        # exactly PyTorch's expressions
+        up = float(self.step_size_up)
+        down = float(self.step_size_down) if self.step_size_down is not None else up
+        self._total = up + down
+        self._ratio = up / self._total
+        self._ratio_m1 = self._ratio - 1
+        self._amp = self.max_lr - self.base_lr_
+        self._mamp = self.max_momentum - self.base_momentum
+        self._mode = self._MODES.index(self.mode)
+        self._ref = self.max_lr
+        self.momentum = PolicyMomentum(self)
+
+    def _factors(self, t):
+        """(f, g) of the class docstring for update ``t``."""
+        s = t - 1 if t > 1 else 0
+        total = self._total
+        cycle = math.floor(1 + s / total)
+        x = 1.0 + s / total - cycle
+        if x <= self._ratio:
+            f = x / self._ratio
+        else:
+            f = (x - 1) / self._ratio_m1
+        mode = self._mode
+        if mode == 0:
+            return f, 1.0
+        if mode == 1:
+            return f, 1 / (2.0 ** (cycle - 1))
+        return f, self.gamma ** s
+
+    def __call__(self, num_update):
+        f, g = self._factors(num_update)
+        return self._scale * (self.base_lr_ + self._amp * f * g)
+
+    def _value(self, t):
+        f, g = self._factors(t)
+        return self.base_lr_ + self._amp * f * g
+
+    def _momentum(self, t):
+        f, g = self._factors(t)
+        return self.max_momentum - self._mamp * f * g
+
+    def _factors_values(self, t):
+        s = np.maximum(t - 1, 0)
+        cycle = np.floor(1 + s / self._total)
+        x = 1.0 + s / self._total - cycle
+        f = np.where(x <= self._ratio, x / self._ratio, (x - 1) / self._ratio_m1)
+        if self._mode == 0:
+            g = 1.0
+        elif self._mode == 1:
+            g = 1 / np.power(2.0, cycle - 1)
+        else:
+            g = np.power(self.gamma, s)
+        return f, g
+
+    def _values(self, t):
+        f, g = self._factors_values(t)
+        return self.base_lr_ + self._amp * f * g
+
+    def _momentum_values(self, t):
+        f, g = self._factors_values(t)
+        return self.max_momentum - self._mamp * f * g
+
+
+class CosineAnnealingWarmRestarts(Schedule):
+    r"""PyTorch's ``CosineAnnealingWarmRestarts`` (SGDR), value for value, and more.
+
+    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``
+    (``scheduler.step()`` called once per update). Cycle ``i`` (from 0) starts at
+    step :math:`B_i` and lasts :math:`T_i = B_{i+1} - B_i` steps:
+
+    .. math::
+
+        B_i = \mathrm{round}\left(T_0 \frac{T_{mult}^i - 1}{T_{mult} - 1}\right)
+        \ (B_i = i T_0 \text{ if } T_{mult} = 1), \qquad
+        T_{cur} = s - B_i \text{ for } B_i \le s < B_{i+1},
+
+        lr = \eta_{min} + (base\_lr - \eta_{min})\, restart\_decay^i\,
+        \frac{1 + \cos(\pi T_{cur} / T_i)}{2}
+
+    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is exact and
+    ``T_i = T_0 T_mult^i``: PyTorch's values. Beyond PyTorch:
+
+    * a non-integer ``T_mult > 1`` is allowed: the cycle *starts* are the real
+      SGDR boundaries rounded to the nearest step (``floor(x + 0.5)``), so each
+      ``T_i`` is ``T_0 T_mult^i`` rounded down or up and the restarts never drift
+      from the real formula by more than half a step (rounding each length
+      instead would accumulate the error);
+    * ``restart_decay`` multiplies the amplitude of cycle ``i`` by
+      ``restart_decay ** i``: the peak of cycle ``i`` is
+      ``eta_min + (base_lr - eta_min) * restart_decay ** i`` (so
+      ``base_lr * restart_decay ** i`` when ``eta_min = 0``), never below ``eta_min``.
+
+    The cycle of a step is found in closed form (a logarithm, corrected by at
+    most a step): the cost does not depend on the step. Reference LR:
+    ``base_lr``. Loshchilov and Hutter (2016). This policy does not schedule
+    momentum: :attr:`momentum` is ``None`` (PyTorch leaves momentum alone too).
+
+    Parameters
+    ----------
+    T_0 : int
+        Steps of the first cycle, >= 1.
+    T_mult : int or float, default 1
+        Growth factor of the cycle lengths, >= 1.
+    eta_min : float, default 0
+        LR at the end of each cycle, ``0 <= eta_min <= base_lr``.
+    base_lr : float, default 0.01
+        LR at the start of the first cycle (PyTorch takes it from the
+        optimizer), > 0.
+    restart_decay : float, default 1
+        Amplitude factor per restart, in (0, 1].
+
+    Examples
+    --------
+    >>> s = CosineAnnealingWarmRestarts(T_0=2, T_mult=2, base_lr=1.0)
+    >>> [s(t) for t in range(1, 9)]
+    [1.0, 0.5, 1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 1.0, 0.9619397662556434]
+    >>> s = CosineAnnealingWarmRestarts(T_0=4, T_mult=1.5, base_lr=1.0, restart_decay=0.5)
+    >>> [s.cycle_start(i) for i in range(5)]
+    [0, 4, 10, 19, 33]
+    >>> [round(s(t), 3) for t in (1, 5, 11, 20, 34)]
+    [1.0, 0.5, 0.25, 0.125, 0.062]
+    """
+
+    _param_names = ('T_0', 'T_mult', 'eta_min', 'base_lr_', 'restart_decay')
+
+    def __init__(self, T_0, T_mult=1, eta_min=0.0, base_lr=0.01, restart_decay=1.0):
+        super().__init__()
+        owner = 'CosineAnnealingWarmRestarts'
+        self.T_0 = check_int('T_0', T_0, owner, low=1)
+        if isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool):
+            self.T_mult = check_int('T_mult', T_mult, owner, low=1)
+        else:
+            self.T_mult = check_real('T_mult', T_mult, owner, low=1.0,
+                                     what='a finite number >= 1')
+        self.base_lr_ = check_lr('base_lr', base_lr, owner, positive=True)
+        self.eta_min = check_lr('eta_min', eta_min, owner)
+        if self.eta_min > self.base_lr_:
+            raise ValueError('%s: eta_min must be <= base_lr, got eta_min=%r and base_lr=%r'
+                             % (owner, eta_min, base_lr))
+        self.restart_decay = check_real('restart_decay', restart_decay, owner, low=0.0,
+                                        high=1.0, low_open=True, what='a number in (0, 1]')
+        m = self.T_mult
+        # 0: T_mult == 1, 1: integer T_mult > 1 (exact ints), 2: real T_mult > 1
+        self._kind = 0 if m == 1 else (1 if isinstance(m, int) else 2)
+        self._log_m = math.log(m) if m != 1 else 0.0
+        self._amp = self.base_lr_ - self.eta_min
+        self._decays = self.restart_decay != 1.0
+        self._ref = self.base_lr_
+        self.momentum = None
+
+    def cycle_start(self, i):
+        """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.
+
+        Update ``cycle_start(i) + 1`` is the first update of cycle ``i``.
+        """
+        i = check_int('i', i, 'CosineAnnealingWarmRestarts.cycle_start', low=0)
+        return self._start(i)
+
+    def _start(self, i):
+        kind, t0, m = self._kind, self.T_0, self.T_mult
+        if kind == 0:
+            return i * t0
+        if kind == 1:
+            return t0 * (m ** i - 1) // (m - 1)
+        return math.floor(t0 * (m ** i - 1) / (m - 1) + 0.5)
+
+    def _locate(self, s):
+        """(cycle index, T_cur, T_i) of step ``s`` >= 0."""
+        t0 = self.T_0
+        if self._kind == 0:
+            if s < t0:
+                return 0, s, t0
+            i = int(s // t0)
+            return i, s - i * t0, t0
+        if s < t0:
+            return 0, s, t0
+        m = self.T_mult
+        i = int(math.log(s / t0 * (m - 1) + 1) / self._log_m)
+        start = self._start(i)
+        while start > s:        # the logarithm may be off by one at a boundary
+            i -= 1
+            start = self._start(i)
+        nxt = self._start(i + 1)
+        while nxt <= s:
+            i += 1
+            start, nxt = nxt, self._start(i + 1)
+        if self._kind == 1:
+            return i, s - start, t0 * m ** i
+        return i, s - start, nxt - start
+
+    def _value(self, t):
+        s = t - 1 if t > 1 else 0
+        i, t_cur, t_i = self._locate(s)
+        amp = self._amp * self.restart_decay ** i if self._decays else self._amp
+        return self.eta_min + amp * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+    def __call__(self, num_update):
+        return self._scale * self._value(num_update)
+
+    def _values(self, t):
+        s = np.maximum(t - 1, 0)
+        t0, m = float(self.T_0), self.T_mult
+        if self._kind == 0:
+            i = np.floor(s / t0)
+            t_cur = s - i * t0
+            t_i = np.full(s.shape, t0)
+        else:
+            i = np.floor(np.log(s / t0 * (m - 1) + 1) / self._log_m)
+            i = np.maximum(i, 0)
+
+            def start(k):
+                b = t0 * (np.power(float(m), k) - 1) / (m - 1)
+                return b if self._kind == 1 else np.floor(b + 0.5)
+            for _ in range(3):          # correct the logarithm by a step if needed
+                i = np.where(start(i) > s, i - 1, i)
+                i = np.where(start(i + 1) <= s, i + 1, i)
+            b0, b1 = start(i), start(i + 1)
+            t_cur, t_i = s - b0, b1 - b0
+        amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
+        return self.eta_min + amp * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+
+
+def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,
+                     moms=(0.95, 0.85, 0.95)):
+    """fastai v2's ``fit_one_cycle`` schedule, exactly, as a :class:`OneCycleLR`.
+
+    fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``):
+    a cosine from ``lr_max / div`` up to ``lr_max`` for ``pos < pct_start``, then
+    a cosine down to ``lr_max / div_final``, reached at ``pos = 1`` (after
+    training); the momentum goes ``moms[0] -> moms[1] -> moms[2]`` the same way.
+    Update ``t`` gets fastai's value for batch ``t - 1``. This is PyTorch's
+    OneCycleLR with one more step and the peak moved by one step:
+    ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1),
+    div_factor=div, final_div_factor=div_final / div, base_momentum=moms[1],
+    max_momentum=moms[0])``, which is what is returned (so it holds
+    ``lr_max / div_final`` after ``N`` updates). ``moms[2]`` must equal
+    ``moms[0]`` (PyTorch's momentum cycle is symmetric).
+
+    Examples
+    --------
+    >>> s = fastai_one_cycle(1.0, total_steps=8)
+    >>> [round(s(t), 4) for t in range(1, 10)]
+    [0.04, 0.52, 1.0, 0.933, 0.75, 0.5, 0.25, 0.067, 0.0]
+    >>> [round(s.momentum(t), 3) for t in (1, 2, 3, 9)]
+    [0.95, 0.9, 0.85, 0.95]
+    """
+    owner = 'fastai_one_cycle'
+    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    div = check_real('div', div, owner, low=1.0, what='a finite number >= 1')
+    div_final = check_real('div_final', div_final, owner, low=div,
+                           what='a finite number >= div (%r)' % div)
+    pct_start = check_fraction('pct_start', pct_start, owner)
+    if not isinstance(moms, (tuple, list)) or len(moms) != 3:
+        raise TypeError('%s: moms must be a tuple of 3 momenta (start, middle, end), '
+                        'got %r' % (owner, moms))
+    if moms[0] != moms[2]:
+        raise ValueError('%s: moms must start and end at the same value (PyTorch\'s '
+                         'momentum cycle is symmetric), got %r' % (owner, moms))
+    n = total_steps
+    return OneCycleLR(lr_max, n + 1, pct_start=(pct_start * n + 1) / (n + 1),
+                      div_factor=div, final_div_factor=div_final / div,
+                      base_momentum=moms[1], max_momentum=moms[0])
+
+
+def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0.85):
+    """Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` 1cycle, as a :class:`OneCycleLR`.
+
+    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches of the
+    cycle at ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets
+    ``lr / div -> lr`` linearly for ``j <= c``, back to ``lr / div`` for
+    ``c < j <= 2c``, then a linear tail towards ``lr / div / 100`` (reached at
+    ``j = N``, after the cycle); the momentum goes ``max_mom -> min_mom ->
+    max_mom`` over the triangle and stays at ``max_mom`` in the tail. Update
+    ``t`` gets batch ``t - 1``'s values, and the value ``lr / div / 100`` is held
+    after ``N`` updates (fastai would restart the cycle). This is
+    ``OneCycleLR(lr, N + 1, pct_start=(c + 1) / (N + 1), anneal_strategy='linear',
+    three_phase=True, div_factor=div, final_div_factor=100, base_momentum=min_mom,
+    max_momentum=max_mom)``, which is returned. (fastai 0.7 computed each
+    momentum one batch late; this gives the momentum of the same batch as the LR.)
+
+    Examples
+    --------
+    The forum's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 20-batch cycle:
+
+    >>> s = fastai_clr_beta(1.0, total_steps=20, div=10, pct=13.68)
+    >>> [round(s(t), 3) for t in (1, 5, 9, 13, 17, 18, 20, 21)]
+    [0.1, 0.55, 1.0, 0.55, 0.1, 0.075, 0.026, 0.001]
+    >>> [round(s.momentum(t), 3) for t in (1, 9, 17, 20)]
+    [0.95, 0.85, 0.95, 0.95]
+    """
+    owner = 'fastai_clr_beta'
+    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    pct = check_real('pct', pct, owner, low=0.0, high=100.0, low_open=True,
+                     high_open=True, what='a percentage in (0, 100)')
+    n = total_steps
+    c = int(n * (1 - pct / 100) / 2)
+    if c < 1:
+        raise ValueError('%s: total_steps=%r is too small for pct=%r: the triangle '
+                         'needs at least one batch up and one down' % (owner, total_steps, pct))
+    return OneCycleLR(lr, n + 1, pct_start=(c + 1) / (n + 1), anneal_strategy='linear',
+                      three_phase=True, div_factor=div, final_div_factor=100.0,
+                      base_momentum=min_mom, max_momentum=max_mom)
