@@ -111,16 +111,24 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         vector path uses NumPy's ``cos``/``pow``, the scalar path ``math``'s),
         as a float64 array of the same shape.
         """
-        t = np.asarray(steps)
-        if t.dtype == object or not (np.issubdtype(t.dtype, np.integer)
-                                     or np.issubdtype(t.dtype, np.floating)):
-            raise TypeError('steps must be an array of real numbers, got dtype %s'
-                            % t.dtype)
-        t = t.astype(np.float64)
-        if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
-            bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
-            raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
-        return self._scale * np.asarray(self._values(t), dtype=np.float64)
+        try:
+            t = np.asarray(steps, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError('steps must be an array of real numbers, got %r'
+                            % (steps,)) from None
+        if t.size:
+            lo, hi = t.min(), t.max()
+            if not (lo >= 0 and hi < np.inf):
+                bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
+                raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
+        return self._vals(t)
+
+    def _vals(self, t):
+        """``values`` without the argument checks (for composites)."""
+        out = self._values(t)
+        if self._scale != 1.0:
+            out = out * self._scale
+        return out
 
     # -- the base_lr rule ---------------------------------------------------
     @property

@@ -66,15 +66,16 @@ class LinearWarmUp(Schedule):
         self._ref = self.schedule.base_lr
 
     def _value(self, t):
-        if t <= self.length:
-            return t * self._d / self.length + self.start_lr
-        return self.schedule(t - self.length)
+        if t > self.length:
+            c = self.schedule
+            return c._scale * c._value(t - self.length)
+        return t * self._d / self.length + self.start_lr
 
     def _values(self, t):
         out = np.empty_like(t)
         warm = t <= self.length
         out[warm] = t[warm] * self._d / self.length + self.start_lr
-        out[~warm] = self.schedule.values(t[~warm] - self.length)
+        out[~warm] = self.schedule._vals(t[~warm] - self.length)
         return out
 
 
@@ -126,7 +127,8 @@ class LinearCoolDown(Schedule):
 
     def _value(self, t):
         if t <= self.start_idx:
-            return self.schedule(t)
+            c = self.schedule
+            return c._scale * c._value(t)
         if t <= self.finish_idx:
             return (t - self.start_idx) * self._d / self.length + self.start_lr
         return self.finish_lr
@@ -134,7 +136,7 @@ class LinearCoolDown(Schedule):
     def _values(self, t):
         out = np.full(t.shape, self.finish_lr)
         head = t <= self.start_idx
-        out[head] = self.schedule.values(t[head])
+        out[head] = self.schedule._vals(t[head])
         mid = (~head) & (t <= self.finish_idx)
         out[mid] = (t[mid] - self.start_idx) * self._d / self.length + self.start_lr
         return out
@@ -204,6 +206,8 @@ class CyclicalSchedule(Schedule):
             raise TypeError('%s: schedule_class(cycle_length=%r, **%r) failed: %s'
                             % (owner, self.cycle_length, kwargs, e)) from None
         self._children = {self.cycle_length: first}   # memo: cycle length -> schedule
+        self._first = first
+        self._fixed = self.cycle_length_decay == 1
         self._ref = first.base_lr
         # Tabulate cycle starts until the lengths stop changing (then the cycles are
         # periodic) or the starts pass 2**53.
@@ -262,14 +266,14 @@ class CyclicalSchedule(Schedule):
         return last + int(n), starts[last] + n * length, length
 
     def _value(self, t):
-        if self.cycle_length_decay == 1:
+        if self._fixed:
             k = int(t // self.cycle_length)
-            offset = t - k * self.cycle_length
-            length = self.cycle_length
+            c = self._first
+            v = c._scale * c._value(t - k * self.cycle_length)
         else:
             k, start, length = self._locate(t)
-            offset = t - start
-        v = self._child(length)(offset)
+            c = self._children.get(length) or self._child(length)
+            v = c._scale * c._value(t - start)
         return v * self.cycle_magnitude_decay ** k if k else v
 
     def _values(self, t):
@@ -277,7 +281,7 @@ class CyclicalSchedule(Schedule):
         if self.cycle_length_decay == 1:
             k = np.floor(t / self.cycle_length)
             offset = t - k * self.cycle_length
-            return self._children[self.cycle_length].values(offset) * \
+            return self._children[self.cycle_length]._vals(offset) * \
                 np.power(self.cycle_magnitude_decay, k)
         starts, lengths = self._np_starts, self._lengths
         last = len(starts) - 1
@@ -286,14 +290,14 @@ class CyclicalSchedule(Schedule):
         inside = (k < last) | (t < end)
         for kk in np.unique(k[inside]):
             m = inside & (k == kk)
-            out[m] = self._child(lengths[kk]).values(t[m] - starts[kk]) * \
+            out[m] = self._child(lengths[kk])._vals(t[m] - starts[kk]) * \
                 self.cycle_magnitude_decay ** int(kk)
         rest = ~inside
         if rest.any():
             if self._periodic:
                 n = np.floor((t[rest] - starts[last]) / lengths[last])
                 off = t[rest] - starts[last] - n * lengths[last]
-                out[rest] = self._child(lengths[last]).values(off) * \
+                out[rest] = self._child(lengths[last])._vals(off) * \
                     np.power(self.cycle_magnitude_decay, last + n)
             else:
                 out[rest] = [self._value(x) for x in t[rest].tolist()]
@@ -356,7 +360,8 @@ class Join(Schedule):
 
     def _value(self, t):
         i = bisect_right(self.boundaries, t)
-        return self.schedules[i](t - self._starts[i])
+        c = self.schedules[i]
+        return c._scale * c._value(t - self._starts[i])
 
     def _values(self, t):
         idx = np.searchsorted(self._np_b, t, side='right')
@@ -364,7 +369,7 @@ class Join(Schedule):
         for i, s in enumerate(self.schedules):
             m = idx == i
             if m.any():
-                out[m] = s.values(t[m] - self._starts[i])
+                out[m] = s._vals(t[m] - self._starts[i])
         return out
 
 
@@ -417,10 +422,11 @@ class Scale(Schedule):
         self._ref = self.factor * self.schedule.base_lr
 
     def _value(self, t):
-        return self.factor * self.schedule(t)
+        c = self.schedule
+        return self.factor * c._scale * c._value(t)
 
     def _values(self, t):
-        return self.factor * self.schedule.values(t)
+        return self.factor * self.schedule._vals(t)
 
 
 class Clip(Schedule):
@@ -452,11 +458,12 @@ class Clip(Schedule):
         self._ref = min(max(self.schedule.base_lr, lo), hi)
 
     def _value(self, t):
-        v = self.schedule(t)
+        c = self.schedule
+        v = c._scale * c._value(t)
         return self._lo if v < self._lo else (self._hi if v > self._hi else v)
 
     def _values(self, t):
-        return np.clip(self.schedule.values(t), self._lo, self._hi)
+        return np.clip(self.schedule._vals(t), self._lo, self._hi)
 
 
 class Shift(Schedule):
@@ -480,10 +487,11 @@ class Shift(Schedule):
 
     def _value(self, t):
         t = t - self.steps
-        return self.schedule(t if t > 0 else 0)
+        c = self.schedule
+        return c._scale * c._value(t if t > 0 else 0)
 
     def _values(self, t):
-        return self.schedule.values(np.maximum(t - self.steps, 0))
+        return self.schedule._vals(np.maximum(t - self.steps, 0))
 
 
 from .shapes import Linear, Constant, CosineDecay  # noqa: E402  (doctest names)

@@ -73,13 +73,22 @@ class OneCycleSchedule(Schedule):
         self._inner = tri if self.cooldown_length == 0 else LinearCoolDown(
             tri, finish_lr=self.finish_lr, start_idx=self.cycle_length,
             length=self.cooldown_length)
+        self._tri = tri
+        self._end = self.cycle_length + self.cooldown_length
+        self._final = self.start_lr if self.finish_lr is None else self.finish_lr
+        self._d = self._final - self.start_lr
         self._ref = self.max_lr
 
     def _value(self, t):
-        return self._inner(t)
+        # the triangle and the cool-down, inlined (this is a hot path)
+        if t <= self.cycle_length:
+            return self._tri._value(t)
+        if t <= self._end:
+            return (t - self.cycle_length) * self._d / self.cooldown_length + self.start_lr
+        return self._final
 
     def _values(self, t):
-        return self._inner.values(t)
+        return self._inner._vals(t)
 
 
 # ---------------------------------------------------------------------------

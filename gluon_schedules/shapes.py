@@ -7,6 +7,7 @@ Every class documents its reference LR (what ``base_lr`` means, see
 :mod:`gluon_schedules.base`).
 """
 import math
+from bisect import bisect_left
 
 import numpy as np
 
@@ -75,17 +76,23 @@ class TriangularSchedule(Schedule):
 
     def _value(self, t):
         if t <= self._up:
-            u = t * 1 / self._up
+            u = t / self._up
         elif t <= self.cycle_length:
-            u = (self.cycle_length - t) * 1 / self._down
+            u = (self.cycle_length - t) / self._down
         else:
-            u = 0
+            return self.min_lr
         return u * self._amp + self.min_lr
 
     def _values(self, t):
-        u = np.where(t <= self._up, t / self._up,
-                     np.where(t <= self.cycle_length, (self.cycle_length - t) / self._down, 0.0))
-        return u * self._amp + self.min_lr
+        # min(rise, fall) is the rise up to the peak and the fall after it (the
+        # same expressions as the scalar path); below 0 after the cycle
+        u = np.subtract(self.cycle_length, t)
+        u /= self._down
+        np.minimum(u, t / self._up, out=u)
+        np.maximum(u, 0.0, out=u)
+        u *= self._amp
+        u += self.min_lr
+        return u
 
 
 class CosineAnnealingSchedule(Schedule):
@@ -130,8 +137,15 @@ class CosineAnnealingSchedule(Schedule):
         return self.min_lr
 
     def _values(self, t):
-        u = (1 + np.cos(t * np.pi / self.cycle_length)) / 2
-        return np.where(t <= self.cycle_length, u * self._amp + self.min_lr, self.min_lr)
+        u = np.minimum(t, self.cycle_length)
+        u *= np.pi
+        u /= self.cycle_length
+        np.cos(u, out=u)
+        u += 1
+        u /= 2
+        u *= self._amp
+        u += self.min_lr
+        return u
 
 
 class Constant(Schedule):
@@ -397,7 +411,6 @@ class MultiStepDecay(Schedule):
 
 
     def _value(self, t):
-        from bisect import bisect_left  # pylint: disable=import-outside-toplevel
         return self._lrs[bisect_left(self.milestones, t)]
 
     def _values(self, t):
@@ -479,6 +492,8 @@ class WarmupStableDecay(Schedule):
         self._ref = self.peak_lr
 
     def _value(self, t):
+        if t >= self.total_steps:
+            return self.final_lr
         if t <= self.warmup_steps and self.warmup_steps:
             return self.start_lr + (self.peak_lr - self.start_lr) * t / self.warmup_steps
         if t <= self._d0:

@@ -1,0 +1,126 @@
+"""Cost of schedules, measured side by side in one run (run by hand, not in CI).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_schedules.py [--quick]
+
+For every schedule it reports:
+* ``call`` - the cost of one ``schedule(t)`` call (t around 10), as a ratio to one
+  call of MXNet's ``CosineScheduler`` (the optimizer calls the schedule once per
+  parameter with Adam and NAG, so this is the hot path). Target: <= 2x.
+* ``1e9/10`` - the cost of a call at t = 1e9 over the cost at t = 10. Target: <= 1.5x.
+* ``values`` - ``schedule.values(np.arange(1e6))`` speed-up over a Python loop of
+  calls. Target: >= 50x.
+Timings are the minimum over several repeats (the least disturbed run).
+"""
+import argparse
+import os
+import sys
+import timeit
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
+
+import numpy as np  # noqa: E402
+import mxnet as mx  # noqa: E402
+
+import gluon_schedules as gs  # noqa: E402
+
+
+def schedules():
+    mf = lambda: mx.lr_scheduler.MultiFactorScheduler(step=[250, 750, 900], factor=0.5,  # noqa
+                                                      base_lr=1.0)
+    out = {
+        'TriangularSchedule': gs.TriangularSchedule(0.5, 2, 1000, 0.2),
+        'CosineAnnealingSchedule': gs.CosineAnnealingSchedule(1, 2, 1000),
+        'LinearWarmUp(MultiFactor)': gs.LinearWarmUp(mf(), 0, 250),
+        'LinearCoolDown(MultiFactor)': gs.LinearCoolDown(mf(), 0.001, 1000, 500),
+        'OneCycleSchedule': gs.OneCycleSchedule(0.1, 0.5, 500, 750, 0.001),
+        'CyclicalSchedule(Triangular)': gs.CyclicalSchedule(gs.TriangularSchedule, 500,
+                                                            min_lr=0.5, max_lr=2),
+        'CyclicalSchedule SGDR': gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 250, 2, 0.5,
+                                                     min_lr=0.01, max_lr=2),
+        'Constant': gs.Constant(0.1),
+        'Linear': gs.Linear(0, 1, 1000),
+        'CosineDecay': gs.CosineDecay(1, 1000, 0.01),
+        'ExponentialDecay': gs.ExponentialDecay(1, 0.9, 100),
+        'PolynomialDecay': gs.PolynomialDecay(1, 1000, 2.0),
+        'StepDecay': gs.StepDecay(1, 100, 0.5),
+        'MultiStepDecay': gs.MultiStepDecay(1, [250, 750, 900], 0.5),
+        'InverseSqrt': gs.InverseSqrt(1, 100),
+        'WarmupStableDecay': gs.WarmupStableDecay(1, 1000, 100, 200, 'cosine'),
+        'Join(Linear, CosineDecay)': gs.Join([gs.Linear(0, 1, 100), gs.CosineDecay(1, 900)],
+                                             [100]),
+        'MXNetSchedule(Cosine)': gs.MXNetSchedule(
+            mx.lr_scheduler.CosineScheduler(max_update=1000, base_lr=1, final_lr=0.01)),
+    }
+    # classes added by later modules, if present
+    for name, make in [
+            ('OneCycleLR', lambda: gs.OneCycleLR(max_lr=1.0, total_steps=1000)),
+            ('OneCycleLR.momentum', lambda: gs.OneCycleLR(max_lr=1.0, total_steps=1000).momentum),
+            ('CyclicLR', lambda: gs.CyclicLR(0.1, 1.0, step_size_up=200, mode='triangular2')),
+            ('CosineAnnealingWarmRestarts', lambda: gs.CosineAnnealingWarmRestarts(
+                T_0=100, T_mult=2, base_lr=1.0))]:
+        try:
+            out[name] = make()
+        except AttributeError:
+            pass
+    return out
+
+
+def per_call(fn, t, number):
+    return min(timeit.repeat(lambda: fn(t), number=number, repeat=7)) / number
+
+
+def mxnet_per_call(make, number):
+    """MXNet's schedulers are timed in their natural use: increasing num_update."""
+    best = float('inf')
+    for _ in range(7):
+        s = make()
+        ts = list(range(1, number + 1))
+        start = timeit.default_timer()
+        for t in ts:
+            s(t)
+        best = min(best, (timeit.default_timer() - start) / number)
+    loop = min(timeit.repeat(lambda: [None for _ in ts], number=1, repeat=7)) / number
+    return best - loop + per_call(lambda t: None, 0, number) - 0.0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--quick', action='store_true', help='fewer calls (noisier)')
+    args = p.parse_args()
+    number = 20000 if args.quick else 100000
+    n_values = 10 ** 6
+
+    cos = mxnet_per_call(lambda: mx.lr_scheduler.CosineScheduler(
+        max_update=10 ** 9, base_lr=1, final_lr=0.01), number)
+    mfs = mxnet_per_call(lambda: mx.lr_scheduler.MultiFactorScheduler(
+        step=[250, 750, 900], factor=0.5, base_lr=1.0), number)
+    print('mxnet CosineScheduler call:      %7.0f ns  (reference = 1.00x)' % (cos * 1e9))
+    print('mxnet MultiFactorScheduler call: %7.0f ns  (%.2fx)' % (mfs * 1e9, mfs / cos))
+    print()
+    header = '%-30s %9s %8s %8s %10s %9s' % ('schedule', 'call ns', 'call/cos', '1e9/10',
+                                            'values 1e6', 'speed-up')
+    print(header)
+    print('-' * len(header))
+    worst = {'call': 0, 'far': 0, 'vec': float('inf')}
+    steps = np.arange(n_values, dtype=np.float64)
+    for name, s in schedules().items():
+        near = per_call(s, 10, number)
+        far = per_call(s, 10 ** 9, number)
+        vec = min(timeit.repeat(lambda: s.values(steps), number=1, repeat=3))
+        loop_n = 100000
+        loop = min(timeit.repeat(lambda: [s(t) for t in range(loop_n)], number=1, repeat=3))
+        loop = loop * n_values / loop_n
+        print('%-30s %9.0f %7.2fx %7.2fx %8.1f ms %8.0fx' % (
+            name, near * 1e9, near / cos, far / near, vec * 1e3, loop / vec))
+        worst['call'] = max(worst['call'], near / cos)
+        worst['far'] = max(worst['far'], far / near)
+        worst['vec'] = min(worst['vec'], loop / vec)
+    print()
+    print('worst call/cos %.2fx (target <= 2), worst 1e9/10 %.2fx (target <= 1.5), '
+          'worst values() speed-up %.0fx (target >= 50)'
+          % (worst['call'], worst['far'], worst['vec']))
+
+
+if __name__ == '__main__':
+    main()
