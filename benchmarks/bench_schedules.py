@@ -66,22 +66,24 @@ def schedules():
     return out
 
 
-def per_call(fn, t, number):
-    return min(timeit.repeat(lambda: fn(t), number=number, repeat=7)) / number
+def _loop(fn, ts):
+    start = timeit.default_timer()
+    for t in ts:
+        fn(t)
+    return timeit.default_timer() - start
 
 
-def mxnet_per_call(make, number):
-    """MXNet's schedulers are timed in their natural use: increasing num_update."""
-    best = float('inf')
-    for _ in range(7):
-        s = make()
-        ts = list(range(1, number + 1))
-        start = timeit.default_timer()
-        for t in ts:
-            s(t)
-        best = min(best, (timeit.default_timer() - start) / number)
-    loop = min(timeit.repeat(lambda: [None for _ in ts], number=1, repeat=7)) / number
-    return best - loop + per_call(lambda t: None, 0, number) - 0.0
+def per_call(fn, t, number, repeat=7):
+    """Seconds per ``fn(t)``: a plain for-loop of calls, best of ``repeat``."""
+    ts = [t] * number
+    return min(_loop(fn, ts) for _ in range(repeat)) / number
+
+
+def mxnet_per_call(make, number, repeat=7):
+    """MXNet's schedulers are timed in their natural use (increasing num_update),
+    with the same loop as ours."""
+    ts = list(range(1, number + 1))
+    return min(_loop(make(), ts) for _ in range(repeat)) / number
 
 
 def main():
@@ -105,8 +107,13 @@ def main():
     worst = {'call': 0, 'far': 0, 'vec': float('inf')}
     steps = np.arange(n_values, dtype=np.float64)
     for name, s in schedules().items():
-        near = per_call(s, 10, number)
-        far = per_call(s, 10 ** 9, number)
+        try:
+            near = per_call(s, 10, number)
+            far = per_call(s, 10 ** 9, number)
+        except Exception as e:  # pylint: disable=broad-except
+            print('%-30s FAILED: %s: %s' % (name, type(e).__name__, e))
+            worst['failed'] = worst.get('failed', 0) + 1
+            continue
         vec = min(timeit.repeat(lambda: s.values(steps), number=1, repeat=3))
         loop_n = 100000
         loop = min(timeit.repeat(lambda: [s(t) for t in range(loop_n)], number=1, repeat=3))
@@ -120,6 +127,8 @@ def main():
     print('worst call/cos %.2fx (target <= 2), worst 1e9/10 %.2fx (target <= 1.5), '
           'worst values() speed-up %.0fx (target >= 50)'
           % (worst['call'], worst['far'], worst['vec']))
+    if worst.get('failed'):
+        print('%d schedule(s) FAILED' % worst['failed'])
 
 
 if __name__ == '__main__':

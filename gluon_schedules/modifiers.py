@@ -223,6 +223,10 @@ class CyclicalSchedule(Schedule):
         self._lengths = lengths
         self._np_starts = np.asarray(starts, dtype=np.float64)
         self._periodic = math.ceil(lengths[-1] * decay) == lengths[-1]
+        self._table_end = starts[-1] + lengths[-1]
+        m = self.cycle_magnitude_decay
+        self._mags = [m ** k if k else 1 for k in range(len(starts))]
+        self._kids = [None] * len(starts)      # memo: cycle index -> its schedule
 
     def _params(self):
         return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
@@ -237,6 +241,7 @@ class CyclicalSchedule(Schedule):
     def __getstate__(self):
         state = dict(self.__dict__)
         state['_children'] = {self.cycle_length: self._children[self.cycle_length]}
+        state['_kids'] = [None] * len(self._kids)
         return state
 
     def _child(self, length):
@@ -246,62 +251,87 @@ class CyclicalSchedule(Schedule):
                                                              **self.kwargs)
         return c
 
-    def _locate(self, t):
-        """(cycle index, cycle start, cycle length) of update ``t``."""
-        starts = self._starts
+    def _tail(self, t):
+        """(cycle index, start, length) of ``t`` at or after the end of the table."""
+        starts, lengths = self._starts, self._lengths
         last = len(starts) - 1
-        if t < starts[last] + self._lengths[last] or not self._periodic:
-            k = bisect_right(starts, t) - 1
-            if k < last or t < starts[last] + self._lengths[last]:
-                return k, starts[k], self._lengths[k]
-            # beyond the table and not periodic (more than 2**20 cycles): walk on
-            start, length = starts[last], self._lengths[last]
-            while t >= start + length:
-                start += length
-                length = math.ceil(length * self.cycle_length_decay)
-                k += 1
-            return k, start, length
-        length = self._lengths[last]
-        n = (t - starts[last]) // length
-        return last + int(n), starts[last] + n * length, length
+        if self._periodic:
+            length = lengths[last]
+            n = (t - starts[last]) // length
+            return last + int(n), starts[last] + n * length, length
+        # more than 2**20 growing cycles: walk on from the table's end (rare)
+        k, start, length = last, starts[last], lengths[last]
+        while t >= start + length:
+            start += length
+            length = math.ceil(length * self.cycle_length_decay)
+            k += 1
+        return k, start, length
+
+    def __call__(self, num_update):
+        # _value inlined for the common cases: the optimizer calls this per parameter
+        t = num_update
+        if t < self._table_end and not self._fixed:
+            k = bisect_right(self._starts, t) - 1
+            c = self._kids[k] or self._kid(k)
+            return self._scale * c._scale * c._value(t - self._starts[k]) * self._mags[k]
+        return self._scale * self._value(t)
+
+    def _kid(self, k):
+        c = self._kids[k] = self._child(self._lengths[k])
+        return c
 
     def _value(self, t):
         if self._fixed:
             k = int(t // self.cycle_length)
             c = self._first
             v = c._scale * c._value(t - k * self.cycle_length)
-        else:
-            k, start, length = self._locate(t)
-            c = self._children.get(length) or self._child(length)
-            v = c._scale * c._value(t - start)
-        return v * self.cycle_magnitude_decay ** k if k else v
+            return v * self.cycle_magnitude_decay ** k if k else v
+        if t < self._table_end:
+            k = bisect_right(self._starts, t) - 1
+            c = self._kids[k] or self._kid(k)
+            return c._scale * c._value(t - self._starts[k]) * self._mags[k]
+        k, start, length = self._tail(t)
+        c = self._child(length)
+        return c._scale * c._value(t - start) * self.cycle_magnitude_decay ** k
 
     def _values(self, t):
-        out = np.empty_like(t)
-        if self.cycle_length_decay == 1:
+        if self._fixed:
             k = np.floor(t / self.cycle_length)
             offset = t - k * self.cycle_length
-            return self._children[self.cycle_length]._vals(offset) * \
-                np.power(self.cycle_magnitude_decay, k)
-        starts, lengths = self._np_starts, self._lengths
-        last = len(starts) - 1
-        end = starts[last] + lengths[last]
-        k = np.searchsorted(starts, t, side='right') - 1
-        inside = (k < last) | (t < end)
-        for kk in np.unique(k[inside]):
-            m = inside & (k == kk)
-            out[m] = self._child(lengths[kk])._vals(t[m] - starts[kk]) * \
-                self.cycle_magnitude_decay ** int(kk)
-        rest = ~inside
-        if rest.any():
+            out = self._first._vals(offset)
+            if self.cycle_magnitude_decay != 1:
+                out = out * np.power(self.cycle_magnitude_decay, k)
+            return out
+        flat = t.ravel()
+        order = None
+        if flat.size > 1 and np.any(flat[1:] < flat[:-1]):
+            order = np.argsort(flat, kind='stable')
+            flat = flat[order]
+        out = np.empty_like(flat)
+        inside = int(np.searchsorted(flat, self._table_end, side='left'))
+        # sorted steps: each cycle is one contiguous slice
+        cuts = np.append(np.searchsorted(flat[:inside], self._np_starts, side='left'), inside)
+        for k in range(len(self._starts)):
+            a, b = cuts[k], cuts[k + 1]
+            if a < b:
+                out[a:b] = self._child(self._lengths[k])._vals(flat[a:b] - self._starts[k])
+                if self._mags[k] != 1:
+                    out[a:b] *= self._mags[k]
+        if inside < flat.size:
+            rest = flat[inside:]
             if self._periodic:
-                n = np.floor((t[rest] - starts[last]) / lengths[last])
-                off = t[rest] - starts[last] - n * lengths[last]
-                out[rest] = self._child(lengths[last])._vals(off) * \
-                    np.power(self.cycle_magnitude_decay, last + n)
+                last = len(self._starts) - 1
+                length = self._lengths[last]
+                n = np.floor((rest - self._starts[last]) / length)
+                out[inside:] = self._child(length)._vals(rest - self._starts[last] - n * length) \
+                    * np.power(self.cycle_magnitude_decay, last + n)
             else:
-                out[rest] = [self._value(x) for x in t[rest].tolist()]
-        return out
+                out[inside:] = [self._value(x) for x in rest.tolist()]
+        if order is not None:
+            res = np.empty_like(out)
+            res[order] = out
+            out = res
+        return out.reshape(t.shape)
 
 
 class Join(Schedule):

@@ -87,8 +87,12 @@ def test_call_order_and_repetition_do_not_matter(make):
 def test_values_equal_scalar_calls(make):
     s = make()
     np.testing.assert_allclose(s.values(STEPS), [s(t) for t in STEPS], rtol=1e-12, atol=1e-15)
+    shuffled = np.random.RandomState(5).permutation(np.array(STEPS, dtype=float))
+    np.testing.assert_allclose(s.values(shuffled), [s(t) for t in shuffled], rtol=1e-12,
+                               atol=1e-15)
     grid = np.arange(0, 121).reshape(11, 11)
     assert s.values(grid).shape == (11, 11)
+    np.testing.assert_allclose(s.values(grid).ravel(), s.values(grid.ravel()), rtol=0)
     assert s.values([]).shape == (0,)
 
 
