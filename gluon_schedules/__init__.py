@@ -22,6 +22,8 @@ from .plotting import plot_schedule
 # --- policies (PyTorch-compatible, with momentum) ---
 # --- end policies ---
 # --- hyperparams ---
+from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
+                          ScheduledOptimizer)
 # --- end hyperparams ---
 # --- lr_finder ---
 # --- end lr_finder ---
@@ -40,4 +42,6 @@ __all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
            '__version__']
 # Each block above appends its public names here, e.g. __all__ += ['OneCycleLR'].
 # --- __all__ additions ---
+__all__ += ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
+            'ScheduledOptimizer']
 # --- end __all__ additions ---

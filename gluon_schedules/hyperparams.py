@@ -1,0 +1,555 @@
+"""Momentum, beta1 and weight decay that follow a schedule, on every ``trainer.step()``.
+
+The schedules travel *inside the optimizer*: :func:`scheduled_optimizer` returns an
+ordinary MXNet optimizer (an instance of a subclass of the one you name) that, at
+every update, sets ``momentum`` / ``beta1`` / ``wd`` to ``schedule(num_update)``,
+where ``num_update`` is the number of the update being applied (1 for the first
+``trainer.step()``): the same number the LR scheduler sees, so the LR and the
+momentum of one update come from the same ``t``. Because the schedules are part
+of the optimizer, they run wherever the optimizer runs and survive wherever the
+optimizer is pickled:
+
+* in the worker's :class:`~mxnet.gluon.Trainer` (``update_on_kvstore=False``, Horovod);
+* on the parameter servers of a dist kvstore (``update_on_kvstore=True``): the
+  Trainer pickles the optimizer to the servers when it initialises the kvstore
+  (at the first ``step``), and the servers' copy carries the schedules;
+* through ``Trainer.save_states`` / ``load_states`` (values continue from the
+  restored ``num_update``).
+
+Three front ends, all built on the same optimizer classes:
+
+* ``gluon.Trainer(params, scheduled_optimizer('sgd', momentum=m, lr_scheduler=s))``;
+* ``schedule_hyperparams(trainer, momentum=m)`` for an existing Trainer (before its
+  dist kvstore is initialised, i.e. before the first ``step``);
+* ``hyperparam_handler(momentum=m)``, an Estimator event handler that does the
+  previous at ``train_begin``.
+
+Which optimizer has which hyperparameter (MXNet 1.9.1)
+------------------------------------------------------
+* ``momentum``: :class:`~mxnet.optimizer.SGD` (and ``ccSGD``), :class:`~mxnet.optimizer.NAG`;
+* ``beta1``: :class:`~mxnet.optimizer.Adam`, ``Adamax``, ``Nadam``, ``LAMB``, ``FTML``;
+* ``wd``: every optimizer (the per-parameter ``wd_mult`` still multiplies it).
+
+Subclasses of these (e.g. your own) are accepted. Anything else raises ``TypeError``.
+
+Notes on the applied values
+---------------------------
+* SGD/NAG allocate their momentum buffer when the momentum is scheduled, even if
+  the optimizer was created with ``momentum=0`` (MXNet would allocate none). A
+  scheduled momentum of exactly 0 is applied as the momentum update with
+  ``momentum=0`` (the buffer becomes ``-lr * grad``), so later updates see the
+  right buffer (MXNet's own aggregated SGD kernel would skip the buffer at 0).
+* Adam, Adamax, Nadam keep MXNet's bias correction ``1 - beta1 ** t`` computed with
+  the *current* ``beta1`` (as PyTorch does when 1cycle drives Adam's beta1).
+* ``trainer.optimizer.momentum`` (etc.) reads the value of the last update (or
+  ``schedule(num_update)`` when the optimizer was built).
+
+Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
+optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
+are imported inside functions.
+"""
+import copy
+import math
+import numbers
+import pickle
+
+import numpy as np
+from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
+
+from .adapters import as_schedule
+
+__all__ = ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
+           'ScheduledOptimizer']
+
+# hyperparameter -> optimizer classes that have it and read it during an update
+_SUPPORTED = {
+    'momentum': (SGD, NAG),
+    'beta1': (Adam, Adamax, Nadam, LAMB, FTML),
+    'wd': (Optimizer,),
+}
+_NAMES = ('momentum', 'beta1', 'wd')
+
+# The vectorised sample on which schedules are checked before training: every
+# update 0..1000, then 2000 geometrically spaced updates up to 10**7.
+_CHECK_T = np.unique(np.concatenate([
+    np.arange(0, 1001, dtype=np.float64),
+    np.round(np.geomspace(1000, 1e7, 2000))]))
+_CHECK_DOC = 't = 0, 1, ..., 1000 and 2000 geometrically spaced t up to 1e7'
+
+
+def _range_text(name):
+    return 'in [0, 1)' if name in ('momentum', 'beta1') else 'finite and >= 0'
+
+
+def _value_ok(name, v):
+    if not math.isfinite(v) or v < 0:
+        return False
+    return name == 'wd' or v < 1
+
+
+def _check_schedule(name, schedule, owner):
+    """``as_schedule(schedule)`` after checking its values on the sample ``_CHECK_T``."""
+    if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool):
+        if not _value_ok(name, float(schedule)):
+            raise ValueError('%s: %s must be %s, got %r'
+                             % (owner, name, _range_text(name), schedule))
+    s = as_schedule(schedule, name=name, owner=owner)
+    vals = s.values(_CHECK_T)
+    bad = ~np.isfinite(vals) | (vals < 0)
+    if name != 'wd':
+        bad |= vals >= 1
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError('%s: the %s schedule must be %s at every update (checked at %s), '
+                         'got %s(%d) = %r from %r'
+                         % (owner, name, _range_text(name), _CHECK_DOC, name,
+                            int(_CHECK_T[i]), float(vals[i]), s))
+    return s
+
+
+def _check_supported(name, opt_cls, owner):
+    if name not in _SUPPORTED:
+        raise TypeError('%s: cannot schedule %r: the hyperparameters that can follow a '
+                        'schedule are %s' % (owner, name, ', '.join(_NAMES)))
+    if not issubclass(opt_cls, _SUPPORTED[name]):
+        have = [n for n in _NAMES if issubclass(opt_cls, _SUPPORTED[n])]
+        raise TypeError('%s: optimizer %s has no %s hyperparameter that can be scheduled '
+                        '(%s can be scheduled for %s; for %s: %s)'
+                        % (owner, opt_cls.__name__, name, name,
+                           ', '.join(c.__name__ for c in _SUPPORTED[name]),
+                           opt_cls.__name__, ', '.join(have)))
+
+
+def _collect(owner, opt_cls, momentum, beta1, wd, allow_empty=False):
+    given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
+    scheds = {}
+    for name in _NAMES:
+        if given[name] is not None:
+            _check_supported(name, opt_cls, owner)
+            scheds[name] = _check_schedule(name, given[name], owner)
+    if not scheds and not allow_empty:
+        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
+                         'a function of num_update or a number)' % owner)
+    return scheds
+
+
+# --------------------------------------------------------------------------------
+# The optimizer classes
+# --------------------------------------------------------------------------------
+class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
+    """Mixin of the optimizers made by :func:`scheduled_optimizer`.
+
+    ``isinstance(trainer.optimizer, ScheduledOptimizer)`` tells whether a Trainer's
+    hyperparameters follow schedules; :attr:`hyperparam_schedules` gives them.
+    The concrete class is ``Scheduled<Base>`` (e.g. ``ScheduledSGD``), a subclass
+    of both this mixin and the MXNet optimizer class; it pickles by reference to
+    the base class, so it unpickles in any process that can import
+    ``gluon_schedules`` (a dist kvstore server, ``Trainer.load_states``).
+    """
+
+    _base_class = Optimizer
+
+    @property
+    def hyperparam_schedules(self):
+        """A copy of ``{name: schedule}`` for the scheduled hyperparameters."""
+        return dict(self._hp_schedules)
+
+    def _coming_num_update(self, index):
+        # the num_update that Optimizer._update_count(index) is about to produce
+        idxs = index if isinstance(index, (list, tuple)) else [index]
+        n = self.num_update
+        for idx in idxs:
+            n = max(n, self._index_update_count.get(idx, self.begin_num_update) + 1)
+        return n
+
+    def _apply_schedules(self, t):
+        for name, sched in self._hp_schedules.items():
+            v = float(sched(t))
+            if not _value_ok(name, v):
+                raise ValueError('%s: %s must be %s, got %s(%r) = %r from %r'
+                                 % (type(self).__name__, name, _range_text(name),
+                                    name, t, v, sched))
+            setattr(self, name, v)
+
+    # Values are set before the update (for optimizers that read them before
+    # counting, e.g. LAMB's beta1) and again right after the count, from the
+    # very num_update that the LR scheduler sees.
+    def _update_count(self, index):
+        super()._update_count(index)
+        self._apply_schedules(self.num_update)
+
+    def update(self, index, weight, grad, state):
+        self._apply_schedules(self._coming_num_update(index))
+        super().update(index, weight, grad, state)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        self._apply_schedules(self._coming_num_update(index))
+        super().update_multi_precision(index, weight, grad, state)
+
+    def __reduce__(self):
+        return (_rebuild, (self._base_class, self.__getstate__()))
+
+    def __repr__(self):
+        return '%s(%s)' % (type(self).__name__, ', '.join(
+            '%s=%r' % kv for kv in self._hp_schedules.items()))
+
+
+class _MomentumBuffer:
+    """For SGD/NAG: always allocate the momentum buffer when momentum is scheduled."""
+
+    def create_state(self, index, weight):
+        if 'momentum' not in self._hp_schedules:
+            return super().create_state(index, weight)
+        saved = self.momentum
+        self.momentum = 0.5   # any non-zero value: SGD/NAG allocate iff momentum != 0
+        try:
+            return super().create_state(index, weight)
+        finally:
+            self.momentum = saved
+
+    def _check_buffers(self, states, multi_precision):
+        if 'momentum' not in self._hp_schedules:
+            return
+        for st in (states if isinstance(states, list) else [states]):
+            if (st[0] if multi_precision else st) is None:
+                raise RuntimeError(
+                    '%s: a parameter has no momentum buffer (its state was created by an '
+                    'optimizer with momentum=0 and not converted); install the schedule '
+                    'with gluon_schedules.schedule_hyperparams(trainer, ...), which '
+                    'allocates the missing buffers' % type(self).__name__)
+
+
+class _SGDMixin(_MomentumBuffer):
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        self._check_buffers(states, multi_precision)
+        if 'momentum' not in self._hp_schedules or self.momentum != 0:
+            return super()._update_impl(indices, weights, grads, states,
+                                        multi_precision=multi_precision)
+        # momentum == 0 this update: MXNet's aggregated kernel would skip the momentum
+        # buffer; run the momentum kernel with momentum=0 so the buffer stays right.
+        from mxnet.ndarray import (  # pylint: disable=import-outside-toplevel
+            sgd_mom_update, mp_sgd_mom_update)
+        if not isinstance(indices, (tuple, list)):
+            indices, weights, grads, states = [indices], [weights], [grads], [states]
+        self._update_count(indices)
+        lrs = self._get_lrs(indices)
+        wds = self._get_wds(indices)
+        kwargs = {'rescale_grad': self.rescale_grad, 'momentum': self.momentum}
+        if self.clip_gradient:
+            kwargs['clip_gradient'] = self.clip_gradient
+        for weight, grad, state, lr, wd in zip(weights, grads, states, lrs, wds):
+            if multi_precision:
+                mp_sgd_mom_update(weight, grad, state[0], state[1], out=weight,
+                                  lr=lr, wd=wd, **kwargs)
+            else:
+                sgd_mom_update(weight, grad, state, out=weight,
+                               lazy_update=self.lazy_update, lr=lr, wd=wd, **kwargs)
+        return None
+
+
+class _NAGMixin(_MomentumBuffer):
+    # NAG calls nag_mom_update whenever the buffer exists; at momentum 0 it omits
+    # the momentum argument, whose default is 0: nothing to correct.
+    def _update_impl(self, index, weight, grad, state, multi_precision=False):
+        self._check_buffers(state, multi_precision)
+        return super()._update_impl(index, weight, grad, state,
+                                    multi_precision=multi_precision)
+
+
+_CLASSES = {}
+
+
+def _scheduled_class(base):
+    """The ``Scheduled<base>`` class (made once per base class, then cached)."""
+    if not (isinstance(base, type) and issubclass(base, Optimizer)):
+        raise TypeError('optimizer must be an mxnet Optimizer, got %r' % (base,))
+    base = getattr(base, '_base_class', base) if issubclass(base, ScheduledOptimizer) else base
+    cls = _CLASSES.get(base)
+    if cls is None:
+        mixins = [ScheduledOptimizer]
+        if issubclass(base, SGD):
+            mixins.append(_SGDMixin)
+        elif issubclass(base, NAG):
+            mixins.append(_NAGMixin)
+        cls = type('Scheduled' + base.__name__, tuple(mixins) + (base,),
+                   {'_base_class': base, '__module__': __name__,
+                    '__doc__': 'MXNet %s whose hyperparameters follow schedules '
+                               '(see gluon_schedules.scheduled_optimizer).' % base.__name__})
+        _CLASSES[base] = cls
+    return cls
+
+
+def _rebuild(base, state):
+    """Unpickle a scheduled optimizer (module level so that pickle finds it)."""
+    cls = _scheduled_class(base)
+    obj = cls.__new__(cls)
+    obj.__setstate__(state)
+    return obj
+
+
+def _convert(opt, scheds):
+    """A scheduled copy of optimizer instance ``opt``; ``opt`` itself is unchanged."""
+    base = opt._base_class if isinstance(opt, ScheduledOptimizer) else type(opt)
+    cls = _scheduled_class(base)
+    state = copy.deepcopy(opt.__getstate__())        # everything but param_dict
+    merged = dict(state.get('_hp_schedules', {}))
+    merged.update(scheds)
+    state['_hp_schedules'] = merged
+    new = cls.__new__(cls)
+    new.__setstate__(state)
+    new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
+    new._apply_schedules(new.num_update)
+    return new
+
+
+# --------------------------------------------------------------------------------
+# Front ends
+# --------------------------------------------------------------------------------
+def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, **optimizer_params):
+    """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
+
+    At update number ``t`` (MXNet's ``num_update``, 1 for the first
+    ``trainer.step()``, the same ``t`` the ``lr_scheduler`` receives) the optimizer
+    applies ``momentum(t)``, ``beta1(t)``, ``wd(t)``. Pass the result to
+    :class:`mxnet.gluon.Trainer` in place of the optimizer name.
+
+    Parameters
+    ----------
+    optimizer : str, Optimizer subclass or Optimizer instance
+        ``'sgd'``, ``'nag'``, ``'adam'``... (MXNet's registry), a class, or an
+        instance; an instance is copied, never changed (then no
+        ``optimizer_params`` may be given).
+    momentum : schedule, optional
+        For SGD and NAG. Values must be in [0, 1).
+    beta1 : schedule, optional
+        For Adam, Adamax, Nadam, LAMB and FTML. Values must be in [0, 1).
+    wd : schedule, optional
+        For any optimizer. Values must be finite and >= 0; the per-parameter
+        ``wd_mult`` still multiplies it.
+    **optimizer_params
+        Passed to the optimizer's constructor (``learning_rate``,
+        ``lr_scheduler``, ``rescale_grad``...). A constant ``momentum`` /
+        ``beta1`` / ``wd`` is not needed when the schedule is given.
+
+    A schedule is any gluon_schedules schedule, MXNet ``LRScheduler``, function of
+    ``num_update`` (module-level, to pickle) or number (see :func:`as_schedule`).
+    Before training each schedule is checked at t = 0, 1, ..., 1000 and 2000
+    geometrically spaced t up to 10**7 (values are pure, so this is a vectorised
+    sample); every applied value is checked again at update time.
+
+    Returns
+    -------
+    ScheduledOptimizer
+        An instance of ``Scheduled<Optimizer>``, a subclass of the MXNet class.
+
+    Raises
+    ------
+    TypeError
+        The optimizer has no such hyperparameter (e.g. ``beta1`` for SGD), or a
+        schedule is not a schedule.
+    ValueError
+        A sampled value is outside its range (momentum, beta1 in [0, 1); wd >= 0),
+        or no schedule is given.
+
+    Examples
+    --------
+    >>> import gluon_schedules as gs
+    >>> opt = gs.scheduled_optimizer('sgd', momentum=gs.Linear(0.95, 0.85, 100),
+    ...                              lr_scheduler=gs.Linear(0.01, 0.1, 100))
+    >>> type(opt).__name__, opt.momentum          # momentum(0) before training
+    ('ScheduledSGD', 0.95)
+    >>> trainer = gluon.Trainer(net.collect_params(), opt)   # doctest: +SKIP
+
+    Update ``t`` then applies ``lr = 0.01 + 0.09 t / 100`` and
+    ``momentum = 0.95 - 0.1 t / 100``:
+
+    ======  =======  ========
+    t       lr       momentum
+    ======  =======  ========
+    1       0.0109   0.949
+    50      0.055    0.9
+    100     0.1      0.85
+    ======  =======  ========
+    """
+    owner = 'scheduled_optimizer'
+    if isinstance(optimizer, Optimizer):
+        if optimizer_params:
+            raise TypeError('%s: optimizer_params must be empty when optimizer is an '
+                            'Optimizer instance, got %s'
+                            % (owner, ', '.join(sorted(optimizer_params))))
+        base = type(optimizer)
+    elif isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key not in Optimizer.opt_registry:
+            raise ValueError('%s: optimizer must name a registered MXNet optimizer, got %r'
+                             % (owner, optimizer))
+        base = Optimizer.opt_registry[key]
+    elif isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        base = optimizer
+    else:
+        raise TypeError('%s: optimizer must be an optimizer name, an mxnet Optimizer '
+                        'class or instance, got %r' % (owner, optimizer))
+    if isinstance(optimizer, Optimizer) or issubclass(base, ScheduledOptimizer):
+        base = getattr(base, '_base_class', base)
+    scheds = _collect(owner, base, momentum, beta1, wd)
+    if not isinstance(optimizer, Optimizer):
+        optimizer = base(**optimizer_params)
+    return _convert(optimizer, scheds)
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    try:
+        return pickle.dumps(a) == pickle.dumps(b)
+    except Exception:  # pylint: disable=broad-except
+        return False
+
+
+def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
+    """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
+
+    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy (all of
+    its state kept: ``num_update``, learning rate and scheduler, multipliers; the
+    updaters' per-parameter states are kept, and SGD/NAG momentum buffers that an
+    optimizer with ``momentum=0`` did not allocate are allocated as zeros).
+    Schedules already installed for other hyperparameters are kept.
+
+    The schedules use the absolute ``num_update``: installed after 500 updates,
+    the next update applies ``schedule(501)``.
+
+    Parameters
+    ----------
+    trainer : mxnet.gluon.Trainer
+        Also Horovod's ``DistributedTrainer``.
+    momentum, beta1, wd : schedule, optional
+        As in :func:`scheduled_optimizer`.
+
+    Returns
+    -------
+    ScheduledOptimizer
+        The trainer's new optimizer (``trainer.optimizer``).
+
+    Raises
+    ------
+    RuntimeError
+        The trainer's *dist* kvstore is already initialised with
+        ``update_on_kvstore=True`` (its first ``step``, ``save_states`` or
+        ``load_states`` has run): the servers hold a pickled copy of the old
+        optimizer, which cannot be changed from here. Call this before the first
+        step, or build the Trainer with :func:`scheduled_optimizer`.
+    TypeError, ValueError
+        As :func:`scheduled_optimizer`.
+
+    Examples
+    --------
+    >>> trainer = gluon.Trainer(net.collect_params(), 'sgd',
+    ...                         {'learning_rate': 0.1, 'momentum': 0.9})  # doctest: +SKIP
+    >>> gs.schedule_hyperparams(trainer, momentum=gs.Linear(0.95, 0.85, 1000))  # doctest: +SKIP
+    """
+    owner = 'schedule_hyperparams'
+    from mxnet.gluon import Trainer  # pylint: disable=import-outside-toplevel
+    if not isinstance(trainer, Trainer):
+        raise TypeError('%s: trainer must be an mxnet.gluon.Trainer, got %r' % (owner, trainer))
+    old = trainer._optimizer
+    if not isinstance(old, Optimizer):
+        raise TypeError('%s: the trainer\'s optimizer is not an mxnet Optimizer (%r)'
+                        % (owner, old))
+    base = old._base_class if isinstance(old, ScheduledOptimizer) else type(old)
+    scheds = _collect(owner, base, momentum, beta1, wd)
+    on_kv = bool(trainer._kv_initialized and trainer._update_on_kvstore and trainer._kvstore)
+    kv_updater = getattr(trainer._kvstore, '_updater', None) if on_kv else None
+    if on_kv and (trainer._distributed or kv_updater is None):
+        current = old.hyperparam_schedules if isinstance(old, ScheduledOptimizer) else {}
+        if all(n in current and _same(current[n], s) for n, s in scheds.items()):
+            return old      # the servers already run these schedules
+        raise RuntimeError(
+            '%s: the trainer\'s kvstore (%s) is already initialised with '
+            'update_on_kvstore=True, so the optimizer has been pickled to the servers and '
+            'changes made here would be silently ignored there. Call schedule_hyperparams '
+            'before the first trainer.step() (and before save_states/load_states), or create '
+            'the Trainer with gluon_schedules.scheduled_optimizer(...), or use '
+            'update_on_kvstore=False.' % (owner, trainer._kvstore.type))
+    new = _convert(old, scheds)
+    trainer._optimizer = new
+    for updater in trainer._updaters:
+        updater.optimizer = new
+    if kv_updater is not None:          # local multi-device kvstore that updates
+        kv_updater.optimizer = new
+    if 'momentum' in scheds:
+        _allocate_buffers(trainer, new)
+    return new
+
+
+def _allocate_buffers(trainer, opt):
+    updaters = list(zip(trainer._updaters, trainer._contexts or []))
+    kv_updater = getattr(trainer._kvstore, '_updater', None) if trainer._kvstore else None
+    for updater, ctx in updaters + ([(kv_updater, None)] if kv_updater is not None else []):
+        for idx, st in list(updater.states.items()):
+            if isinstance(st, (tuple, list)) and len(st) == 2 and st[0] is None:
+                updater.states[idx] = (opt.create_state(idx, st[1]), st[1])
+            elif st is None:
+                param = trainer._params[idx] if isinstance(idx, int) else None
+                if param is None:
+                    continue
+                weight = param.data(ctx if ctx is not None else param.list_ctx()[0])
+                updater.states[idx] = opt.create_state(idx, weight)
+
+
+_HANDLER_CLASS = []
+
+
+def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
+    """An Estimator event handler that schedules momentum, beta1 and/or wd.
+
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on
+    ``estimator.trainer``, so every update of ``estimator.fit`` applies the same
+    values as a plain loop with the same Trainer: ``schedule(num_update)``.
+    Calling ``fit`` again keeps the installed schedules (``num_update`` goes on).
+
+    Parameters
+    ----------
+    momentum, beta1, wd : schedule, optional
+        As in :func:`scheduled_optimizer`; checked when the handler is made.
+    priority : number, default -3000
+        Estimator handler order (lower runs first): before the gradient update
+        (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``.
+
+    Returns
+    -------
+    mxnet.gluon.contrib.estimator.TrainBegin
+        The handler; its ``schedules`` attribute gives the checked schedules.
+
+    Examples
+    --------
+    >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
+    >>> est.fit(train_data, epochs=3,
+    ...         event_handlers=[gs.hyperparam_handler(momentum=sched.momentum)])  # doctest: +SKIP
+    """
+    owner = 'hyperparam_handler'
+    given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
+    scheds = {n: _check_schedule(n, v, owner) for n, v in given.items() if v is not None}
+    if not scheds:
+        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
+                         'a function of num_update or a number)' % owner)
+    if not _HANDLER_CLASS:
+        # pylint: disable=import-outside-toplevel
+        from mxnet.gluon.contrib.estimator import TrainBegin
+
+        class HyperparamHandler(TrainBegin):
+            """Installs hyperparameter schedules on the estimator's trainer at train_begin."""
+
+            def __init__(self, schedules, priority):
+                self.schedules = dict(schedules)
+                self.priority = priority
+
+            def train_begin(self, estimator, *args, **kwargs):
+                schedule_hyperparams(estimator.trainer, **self.schedules)
+
+            def __repr__(self):
+                return 'hyperparam_handler(%s)' % ', '.join(
+                    '%s=%r' % kv for kv in self.schedules.items())
+
+        HyperparamHandler.__module__ = __name__
+        _HANDLER_CLASS.append(HyperparamHandler)
+    return _HANDLER_CLASS[0](scheds, priority)
