@@ -26,6 +26,7 @@ from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_
                           ScheduledOptimizer)
 # --- end hyperparams ---
 # --- lr_finder ---
+from .lr_finder import lr_find, LRFinderResult, RangeTestSchedule
 # --- end lr_finder ---
 # --- distributed ---
 # --- end distributed ---
@@ -42,6 +43,7 @@ __all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
            '__version__']
 # Each block above appends its public names here, e.g. __all__ += ['OneCycleLR'].
 # --- __all__ additions ---
+__all__ += ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 __all__ += ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
             'ScheduledOptimizer']
 # --- end __all__ additions ---

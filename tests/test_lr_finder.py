@@ -1,0 +1,583 @@
+"""The LR range test on a small real problem (scikit-learn's 1,797 8x8 digits).
+
+What is checked: the planned LR sequence against its closed form and against
+the LRs the optimizer really applied; early stopping on divergence and on NaN;
+bit-for-bit restoration of parameters and trainer state (also after an
+exception or a KeyboardInterrupt, on two contexts, with a kvstore, with
+deferred initialisation), proved by training after the test and comparing with
+an identical twin that never ran it; suggestions in a range where 1cycle trains
+well; the suggestion methods against independent references; plot; errors.
+"""
+import itertools
+import math
+import os
+import pickle
+import sys
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import autograd, gluon, nd
+from sklearn.datasets import load_digits
+
+import gluon_schedules as gs
+from gluon_schedules.lr_finder import (LRFinderResult, RangeTestSchedule, lr_find,
+                                       _longest_decrease)
+
+_D = load_digits()
+X = (_D.data / 16.0).astype(np.float32)
+Y = _D.target.astype(np.float32)
+N_TRAIN = 1400
+SCE = gluon.loss.SoftmaxCrossEntropyLoss()
+
+
+def loader(batch_size=64, shuffle=True, start=0, stop=N_TRAIN):
+    ds = gluon.data.ArrayDataset(X[start:stop], Y[start:stop])
+    return gluon.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle,
+                                 last_batch='discard')
+
+
+def mlp(seed=0, bn=False, hybridize=False, ctx=None, deferred=False):
+    mx.random.seed(seed)
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(32, activation='relu', in_units=0 if deferred else 64))
+    if bn:
+        net.add(gluon.nn.BatchNorm(in_channels=0 if deferred else 32))
+    net.add(gluon.nn.Dense(10, in_units=0 if deferred else 32))
+    net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
+    if hybridize:
+        net.hybridize()
+    return net
+
+
+def train(net, trainer, data, steps):
+    ctxs = trainer._contexts
+    done = 0
+    while done < steps:
+        for x, y in data:
+            xs = gluon.utils.split_and_load(x, ctxs, even_split=False)
+            ys = gluon.utils.split_and_load(y, ctxs, even_split=False)
+            with autograd.record():
+                losses = [SCE(net(a), b) for a, b in zip(xs, ys)]
+            autograd.backward(losses)
+            trainer.step(x.shape[0])
+            done += 1
+            if done == steps:
+                break
+
+
+def weights(net):
+    return [a.asnumpy() for p in net.collect_params().values() for a in p.list_data()]
+
+
+def grads(net):
+    return [g.asnumpy() for p in net.collect_params().values() if p.grad_req != 'null'
+            for g in p.list_grad()]
+
+
+def bits_equal(a, b):
+    return len(a) == len(b) and all(
+        x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8))
+        for x, y in zip(a, b))
+
+
+def _leaves(state):
+    if isinstance(state, nd.NDArray):
+        return [state.asnumpy()]
+    if isinstance(state, (tuple, list)):
+        return [x for s in state for x in _leaves(s)]
+    return [] if state is None else [np.asarray(state)]
+
+
+def trainer_state(trainer):
+    """Everything of the trainer that training depends on, as plain values."""
+    opt = trainer._optimizer
+    counts = {d: dict(c) for d, c in opt._all_index_update_counts.items()}
+    states = [{k: _leaves(v) for k, v in sorted(u.states.items())}
+              for u in trainer._updaters]
+    return dict(num_update=opt.num_update, begin=opt.begin_num_update,
+                counts=counts, current=dict(opt._index_update_count), lr=opt.lr,
+                scheduler=id(opt.lr_scheduler), rescale=opt.rescale_grad,
+                kv_init=trainer._kv_initialized, kvstore=id(trainer._kvstore),
+                to_init=len(trainer._params_to_init), states=states,
+                optimizer=id(opt), updaters=[id(u) for u in trainer._updaters])
+
+
+def assert_same_trainer_state(a, b):
+    sa, sb = dict(a), dict(b)
+    states_a, states_b = sa.pop('states'), sb.pop('states')
+    assert sa == sb
+    assert len(states_a) == len(states_b)
+    for da, db in zip(states_a, states_b):
+        assert da.keys() == db.keys()
+        for k in da:
+            assert bits_equal(da[k], db[k])
+
+
+def quiet(**kwargs):
+    kwargs.setdefault('progress', False)
+    return kwargs
+
+
+# -- the planned sequence ---------------------------------------------------------
+@pytest.mark.parametrize('start, end, n', [(1e-7, 10.0, 100), (1e-3, 1.0, 2),
+                                           (0.05, 0.07, 7), (1e-5, 3e2, 333)])
+def test_planned_exp_sequence_is_the_closed_form(start, end, n):
+    s = RangeTestSchedule(start, end, n)
+    plan = s.planned_lrs
+    ref = [start * math.pow(end / start, i / (n - 1)) for i in range(n)]
+    np.testing.assert_allclose(plan, ref, rtol=1e-13, atol=0)
+    assert plan[0] == start and plan[-1] == end
+    assert np.all(np.diff(plan) > 0)
+    # update k (1-based) uses lr_{k-1}; held before and after
+    assert [s(t) for t in range(n + 3)] == [start] + plan.tolist() + [end, end]
+
+
+def test_planned_linear_sequence_and_offset():
+    s = RangeTestSchedule(0.0, 0.3, 4, mode='linear', offset=10)
+    assert s.planned_lrs.tolist() == [0.0, 0.1, 0.2, 0.3] or \
+        np.allclose(s.planned_lrs, [0.0, 0.1, 0.2, 0.3], rtol=1e-15, atol=1e-17)
+    assert s.planned_lrs[-1] == 0.3
+    assert [s(t) for t in (0, 10, 11, 14, 15, 99)] == [0.0, 0.0, 0.0, 0.3, 0.3, 0.3]
+    steps = np.array([14, 3, 12, 11, 13, 40, 0])  # out of order on purpose
+    assert s.values(steps).tolist() == [s(int(t)) for t in steps]
+
+
+def test_range_schedule_is_pure_picklable_and_configurable():
+    s = RangeTestSchedule(1e-4, 1.0, 50, offset=7)
+    before = [s(t) for t in (30, 8, 57, 8, 200)]
+    assert [s(t) for t in (30, 8, 57, 8, 200)] == before
+    for s2 in (pickle.loads(pickle.dumps(s)), gs.from_config(s.get_config())):
+        assert [s2(t) for t in range(60)] == [s(t) for t in range(60)]
+    with pytest.raises(AttributeError):
+        s.end_lr = 2.0
+
+
+# -- the run: recorded LRs are the plan, and are the ones applied -------------------
+class _Weight(gluon.Block):
+    """loss = w, so the gradient is exactly 1: plain SGD moves w by -lr."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.w = self.params.get('w', shape=(1,), init=mx.init.Zero())
+
+    def forward(self, x):  # pylint: disable=arguments-differ
+        return self.w.data() + 0 * x.sum()
+
+
+class _ReadAndReset:
+    """Validation 'data' that reads w (= -lr just applied) and sets it back to 0."""
+
+    def __init__(self, net):
+        self.net, self.applied = net, []
+
+    def __iter__(self):
+        while True:
+            self.applied.append(-self.net.w.data().asnumpy()[0])
+            self.net.w.set_data(nd.zeros((1,)))
+            yield nd.zeros((1, 1)), nd.zeros((1,))
+
+
+@pytest.mark.parametrize('mode, start, end, pretrain', [('exp', 1e-6, 1.0, 0),
+                                                        ('linear', 0.0, 0.5, 3),
+                                                        ('exp', 1e-3, 1e3, 5)])
+def test_recorded_lrs_are_exactly_the_plan_and_applied(mode, start, end, pretrain):
+    net = _Weight()
+    net.initialize(ctx=mx.cpu())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.01},
+                            kvstore=None)
+    batches = [(nd.zeros((1, 1)), nd.zeros((1,)))] * 3
+    loss = lambda out, label: out.sum()  # noqa: E731
+    for _ in range(pretrain):                # the test then starts at num_update > 0
+        with autograd.record():
+            l = loss(net(batches[0][0]), None)
+        l.backward()
+        trainer.step(1)
+    net.w.set_data(nd.zeros((1,)))
+    reader = _ReadAndReset(net)
+    r = lr_find(net, trainer, loss, batches, start_lr=start, end_lr=end, num_it=25,
+                mode=mode, val_data=reader, stop_div=False, **quiet())
+    plan = RangeTestSchedule(start, end, 25, mode).planned_lrs
+    assert r.num_updates == 25 and r.stop_reason == 'completed'
+    assert np.array_equal(r.lrs, plan) and np.array_equal(r.planned_lrs, plan)
+    # what SGD applied (a float32 step of lr * 1), read after updates 1..25
+    assert np.array_equal(np.array(reader.applied, dtype=np.float32),
+                          plan.astype(np.float32))
+    assert trainer._optimizer.num_update == pretrain
+    assert trainer.learning_rate == 0.01
+
+
+# -- suggestions on the real problem ------------------------------------------------
+def test_suggestions_fall_where_one_cycle_trains_well():
+    np.random.seed(0)
+    net = mlp(seed=1, hybridize=True)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'learning_rate': 0.1, 'momentum': 0.9})
+    r = lr_find(net, trainer, SCE, loader(), **quiet())
+    sugg = r.suggestions()
+    assert list(sugg) == ['valley', 'steepest', 'minimum/10']
+    # measured once by hand with 5 epochs of 1cycle on this model: max_lr in
+    # [0.01, 1] gives 75-89 % validation accuracy, 3.0 gives 29 %, 1e-3 far less
+    for method, lr in sugg.items():
+        assert 5e-3 <= lr <= 1.5, (method, lr)
+    assert 0 <= r.disagreement() < 2.5
+    assert r.disagreement() == pytest.approx(
+        math.log10(max(sugg.values()) / min(sugg.values())))
+    assert r.suggest() == sugg['valley']
+    assert 'valley=' in repr(r) and 'decades' in repr(r)
+
+    # the one-liner: 1cycle with the suggestion, trained from a fresh copy
+    steps = 5 * (N_TRAIN // 64)
+    sched = r.one_cycle(steps)
+    assert isinstance(sched, gs.OneCycleLR)
+    assert sched.max_lr == sugg['valley'] and sched.total_steps == steps
+    assert r.one_cycle(steps, method='minimum/10', pct_start=0.25).max_lr == \
+        sugg['minimum/10']
+    np.random.seed(1)
+    net2 = mlp(seed=1, hybridize=True)
+    t2 = gluon.Trainer(net2.collect_params(), 'sgd',
+                       {'lr_scheduler': sched, 'learning_rate': sched.base_lr,
+                        'momentum': 0.9})
+    train(net2, t2, loader(), steps)
+    acc = (net2(nd.array(X[N_TRAIN:])).argmax(axis=1).asnumpy() == Y[N_TRAIN:]).mean()
+    assert acc > 0.75
+
+
+def test_stops_on_divergence_with_a_huge_end_lr():
+    np.random.seed(0)
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'learning_rate': 0.1, 'momentum': 0.9})
+    r = lr_find(net, trainer, SCE, loader(), end_lr=1e4, num_it=200, **quiet())
+    assert r.stop_reason in ('diverged', 'non-finite loss')
+    assert 2 <= r.num_updates < 200
+    assert np.array_equal(r.lrs, r.planned_lrs[:r.num_updates])
+    sm = r.smoothed_losses
+    if r.stop_reason == 'diverged':
+        assert sm[-1] > 4.0 * sm.min()
+        assert np.all(sm[:-1] <= 4.0 * np.minimum.accumulate(sm)[:-1])
+    assert r.lrs[-1] < 1e4
+    # it still suggests something sensible (the explosion is skipped)
+    assert 5e-3 <= r.suggest() <= 1.5
+
+
+def test_stops_on_nan_and_never_runs_longer_than_num_it():
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    calls = []
+
+    def nan_from_the_sixth(out, label):
+        calls.append(1)
+        return SCE(out, label) * (math.nan if len(calls) >= 6 else 1.0)
+
+    r = lr_find(net, trainer, nan_from_the_sixth, loader(), num_it=50, stop_div=False,
+                **quiet())
+    assert r.stop_reason == 'non-finite loss'
+    assert r.num_updates == 6 and len(calls) == 6
+    assert np.isnan(r.losses[-1]) and np.all(np.isfinite(r.losses[:-1]))
+    assert np.isnan(r.smoothed_losses[-1])
+    with pytest.raises(ValueError, match='finite smoothed losses'):
+        r.suggest()
+    assert 'no suggestions' in repr(r)
+    # without divergence: exactly num_it updates
+    r2 = lr_find(net, trainer, SCE, loader(), start_lr=1e-6, end_lr=1e-5, num_it=7,
+                 **quiet())
+    assert r2.num_updates == 7 and r2.stop_reason == 'completed'
+
+
+# -- restoration ---------------------------------------------------------------------
+def _twin_check(make, pre_steps=0, n_after=12, run=None, **find_kwargs):
+    """Train ``n_after`` steps after lr_find and compare with a twin that never ran it."""
+    results = []
+    for with_finder in (True, False):
+        net, trainer = make()
+        np.random.seed(3)
+        if pre_steps:
+            train(net, trainer, loader(), pre_steps)
+        before_w, before_g = weights(net), grads(net)
+        before_t = trainer_state(trainer)
+        if with_finder:
+            if run is None:
+                lr_find(net, trainer, SCE, loader(), **quiet(**find_kwargs))
+            else:
+                run(net, trainer)
+            assert bits_equal(weights(net), before_w)
+            assert bits_equal(grads(net), before_g)
+            assert_same_trainer_state(trainer_state(trainer), before_t)
+        train(net, trainer, loader(), n_after)
+        results.append((weights(net), trainer_state(trainer)))
+    assert bits_equal(results[0][0], results[1][0])
+    twins = [dict(r[1]) for r in results]
+    for t in twins:     # different objects in the two twins
+        for key in ('optimizer', 'updaters', 'scheduler', 'kvstore'):
+            t.pop(key)
+    assert_same_trainer_state(*twins)
+
+
+def test_restores_a_fresh_trainer_exactly():
+    def make():
+        net = mlp(seed=5)
+        return net, gluon.Trainer(net.collect_params(), 'sgd',
+                                  {'learning_rate': 0.05, 'momentum': 0.9, 'wd': 1e-4})
+    _twin_check(make, end_lr=1e3, num_it=60)        # diverges on the way
+
+
+def test_restores_a_trained_adam_with_its_scheduler_hybridized_with_batchnorm():
+    def make():
+        net = mlp(seed=6, bn=True, hybridize=True)
+        sched = mx.lr_scheduler.FactorScheduler(step=4, factor=0.7, base_lr=0.01)
+        return net, gluon.Trainer(net.collect_params(), 'adam',
+                                  {'learning_rate': 0.01, 'lr_scheduler': sched})
+    _twin_check(make, pre_steps=5, num_it=40, val_data=loader(shuffle=True, start=N_TRAIN,
+                                                               stop=None))
+
+
+def test_restores_with_cpu_snapshot_and_linear_mode():
+    def make():
+        net = mlp(seed=7)
+        return net, gluon.Trainer(net.collect_params(), 'nag',
+                                  {'learning_rate': 0.05, 'momentum': 0.9})
+    _twin_check(make, pre_steps=2, num_it=30, mode='linear', start_lr=0.0, end_lr=2.0,
+                snapshot='cpu')
+
+
+def test_restores_deferred_initialisation_as_a_first_forward_would():
+    def make():
+        net = mlp(seed=8, deferred=True, hybridize=True)
+        return net, gluon.Trainer(net.collect_params(), 'sgd',
+                                  {'learning_rate': 0.05, 'momentum': 0.9})
+    net, trainer = make()
+    assert list(net.collect_params().values())[0]._deferred_init
+    r = lr_find(net, trainer, SCE, loader(), num_it=20, **quiet())
+    assert r.num_updates == 20
+    assert not list(net.collect_params().values())[0]._deferred_init
+    assert not trainer._kv_initialized and trainer._optimizer.num_update == 0
+
+    def run(n, t):
+        lr_find(n, t, SCE, loader(), num_it=20, **quiet())
+    results = []
+    for with_finder in (True, False):
+        net, trainer = make()
+        np.random.seed(4)
+        if with_finder:
+            run(net, trainer)
+        train(net, trainer, loader(), 10)
+        results.append(weights(net))
+    assert bits_equal(*results)
+
+
+@pytest.mark.parametrize('pre_steps', [0, 2])
+def test_restores_two_contexts_with_a_kvstore(pre_steps):
+    ctx = [mx.cpu(0), mx.cpu(1)]
+
+    def make():
+        net = mlp(seed=9, ctx=ctx)
+        return net, gluon.Trainer(net.collect_params(), 'sgd',
+                                  {'learning_rate': 0.05, 'momentum': 0.9},
+                                  kvstore='device')
+    net, trainer = make()
+    train(net, trainer, loader(), 1)
+    assert trainer._kvstore is not None and trainer._update_on_kvstore
+    _twin_check(make, pre_steps=pre_steps, num_it=30, end_lr=1e3)
+
+
+@pytest.mark.parametrize('exc, at', [(RuntimeError, 7), (KeyboardInterrupt, 4)])
+def test_restores_after_an_exception_mid_run(exc, at):
+    calls = []
+
+    def failing_loss(out, label):
+        calls.append(1)
+        if len(calls) == at:
+            raise exc('stop here')
+        return SCE(out, label)
+
+    def run(net, trainer):
+        calls.clear()
+        with pytest.raises(exc, match='stop here'):
+            lr_find(net, trainer, failing_loss, loader(), num_it=30, **quiet())
+        assert len(calls) == at
+
+    def make():
+        net = mlp(seed=10, bn=True)
+        return net, gluon.Trainer(net.collect_params(), 'sgd',
+                                  {'learning_rate': 0.05, 'momentum': 0.9})
+    _twin_check(make, pre_steps=3, run=run)
+
+
+def test_restores_numpy_and_python_random_states_and_writes_nothing(tmp_path,
+                                                                    monkeypatch):
+    import random
+    monkeypatch.chdir(tmp_path)
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    np.random.seed(11)
+    random.seed(11)
+    lr_find(net, trainer, SCE, loader(), num_it=15, **quiet())
+    a, b = np.random.rand(), random.random()
+    np.random.seed(11)
+    random.seed(11)
+    assert (a, b) == (np.random.rand(), random.random())
+    assert os.listdir(tmp_path) == []
+
+
+# -- data forms ----------------------------------------------------------------------
+def test_accepts_lists_numpy_batches_data_iters_and_generators():
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    np_batches = [(X[i:i + 50].astype(np.float64), Y[i:i + 50]) for i in range(0, 200, 50)]
+    r = lr_find(net, trainer, SCE, np_batches, num_it=10, stop_div=False, **quiet())
+    assert r.num_updates == 10                       # 4 batches, cycled
+    it = mx.io.NDArrayIter(X[:300], Y[:300], batch_size=100)
+    r = lr_find(net, trainer, SCE, it, num_it=8, stop_div=False, **quiet())
+    assert r.num_updates == 8                        # reset() when it runs out
+    gen = ((nd.array(X[i:i + 50]), nd.array(Y[i:i + 50])) for i in range(0, 150, 50))
+    with pytest.warns(UserWarning, match='cannot be restarted'):
+        r = lr_find(net, trainer, SCE, gen, num_it=10, **quiet())
+    assert r.num_updates == 3 and r.stop_reason == 'data exhausted'
+
+
+def test_validation_loss_on_the_next_batch_each_step():
+    np.random.seed(0)
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'learning_rate': 0.1, 'momentum': 0.9})
+    val = loader(batch_size=100, shuffle=False, start=N_TRAIN, stop=None)
+    r = lr_find(net, trainer, SCE, loader(), start_lr=1e-4, end_lr=1.0, num_it=30,
+                val_data=val, **quiet())
+    assert r.val_losses.shape == r.losses.shape
+    assert np.all(np.isfinite(r.val_losses))
+    assert r.val_losses[-5:].mean() < r.val_losses[:5].mean() - 0.3
+
+
+# -- suggestion methods against independent references ---------------------------------
+def _brute_lds_lengths(v):
+    n = len(v)
+    best = [1] * n
+    for i in range(n):
+        for size in range(1, i + 1):
+            for comb in itertools.combinations(range(i), size):
+                seq = [v[j] for j in comb] + [v[i]]
+                if all(a > b for a, b in zip(seq, seq[1:])):
+                    best[i] = max(best[i], size + 1)
+    return best
+
+
+def test_longest_decrease_matches_brute_force(rng):
+    for _ in range(30):
+        v = rng.randint(0, 5, size=rng.randint(1, 8)).astype(float)
+        ref = _brute_lds_lengths(v)
+        top = max(ref)
+        assert _longest_decrease(v) == (ref.index(top), top)
+
+
+def test_suggestion_methods_on_a_known_curve():
+    lrs = np.geomspace(1e-5, 1.0, 100)
+    x = np.arange(100.0)
+    sm = np.where(x < 70, 3.0 - 0.002 * x - 0.0003 * x ** 2, 0.0)
+    sm[70:] = sm[69] + 0.05 * (x[70:] - 69) ** 2       # the climb after the minimum
+    r = LRFinderResult(lrs, sm, sm, None, lrs, 'exp', 'completed')
+    g = [(sm[1] - sm[0])] + [(sm[i + 1] - sm[i - 1]) / 2 for i in range(1, 99)] + \
+        [sm[99] - sm[98]]
+    steep = int(np.argmin(g))
+    assert r.suggest('steepest', skip_start=0, skip_end=0) == lrs[steep]
+    m = int(np.argmin(sm))
+    assert r.suggest('minimum/10', skip_start=0, skip_end=0) == lrs[m] / 10
+    # the loss falls from index 0 to its minimum: one valley of m + 1 updates
+    end = m
+    assert r.suggest('valley', skip_start=0, skip_end=0) == lrs[end - (m + 1) // 2]
+    # default window: skip a tenth at the start, 5 at the end
+    r10 = LRFinderResult(lrs[10:95], sm[10:95], sm[10:95], None, lrs, 'exp', 'completed')
+    assert r.suggestions() == r10.suggestions(skip_start=0, skip_end=0)
+    with pytest.raises(ValueError, match='method'):
+        r.suggest('fastest')
+
+
+# -- plot and progress -------------------------------------------------------------------
+@pytest.mark.parametrize('mode', ['exp', 'linear'])
+def test_plot_marks_the_suggestions_and_returns_the_axes(mode):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    np.random.seed(0)
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'learning_rate': 0.1, 'momentum': 0.9})
+    start = 1e-5 if mode == 'exp' else 0.0
+    r = lr_find(net, trainer, SCE, loader(), start_lr=start, end_lr=3.0, num_it=60,
+                mode=mode, val_data=loader(start=N_TRAIN, stop=None), **quiet())
+    fig, ax0 = plt.subplots()
+    ax = r.plot(ax=ax0)
+    assert ax is ax0
+    assert ax.get_xscale() == ('log' if mode == 'exp' else 'linear')
+    labels = [line.get_label() for line in ax.get_lines()]
+    for method, lr in r.suggestions().items():
+        assert '%s: %.2e' % (method, lr) in labels
+        assert any(list(line.get_xdata()) == [lr, lr] for line in ax.get_lines())
+    assert {'smoothed loss', 'loss', 'validation loss'} <= set(labels)
+    plt.close(fig)
+    ax = r.plot(show_suggestions=False, show_raw=False)
+    assert [line.get_label() for line in ax.get_lines()] == ['smoothed loss',
+                                                              'validation loss']
+    plt.close(ax.figure)
+
+
+def test_progress_bar_and_running_without_tqdm(monkeypatch, capsys):
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    lr_find(net, trainer, SCE, loader(), num_it=5, progress=True)
+    assert 'lr_find' in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, 'tqdm', None)       # import tqdm now fails
+    r = lr_find(net, trainer, SCE, loader(), num_it=5, progress=False)
+    assert r.num_updates == 5 and capsys.readouterr().err == ''
+    with pytest.warns(UserWarning, match='tqdm'):
+        lr_find(net, trainer, SCE, loader(), num_it=5, progress=True)
+
+
+# -- errors --------------------------------------------------------------------------
+@pytest.mark.parametrize('kwargs, exc, match', [
+    (dict(start_lr=1.0, end_lr=1.0), ValueError, 'start_lr must be < end_lr, got start_lr=1.0'),
+    (dict(start_lr=2.0, end_lr=1.0), ValueError, 'start_lr must be < end_lr'),
+    (dict(start_lr=0.0), ValueError, 'start_lr must be a finite number > 0, got 0.0'),
+    (dict(end_lr=float('inf')), ValueError, 'end_lr must be'),
+    (dict(num_it=1), ValueError, 'num_it must be an integer >= 2, got 1'),
+    (dict(num_it=50.0), TypeError, 'num_it must be an integer, got 50.0'),
+    (dict(mode='log'), ValueError, "mode must be one of 'exp', 'linear', got 'log'"),
+    (dict(beta=1.0), ValueError, 'beta must be'),
+    (dict(diverge_th=1.0), ValueError, 'diverge_th must be'),
+    (dict(stop_div='yes'), TypeError, 'stop_div must be True or False'),
+    (dict(snapshot='disk'), ValueError, 'snapshot must be one of'),
+    (dict(batch_size=0), ValueError, 'batch_size must be an integer >= 1'),
+    (dict(data=[]), ValueError, 'data yielded no batch'),
+    (dict(data=iter([])), ValueError, 'data yielded no batch'),
+    (dict(data=5), TypeError, 'data must be an iterable of'),
+    (dict(data=[nd.zeros((2, 64))]), TypeError, r'must be a \(data, label\) pair'),
+    (dict(val_data=[]), ValueError, 'val_data yielded no batch'),
+    (dict(net='net'), TypeError, 'net must be a gluon.Block'),
+    (dict(trainer=object()), TypeError, 'trainer must be a gluon.Trainer'),
+    (dict(loss_fn=3), TypeError, 'loss_fn must be callable'),
+])
+def test_bad_arguments_are_named(kwargs, exc, match):
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    before = weights(net)
+    args = dict(net=net, trainer=trainer, loss_fn=SCE, data=loader(), progress=False)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        lr_find(**args)
+    assert bits_equal(weights(net), before)
+    assert trainer._optimizer.num_update == 0 and trainer.learning_rate == 0.1
+
+
+def test_refuses_a_distributed_trainer():
+    net = mlp()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                            kvstore='dist_sync')
+    with pytest.raises(ValueError, match='distributed'):
+        lr_find(net, trainer, SCE, loader(), **quiet())
+
+
+def test_range_schedule_errors():
+    with pytest.raises(ValueError, match='RangeTestSchedule: start_lr must be < end_lr'):
+        RangeTestSchedule(0.1, 0.01, 10)
+    with pytest.raises(ValueError, match='offset must be an integer >= 0'):
+        RangeTestSchedule(0.01, 0.1, 10, offset=-1)
