@@ -20,6 +20,8 @@ from .policies import OneCycleSchedule
 from .plotting import plot_schedule
 
 # --- policies (PyTorch-compatible, with momentum) ---
+from .policies import (OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts, PolicyMomentum,
+                       fastai_one_cycle, fastai_clr_beta)
 # --- end policies ---
 # --- hyperparams ---
 from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
@@ -43,6 +45,8 @@ __all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
            '__version__']
 # Each block above appends its public names here, e.g. __all__ += ['OneCycleLR'].
 # --- __all__ additions ---
+__all__ += ['OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts', 'PolicyMomentum',
+            'fastai_one_cycle', 'fastai_clr_beta']
 __all__ += ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 __all__ += ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
             'ScheduledOptimizer']

@@ -6,6 +6,7 @@ followed by a linear cool-down. The PyTorch-compatible policies with momentum
 """
 import math
 import numbers
+from bisect import bisect_right as _bisect_right
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from .shapes import TriangularSchedule
 from .modifiers import LinearCoolDown
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
+
+_cos, _pi, _floor = math.cos, math.pi, math.floor
 
 __all__ = ['OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta']
@@ -147,6 +150,9 @@ class PolicyMomentum(Schedule):
                             'got %r' % (policy,))
         self.policy = policy
         self._ref = policy.max_momentum
+
+    def __call__(self, num_update):
+        return self._scale * self.policy._momentum(num_update)
 
     def _value(self, t):
         return self.policy._momentum(t)
@@ -290,13 +296,15 @@ class OneCycleLR(Schedule):
         starts = (0.0,) + ends[:-1]
         self._last = n - 1
         self._cos = self.anneal_strategy == 'cos'
-        # per phase: (end used for the test, start step, span, a, b); the last
-        # phase is chosen whatever the step (inf), as in PyTorch
         tests = ends[:-1] + (math.inf,)
-        self._lr_phases = tuple((tests[i], starts[i], ends[i] - starts[i]) + lrs[i]
-                                for i in range(len(ends)))
-        self._mom_phases = tuple((tests[i], starts[i], ends[i] - starts[i]) + moms[i]
-                                 for i in range(len(ends)))
+        # per phase: (end used for the test, start step, span, a, b, (a - b) / 2.0,
+        # b - a); the last phase is taken whatever the step (inf), as in PyTorch
+        self._lr_phases = tuple(
+            (tests[i], starts[i], ends[i] - starts[i], a, b, (a - b) / 2.0, b - a)
+            for i, (a, b) in enumerate(lrs))
+        self._mom_phases = tuple(
+            (tests[i], starts[i], ends[i] - starts[i], a, b, (a - b) / 2.0, b - a)
+            for i, (a, b) in enumerate(moms))
         self._ends = ends
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
@@ -314,35 +322,47 @@ class OneCycleLR(Schedule):
         return cls(max_lr, epochs * steps_per_epoch, **kwargs)
 
     def _anneal(self, phases, t):
+        # PyTorch's step for update t, clamped to [0, total_steps - 1]
         s = t - 1
         if s < 0:
             s = 0
         elif s > self._last:
             s = self._last
-        for test, start, span, a, b in phases:
+        for test, start, span, a, b, half, diff in phases:
             if s <= test:
-                pct = (s - start) / span
-                if self._cos:
-                    return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
-                return (b - a) * pct + a
+                if self._cos:   # PyTorch: end + (start - end) / 2.0 * (cos(pi pct) + 1)
+                    return b + half * (_cos(_pi * ((s - start) / span)) + 1)
+                return diff * ((s - start) / span) + a  # (end - start) * pct + start
         raise AssertionError('unreachable')  # pragma: no cover
 
     def _anneal_values(self, phases, t):
         s = np.clip(t - 1, 0, self._last)
         out = np.empty_like(s)
         done = np.zeros(s.shape, dtype=bool)
-        for test, start, span, a, b in phases:
+        for test, start, span, a, b, half, diff in phases:
             m = ~done & (s <= test)
             pct = (s[m] - start) / span
             if self._cos:
-                out[m] = b + (a - b) / 2.0 * (np.cos(np.pi * pct) + 1)
+                out[m] = b + half * (np.cos(np.pi * pct) + 1)
             else:
-                out[m] = (b - a) * pct + a
+                out[m] = diff * pct + a
             done |= m
         return out
 
     def __call__(self, num_update):
-        return self._scale * self._anneal(self._lr_phases, num_update)
+        # _anneal(self._lr_phases, num_update), inlined: this runs once per
+        # parameter per update
+        s = num_update - 1
+        if s < 0:
+            s = 0
+        elif s > self._last:
+            s = self._last
+        for test, start, span, a, b, half, diff in self._lr_phases:
+            if s <= test:
+                if self._cos:
+                    return self._scale * (b + half * (_cos(_pi * ((s - start) / span)) + 1))
+                return self._scale * (diff * ((s - start) / span) + a)
+        raise AssertionError('unreachable')  # pragma: no cover
 
     def _value(self, t):
         return self._anneal(self._lr_phases, t)
@@ -392,7 +412,10 @@ class CyclicLR(Schedule):
     base_momentum, max_momentum : float, default 0.8, 0.9
         ``0 <= base_momentum <= max_momentum < 1``.
 
-    PyTorch's custom ``scale_fn`` / ``scale_mode`` are not offered (a function
+    ``'triangular2'``'s factor is computed as ``0.5 ** (c - 1)``: the same
+    float as PyTorch's ``1 / 2.0 ** (c - 1)``, without PyTorch's
+    ``OverflowError`` after 1024 cycles. PyTorch's custom ``scale_fn`` /
+    ``scale_mode`` are not offered (a function
     would not pickle reliably); ``Scale``, ``Join`` and ``CyclicalSchedule``
     cover most of their uses.
 
@@ -442,25 +465,32 @@ class CyclicLR(Schedule):
         self.momentum = PolicyMomentum(self)
 
     def _factors(self, t):
-        """(f, g) of the class docstring for update ``t``."""
+        """(f, g) of the class docstring for update ``t``, as PyTorch computes them."""
         s = t - 1 if t > 1 else 0
         total = self._total
-        cycle = math.floor(1 + s / total)
+        cycle = _floor(1 + s / total)
         x = 1.0 + s / total - cycle
-        if x <= self._ratio:
-            f = x / self._ratio
-        else:
-            f = (x - 1) / self._ratio_m1
+        f = x / self._ratio if x <= self._ratio else (x - 1) / self._ratio_m1
         mode = self._mode
         if mode == 0:
             return f, 1.0
         if mode == 1:
-            return f, 1 / (2.0 ** (cycle - 1))
+            return f, 0.5 ** (cycle - 1)
         return f, self.gamma ** s
 
     def __call__(self, num_update):
-        f, g = self._factors(num_update)
-        return self._scale * (self.base_lr_ + self._amp * f * g)
+        # _factors inlined: this runs once per parameter per update
+        s = num_update - 1 if num_update > 1 else 0
+        total = self._total
+        cycle = _floor(1 + s / total)
+        x = 1.0 + s / total - cycle
+        f = x / self._ratio if x <= self._ratio else (x - 1) / self._ratio_m1
+        mode = self._mode
+        if mode == 0:
+            return self._scale * (self.base_lr_ + self._amp * f)
+        if mode == 1:
+            return self._scale * (self.base_lr_ + self._amp * f * 0.5 ** (cycle - 1))
+        return self._scale * (self.base_lr_ + self._amp * f * self.gamma ** s)
 
     def _value(self, t):
         f, g = self._factors(t)
@@ -478,7 +508,7 @@ class CyclicLR(Schedule):
         if self._mode == 0:
             g = 1.0
         elif self._mode == 1:
-            g = 1 / np.power(2.0, cycle - 1)
+            g = np.power(0.5, cycle - 1)
         else:
             g = np.power(self.gamma, s)
         return f, g
@@ -576,8 +606,23 @@ class CosineAnnealingWarmRestarts(Schedule):
         self._log_m = math.log(m) if m != 1 else 0.0
         self._amp = self.base_lr_ - self.eta_min
         self._decays = self.restart_decay != 1.0
+        # The first cycle starts B_0..B_K in a table for a bisection (K = 1 when
+        # T_mult = 1; otherwise up to _TABLE cycles or 2**53 steps); steps beyond
+        # B_K use the closed form. Both give the same B_i (tested).
+        starts = [0, self.T_0]
+        if self._kind:
+            while len(starts) <= self._TABLE and starts[-1] < 2 ** 53:
+                starts.append(self._start(len(starts)))
+        self._starts = tuple(starts)
+        self._amps = tuple(self._amp * self.restart_decay ** i if self._decays else self._amp
+                           for i in range(len(starts) - 1))
+        self._lengths = tuple(b - a for a, b in zip(starts, starts[1:]))
+        self._table_end = starts[-1]
+        self._np_starts = np.asarray(starts, dtype=np.float64)
         self._ref = self.base_lr_
         self.momentum = None
+
+    _TABLE = 4096
 
     def cycle_start(self, i):
         """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.
@@ -595,17 +640,9 @@ class CosineAnnealingWarmRestarts(Schedule):
             return t0 * (m ** i - 1) // (m - 1)
         return math.floor(t0 * (m ** i - 1) / (m - 1) + 0.5)
 
-    def _locate(self, s):
-        """(cycle index, T_cur, T_i) of step ``s`` >= 0."""
-        t0 = self.T_0
-        if self._kind == 0:
-            if s < t0:
-                return 0, s, t0
-            i = int(s // t0)
-            return i, s - i * t0, t0
-        if s < t0:
-            return 0, s, t0
-        m = self.T_mult
+    def _locate_closed(self, s):
+        """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
+        t0, m = self.T_0, self.T_mult
         i = int(math.log(s / t0 * (m - 1) + 1) / self._log_m)
         start = self._start(i)
         while start > s:        # the logarithm may be off by one at a boundary
@@ -615,38 +652,62 @@ class CosineAnnealingWarmRestarts(Schedule):
         while nxt <= s:
             i += 1
             start, nxt = nxt, self._start(i + 1)
-        if self._kind == 1:
-            return i, s - start, t0 * m ** i
-        return i, s - start, nxt - start
+        return i, start, nxt - start
+
+    def _locate(self, s):
+        """(cycle index, T_cur, T_i) of step ``s`` >= 0."""
+        t0 = self.T_0
+        if s < t0:
+            return 0, s, t0
+        if self._kind == 0:
+            return int(s // t0), s % t0, t0
+        if s < self._table_end:   # the same B_i as _locate_closed (tested)
+            i = _bisect_right(self._starts, s) - 1
+            return i, s - self._starts[i], self._lengths[i]
+        i, start, t_i = self._locate_closed(s)
+        return i, s - start, t_i
 
     def _value(self, t):
-        s = t - 1 if t > 1 else 0
-        i, t_cur, t_i = self._locate(s)
+        i, t_cur, t_i = self._locate(t - 1 if t > 1 else 0)
         amp = self._amp * self.restart_decay ** i if self._decays else self._amp
-        return self.eta_min + amp * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        # PyTorch: eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+        return self.eta_min + amp * (1 + _cos(_pi * t_cur / t_i)) / 2
 
     def __call__(self, num_update):
+        # _value with the table lookup inlined: this runs once per parameter per
+        # update
+        s = num_update - 1 if num_update > 1 else 0
+        if s < self._table_end:
+            i = _bisect_right(self._starts, s) - 1
+            return self._scale * (self.eta_min + self._amps[i] * (
+                1 + _cos(_pi * (s - self._starts[i]) / self._lengths[i])) / 2)
+        if self._kind == 0:
+            t_i = self.T_0
+            i, t_cur = int(s // t_i), s % t_i
+            amp = self._amp * self.restart_decay ** i if self._decays else self._amp
+            return self._scale * (self.eta_min + amp * (1 + _cos(_pi * t_cur / t_i)) / 2)
         return self._scale * self._value(num_update)
 
     def _values(self, t):
         s = np.maximum(t - 1, 0)
-        t0, m = float(self.T_0), self.T_mult
+        t0 = float(self.T_0)
         if self._kind == 0:
             i = np.floor(s / t0)
             t_cur = s - i * t0
             t_i = np.full(s.shape, t0)
         else:
-            i = np.floor(np.log(s / t0 * (m - 1) + 1) / self._log_m)
-            i = np.maximum(i, 0)
-
-            def start(k):
-                b = t0 * (np.power(float(m), k) - 1) / (m - 1)
-                return b if self._kind == 1 else np.floor(b + 0.5)
-            for _ in range(3):          # correct the logarithm by a step if needed
-                i = np.where(start(i) > s, i - 1, i)
-                i = np.where(start(i + 1) <= s, i + 1, i)
-            b0, b1 = start(i), start(i + 1)
-            t_cur, t_i = s - b0, b1 - b0
+            starts = self._np_starts
+            i = np.searchsorted(starts, s, side='right') - 1
+            inside = s < self._table_end
+            i = np.minimum(i, len(starts) - 2)
+            b0, t_i = starts[i], starts[i + 1] - starts[i]
+            i = i.astype(np.float64)
+            if not inside.all():
+                far = [self._locate_closed(x) for x in s[~inside].tolist()]
+                i[~inside] = [x[0] for x in far]
+                b0[~inside] = [float(x[1]) for x in far]
+                t_i[~inside] = [float(x[2]) for x in far]
+            t_cur = s - b0
         amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
         return self.eta_min + amp * (1 + np.cos(np.pi * t_cur / t_i)) / 2
 

@@ -1,0 +1,690 @@
+"""Tests of the PyTorch-compatible policies (OneCycleLR, CyclicLR,
+CosineAnnealingWarmRestarts), their momentum, and the fastai forms.
+
+The references below are written independently of the library: each is the
+textbook formula of the policy, written in a different shape from the
+library's code (piecewise in whole steps, modular arithmetic, PyTorch's own
+recursive update of ``T_cur``), so they agree with it only if both are right.
+Update ``k`` (MXNet's ``num_update``) must get PyTorch's value for optimizer
+step ``k - 1``; update 0 (before any step) gets step 0's.
+"""
+import doctest
+import json
+import math
+import pickle
+import random
+
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+from gluon_schedules import policies
+from gluon_schedules import (OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
+                             PolicyMomentum, fastai_one_cycle, fastai_clr_beta)
+
+RTOL = 1e-12
+
+
+def close(a, b, rtol=RTOL, atol=1e-15):
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                               rtol=rtol, atol=atol)
+
+
+# ---------------------------------------------------------------------------
+# independent references
+# ---------------------------------------------------------------------------
+
+def ref_one_cycle(step, max_lr, total_steps, pct_start=0.3, anneal_strategy='cos',
+                  div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                  base_momentum=0.85, max_momentum=0.95):
+    """(lr, momentum) at PyTorch step ``step`` (0-based), by the phase formulas.
+
+    Interpolation written as ``a + (b - a) * w(x)`` with ``w = (1 - cos(pi x)) / 2``
+    or ``w = x``; steps past the end are clamped to the last one.
+    """
+    n = total_steps
+    step = min(max(step, 0), n - 1)
+    lo = max_lr / div_factor
+    final = max_lr / (div_factor * final_div_factor)
+    up_end = pct_start * n - 1
+    if three_phase:
+        knots = [0.0, up_end, 2 * pct_start * n - 2, n - 1.0]
+        lr_pts = [lo, max_lr, lo, final]
+        mom_pts = [max_momentum, base_momentum, max_momentum, max_momentum]
+    else:
+        knots = [0.0, up_end, n - 1.0]
+        lr_pts = [lo, max_lr, final]
+        mom_pts = [max_momentum, base_momentum, max_momentum]
+    k = 0
+    while k < len(knots) - 2 and step > knots[k + 1]:
+        k += 1
+    x = (step - knots[k]) / (knots[k + 1] - knots[k])
+    w = (1 - math.cos(math.pi * x)) / 2 if anneal_strategy == 'cos' else x
+    return (lr_pts[k] + (lr_pts[k + 1] - lr_pts[k]) * w,
+            mom_pts[k] + (mom_pts[k + 1] - mom_pts[k]) * w)
+
+
+def ref_cyclic(step, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+               mode='triangular', gamma=1.0, base_momentum=0.8, max_momentum=0.9):
+    """(lr, momentum) at PyTorch step ``step``: position in the cycle by modulo."""
+    up = step_size_up
+    down = up if step_size_down is None else step_size_down
+    period = up + down
+    pos = step % period
+    f = pos / up if pos <= up else (period - pos) / down
+    if mode == 'triangular':
+        g = 1.0
+    elif mode == 'triangular2':
+        g = 0.5 ** (step // period)
+    else:
+        g = gamma ** step
+    return (base_lr + (max_lr - base_lr) * f * g,
+            max_momentum - (max_momentum - base_momentum) * f * g)
+
+
+def ref_cawr_recursive(n_steps, T_0, T_mult, eta_min, base_lr):
+    """PyTorch's own recursive algorithm (``scheduler.step()`` each update)."""
+    out, t_cur, t_i = [], 0, T_0
+    for _ in range(n_steps):
+        out.append(eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur -= t_i
+            t_i *= T_mult
+    return out
+
+
+def ref_cawr_general(n_steps, T_0, T_mult, eta_min, base_lr, restart_decay=1.0):
+    """Documented definition for any T_mult: restarts at the rounded real SGDR
+    boundaries, found by walking the cycles; amplitude decayed per restart."""
+    def boundary(i):   # real start of cycle i, summed term by term
+        return sum(T_0 * T_mult ** j for j in range(i))
+    out, i = [], 0
+    starts = [0]
+    for s in range(n_steps):
+        while True:
+            if len(starts) < i + 2:
+                starts.append(math.floor(boundary(i + 1) + 0.5))
+            if s < starts[i + 1]:
+                break
+            i += 1
+        t_cur, t_i = s - starts[i], starts[i + 1] - starts[i]
+        amp = (base_lr - eta_min) * restart_decay ** i
+        out.append(eta_min + amp * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
+    return out
+
+
+def ref_fastai_v2(j, lr_max, n, div=25.0, div_final=1e5, pct_start=0.25,
+                  moms=(0.95, 0.85, 0.95)):
+    """fastai v2 fit_one_cycle at batch j: combined_cos(pct, start, middle, end)
+    evaluated at pos = j / n (SchedCos(a, b)(p) = a + (1 + cos(pi (1 - p))) (b - a) / 2)."""
+    pos = j / n
+
+    def sched_cos(a, b, p):
+        return a + (1 + math.cos(math.pi * (1 - p))) * (b - a) / 2
+
+    def combined(a, m, e):
+        if pos < pct_start:
+            return sched_cos(a, m, pos / pct_start)
+        return sched_cos(m, e, (pos - pct_start) / (1 - pct_start))
+    return (combined(lr_max / div, lr_max, lr_max / div_final), combined(*moms))
+
+
+def ref_fastai_clr_beta(j, lr, n, div=10, pct=10, max_mom=0.95, min_mom=0.85):
+    """fastai 0.7 CircularLR_beta at batch j of the cycle (momentum of the same batch)."""
+    c = int(n * (1 - pct / 100) / 2)
+    if j > 2 * c:
+        x = (j - 2 * c) / (n - 2 * c)
+        return lr / div * (1 - 0.99 * x), max_mom
+    x = j / c if j <= c else 1 - (j - c) / c
+    return lr / div * (1 + x * (div - 1)), max_mom + x * (min_mom - max_mom)
+
+
+# ---------------------------------------------------------------------------
+# whole runs against the references
+# ---------------------------------------------------------------------------
+
+ONE_CYCLE_CASES = [
+    dict(max_lr=0.1, total_steps=100),
+    dict(max_lr=0.1, total_steps=100, three_phase=True),
+    dict(max_lr=2.0, total_steps=37, pct_start=0.25, anneal_strategy='linear',
+         div_factor=10.0, final_div_factor=100.0, base_momentum=0.8, max_momentum=0.99),
+    dict(max_lr=0.5, total_steps=1000, pct_start=0.45, anneal_strategy='linear',
+         three_phase=True, final_div_factor=1e3),
+    dict(max_lr=1.0, total_steps=7, pct_start=0.5),
+    dict(max_lr=0.3, total_steps=513, pct_start=0.1, div_factor=1.0, final_div_factor=1.0),
+    dict(max_lr=0.3, total_steps=3, pct_start=0.5),        # tiny: e_1 = 0.5
+    dict(max_lr=1.0, total_steps=20, pct_start=0.25, three_phase=True,
+         base_momentum=0.9, max_momentum=0.9),                  # constant momentum
+]
+
+
+@pytest.mark.parametrize('kw', ONE_CYCLE_CASES)
+def test_one_cycle_whole_run(kw):
+    s = OneCycleLR(**kw)
+    n = kw['total_steps']
+    ks = range(0, n + 4)
+    ref = [ref_one_cycle(max(k - 1, 0), **kw) for k in ks]
+    close([s(k) for k in ks], [r[0] for r in ref])
+    close([s.momentum(k) for k in ks], [r[1] for r in ref])
+    # the ends: step 0 value before and at the first update, final value held
+    assert s(0) == s(1)
+    close(s(1), kw['max_lr'] / kw.get('div_factor', 25.0))   # PyTorch's cos: not bit-exact
+    final = kw['max_lr'] / kw.get('div_factor', 25.0) / kw.get('final_div_factor', 1e4)
+    close([s(n), s(n + 1), s(10 ** 9)], [final] * 3)
+    close(s.momentum(10 ** 9), kw.get('max_momentum', 0.95))
+
+
+CYCLIC_CASES = [
+    dict(base_lr=0.01, max_lr=0.1, step_size_up=20),
+    dict(base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=13, mode='triangular2'),
+    dict(base_lr=0.0, max_lr=1.0, step_size_up=10, step_size_down=3, mode='exp_range',
+         gamma=0.99, base_momentum=0.7, max_momentum=0.95),
+    dict(base_lr=0.2, max_lr=0.2, step_size_up=1, step_size_down=1),   # flat
+    dict(base_lr=0.001, max_lr=0.006, step_size_up=1, step_size_down=5, mode='triangular2'),
+    dict(base_lr=0.5, max_lr=1.0, step_size_up=4, mode='exp_range', gamma=1.0),
+]
+
+
+@pytest.mark.parametrize('kw', CYCLIC_CASES)
+def test_cyclic_whole_run(kw):
+    s = CyclicLR(**kw)
+    ks = range(0, 400)
+    ref = [ref_cyclic(max(k - 1, 0), **kw) for k in ks]
+    close([s(k) for k in ks], [r[0] for r in ref])
+    close([s.momentum(k) for k in ks], [r[1] for r in ref])
+    assert s(0) == s(1) == kw['base_lr']
+    assert s.momentum(1) == kw.get('max_momentum', 0.9)
+
+
+def test_cyclic_peaks_and_troughs():
+    s = CyclicLR(0.1, 1.0, step_size_up=3, step_size_down=5)
+    # update k uses step k - 1: peaks at steps 3, 11, 19, troughs at 0, 8, 16
+    assert [s(k) for k in (1, 9, 17)] == [0.1] * 3
+    assert [s(k) for k in (4, 12, 20)] == [1.0] * 3
+    assert [s.momentum(k) for k in (4, 12, 20)] == [0.8] * 3
+
+
+@pytest.mark.parametrize('T_0,T_mult,eta_min', [(10, 1, 0.0), (3, 2, 0.001), (1, 3, 0.0),
+                                                (5, 2, 0.0049), (1, 1, 0.0)])
+def test_cawr_matches_pytorch_recursion(T_0, T_mult, eta_min):
+    s = CosineAnnealingWarmRestarts(T_0, T_mult, eta_min=eta_min, base_lr=0.05)
+    n = 3000
+    ref = ref_cawr_recursive(n, T_0, T_mult, eta_min, 0.05)
+    close([s(k) for k in range(1, n + 1)], ref)
+    close(s.values(np.arange(1, n + 1)), ref)
+    assert s(0) == s(1) == 0.05
+    assert s.momentum is None
+
+
+@pytest.mark.parametrize('T_0,T_mult,eta_min,decay', [
+    (4, 1.5, 0.0, 1.0), (4, 1.5, 0.01, 0.5), (7, 1.3, 0.0, 0.8), (3, 2, 0.0, 0.5),
+    (1, 2.5, 0.002, 0.9), (10, 1, 0.001, 0.7), (2, 1.05, 0.0, 1.0)])
+def test_cawr_general_definition(T_0, T_mult, eta_min, decay):
+    s = CosineAnnealingWarmRestarts(T_0, T_mult, eta_min=eta_min, base_lr=0.1,
+                                    restart_decay=decay)
+    n = 1500
+    ref = ref_cawr_general(n, T_0, T_mult, eta_min, 0.1, decay)
+    close([s(k) for k in range(1, n + 1)], ref)
+    close(s.values(np.arange(1, n + 1)), ref)
+
+
+def test_cawr_non_integer_cycle_lengths():
+    s = CosineAnnealingWarmRestarts(T_0=4, T_mult=1.5, base_lr=1.0)
+    starts = [s.cycle_start(i) for i in range(8)]
+    # real boundaries 0, 4, 10, 19, 32.5, 52.75, 83.125, 128.6875 rounded half up
+    assert starts == [0, 4, 10, 19, 33, 53, 83, 129]
+    lengths = np.diff(starts)
+    real = 4 * 1.5 ** np.arange(7)
+    assert np.all(np.abs(lengths - real) <= 1)
+    # a restart is a peak: update cycle_start(i) + 1
+    assert [s(b + 1) for b in starts] == [1.0] * 8
+
+
+def test_cawr_restart_decay_peaks():
+    s = CosineAnnealingWarmRestarts(T_0=5, T_mult=2, eta_min=0.0, base_lr=0.8,
+                                    restart_decay=0.5)
+    assert [s(s.cycle_start(i) + 1) for i in range(5)] == [0.8 * 0.5 ** i for i in range(5)]
+    s = CosineAnnealingWarmRestarts(T_0=5, T_mult=2, eta_min=0.1, base_lr=0.8,
+                                    restart_decay=0.5)
+    close([s(s.cycle_start(i) + 1) for i in range(5)],
+          [0.1 + 0.7 * 0.5 ** i for i in range(5)])
+
+
+def test_cawr_cost_does_not_depend_on_step_and_far_steps_are_right():
+    # beyond the internal table (4096 cycles for T_mult close to 1) the closed
+    # form takes over; both must agree with the definition
+    s = CosineAnnealingWarmRestarts(T_0=2, T_mult=1.0001, base_lr=1.0)
+    far = s._table_end
+    ks = np.arange(far - 50, far + 3000)
+    ref = ref_cawr_general(int(ks[-1]), 2, 1.0001, 0.0, 1.0)
+    close([s(int(k)) for k in ks], [ref[k - 1] for k in ks])
+    close(s.values(ks), [ref[k - 1] for k in ks])
+    # integer T_mult: exact integer boundaries at huge steps (PyTorch's formula)
+    s = CosineAnnealingWarmRestarts(T_0=3, T_mult=2, base_lr=1.0)
+    b = 3 * (2 ** 60 - 1)
+    assert s.cycle_start(60) == b
+    assert s(b + 1) == 1.0 and s(b) < 1e-30
+    assert s(10 ** 30) == s._value(10 ** 30)
+    # and for T_mult = 1 at a huge step
+    s = CosineAnnealingWarmRestarts(T_0=7, base_lr=1.0)
+    assert s(7 * 10 ** 15 + 1) == 1.0
+
+
+def test_cawr_closed_form_and_table_agree():
+    for T_0, m in [(1, 2), (3, 3), (2, 1.5), (5, 1.01), (1, 1.7)]:
+        s = CosineAnnealingWarmRestarts(T_0, m, base_lr=1.0)
+        table = s._starts
+        assert [s._start(i) for i in range(len(table))] == list(table)
+        for i in range(1, min(len(table) - 1, 300)):
+            b = table[i]
+            for step in (b - 1, b, b + 1):
+                idx, start, _ = s._locate_closed(step) if step >= T_0 else (0, 0, T_0)
+                assert start == table[idx] and table[idx] <= step < table[idx + 1]
+
+
+# ---------------------------------------------------------------------------
+# fastai forms
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('n,kw', [(8, {}), (100, {}), (1000, {}), (37, dict(pct_start=0.3)),
+                                  (250, dict(div=10.0, div_final=1e4, pct_start=0.4,
+                                             moms=(0.9, 0.8, 0.9)))])
+def test_fastai_v2_fit_one_cycle(n, kw):
+    s = fastai_one_cycle(1e-3, n, **kw)
+    ref = [ref_fastai_v2(j, 1e-3, n, **kw) for j in range(n)]
+    close([s(j + 1) for j in range(n)], [r[0] for r in ref], rtol=1e-10)
+    close([s.momentum(j + 1) for j in range(n)], [r[1] for r in ref], rtol=1e-10)
+    close(s(n + 1), 1e-3 / kw.get('div_final', 1e5), rtol=1e-10)
+
+
+def test_fastai_v2_is_pytorch_one_cycle_up_to_discretisation():
+    # the plain OneCycleLR with fastai's parameters peaks one step earlier
+    n = 1000
+    s = OneCycleLR(1e-3, n, pct_start=0.25, div_factor=25.0, final_div_factor=1e5 / 25)
+    f = fastai_one_cycle(1e-3, n)
+    assert s(250) == pytest.approx(1e-3) and f(251) == pytest.approx(1e-3)
+    assert np.max(np.abs(s.values(np.arange(n)) - f.values(np.arange(n)))) < 1e-3 * 0.01
+
+
+@pytest.mark.parametrize('n,div,pct', [(20, 10, 13.68), (95, 10, 13.68), (100, 10, 10),
+                                       (500, 25, 20), (11, 4, 30)])
+def test_fastai_clr_beta(n, div, pct):
+    s = fastai_clr_beta(0.5, n, div=div, pct=pct, max_mom=0.95, min_mom=0.85)
+    ref = [ref_fastai_clr_beta(j, 0.5, n, div, pct) for j in range(n)]
+    close([s(j + 1) for j in range(n)], [r[0] for r in ref], rtol=1e-10)
+    close([s.momentum(j + 1) for j in range(n)], [r[1] for r in ref], rtol=1e-10)
+    close(s(n + 1), 0.5 / div / 100, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# composition: Join / Shift / CyclicalSchedule give the same values
+# ---------------------------------------------------------------------------
+
+def _cos_up(t):   # module-level so it would pickle
+    return 0.1 + (1.0 - 0.1) * (1 - math.cos(math.pi * min(t, 4) / 4)) / 2
+
+
+def test_one_cycle_is_a_join_of_its_phases():
+    # pct_start * total_steps = 5 exactly: phases end at steps 4 and 19
+    lo, top, fin = 1.0 / 10, 1.0, 1.0 / 10 / 100
+    kw = dict(max_lr=1.0, total_steps=20, pct_start=0.25, div_factor=10.0,
+              final_div_factor=100.0)
+    ks = np.arange(0, 25)
+    lin = OneCycleLR(anneal_strategy='linear', **kw)
+    joined = gs.Shift(gs.Join([gs.Linear(lo, top, 4), gs.Linear(top, fin, 15)], [4]), 1)
+    close(lin.values(ks), joined.values(ks))
+    # cosine warm-up + cosine decay (the decay half is the library's CosineDecay)
+    cos = OneCycleLR(**kw)
+    joined = gs.Shift(gs.Join([gs.FunctionSchedule(_cos_up), gs.CosineDecay(top, 15, fin)],
+                              [4]), 1)
+    close(cos.values(ks), joined.values(ks))
+    close([cos(int(k)) for k in ks], [joined(int(k)) for k in ks])
+    # three phases, linear
+    three = OneCycleLR(anneal_strategy='linear', three_phase=True, **kw)
+    joined = gs.Shift(gs.Join([gs.Linear(lo, top, 4), gs.Linear(top, lo, 4),
+                               gs.Linear(lo, fin, 11)], [4, 8]), 1)
+    close(three.values(ks), joined.values(ks))
+
+
+@pytest.mark.parametrize('T_0,T_mult,eta_min,decay', [(3, 2, 0.001, 1.0), (10, 1, 0.0, 1.0),
+                                                      (4, 1.5, 0.01, 0.7)])
+def test_sgdr_is_a_join_of_cosine_decays(T_0, T_mult, eta_min, decay):
+    s = CosineAnnealingWarmRestarts(T_0, T_mult, eta_min=eta_min, base_lr=0.05,
+                                    restart_decay=decay)
+    cycles = 7
+    starts = [s.cycle_start(i) for i in range(cycles + 1)]
+    children = [gs.CosineDecay(eta_min + (0.05 - eta_min) * decay ** i,
+                               starts[i + 1] - starts[i], final_lr=eta_min)
+                for i in range(cycles)]
+    joined = gs.Shift(gs.Join(children, starts[1:-1]), 1)
+    ks = np.arange(0, starts[-1] + 1)
+    close(s.values(ks), joined.values(ks))
+    close([s(int(k)) for k in ks], [joined(int(k)) for k in ks])
+
+
+def test_sgdr_equals_the_tutorial_cyclical_schedule():
+    # the MXNet tutorial's SGDR (CyclicalSchedule of CosineAnnealingSchedule),
+    # moved to PyTorch's 0-based steps, for integer T_mult and eta_min = 0
+    s = CosineAnnealingWarmRestarts(3, 2, eta_min=0.0, base_lr=1.0, restart_decay=0.5)
+    c = gs.Shift(gs.CyclicalSchedule(gs.CosineAnnealingSchedule, cycle_length=3,
+                                     cycle_length_decay=2, cycle_magnitude_decay=0.5,
+                                     min_lr=0.0, max_lr=1.0), 1)
+    ks = np.arange(0, 400)
+    close(s.values(ks), c.values(ks))
+
+
+# ---------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------
+
+FACTORIES = {
+    'OneCycleLR': lambda: OneCycleLR(0.1, 100),
+    'OneCycleLR 3 linear': lambda: OneCycleLR(0.5, 60, pct_start=0.4, three_phase=True,
+                                              anneal_strategy='linear'),
+    'CyclicLR triangular': lambda: CyclicLR(0.01, 0.1, 7, 11),
+    'CyclicLR triangular2': lambda: CyclicLR(0.01, 0.1, 5, mode='triangular2'),
+    'CyclicLR exp_range': lambda: CyclicLR(0.01, 0.1, 5, 9, mode='exp_range', gamma=0.98),
+    'CAWR 1': lambda: CosineAnnealingWarmRestarts(9, eta_min=0.001, base_lr=0.1),
+    'CAWR 2': lambda: CosineAnnealingWarmRestarts(3, 2, base_lr=0.1, restart_decay=0.8),
+    'CAWR 1.5': lambda: CosineAnnealingWarmRestarts(4, 1.5, eta_min=0.01, base_lr=0.1),
+    'fastai v2': lambda: fastai_one_cycle(0.1, 90),
+    'fastai clr_beta': lambda: fastai_clr_beta(0.1, 90),
+}
+
+
+def _all_schedules():
+    for name, make in FACTORIES.items():
+        s = make()
+        yield name, s
+        if s.momentum is not None:
+            yield name + ' momentum', s.momentum
+
+
+ALL = dict(_all_schedules())
+STEPS = list(range(0, 260)) + [1000, 10 ** 6]
+
+
+@pytest.mark.parametrize('name', sorted(ALL))
+def test_call_order_independence(name):
+    s = ALL[name]
+    fresh = FACTORIES[name.replace(' momentum', '')]()
+    if name.endswith('momentum'):
+        fresh = fresh.momentum
+    in_order = [s(t) for t in STEPS]
+    shuffled = STEPS[:]
+    random.Random(3).shuffle(shuffled)
+    got = {t: fresh(t) for t in shuffled}
+    assert [got[t] for t in STEPS] == in_order
+    assert [s(t) for t in reversed(STEPS)] == in_order[::-1]
+    assert [s(17) for _ in range(5)] == [in_order[17]] * 5
+
+
+@pytest.mark.parametrize('name', sorted(ALL))
+def test_pickle_and_config_round_trips(name):
+    s = ALL[name]
+    want = [s(t) for t in STEPS]
+    s2 = pickle.loads(pickle.dumps(s))
+    assert [s2(t) for t in STEPS] == want
+    cfg = s.get_config()
+    s3 = gs.from_config(json.loads(json.dumps(cfg)))
+    assert type(s3) is type(s)
+    assert [s3(t) for t in STEPS] == want
+    assert repr(s3) == repr(s)
+    if getattr(s, 'momentum', None) is not None:
+        assert [s2.momentum(t) for t in STEPS] == [s.momentum(t) for t in STEPS]
+        assert s2.momentum.policy is s2
+
+
+@pytest.mark.parametrize('name', sorted(ALL))
+def test_values_equal_scalar_calls(name):
+    s = ALL[name]
+    steps = np.array(STEPS + [0.5, 2.25, 33.75])
+    close(s.values(steps), [s(float(t)) for t in steps], rtol=1e-13)
+    close(s.values(np.array(STEPS)), [s(t) for t in STEPS], rtol=1e-13)
+    close(s.values(np.array(STEPS).reshape(2, -1)), np.array([s(t) for t in STEPS]).reshape(2, -1),
+          rtol=1e-13)
+
+
+@pytest.mark.parametrize('name', sorted(FACTORIES))
+def test_bounds_and_reference(name):
+    s = FACTORIES[name]()
+    v = s.values(np.arange(0, 3000))
+    if isinstance(s, OneCycleLR):
+        lo, hi = s.min_lr, s.max_lr
+    elif isinstance(s, CyclicLR):
+        lo, hi = s.base_lr_, s.max_lr
+    else:
+        lo, hi = s.eta_min, s.base_lr_
+    assert v.min() >= lo * (1 - 1e-12) and v.max() <= hi * (1 + 1e-12)
+    assert s.reference_lr == hi == s.base_lr
+    if s.momentum is not None:
+        m = s.momentum.values(np.arange(0, 3000))
+        assert m.min() >= s.base_momentum - 1e-15 and m.max() <= s.max_momentum + 1e-15
+        assert s.momentum.reference_lr == s.max_momentum
+        assert isinstance(s.momentum, PolicyMomentum)
+
+
+def test_momentum_moves_inversely_to_lr():
+    # within each phase the momentum is at the same fraction of its range as
+    # the LR, reversed
+    ks = np.arange(1, 60)
+    for s in (OneCycleLR(1.0, 50), OneCycleLR(1.0, 50, anneal_strategy='linear'),
+              CyclicLR(0.1, 1.0, 4, 6), CyclicLR(0.1, 1.0, 4, 6, mode='triangular2')):
+        lr, m = s.values(ks), s.momentum.values(ks)
+        x_m = (s.max_momentum - m) / (s.max_momentum - s.base_momentum)
+        if isinstance(s, CyclicLR):
+            x_lr = (lr - s.base_lr_) / (s.max_lr - s.base_lr_)
+        else:
+            low = np.where(ks - 1 <= 0.3 * 50 - 1, s.initial_lr, s.min_lr)
+            x_lr = (lr - low) / (s.max_lr - low)
+        close(x_lr, x_m, atol=1e-12)
+    s = OneCycleLR(1.0, 50, three_phase=True)
+    assert np.all(s.momentum.values(np.arange(31, 80)) == 0.95)
+
+
+def test_base_lr_rule_scales_lr_not_momentum():
+    s = OneCycleLR(0.1, 100)
+    m_before = s.momentum.values(np.arange(120))
+    v_before = s.values(np.arange(120))
+    with pytest.warns(UserWarning, match='base_lr'):
+        s.base_lr = 0.05
+    close(s.values(np.arange(120)), v_before * 0.5)
+    close([s(k) for k in range(120)], v_before * 0.5)
+    assert np.array_equal(s.momentum.values(np.arange(120)), m_before)
+    c = CyclicLR(0.01, 0.1, 5)
+    with pytest.warns(UserWarning):
+        c.base_lr = 0.2
+    close(c(1), 0.02)
+    w = CosineAnnealingWarmRestarts(5, base_lr=0.1)
+    with pytest.warns(UserWarning):
+        w.base_lr = 0.01
+    close(w(1), 0.01)
+
+
+def test_immutable():
+    for s in (OneCycleLR(0.1, 100), CyclicLR(0.01, 0.1), CosineAnnealingWarmRestarts(5)):
+        with pytest.raises(AttributeError):
+            s.max_lr = 1.0
+        with pytest.raises(AttributeError):
+            s.momentum = None
+    with pytest.raises(AttributeError):
+        OneCycleLR(0.1, 100).momentum.policy = None
+
+
+def test_from_epochs():
+    s = OneCycleLR.from_epochs(0.1, epochs=4, steps_per_epoch=25, pct_start=0.2)
+    t = OneCycleLR(0.1, 100, pct_start=0.2)
+    assert s.total_steps == 100 and [s(k) for k in range(105)] == [t(k) for k in range(105)]
+
+
+def test_doctests():
+    result = doctest.testmod(policies, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 20 and result.failed == 0
+
+
+# Literal tables printed by torch 2.13.0+cpu (the pip wheel) on 2026-11-23 by
+# running the real schedulers on torch.optim.SGD([p], lr, momentum=0.9) and
+# reading param_groups[0]['lr'] and ['momentum'] before each optimizer.step(),
+# rounded to 12 significant digits ('%.12g'). An extra check only: the tests
+# above compare with independent closed forms. (Compared by hand over whole
+# runs of 14 configurations, the classes gave PyTorch's floats bit for bit.)
+TORCH_TABLES = [
+    (lambda: OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.3),
+     [0.04, 0.52, 1.0, 0.950484632013, 0.81174565395, 0.611262021936, 0.388741978064,
+      0.18825834605, 0.0495193679865, 4e-06],
+     [0.95, 0.9, 0.85, 0.854951556605, 0.868825509907, 0.888873953302, 0.911126046698,
+      0.931174490093, 0.945048443395, 0.95]),
+    (lambda: OneCycleLR(max_lr=1.0, total_steps=12, pct_start=0.3, anneal_strategy='linear',
+                        three_phase=True),
+     [0.04, 0.409230769231, 0.778461538462, 0.852307692308, 0.483076923077, 0.113846153846,
+      0.0344833103448, 0.0275874482759, 0.0206915862069, 0.0137957241379, 0.00689986206897,
+      4e-06],
+     [0.95, 0.911538461538, 0.873076923077, 0.865384615385, 0.903846153846, 0.942307692308,
+      0.95, 0.95, 0.95, 0.95, 0.95, 0.95]),
+    (lambda: CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=3,
+                      mode='exp_range', gamma=0.9),
+     [0.1, 0.505, 0.829, 0.5374, 0.29683, 0.1, 0.33914845, 0.53046721, 0.358280326,
+      0.2162261467, 0.1, 0.241214768241],
+     [0.9, 0.855, 0.819, 0.8514, 0.87813, 0.9, 0.87342795, 0.85217031, 0.871302186,
+      0.8870859837, 0.9, 0.884309470195]),
+    (lambda: CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=3,
+                      mode='triangular2'),
+     [0.1, 0.55, 1.0, 0.7, 0.4, 0.1, 0.325, 0.55, 0.4, 0.25, 0.1, 0.2125],
+     [0.9, 0.85, 0.8, 0.833333333333, 0.866666666667, 0.9, 0.875, 0.85, 0.866666666667,
+      0.883333333333, 0.9, 0.8875]),
+    (lambda: CosineAnnealingWarmRestarts(T_0=2, T_mult=3, eta_min=0.01, base_lr=1.0),
+     [1.0, 0.505, 1.0, 0.933682574873, 0.7525, 0.505, 0.2575, 0.0763174251267, 1.0,
+      0.992479837741, 0.970147847289, 0.933682574873],
+     None),
+]
+
+
+@pytest.mark.parametrize('i', range(len(TORCH_TABLES)))
+def test_literal_tables_from_pytorch(i):
+    make, lrs, moms = TORCH_TABLES[i]
+    s = make()
+    ks = range(1, len(lrs) + 1)
+    close([s(k) for k in ks], lrs, rtol=1e-11)
+    if moms is not None:
+        close([s.momentum(k) for k in ks], moms, rtol=1e-11)
+
+
+# ---------------------------------------------------------------------------
+# a real gluon.Trainer applies exactly these LRs
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('make', [
+    lambda: OneCycleLR(0.1, 40, pct_start=0.25, three_phase=True),
+    lambda: CyclicLR(0.01, 0.1, step_size_up=5, step_size_down=7, mode='triangular2'),
+    lambda: CosineAnnealingWarmRestarts(3, 2, eta_min=0.001, base_lr=0.1, restart_decay=0.8),
+    lambda: fastai_one_cycle(0.1, 30),
+], ids=['OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts', 'fastai_one_cycle'])
+def test_trainer_applies_the_schedule(make):
+    from conftest import applied_lrs
+    s = make()
+    n = 45
+    lrs, trainer = applied_lrs(s, n)
+    want = np.array([np.float32(s(k)) for k in range(1, n + 1)], dtype=np.float32)
+    assert np.array_equal(lrs, want)
+    assert trainer.learning_rate == s(n)
+
+
+# ---------------------------------------------------------------------------
+# argument checks: the parameter and the value are named
+# ---------------------------------------------------------------------------
+
+BAD = [
+    # OneCycleLR
+    (lambda: OneCycleLR(0, 100), ValueError, 'max_lr', '0'),
+    (lambda: OneCycleLR(-0.1, 100), ValueError, 'max_lr', '-0.1'),
+    (lambda: OneCycleLR(float('nan'), 100), ValueError, 'max_lr', 'nan'),
+    (lambda: OneCycleLR('0.1', 100), TypeError, 'max_lr', "'0.1'"),
+    (lambda: OneCycleLR(0.1, 0), ValueError, 'total_steps', '0'),
+    (lambda: OneCycleLR(0.1, 100.0), TypeError, 'total_steps', '100.0'),
+    (lambda: OneCycleLR(0.1, True), TypeError, 'total_steps', 'True'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=0.0), ValueError, 'pct_start', '0.0'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=1.0), ValueError, 'pct_start', '1.0'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=1.5), ValueError, 'pct_start', '1.5'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=-0.2), ValueError, 'pct_start', '-0.2'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=None), TypeError, 'pct_start', 'None'),
+    (lambda: OneCycleLR(0.1, 100, anneal_strategy='cosine'), ValueError, 'anneal_strategy',
+     "'cosine'"),
+    (lambda: OneCycleLR(0.1, 100, anneal_strategy=None), TypeError, 'anneal_strategy', 'None'),
+    (lambda: OneCycleLR(0.1, 100, div_factor=0.5), ValueError, 'div_factor', '0.5'),
+    (lambda: OneCycleLR(0.1, 100, div_factor=float('inf')), ValueError, 'div_factor', 'inf'),
+    (lambda: OneCycleLR(0.1, 100, final_div_factor=0), ValueError, 'final_div_factor', '0'),
+    (lambda: OneCycleLR(0.1, 100, three_phase=1), TypeError, 'three_phase', '1'),
+    (lambda: OneCycleLR(0.1, 100, base_momentum=0.96), ValueError, 'base_momentum', '0.96'),
+    (lambda: OneCycleLR(0.1, 100, max_momentum=1.0), ValueError, 'max_momentum', '1.0'),
+    (lambda: OneCycleLR(0.1, 100, base_momentum=-0.1), ValueError, 'base_momentum', '-0.1'),
+    (lambda: OneCycleLR(0.1, 100, max_momentum='0.9'), TypeError, 'max_momentum', "'0.9'"),
+    (lambda: OneCycleLR(0.1, 3, pct_start=0.3), ValueError, 'pct_start', '0.3'),
+    (lambda: OneCycleLR(0.1, 10, pct_start=0.1), ValueError, 'total_steps', '10'),
+    (lambda: OneCycleLR(0.1, 100, pct_start=0.6, three_phase=True), ValueError, 'pct_start',
+     '0.6'),
+    (lambda: OneCycleLR.from_epochs(0.1, 0, 10), ValueError, 'epochs', '0'),
+    (lambda: OneCycleLR.from_epochs(0.1, 2, 1.5), TypeError, 'steps_per_epoch', '1.5'),
+    # CyclicLR
+    (lambda: CyclicLR(0.2, 0.1), ValueError, 'base_lr', '0.2'),
+    (lambda: CyclicLR(-0.01, 0.1), ValueError, 'base_lr', '-0.01'),
+    (lambda: CyclicLR(0.0, 0.0), ValueError, 'max_lr', '0.0'),
+    (lambda: CyclicLR(0.01, 0.1, step_size_up=0), ValueError, 'step_size_up', '0'),
+    (lambda: CyclicLR(0.01, 0.1, step_size_up=2.5), TypeError, 'step_size_up', '2.5'),
+    (lambda: CyclicLR(0.01, 0.1, step_size_down=0), ValueError, 'step_size_down', '0'),
+    (lambda: CyclicLR(0.01, 0.1, step_size_down='7'), TypeError, 'step_size_down', "'7'"),
+    (lambda: CyclicLR(0.01, 0.1, mode='exp'), ValueError, 'mode', "'exp'"),
+    (lambda: CyclicLR(0.01, 0.1, mode=2), TypeError, 'mode', '2'),
+    (lambda: CyclicLR(0.01, 0.1, mode='exp_range', gamma=0.0), ValueError, 'gamma', '0.0'),
+    (lambda: CyclicLR(0.01, 0.1, gamma=1.5), ValueError, 'gamma', '1.5'),
+    (lambda: CyclicLR(0.01, 0.1, base_momentum=0.95), ValueError, 'base_momentum', '0.95'),
+    (lambda: CyclicLR(0.01, 0.1, max_momentum=1.2), ValueError, 'max_momentum', '1.2'),
+    # CosineAnnealingWarmRestarts
+    (lambda: CosineAnnealingWarmRestarts(0), ValueError, 'T_0', '0'),
+    (lambda: CosineAnnealingWarmRestarts(-1), ValueError, 'T_0', '-1'),
+    (lambda: CosineAnnealingWarmRestarts(2.5), TypeError, 'T_0', '2.5'),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=0), ValueError, 'T_mult', '0'),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=0.5), ValueError, 'T_mult', '0.5'),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=float('nan')), ValueError, 'T_mult', 'nan'),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult='2'), TypeError, 'T_mult', "'2'"),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=True), TypeError, 'T_mult', 'True'),
+    (lambda: CosineAnnealingWarmRestarts(5, eta_min=0.02, base_lr=0.01), ValueError,
+     'eta_min', '0.02'),
+    (lambda: CosineAnnealingWarmRestarts(5, eta_min=-0.001), ValueError, 'eta_min', '-0.001'),
+    (lambda: CosineAnnealingWarmRestarts(5, base_lr=0), ValueError, 'base_lr', '0'),
+    (lambda: CosineAnnealingWarmRestarts(5, restart_decay=0), ValueError, 'restart_decay', '0'),
+    (lambda: CosineAnnealingWarmRestarts(5, restart_decay=1.1), ValueError, 'restart_decay',
+     '1.1'),
+    (lambda: CosineAnnealingWarmRestarts(5).cycle_start(-1), ValueError, 'i', '-1'),
+    # PolicyMomentum and the fastai factories
+    (lambda: PolicyMomentum(gs.Constant(0.9)), TypeError, 'policy', 'Constant'),
+    (lambda: fastai_one_cycle(0.1, 0), ValueError, 'total_steps', '0'),
+    (lambda: fastai_one_cycle(0.1, 100, moms=(0.95, 0.85)), TypeError, 'moms', '(0.95, 0.85)'),
+    (lambda: fastai_one_cycle(0.1, 100, moms=(0.95, 0.85, 0.9)), ValueError, 'moms', '0.9'),
+    (lambda: fastai_one_cycle(0.1, 100, moms=(0.85, 0.95, 0.85)), ValueError, 'base_momentum',
+     '0.95'),
+    (lambda: fastai_one_cycle(0.1, 100, div=25.0, div_final=10.0), ValueError, 'div_final',
+     '10.0'),
+    (lambda: fastai_one_cycle(0.1, 100, pct_start=1.2), ValueError, 'pct_start', '1.2'),
+    (lambda: fastai_clr_beta(0.1, 100, pct=0), ValueError, 'pct', '0'),
+    (lambda: fastai_clr_beta(0.1, 100, pct=100), ValueError, 'pct', '100'),
+    (lambda: fastai_clr_beta(0.1, 2), ValueError, 'total_steps', '2'),
+    (lambda: fastai_clr_beta(0.1, 100, div=0.5), ValueError, 'div_factor', '0.5'),
+]
+
+
+@pytest.mark.parametrize('i', range(len(BAD)))
+def test_bad_arguments_are_named(i):
+    make, exc, name, value = BAD[i]
+    with pytest.raises(exc) as info:
+        make()
+    msg = str(info.value)
+    assert name in msg and value in msg, msg
+
+
+def test_triangular2_far_away_does_not_overflow():
+    # PyTorch's 1 / 2.0 ** (cycle - 1) raises OverflowError after 1024 cycles
+    s = CyclicLR(0.01, 0.1, step_size_up=1, mode='triangular2')
+    assert s(2 * 5000 + 2) == 0.01
+    assert s.values([2 * 5000 + 2])[0] == 0.01
+    close(s(4), 0.01 + 0.09 * 0.5)   # the peak of the second cycle is halved
