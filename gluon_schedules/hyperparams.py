@@ -14,7 +14,8 @@ optimizer is pickled:
   Trainer pickles the optimizer to the servers when it initialises the kvstore
   (at the first ``step``), and the servers' copy carries the schedules;
 * through ``Trainer.save_states`` / ``load_states`` (values continue from the
-  restored ``num_update``).
+  restored ``num_update``). ``load_states`` replaces the Trainer's optimizer by
+  the one in the file: a file saved from a plain optimizer brings no schedules.
 
 Three front ends, all built on the same optimizer classes:
 
@@ -148,6 +149,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """
 
     _base_class = Optimizer
+    _hp_schedules = {}
+    _hp_applied_t = None
 
     @property
     def hyperparam_schedules(self):
@@ -163,6 +166,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         return n
 
     def _apply_schedules(self, t):
+        if t == self._hp_applied_t:      # already set for this update
+            return
         for name, sched in self._hp_schedules.items():
             v = float(sched(t))
             if not _value_ok(name, v):
@@ -170,6 +175,7 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
                                  % (type(self).__name__, name, _range_text(name),
                                     name, t, v, sched))
             setattr(self, name, v)
+        self._hp_applied_t = t
 
     # Values are set before the update (for optimizers that read them before
     # counting, e.g. LAMB's beta1) and again right after the count, from the
@@ -295,6 +301,7 @@ def _convert(opt, scheds):
     merged = dict(state.get('_hp_schedules', {}))
     merged.update(scheds)
     state['_hp_schedules'] = merged
+    state['_hp_applied_t'] = None
     new = cls.__new__(cls)
     new.__setstate__(state)
     new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
@@ -443,9 +450,15 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
 
     Examples
     --------
+    >>> import gluon_schedules as gs
+    >>> from mxnet import gluon
+    >>> net = gluon.nn.Dense(1, in_units=2)
+    >>> net.initialize()
     >>> trainer = gluon.Trainer(net.collect_params(), 'sgd',
-    ...                         {'learning_rate': 0.1, 'momentum': 0.9})  # doctest: +SKIP
-    >>> gs.schedule_hyperparams(trainer, momentum=gs.Linear(0.95, 0.85, 1000))  # doctest: +SKIP
+    ...                         {'learning_rate': 0.1, 'momentum': 0.9})
+    >>> opt = gs.schedule_hyperparams(trainer, momentum=gs.Linear(0.95, 0.85, 1000))
+    >>> trainer.optimizer is opt, type(opt).__name__, opt.momentum
+    (True, 'ScheduledSGD', 0.95)
     """
     owner = 'schedule_hyperparams'
     from mxnet.gluon import Trainer  # pylint: disable=import-outside-toplevel
@@ -522,9 +535,12 @@ def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
 
     Examples
     --------
+    >>> import gluon_schedules as gs
+    >>> handler = gs.hyperparam_handler(momentum=gs.Linear(0.95, 0.85, 1000))
+    >>> handler
+    hyperparam_handler(momentum=Linear(start_lr=0.95, end_lr=0.85, length=1000))
     >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
-    >>> est.fit(train_data, epochs=3,
-    ...         event_handlers=[gs.hyperparam_handler(momentum=sched.momentum)])  # doctest: +SKIP
+    >>> est.fit(train_data, epochs=3, event_handlers=[handler])        # doctest: +SKIP
     """
     owner = 'hyperparam_handler'
     given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
