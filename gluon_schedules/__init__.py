@@ -31,6 +31,9 @@ from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_
 from .lr_finder import lr_find, LRFinderResult, RangeTestSchedule
 # --- end lr_finder ---
 # --- distributed ---
+from .distributed import (NotPicklableError, DistributedSetupError, check_picklable,
+                          prepare_trainer, DistInfo, LinearScaling, scale_lr_for_batch,
+                          launch_local, launch_horovod, LaunchResult, find_free_port)
 # --- end distributed ---
 
 __version__ = '0.1.0'
@@ -50,4 +53,7 @@ __all__ += ['OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts', 'PolicyMome
 __all__ += ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 __all__ += ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
             'ScheduledOptimizer']
+__all__ += ['NotPicklableError', 'DistributedSetupError', 'check_picklable',
+            'prepare_trainer', 'DistInfo', 'LinearScaling', 'scale_lr_for_batch',
+            'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port']
 # --- end __all__ additions ---

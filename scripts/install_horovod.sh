@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install Horovod 0.28.1 with MXNet and Gloo (no MPI, no TensorFlow, no PyTorch) into
+# the virtualenv $VENV (default: .venv of the repository). Idempotent: does nothing
+# when `import horovod.mxnet` already works. Horovod has no wheel: it is built from
+# source against the installed MXNet (about 3 minutes on 2 cores; needs a C++
+# compiler and cmake, both installed here if missing when apt-get is available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PY="$VENV/bin/python"
+if [ ! -x "$PY" ]; then
+  echo "install_horovod.sh: no Python at $PY (set VENV or run scripts/setup_env.sh first)" >&2
+  exit 1
+fi
+if OMP_NUM_THREADS=1 "$PY" -c "import horovod.mxnet" >/dev/null 2>&1; then
+  echo "horovod.mxnet already importable in $VENV: nothing to do"
+  exit 0
+fi
+need_tools=()
+command -v g++ >/dev/null 2>&1 || need_tools+=(g++)
+command -v make >/dev/null 2>&1 || need_tools+=(make)
+if [ ${#need_tools[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq build-essential
+  else
+    echo "install_horovod.sh: a C++ compiler and make are needed (missing: ${need_tools[*]})" >&2
+    exit 1
+  fi
+fi
+# --no-build-isolation builds against the venv's MXNet; it needs these first.
+# cmake comes from PyPI when the system has none.
+"$PY" -m pip install -q wheel setuptools
+command -v cmake >/dev/null 2>&1 || "$PY" -m pip install -q cmake
+export PATH="$(dirname "$PY"):$PATH"
+HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
+  HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1 \
+  MAKEFLAGS="-j$(nproc 2>/dev/null || echo 2)" \
+  "$PY" -m pip install --no-cache-dir --no-build-isolation horovod==0.28.1
+OMP_NUM_THREADS=1 "$PY" -c "import horovod.mxnet as hvd; assert hvd.gloo_built(), 'Horovod built without Gloo'; print('horovod', __import__('horovod').__version__, 'with MXNet and Gloo')"
