@@ -1,8 +1,16 @@
 """Training policies: complete schedules for a whole run (1cycle, ...).
 
 ``OneCycleSchedule`` is the MXNet tutorial's 1cycle: a symmetric triangular cycle
-followed by a linear cool-down. The PyTorch-compatible policies with momentum
-(``OneCycleLR``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``) live here too.
+followed by a linear cool-down.
+
+``OneCycleLR``, ``CyclicLR`` and ``CosineAnnealingWarmRestarts`` mirror PyTorch's
+schedulers of the same names, with PyTorch's argument names: over ``N``
+``trainer.step()`` calls, update ``k`` gets exactly (the same float) what PyTorch
+gives optimizer step ``k - 1``, so a ported script trains with the same LRs.
+``OneCycleLR`` and ``CyclicLR`` carry their momentum as ``.momentum``, a
+:class:`PolicyMomentum` schedule (PyTorch's ``cycle_momentum=True``).
+:func:`fastai_one_cycle` and :func:`fastai_clr_beta` express fastai's 1cycle
+forms with them.
 """
 import math
 import numbers
@@ -245,6 +253,29 @@ class OneCycleLR(Schedule):
     >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
     >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
     [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
+
+    fastai v2's ``fit_one_cycle(lr_max=0.1)`` over 100 updates, PyTorch-style
+    (peak at update 25) and exactly (:func:`fastai_one_cycle`, peak at update 26):
+
+    >>> fa = OneCycleLR(0.1, 100, pct_start=0.25, final_div_factor=1e5 / 25)
+    >>> exact = fastai_one_cycle(0.1, 100)
+    >>> [round(fa(t), 5) for t in (1, 13, 25, 26, 60, 100)]
+    [0.004, 0.052, 0.1, 0.09996, 0.05523, 0.0]
+    >>> [round(exact(t), 5) for t in (1, 13, 25, 26, 60, 100)]
+    [0.004, 0.04899, 0.09962, 0.1, 0.0573, 4e-05]
+    >>> [round(fa.momentum(t), 4) for t in (1, 25, 100)]
+    [0.95, 0.85, 0.95]
+
+    Old fastai's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 100-batch
+    cycle (:func:`fastai_clr_beta` builds it from those numbers):
+
+    >>> cb = OneCycleLR(1.0, 101, pct_start=44 / 101, anneal_strategy='linear',
+    ...                 three_phase=True, div_factor=10, final_div_factor=100,
+    ...                 base_momentum=0.85, max_momentum=0.95)
+    >>> [round(cb(t), 4) for t in (1, 23, 44, 66, 87, 88, 100)]
+    [0.1, 0.5605, 1.0, 0.5395, 0.1, 0.0929, 0.0081]
+    >>> [round(cb.momentum(t), 3) for t in (1, 44, 87, 100)]
+    [0.95, 0.85, 0.95, 0.95]
     """
 
     _param_names = ('max_lr', 'total_steps', 'pct_start', 'anneal_strategy',
@@ -522,6 +553,14 @@ class CyclicLR(Schedule):
         return self.max_momentum - self._mamp * f * g
 
 
+def _to_float(x):
+    """float(x), or inf for an integer too large for a float."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
 class CosineAnnealingWarmRestarts(Schedule):
     r"""PyTorch's ``CosineAnnealingWarmRestarts`` (SGDR), value for value, and more.
 
@@ -561,7 +600,7 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_0 : int
         Steps of the first cycle, >= 1.
     T_mult : int or float, default 1
-        Growth factor of the cycle lengths, >= 1.
+        Growth factor of the cycle lengths, in [1, 1e9].
     eta_min : float, default 0
         LR at the end of each cycle, ``0 <= eta_min <= base_lr``.
     base_lr : float, default 0.01
@@ -589,10 +628,10 @@ class CosineAnnealingWarmRestarts(Schedule):
         owner = 'CosineAnnealingWarmRestarts'
         self.T_0 = check_int('T_0', T_0, owner, low=1)
         if isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool):
-            self.T_mult = check_int('T_mult', T_mult, owner, low=1)
+            self.T_mult = check_int('T_mult', T_mult, owner, low=1, high=10 ** 9)
         else:
-            self.T_mult = check_real('T_mult', T_mult, owner, low=1.0,
-                                     what='a finite number >= 1')
+            self.T_mult = check_real('T_mult', T_mult, owner, low=1.0, high=1e9,
+                                     what='a number in [1, 1e9]')
         self.base_lr_ = check_lr('base_lr', base_lr, owner, positive=True)
         self.eta_min = check_lr('eta_min', eta_min, owner)
         if self.eta_min > self.base_lr_:
@@ -618,7 +657,7 @@ class CosineAnnealingWarmRestarts(Schedule):
                            for i in range(len(starts) - 1))
         self._lengths = tuple(b - a for a, b in zip(starts, starts[1:]))
         self._table_end = starts[-1]
-        self._np_starts = np.asarray(starts, dtype=np.float64)
+        self._np_starts = np.asarray([_to_float(b) for b in starts], dtype=np.float64)
         self._ref = self.base_lr_
         self.momentum = None
 
@@ -638,7 +677,11 @@ class CosineAnnealingWarmRestarts(Schedule):
             return i * t0
         if kind == 1:
             return t0 * (m ** i - 1) // (m - 1)
-        return math.floor(t0 * (m ** i - 1) / (m - 1) + 0.5)
+        try:
+            b = t0 * (m ** i - 1) / (m - 1) + 0.5
+        except OverflowError:   # beyond 1e308 steps: the cycle never ends
+            return math.inf
+        return math.floor(b) if b < math.inf else math.inf
 
     def _locate_closed(self, s):
         """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
@@ -705,8 +748,8 @@ class CosineAnnealingWarmRestarts(Schedule):
             if not inside.all():
                 far = [self._locate_closed(x) for x in s[~inside].tolist()]
                 i[~inside] = [x[0] for x in far]
-                b0[~inside] = [float(x[1]) for x in far]
-                t_i[~inside] = [float(x[2]) for x in far]
+                b0[~inside] = [_to_float(x[1]) for x in far]
+                t_i[~inside] = [_to_float(x[2]) for x in far]
             t_cur = s - b0
         amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
         return self.eta_min + amp * (1 + np.cos(np.pi * t_cur / t_i)) / 2

@@ -271,6 +271,16 @@ def test_cawr_cost_does_not_depend_on_step_and_far_steps_are_right():
     assert s(7 * 10 ** 15 + 1) == 1.0
 
 
+def test_cawr_extreme_growth_factors_do_not_crash():
+    for m in (1e9, 10 ** 9, 123456.5):
+        s = CosineAnnealingWarmRestarts(3, m, base_lr=1.0)
+        ks = [0, 1, 3, 4, 5, 10 ** 6, 10 ** 15, 10 ** 30]
+        v = [s(k) for k in ks]
+        close(s.values(ks), v)
+        assert v[:4] == [1.0, 1.0, 0.0 + (1 + math.cos(math.pi * 2 / 3)) / 2, 1.0]
+        assert all(0.0 <= x <= 1.0 for x in v)
+
+
 def test_cawr_closed_form_and_table_agree():
     for T_0, m in [(1, 2), (3, 3), (2, 1.5), (5, 1.01), (1, 1.7)]:
         s = CosineAnnealingWarmRestarts(T_0, m, base_lr=1.0)
@@ -647,6 +657,8 @@ BAD = [
     (lambda: CosineAnnealingWarmRestarts(5, T_mult=0.5), ValueError, 'T_mult', '0.5'),
     (lambda: CosineAnnealingWarmRestarts(5, T_mult=float('nan')), ValueError, 'T_mult', 'nan'),
     (lambda: CosineAnnealingWarmRestarts(5, T_mult='2'), TypeError, 'T_mult', "'2'"),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=10 ** 10), ValueError, 'T_mult', '10000000000'),
+    (lambda: CosineAnnealingWarmRestarts(5, T_mult=2e9), ValueError, 'T_mult', '2000000000.0'),
     (lambda: CosineAnnealingWarmRestarts(5, T_mult=True), TypeError, 'T_mult', 'True'),
     (lambda: CosineAnnealingWarmRestarts(5, eta_min=0.02, base_lr=0.01), ValueError,
      'eta_min', '0.02'),
