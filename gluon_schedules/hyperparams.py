@@ -57,7 +57,7 @@ import pickle
 import numpy as np
 from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
 
-from .adapters import as_schedule
+from .adapters import as_schedule, ReplaySchedule
 
 __all__ = ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
            'ScheduledOptimizer']
@@ -76,6 +76,7 @@ _CHECK_T = np.unique(np.concatenate([
     np.arange(0, 1001, dtype=np.float64),
     np.round(np.geomspace(1000, 1e7, 2000))]))
 _CHECK_DOC = 't = 0, 1, ..., 1000 and 2000 geometrically spaced t up to 1e7'
+_CHECK_DOC_REPLAY = 't = 0, 1, ..., 1000'
 
 
 def _range_text(name):
@@ -95,7 +96,10 @@ def _check_schedule(name, schedule, owner):
             raise ValueError('%s: %s must be %s, got %r'
                              % (owner, name, _range_text(name), schedule))
     s = as_schedule(schedule, name=name, owner=owner)
-    vals = s.values(_CHECK_T)
+    # a ReplaySchedule replays its scheduler call by call: check it up to t = 1000 only
+    sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
+                   else (_CHECK_T, _CHECK_DOC))
+    vals = s.values(sample)
     bad = ~np.isfinite(vals) | (vals < 0)
     if name != 'wd':
         bad |= vals >= 1
@@ -103,8 +107,8 @@ def _check_schedule(name, schedule, owner):
         i = int(np.argmax(bad))
         raise ValueError('%s: the %s schedule must be %s at every update (checked at %s), '
                          'got %s(%d) = %r from %r'
-                         % (owner, name, _range_text(name), _CHECK_DOC, name,
-                            int(_CHECK_T[i]), float(vals[i]), s))
+                         % (owner, name, _range_text(name), doc, name,
+                            int(sample[i]), float(vals[i]), s))
     return s
 
 
@@ -121,14 +125,14 @@ def _check_supported(name, opt_cls, owner):
                            opt_cls.__name__, ', '.join(have)))
 
 
-def _collect(owner, opt_cls, momentum, beta1, wd, allow_empty=False):
+def _collect(owner, opt_cls, momentum, beta1, wd):
     given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
     scheds = {}
     for name in _NAMES:
         if given[name] is not None:
             _check_supported(name, opt_cls, owner)
             scheds[name] = _check_schedule(name, given[name], owner)
-    if not scheds and not allow_empty:
+    if not scheds:
         raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
                          'a function of num_update or a number)' % owner)
     return scheds
@@ -342,7 +346,9 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, **optimiz
     ``num_update`` (module-level, to pickle) or number (see :func:`as_schedule`).
     Before training each schedule is checked at t = 0, 1, ..., 1000 and 2000
     geometrically spaced t up to 10**7 (values are pure, so this is a vectorised
-    sample); every applied value is checked again at update time.
+    sample; a :class:`ReplaySchedule`, which replays a stateful scheduler call by
+    call, only up to t = 1000); every applied value is checked again at update
+    time, before the update (a ``ValueError`` then stops training).
 
     Returns
     -------

@@ -186,6 +186,47 @@ def test_weight_decay_any_optimizer():
         assert seen == [wd(k) for k in range(1, 6)], name
 
 
+class HalvingDistance(mx.lr_scheduler.LRScheduler):
+    """A stateful scheduler (as MXNet's own are): 0.9 - 0.4 / 2**calls_so_far."""
+
+    def __init__(self):
+        super().__init__(base_lr=0.9)
+        self.calls = 0
+
+    def __call__(self, num_update):
+        self.calls += 1
+        return 0.9 - 0.4 / 2 ** self.calls
+
+
+def momentum_fn(t):
+    return 0.9 - 0.4 / (1 + t)
+
+
+@pytest.mark.parametrize('kind', ['number', 'function', 'mxnet-factor', 'stateful-scheduler',
+                                  'join'])
+def test_any_schedule_kind_is_applied(kind):
+    make = {
+        'number': lambda: 0.7,
+        'function': lambda: momentum_fn,
+        'mxnet-factor': lambda: mx.lr_scheduler.FactorScheduler(step=2, factor=0.9,
+                                                                base_lr=0.9),
+        'stateful-scheduler': HalvingDistance,
+        'join': lambda: gs.Join([gs.Linear(0.5, 0.95, 3),
+                                 gs.CosineAnnealingSchedule(0.85, 0.95, 5)], [3]),
+    }[kind]
+    want = gs.as_schedule(make())                   # a pure copy, for the expected values
+    opt = scheduled_optimizer('sgd', momentum=make(), learning_rate=0.1)
+    p = make_param()
+    tr = gluon.Trainer([p], opt, kvstore=None)
+    seen = []
+    for _ in range(8):
+        run(tr, p, 1)
+        seen.append(tr.optimizer.momentum)
+    assert seen == [want(k) for k in range(1, 9)]
+    back = pickle.loads(pickle.dumps(tr.optimizer))
+    assert back.hyperparam_schedules['momentum'](5) == want(5)
+
+
 # ------------------------------------------------------------------ momentum buffer
 def test_sgd_created_with_momentum_0_gets_a_buffer_and_exact_zero_is_applied():
     # plain MXNet SGD at momentum exactly 0 takes a kernel that leaves the buffer stale
