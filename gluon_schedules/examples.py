@@ -19,8 +19,9 @@ import time
 import numpy as np
 
 __all__ = ['pick_context', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8',
-           'Batches', 'make_mlp', 'make_cnn', 'evaluate', 'train', 'History',
-           'summarize_runs', 'first_reach', 'value_table']
+           'Batches', 'data_loader', 'hyperparam_recorder', 'make_mlp', 'make_cnn',
+           'evaluate', 'train', 'History', 'summarize_runs', 'first_reach', 'value_table',
+           'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison']
 
 
 def pick_context():
@@ -116,6 +117,7 @@ class Batches:
         self.ctx = ctx
         self.drop_last = drop_last
         self.epoch = 0
+        self._nd = None
 
     def __len__(self):
         n = len(self.X) // self.batch_size
@@ -127,11 +129,15 @@ class Batches:
         """The batches of epoch ``epoch`` (from 0)."""
         import mxnet as mx  # pylint: disable=import-outside-toplevel
         ctx = self.ctx if self.ctx is not None else mx.cpu()
+        if self._nd is None:          # the arrays are copied to the device once
+            self._nd = (mx.nd.array(self.X, ctx=ctx),
+                        mx.nd.array(self.y, ctx=ctx, dtype='float32'))
+        X, y = self._nd
         perm = np.random.RandomState(self.seed + epoch).permutation(len(self.X))
+        perm = mx.nd.array(perm, ctx=ctx, dtype='int64')
         for i in range(len(self)):
             idx = perm[i * self.batch_size:(i + 1) * self.batch_size]
-            yield (mx.nd.array(self.X[idx], ctx=ctx),
-                   mx.nd.array(self.y[idx], ctx=ctx, dtype='float32'))
+            yield mx.nd.take(X, idx), mx.nd.take(y, idx)
 
     def __iter__(self):
         it = self.epoch_batches(self.epoch)
@@ -181,11 +187,47 @@ def evaluate(net, X, y, ctx=None, batch_size=500):
     return correct / len(X)
 
 
+def data_loader(X, y, batch_size, shuffle=False, last_batch='discard'):
+    """A ``gluon.data.DataLoader`` over NumPy arrays (labels as float32), for the
+    Gluon Estimator, which accepts only DataLoaders. With ``shuffle=True`` the
+    order comes from NumPy's global generator (seed it first)."""
+    from mxnet import gluon  # pylint: disable=import-outside-toplevel
+    ds = gluon.data.ArrayDataset(np.asarray(X, dtype=np.float32),
+                                 np.asarray(y, dtype=np.float32))
+    return gluon.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle,
+                                 last_batch=last_batch)
+
+
+def hyperparam_recorder(priority=1000):
+    """An Estimator ``BatchEnd`` handler recording, after every update, what
+    :func:`train` records: ``handler.history['lr' | 'momentum' | 'wd']``.
+
+    Its priority (default 1000) puts it after the gradient update (-2000).
+    """
+    from mxnet.gluon.contrib.estimator import BatchEnd  # pylint: disable=import-outside-toplevel
+
+    class HyperparamRecorder(BatchEnd):
+        """Records the applied LR, momentum (or beta1) and wd after each batch."""
+
+        def __init__(self, priority):
+            self.priority = priority
+            self.history = History(lr=[], momentum=[], wd=[])
+
+        def batch_end(self, estimator, *args, **kwargs):
+            trainer = estimator.trainer
+            self.history['lr'].append(float(trainer.learning_rate))
+            self.history['momentum'].append(_current_momentum(trainer))
+            self.history['wd'].append(float(trainer.optimizer.wd))
+
+    return HyperparamRecorder(priority)
+
+
 class History(dict):
     """What :func:`train` records, as a dict with attribute access.
 
-    Per update (lists of length ``updates``): ``lr``, ``momentum`` (None entries
-    when the optimizer has none), ``loss`` (mean loss of the batch).
+    Per update (lists of length ``updates``): ``lr``, ``momentum`` (the
+    optimizer's ``momentum``, else its ``beta1``, else None), ``wd`` (the
+    optimizer's weight decay) and ``loss`` (mean loss of the batch).
     Per epoch (lists of length ``epochs``): ``train_loss``, ``test_acc``,
     ``seconds`` (wall-clock time since the start, training and evaluation).
     """
@@ -239,7 +281,7 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     from mxnet import autograd, gluon  # pylint: disable=import-outside-toplevel
     ctx = ctx or mx.cpu()
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
-    h = History(lr=[], momentum=[], loss=[], train_loss=[], test_acc=[], seconds=[])
+    h = History(lr=[], momentum=[], wd=[], loss=[], train_loss=[], test_acc=[], seconds=[])
     start = time.perf_counter()
     for _ in range(epochs):
         total, n = 0.0, 0
@@ -254,6 +296,7 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
             # the optimizer has just used these values for this update
             h['lr'].append(float(trainer.learning_rate))
             h['momentum'].append(_current_momentum(trainer))
+            h['wd'].append(float(trainer.optimizer.wd))
             h['loss'].append(batch_loss)
             total += batch_loss * data.shape[0]
             n += data.shape[0]
@@ -323,3 +366,170 @@ def value_table(schedules, steps, digits=4):
                         for n in cols)
         lines.append('%8d  %s' % (t, row))
     return '\n'.join(lines)
+
+
+# --------------------------------------------------------------------------
+# The super-convergence comparison (tutorial 2 and ``python -m gluon_schedules.demo``)
+# --------------------------------------------------------------------------
+
+class Setup(tuple):
+    """One training recipe of the comparison: ``Setup(kind, lr, epochs)``.
+
+    ``kind`` is ``'step'`` (MXNet ``MultiFactorScheduler``: ``lr`` divided by 10
+    after 50% and 75% of the updates, constant momentum 0.9) or ``'1cycle'``
+    (:class:`~gluon_schedules.OneCycleLR` with peak ``lr`` over all the updates
+    and its momentum cycling 0.95 -> 0.85 -> 0.95).
+    """
+
+    def __new__(cls, kind, lr, epochs):
+        if kind not in ('step', '1cycle'):
+            raise ValueError("Setup: kind must be 'step' or '1cycle', got %r" % (kind,))
+        if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
+            raise ValueError('Setup: lr must be a number > 0, got %r' % (lr,))
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+            raise ValueError('Setup: epochs must be an integer >= 1, got %r' % (epochs,))
+        return super().__new__(cls, (kind, float(lr), epochs))
+
+    kind = property(lambda self: self[0])
+    lr = property(lambda self: self[1])
+    epochs = property(lambda self: self[2])
+
+    @property
+    def name(self):
+        return '%s lr=%g, %d ep' % (self.kind, self.lr, self.epochs)
+
+
+def make_trainer(net, setup, updates_per_epoch, wd=1e-4, step_momentum=0.9):
+    """The ``gluon.Trainer`` of one :class:`Setup` (see there); returns
+    ``(trainer, lr_schedule, momentum_schedule)``."""
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+    from mxnet import gluon  # pylint: disable=import-outside-toplevel
+    from .adapters import MXNetSchedule  # pylint: disable=import-outside-toplevel
+    from .shapes import Constant  # pylint: disable=import-outside-toplevel
+    from .policies import OneCycleLR  # pylint: disable=import-outside-toplevel
+    from .hyperparams import scheduled_optimizer  # pylint: disable=import-outside-toplevel
+    total = setup.epochs * updates_per_epoch
+    if setup.kind == 'step':
+        steps = [int(total * 0.5), int(total * 0.75)]
+        lr = MXNetSchedule(mx.lr_scheduler.MultiFactorScheduler(
+            step=steps, factor=0.1, base_lr=setup.lr))
+        mom = Constant(step_momentum)
+        trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                                {'lr_scheduler': lr, 'momentum': step_momentum, 'wd': wd})
+    else:
+        lr = OneCycleLR(max_lr=setup.lr, total_steps=total)
+        mom = lr.momentum
+        opt = scheduled_optimizer('sgd', momentum=mom, lr_scheduler=lr, wd=wd)
+        trainer = gluon.Trainer(net.collect_params(), opt)
+    return trainer, lr, mom
+
+
+def compare_schedules(setups, seeds, data, batch_size=64, hidden=(256,), ctx=None,
+                      progress=None):
+    """Train a fresh MLP for every ``setup`` and ``seed``; return the histories.
+
+    Parameters
+    ----------
+    setups : list of Setup
+    seeds : list of int
+        Seed of the initial weights and of the mini-batch order (the data split
+        is fixed by ``data``).
+    data : (X_train, y_train, X_test, y_test)
+    progress : tqdm-like, optional
+        Updated once per epoch; its total should be ``len(seeds) * sum(epochs)``.
+
+    Returns
+    -------
+    dict
+        ``Setup -> list of History`` (one per seed, in ``seeds`` order).
+    """
+    X_train, y_train, X_test, y_test = data
+    results = {}
+    for setup in setups:
+        setup = Setup(*setup)
+        results[setup] = []
+        for seed in seeds:
+            seed_everything(seed)
+            net = make_mlp(hidden=hidden, seed=seed, ctx=ctx)
+            batches = Batches(X_train, y_train, batch_size, seed=seed, ctx=ctx)
+            trainer, _, _ = make_trainer(net, setup, len(batches))
+            h = train(net, trainer, batches, setup.epochs, test_data=(X_test, y_test),
+                      ctx=ctx, progress=progress)
+            results[setup].append(h)
+    return results
+
+
+def comparison_table(results, target, digits=1, timings=True):
+    """The comparison as text: one row per setup, accuracies in percent.
+
+    Columns: updates, final test accuracy (mean and standard deviation over the
+    seeds, min..max), how many seeds reached ``target``, mean epochs and (with
+    ``timings``) seconds to reach it.
+    """
+    head = '%-24s %7s  %-11s %-13s %9s %9s' % (
+        'setup', 'updates', 'final acc %', 'min..max', 'reached', 'epochs')
+    if timings:
+        head += ' %8s' % 'seconds'
+    lines = [head, '-' * len(head)]
+    for setup, hs in results.items():
+        s = summarize_runs(hs, target)
+        upd = len(hs[0]['lr'])
+        row = '%-24s %7d  %5.*f±%-4.*f %5.*f..%-6.*f %5d/%-3d %9s' % (
+            Setup(*setup).name, upd, digits, 100 * s['final_mean'], digits,
+            100 * s['final_std'], digits, 100 * s['final_min'], digits,
+            100 * s['final_max'], s['reached'], s['runs'],
+            '-' if math.isnan(s['epochs_to_target']) else '%.1f' % s['epochs_to_target'])
+        if timings:
+            row += ' %8s' % ('-' if math.isnan(s['seconds_to_target'])
+                             else '%.1f' % s['seconds_to_target'])
+        lines.append(row)
+    lines.append('target: %.1f%% test accuracy; epochs and seconds are means over the '
+                 'seeds that reached it' % (100 * target))
+    return '\n'.join(lines)
+
+
+def plot_comparison(results, axes=None, loss=False):
+    """Plot every setup of a comparison; return the axes.
+
+    Panels: LR and momentum per update (first seed), then (``loss=True``) the
+    training loss per epoch and the test accuracy per epoch (mean over the
+    seeds, shaded min..max). The x axis is in epochs everywhere.
+    """
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    n = 4 if loss else 3
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(4.4 * n, 3.6))
+    axes = list(axes)
+    if len(axes) != n:
+        raise ValueError('plot_comparison: axes must hold %d axes, got %d' % (n, len(axes)))
+    ax_lr, ax_mom, ax_acc = axes[0], axes[1], axes[-1]
+    ax_loss = axes[2] if loss else None
+    nseeds = len(next(iter(results.values())))
+    for setup, hs in results.items():
+        setup = Setup(*setup)
+        h = hs[0]
+        upe = len(h['lr']) / setup.epochs
+        x = np.arange(1, len(h['lr']) + 1) / upe
+        line, = ax_lr.plot(x, h['lr'], label=setup.name)
+        color = line.get_color()
+        ax_mom.plot(x, [np.nan if m is None else m for m in h['momentum']],
+                    color=color, label=setup.name)
+        ep = np.arange(1, setup.epochs + 1)
+        if loss:
+            tl = np.array([hh['train_loss'] for hh in hs])
+            ax_loss.plot(ep, tl.mean(0), marker='.', color=color, label=setup.name)
+            ax_loss.set_yscale('log')
+        acc = 100 * np.array([hh['test_acc'] for hh in hs])
+        ax_acc.plot(ep, acc.mean(0), marker='.', color=color, label=setup.name)
+        ax_acc.fill_between(ep, acc.min(0), acc.max(0), color=color, alpha=0.15)
+    ax_lr.set_title('learning rate (first seed)')
+    ax_mom.set_title('momentum')
+    if loss:
+        ax_loss.set_title('training loss (mean of %d seeds)' % nseeds)
+    ax_acc.set_title('test accuracy %% (%d seeds, min..max)' % nseeds)
+    for ax in axes:
+        ax.set_xlabel('epoch')
+    lo = ax_acc.get_ylim()[0]
+    ax_acc.set_ylim(bottom=max(85, lo))
+    ax_acc.legend(fontsize=7)
+    return axes

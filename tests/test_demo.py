@@ -1,0 +1,58 @@
+"""Tests of the main job: python -m gluon_schedules.demo."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gluon_schedules import demo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_parser_defaults():
+    args = demo.build_parser().parse_args([])
+    assert args.out == 'superconvergence.png'
+    assert (args.seeds, args.epochs, args.short_epochs) == (5, 15, 5)
+    assert (args.step_lr, args.max_lr, args.target) == (0.1, 0.3, 0.94)
+
+
+@pytest.mark.parametrize('argv', [['--seeds', '0'], ['--epochs', '-1'], ['--max-lr', '0'],
+                                  ['--target', '1.5'], ['--step-lr', 'x']])
+def test_parser_rejects_bad_values(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        demo.build_parser().parse_args(argv)
+    assert e.value.code == 2
+    assert 'argument' in capsys.readouterr().err
+
+
+def test_main_small_run_prints_table_and_writes_png(tmp_path, capsys):
+    out = tmp_path / 'sub' / 'curves.png'
+    rc = demo.main(['--seeds', '1', '--epochs', '2', '--short-epochs', '1', '--no-progress',
+                    '--target', '0.5', '--out', str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    for name in ('step lr=0.1, 2 ep', '1cycle lr=0.3, 2 ep', 'step lr=0.1, 1 ep',
+                 '1cycle lr=0.3, 1 ep'):
+        assert name in text
+    assert 'target: 50.0% test accuracy' in text
+    assert 'wrote %s' % out in text
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_run_returns_histories_for_each_setup_and_seed():
+    results, setups = demo.run(seeds=(0, 1), full_epochs=1, short_epochs=1, progress=False)
+    assert list(results) == setups and len(setups) == 2   # equal budgets: each setup once
+    assert [(s.kind, s.epochs) for s in setups] == [('step', 1), ('1cycle', 1)]
+    for setup, hs in results.items():
+        assert len(hs) == 2
+        assert len(hs[0].test_acc) == setup.epochs
+        assert len(hs[0].lr) == setup.epochs * (4000 // 64)
+
+
+def test_module_entry_point_runs():
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, '-m', 'gluon_schedules.demo', '--help'],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert '--out' in proc.stdout and 'superconvergence.png' in proc.stdout
