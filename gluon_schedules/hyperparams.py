@@ -286,7 +286,16 @@ def _scheduled_class(base):
                     '__doc__': 'MXNet %s whose hyperparameters follow schedules '
                                '(see gluon_schedules.scheduled_optimizer).' % base.__name__})
         _CLASSES[base] = cls
+        if globals().get(cls.__name__) is None:   # so that the class itself pickles too
+            globals()[cls.__name__] = cls
     return cls
+
+
+# The classes for MXNet's optimizers with a schedulable momentum or beta1 exist from
+# import on (gluon_schedules.hyperparams.ScheduledSGD, ...); others are made on demand.
+for _base in (SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML):
+    _scheduled_class(_base)
+del _base
 
 
 def _rebuild(base, state):
