@@ -317,12 +317,15 @@ def test_local_multi_device_kvstore_update_on_kvstore():
     mom = gs.Linear(0.5, 0.9, 6)
     ctx = [mx.cpu(0), mx.cpu(1)]
     results = []
-    for install in ('optimizer', 'after-init'):
+    for install in ('optimizer', 'after-init', 'per-device updaters'):
         p = gluon.Parameter('w', shape=(1,), dtype='float64', init=mx.init.Constant(1.0))
         p.initialize(ctx=ctx)
         if install == 'optimizer':
             tr = gluon.Trainer([p], scheduled_optimizer('sgd', momentum=mom, learning_rate=0.1),
                                update_on_kvstore=True)
+        elif install == 'per-device updaters':      # one updater per device, shared optimizer
+            tr = gluon.Trainer([p], scheduled_optimizer('sgd', momentum=mom, learning_rate=0.1),
+                               update_on_kvstore=False)
         else:
             tr = gluon.Trainer([p], 'sgd', {'learning_rate': 0.1, 'momentum': 0.1},
                                update_on_kvstore=True)
@@ -337,9 +340,11 @@ def test_local_multi_device_kvstore_update_on_kvstore():
                 schedule_hyperparams(tr, momentum=mom)
             ws.append(p.data(ctx[1]).asnumpy()[0])
         results.append(np.array(ws))
-    v = np.diff(results[0])
-    m_rec = (v[1:] + f32(0.1) * G) / v[:-1]
-    np.testing.assert_allclose(m_rec, f32vals(mom, 6)[1:], rtol=1e-9)
+    for ws in (results[0], results[2]):
+        v = np.diff(ws)
+        m_rec = (v[1:] + f32(0.1) * G) / v[:-1]
+        np.testing.assert_allclose(m_rec, f32vals(mom, 6)[1:], rtol=1e-9)
+    assert tr._update_on_kvstore is False and len(tr._updaters) == 2
     v = np.diff(results[1])[1:]                    # installed after update 1 (momentum 0.1)
     np.testing.assert_allclose((v[1:] + f32(0.1) * G) / v[:-1], f32vals(mom, 6)[2:], rtol=1e-9)
 
@@ -353,6 +358,7 @@ def test_pickle_round_trip_keeps_class_schedules_and_counts():
         assert type(back) is type(opt) and isinstance(back, mx.optimizer.NAG)
         assert repr(back.hyperparam_schedules['momentum']) == repr(mom)
         assert back.hyperparam_schedules['wd'](5) == 1e-4 and back.momentum == 0.5
+    assert pickle.loads(pickle.dumps(type(opt))) is type(opt)       # the class by reference
 
 
 def test_save_states_load_states_mid_run_continues_the_schedule(tmp_path):
