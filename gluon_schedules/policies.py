@@ -336,7 +336,13 @@ class OneCycleLR(Schedule):
         self._mom_phases = tuple(
             (tests[i], starts[i], ends[i] - starts[i], a, b, (a - b) / 2.0, b - a)
             for i, (a, b) in enumerate(moms))
-        self._ends = ends
+        self._knots = np.asarray((0.0,) + ends, dtype=np.float64)
+        self._knot_lrs = np.asarray([a for a, _ in lrs] + [lrs[-1][1]], dtype=np.float64)
+        self._knot_moms = np.asarray([a for a, _ in moms] + [moms[-1][1]], dtype=np.float64)
+        self._np_tests = np.asarray(tests[:-1], dtype=np.float64)
+        self._np_lr, self._np_mom = (
+            tuple(np.asarray([ph[k] for ph in phases], dtype=np.float64) for k in range(1, 7))
+            for phases in (self._lr_phases, self._mom_phases))
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
@@ -367,18 +373,35 @@ class OneCycleLR(Schedule):
         raise AssertionError('unreachable')  # pragma: no cover
 
     def _anneal_values(self, phases, t):
-        s = np.clip(t - 1, 0, self._last)
-        out = np.empty_like(s)
-        done = np.zeros(s.shape, dtype=bool)
-        for test, start, span, a, b, half, diff in phases:
-            m = ~done & (s <= test)
-            pct = (s[m] - start) / span
-            if self._cos:
-                out[m] = b + half * (np.cos(np.pi * pct) + 1)
-            else:
-                out[m] = diff * pct + a
-            done |= m
-        return out
+        # the scalar formula, with each step's phase constants gathered by index
+        # (same operations in the same order, so the same floats up to NumPy's cos)
+        lr = phases is self._lr_phases
+        if not self._cos:   # piecewise linear: one np.interp (clamps at both ends)
+            return np.interp(t - 1, self._knots, self._knot_lrs if lr else self._knot_moms)
+        s = t - 1
+        np.maximum(s, 0, out=s)
+        np.minimum(s, self._last, out=s)
+        start, span, a, b, half, diff = self._np_lr if lr else self._np_mom
+        if len(span) == 1 or s.size == 0:
+            idx, buf = 0, None
+        else:   # index of the first phase with s <= end; one buffer for the gathers
+            idx = np.searchsorted(self._np_tests, s, side='left')
+            buf = np.empty_like(s)
+
+        def at(c):
+            return c[0] if buf is None else np.take(c, idx, out=buf)
+        s -= at(start)
+        s /= at(span)                   # pct
+        if self._cos:
+            s *= np.pi
+            np.cos(s, out=s)
+            s += 1
+            s *= at(half)
+            s += at(b)
+        else:
+            s *= at(diff)
+            s += at(a)
+        return s
 
     def __call__(self, num_update):
         # _anneal(self._lr_phases, num_update), inlined: this runs once per
@@ -532,25 +555,41 @@ class CyclicLR(Schedule):
         return self.max_momentum - self._mamp * f * g
 
     def _factors_values(self, t):
-        s = np.maximum(t - 1, 0)
-        cycle = np.floor(1 + s / self._total)
-        x = 1.0 + s / self._total - cycle
-        f = np.where(x <= self._ratio, x / self._ratio, (x - 1) / self._ratio_m1)
+        s = t - 1
+        np.maximum(s, 0, out=s)
+        q = s / self._total
+        cycle = np.floor(q + 1)
+        x = q + 1.0
+        x -= cycle
+        f = x / self._ratio
+        down = x > self._ratio
+        x -= 1
+        np.divide(x, self._ratio_m1, out=f, where=down)
         if self._mode == 0:
-            g = 1.0
-        elif self._mode == 1:
-            g = np.power(0.5, cycle - 1)
+            g = None
+        elif self._mode == 1:   # 0.5 ** (cycle - 1), exactly: a power of two
+            cycle -= 1
+            np.minimum(cycle, 2000, out=cycle)
+            g = np.ldexp(1.0, -cycle.astype(np.int32))
         else:
             g = np.power(self.gamma, s)
         return f, g
 
     def _values(self, t):
         f, g = self._factors_values(t)
-        return self.base_lr_ + self._amp * f * g
+        f *= self._amp
+        if g is not None:
+            f *= g
+        f += self.base_lr_
+        return f
 
     def _momentum_values(self, t):
         f, g = self._factors_values(t)
-        return self.max_momentum - self._mamp * f * g
+        f *= self._mamp
+        if g is not None:
+            f *= g
+        np.subtract(self.max_momentum, f, out=f)
+        return f
 
 
 def _to_float(x):
@@ -732,27 +771,40 @@ class CosineAnnealingWarmRestarts(Schedule):
         return self._scale * self._value(num_update)
 
     def _values(self, t):
-        s = np.maximum(t - 1, 0)
+        s = t - 1
+        np.maximum(s, 0, out=s)
         t0 = float(self.T_0)
         if self._kind == 0:
-            i = np.floor(s / t0)
-            t_cur = s - i * t0
-            t_i = np.full(s.shape, t0)
+            t_cur = np.fmod(s, t0)          # exact, as PyTorch's T_cur % T_i
+            t_i = t0
+            i = np.floor(s / t0) if self._decays else None
         else:
             starts = self._np_starts
             i = np.searchsorted(starts, s, side='right') - 1
+            np.minimum(i, len(starts) - 2, out=i)
+            b0 = starts[i]
+            t_i = starts[i + 1] - b0
             inside = s < self._table_end
-            i = np.minimum(i, len(starts) - 2)
-            b0, t_i = starts[i], starts[i + 1] - starts[i]
-            i = i.astype(np.float64)
             if not inside.all():
+                i = i.astype(np.float64)
                 far = [self._locate_closed(x) for x in s[~inside].tolist()]
                 i[~inside] = [x[0] for x in far]
                 b0[~inside] = [_to_float(x[1]) for x in far]
                 t_i[~inside] = [_to_float(x[2]) for x in far]
             t_cur = s - b0
-        amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
-        return self.eta_min + amp * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+        # eta_min + amp * (1 + cos(pi * T_cur / T_i)) / 2, in PyTorch's order
+        x = t_cur
+        x *= np.pi
+        x /= t_i
+        np.cos(x, out=x)
+        x += 1
+        if self._decays:
+            x *= self._amp * np.power(self.restart_decay, i)
+        else:
+            x *= self._amp
+        x /= 2
+        x += self.eta_min
+        return x
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,
