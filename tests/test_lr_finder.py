@@ -21,6 +21,7 @@ from mxnet import autograd, gluon, nd
 from sklearn.datasets import load_digits
 
 import gluon_schedules as gs
+from gluon_schedules.policies import OneCycleLR
 from gluon_schedules.lr_finder import (LRFinderResult, RangeTestSchedule, lr_find,
                                        _longest_decrease)
 
@@ -215,22 +216,26 @@ def test_suggestions_fall_where_one_cycle_trains_well():
                             {'learning_rate': 0.1, 'momentum': 0.9})
     r = lr_find(net, trainer, SCE, loader(), **quiet())
     sugg = r.suggestions()
-    assert list(sugg) == ['valley', 'steepest', 'minimum/10']
-    # measured once by hand with 5 epochs of 1cycle on this model: max_lr in
-    # [0.01, 1] gives 75-89 % validation accuracy, 3.0 gives 29 %, 1e-3 far less
+    assert list(sugg) == ['valley', 'steepest', 'minimum/10', 'median']
+    assert sugg['median'] == sorted(list(sugg.values())[:3])[1]
+    # measured by hand with 5 epochs of 1cycle (OneCycleLR defaults) on this
+    # model: max_lr 0.03-1 gives 86-89 % validation accuracy, 0.01 62 %,
+    # 3.0 10 % (see LRFinderResult's docstring)
     for method, lr in sugg.items():
         assert 5e-3 <= lr <= 1.5, (method, lr)
+    assert 0.03 <= sugg['median'] <= 1.0
+    assert 0.03 <= sugg['minimum/10'] <= 1.0
     assert 0 <= r.disagreement() < 2.5
     assert r.disagreement() == pytest.approx(
         math.log10(max(sugg.values()) / min(sugg.values())))
-    assert r.suggest() == sugg['valley']
+    assert r.suggest() == sugg['median']
     assert 'valley=' in repr(r) and 'decades' in repr(r)
 
     # the one-liner: 1cycle with the suggestion, trained from a fresh copy
     steps = 5 * (N_TRAIN // 64)
     sched = r.one_cycle(steps)
-    assert isinstance(sched, gs.OneCycleLR)
-    assert sched.max_lr == sugg['valley'] and sched.total_steps == steps
+    assert isinstance(sched, OneCycleLR)
+    assert sched.max_lr == sugg['median'] and sched.total_steps == steps
     assert r.one_cycle(steps, method='minimum/10', pct_start=0.25).max_lr == \
         sugg['minimum/10']
     np.random.seed(1)
@@ -240,7 +245,7 @@ def test_suggestions_fall_where_one_cycle_trains_well():
                         'momentum': 0.9})
     train(net2, t2, loader(), steps)
     acc = (net2(nd.array(X[N_TRAIN:])).argmax(axis=1).asnumpy() == Y[N_TRAIN:]).mean()
-    assert acc > 0.75
+    assert acc > 0.8
 
 
 def test_stops_on_divergence_with_a_huge_end_lr():
@@ -341,6 +346,18 @@ def test_restores_with_cpu_snapshot_and_linear_mode():
                 snapshot='cpu')
 
 
+def test_restores_an_optimizer_with_scheduled_momentum():
+    # the momentum schedule keeps following num_update during the test (the
+    # optimizer runs as it is); afterwards everything is as before
+    def make():
+        net = mlp(seed=3)
+        sched = OneCycleLR(0.3, 200)
+        opt = gs.scheduled_optimizer('sgd', momentum=sched.momentum, lr_scheduler=sched,
+                                     learning_rate=None)
+        return net, gluon.Trainer(net.collect_params(), opt)
+    _twin_check(make, pre_steps=3, num_it=40, end_lr=1e3)
+
+
 def test_restores_deferred_initialisation_as_a_first_forward_would():
     def make():
         net = mlp(seed=8, deferred=True, hybridize=True)
@@ -366,18 +383,21 @@ def test_restores_deferred_initialisation_as_a_first_forward_would():
     assert bits_equal(*results)
 
 
-@pytest.mark.parametrize('pre_steps', [0, 2])
-def test_restores_two_contexts_with_a_kvstore(pre_steps):
+@pytest.mark.parametrize('pre_steps, on_kv', [(0, None), (2, None), (2, False)])
+def test_restores_two_contexts_with_a_kvstore(pre_steps, on_kv):
+    # update_on_kvstore (the default here): the kvstore holds the weights and
+    # runs the optimizer, and is given both back; otherwise it only sums grads
     ctx = [mx.cpu(0), mx.cpu(1)]
 
     def make():
         net = mlp(seed=9, ctx=ctx)
         return net, gluon.Trainer(net.collect_params(), 'sgd',
                                   {'learning_rate': 0.05, 'momentum': 0.9},
-                                  kvstore='device')
+                                  kvstore='device', update_on_kvstore=on_kv)
     net, trainer = make()
     train(net, trainer, loader(), 1)
-    assert trainer._kvstore is not None and trainer._update_on_kvstore
+    assert trainer._kvstore is not None
+    assert trainer._update_on_kvstore == (on_kv is None)
     _twin_check(make, pre_steps=pre_steps, num_it=30, end_lr=1e3)
 
 
@@ -484,7 +504,13 @@ def test_suggestion_methods_on_a_known_curve():
     assert r.suggest('minimum/10', skip_start=0, skip_end=0) == lrs[m] / 10
     # the loss falls from index 0 to its minimum: one valley of m + 1 updates
     end = m
-    assert r.suggest('valley', skip_start=0, skip_end=0) == lrs[end - (m + 1) // 2]
+    valley = lrs[end - (m + 1) // 2]
+    assert r.suggest('valley', skip_start=0, skip_end=0) == valley
+    assert r.suggest('median', skip_start=0, skip_end=0) == \
+        sorted([valley, lrs[steep], lrs[m] / 10])[1]
+    assert r.disagreement(skip_start=0, skip_end=0) == pytest.approx(
+        math.log10(max(valley, lrs[steep], lrs[m] / 10) /
+                   min(valley, lrs[steep], lrs[m] / 10)))
     # default window: skip a tenth at the start, 5 at the end
     r10 = LRFinderResult(lrs[10:95], sm[10:95], sm[10:95], None, lrs, 'exp', 'completed')
     assert r.suggestions() == r10.suggestions(skip_start=0, skip_end=0)
