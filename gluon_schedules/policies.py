@@ -373,34 +373,24 @@ class OneCycleLR(Schedule):
         raise AssertionError('unreachable')  # pragma: no cover
 
     def _anneal_values(self, phases, t):
-        # the scalar formula, with each step's phase constants gathered by index
-        # (same operations in the same order, so the same floats up to NumPy's cos)
         lr = phases is self._lr_phases
-        if not self._cos:   # piecewise linear: one np.interp (clamps at both ends)
+        if not self._cos:   # piecewise linear: one np.interp (it clamps at both ends)
             return np.interp(t - 1, self._knots, self._knot_lrs if lr else self._knot_moms)
+        # the scalar formula, with each step's phase constants gathered by index
+        # into one reused buffer (same operations in the same order)
         s = t - 1
         np.maximum(s, 0, out=s)
         np.minimum(s, self._last, out=s)
-        start, span, a, b, half, diff = self._np_lr if lr else self._np_mom
-        if len(span) == 1 or s.size == 0:
-            idx, buf = 0, None
-        else:   # index of the first phase with s <= end; one buffer for the gathers
-            idx = np.searchsorted(self._np_tests, s, side='left')
-            buf = np.empty_like(s)
-
-        def at(c):
-            return c[0] if buf is None else np.take(c, idx, out=buf)
-        s -= at(start)
-        s /= at(span)                   # pct
-        if self._cos:
-            s *= np.pi
-            np.cos(s, out=s)
-            s += 1
-            s *= at(half)
-            s += at(b)
-        else:
-            s *= at(diff)
-            s += at(a)
+        start, span, _, b, half, _ = self._np_lr if lr else self._np_mom
+        idx = np.searchsorted(self._np_tests, s, side='left')  # first phase with s <= end
+        buf = np.empty_like(s)
+        s -= np.take(start, idx, out=buf)
+        s /= np.take(span, idx, out=buf)        # pct
+        s *= np.pi
+        np.cos(s, out=s)
+        s += 1
+        s *= np.take(half, idx, out=buf)
+        s += np.take(b, idx, out=buf)
         return s
 
     def __call__(self, num_update):
@@ -422,13 +412,13 @@ class OneCycleLR(Schedule):
         return self._anneal(self._lr_phases, t)
 
     def _values(self, t):
-        return self._anneal_values(self._lr_phases, t)
+        return self._anneal_values(self._lr_phases, t.reshape(-1)).reshape(t.shape)
 
     def _momentum(self, t):
         return self._anneal(self._mom_phases, t)
 
     def _momentum_values(self, t):
-        return self._anneal_values(self._mom_phases, t)
+        return self._anneal_values(self._mom_phases, t.reshape(-1)).reshape(t.shape)
 
 
 class CyclicLR(Schedule):
@@ -576,20 +566,20 @@ class CyclicLR(Schedule):
         return f, g
 
     def _values(self, t):
-        f, g = self._factors_values(t)
+        f, g = self._factors_values(t.reshape(-1))
         f *= self._amp
         if g is not None:
             f *= g
         f += self.base_lr_
-        return f
+        return f.reshape(t.shape)
 
     def _momentum_values(self, t):
-        f, g = self._factors_values(t)
+        f, g = self._factors_values(t.reshape(-1))
         f *= self._mamp
         if g is not None:
             f *= g
         np.subtract(self.max_momentum, f, out=f)
-        return f
+        return f.reshape(t.shape)
 
 
 def _to_float(x):
@@ -771,7 +761,8 @@ class CosineAnnealingWarmRestarts(Schedule):
         return self._scale * self._value(num_update)
 
     def _values(self, t):
-        s = t - 1
+        shape = t.shape
+        s = t.reshape(-1) - 1
         np.maximum(s, 0, out=s)
         t0 = float(self.T_0)
         if self._kind == 0:
@@ -804,7 +795,7 @@ class CosineAnnealingWarmRestarts(Schedule):
             x *= self._amp
         x /= 2
         x += self.eta_min
-        return x
+        return x.reshape(shape)
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,

@@ -454,6 +454,9 @@ def test_values_equal_scalar_calls(name):
     close(s.values(np.array(STEPS)), [s(t) for t in STEPS], rtol=1e-13)
     close(s.values(np.array(STEPS).reshape(2, -1)), np.array([s(t) for t in STEPS]).reshape(2, -1),
           rtol=1e-13)
+    assert s.values([]).shape == (0,)
+    v = s.values(7)
+    assert v.shape == () and v == pytest.approx(s(7), rel=1e-13)
 
 
 @pytest.mark.parametrize('name', sorted(FACTORIES))
