@@ -168,6 +168,20 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
             UserWarning, stacklevel=2)
         object.__setattr__(self, '_scale', scale)
 
+    # -- pickling ------------------------------------------------------------
+    # MXNet sends the optimizer (with its lr_scheduler) to dist kvstore servers as
+    # pickle.dumps(optimizer, 0) decoded as UTF-8 text. A NumPy array pickles its
+    # raw bytes, which are not UTF-8 in general (1000.0 as float64 holds 0x8f), so
+    # protocols 0 and 1 store arrays (also inside lists, tuples, dicts) as lists.
+    def __reduce_ex__(self, protocol):
+        rv = super().__reduce_ex__(protocol)
+        if protocol < 2 and len(rv) > 2 and isinstance(rv[2], dict):
+            rv = rv[:2] + ({k: _arrays_as_lists(v) for k, v in rv[2].items()},) + rv[3:]
+        return rv
+
+    def __setstate__(self, state):
+        self.__dict__.update({k: _lists_as_arrays(v) for k, v in state.items()})
+
     # -- description ---------------------------------------------------------
     def _params(self):
         # an attribute that would clash with the base_lr property is stored as
@@ -205,6 +219,41 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     def from_config(cls, config):
         """Rebuild a schedule from :meth:`get_config`'s output."""
         return from_config(config)
+
+
+class _ArrayAsList:
+    """A NumPy array pickled as a list of Python numbers (see Schedule.__reduce_ex__)."""
+
+    __slots__ = ('values', 'dtype', 'shape')
+
+    def __init__(self, values, dtype, shape):
+        self.values, self.dtype, self.shape = values, dtype, shape
+
+    def __reduce__(self):
+        return (_ArrayAsList, (self.values, self.dtype, self.shape))
+
+    def array(self):
+        return np.asarray(self.values, dtype=self.dtype).reshape(self.shape)
+
+
+def _arrays_as_lists(v):
+    if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
+        return _ArrayAsList(v.ravel().tolist(), v.dtype.str, v.shape)
+    if type(v) in (list, tuple):
+        return type(v)(_arrays_as_lists(x) for x in v)
+    if type(v) is dict:
+        return {k: _arrays_as_lists(x) for k, x in v.items()}
+    return v
+
+
+def _lists_as_arrays(v):
+    if isinstance(v, _ArrayAsList):
+        return v.array()
+    if type(v) in (list, tuple):
+        return type(v)(_lists_as_arrays(x) for x in v)
+    if type(v) is dict:
+        return {k: _lists_as_arrays(x) for k, x in v.items()}
+    return v
 
 
 def _short_repr(v):
