@@ -15,6 +15,11 @@ NUM_WORKERS = 2
 PER_WORKER_BATCH = 4
 NUM_STEPS = 36          # updates
 WARMUP = 6              # updates of linear warm-up before the 1cycle
+# per-parameter multipliers of (W[0,0], W[0,1], b): set on the Gluon Parameters
+# (bias.lr_mult = 0.5, weight.wd_mult = 2); a dist server never sees the
+# Parameters, so prepare_trainer must carry them to the servers' optimizer
+LR_MULT = (1.0, 1.0, 0.5)
+WD_MULT = (2.0, 2.0, 1.0)
 
 
 def schedules():

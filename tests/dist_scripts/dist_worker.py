@@ -62,6 +62,8 @@ def main(mode, outdir):
     net = gluon.nn.Dense(1, in_units=2, bias_initializer=mx.init.Uniform(0.5))
     net.initialize(mx.init.Uniform(0.5))
     local_init = flat(net)
+    net.bias.lr_mult = dc.LR_MULT[2]
+    net.weight.wd_mult = dc.WD_MULT[0]
     if mode == 'lambda':
         opt = gs.scheduled_optimizer('sgd', momentum=0.9,
                                      lr_scheduler=gs.FunctionSchedule(lambda t: 0.1))
