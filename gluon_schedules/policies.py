@@ -582,6 +582,14 @@ class CyclicLR(Schedule):
         return f.reshape(t.shape)
 
 
+def _rebuild(cls, args, scale):
+    """Unpickle a schedule from its constructor arguments and its base_lr scale."""
+    obj = cls(*args)
+    if scale != 1.0:
+        object.__setattr__(obj, '_scale', scale)
+    return obj
+
+
 def _to_float(x):
     """float(x), or inf for an integer too large for a float."""
     try:
@@ -691,6 +699,11 @@ class CosineAnnealingWarmRestarts(Schedule):
         self.momentum = None
 
     _TABLE = 4096
+
+    def __reduce__(self):
+        # pickle the arguments, not the derived tables (up to 4096 cycles)
+        return (_rebuild, (type(self), (self.T_0, self.T_mult, self.eta_min, self.base_lr_,
+                                        self.restart_decay), self._scale))
 
     def cycle_start(self, i):
         """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.

@@ -515,6 +515,17 @@ def test_base_lr_rule_scales_lr_not_momentum():
     close(w(1), 0.01)
 
 
+def test_cawr_pickles_small_and_keeps_its_scale():
+    s = CosineAnnealingWarmRestarts(2, 1.0001, base_lr=0.1)   # a 4096-cycle table inside
+    assert len(pickle.dumps(s)) < 1000
+    with pytest.warns(UserWarning):
+        s.base_lr = 0.05
+    s2 = pickle.loads(pickle.dumps(s))
+    assert s2.scale == s.scale and [s2(k) for k in STEPS] == [s(k) for k in STEPS]
+    with pytest.raises(AttributeError):
+        s2.T_0 = 3
+
+
 def test_immutable():
     for s in (OneCycleLR(0.1, 100), CyclicLR(0.01, 0.1), CosineAnnealingWarmRestarts(5)):
         with pytest.raises(AttributeError):
@@ -703,3 +714,23 @@ def test_triangular2_far_away_does_not_overflow():
     assert s(2 * 5000 + 2) == 0.01
     assert s.values([2 * 5000 + 2])[0] == 0.01
     close(s(4), 0.01 + 0.09 * 0.5)   # the peak of the second cycle is halved
+
+
+def test_policy_momentum_drives_a_trainer_momentum():
+    # the momentum schedule plugs into gluon_schedules.scheduled_optimizer
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    s = OneCycleLR(0.1, 20, pct_start=0.25)
+    opt = gs.scheduled_optimizer('sgd', momentum=s.momentum, lr_scheduler=s,
+                                 learning_rate=None)
+    p = gluon.Parameter('w', shape=(1,), init=mx.init.Zero(), dtype='float32')
+    p.initialize(ctx=mx.cpu())
+    trainer = gluon.Trainer([p], opt, kvstore=None)
+    seen = []
+    for _ in range(24):
+        with autograd.record():
+            loss = p.data().sum()
+        loss.backward()
+        trainer.step(1)
+        seen.append((trainer.learning_rate, trainer.optimizer.momentum))
+    assert seen == [(s(k), s.momentum(k)) for k in range(1, 25)]
