@@ -490,13 +490,17 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
         Its trainer, as it will be used for training: its optimizer runs
         unchanged (momentum, weight decay, states) except for the LR.
     loss_fn : callable
-        ``loss_fn(output, label)``, e.g. ``gluon.loss.SoftmaxCrossEntropyLoss()``.
-        The recorded loss is the mean of its output's elements.
+        ``loss_fn(output, label)``, e.g. ``gluon.loss.SoftmaxCrossEntropyLoss()``:
+        per-sample losses, as Gluon's losses return (``trainer.step`` divides
+        the gradient by the batch size; for a loss that is already a mean pass
+        ``batch_size=1``). The recorded loss is the mean of its output's elements.
     data : iterable
         ``gluon.data.DataLoader`` or any iterable of ``(data, label)`` batches
         (NDArrays, or NumPy arrays: floating ones are cast to the parameters'
-        dtype), or an ``mx.io.DataIter``. Restarted when it runs out; a one-pass
-        iterator that runs out ends the test with a warning.
+        dtype; extra items after the label are ignored), or an ``mx.io.DataIter``.
+        Restarted when it runs out (a DataIter by ``reset()``: it is left where
+        the test stopped, reset it before training); a one-pass iterator that
+        runs out ends the test with a warning.
     start_lr, end_lr : float, default 1e-7, 10
         LR of the first and of the last update, ``start_lr < end_lr``.
     num_it : int, default 100

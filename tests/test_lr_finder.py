@@ -424,6 +424,23 @@ def test_restores_after_an_exception_mid_run(exc, at):
     _twin_check(make, pre_steps=3, run=run)
 
 
+def test_grad_req_add_is_zeroed_each_update_and_grads_are_restored():
+    results = []
+    for req in ('write', 'add'):
+        net = mlp(seed=12)
+        net.collect_params().setattr('grad_req', req)
+        trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                                {'learning_rate': 0.1, 'momentum': 0.9})
+        for p in net.collect_params().values():    # leftover gradients
+            for g in p.list_grad():
+                g[:] = 0.5
+        np.random.seed(5)
+        r = lr_find(net, trainer, SCE, loader(), num_it=30, end_lr=1.0, **quiet())
+        assert all(np.all(g == 0.5) for g in grads(net))
+        results.append(r.losses)
+    assert np.array_equal(*results)
+
+
 def test_restores_numpy_and_python_random_states_and_writes_nothing(tmp_path,
                                                                     monkeypatch):
     import random
