@@ -473,6 +473,46 @@ def test_accepts_lists_numpy_batches_data_iters_and_generators():
     assert r.num_updates == 3 and r.stop_reason == 'data exhausted'
 
 
+def _conv():
+    mx.random.seed(13)
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Conv2D(8, 3, activation='relu', in_channels=1), gluon.nn.Flatten(),
+            gluon.nn.Dense(10, in_units=8 * 6 * 6))
+    net.initialize(mx.init.Xavier())
+    net.hybridize(static_alloc=True)
+    return net
+
+
+def _images(batch_size=64):
+    ds = gluon.data.ArrayDataset(X[:N_TRAIN].reshape(-1, 1, 8, 8), Y[:N_TRAIN])
+    return gluon.data.DataLoader(ds, batch_size=batch_size, shuffle=True)
+
+
+def _one_hot(loss):
+    return lambda out, label: loss(out, nd.one_hot(label, 10))
+
+
+@pytest.mark.parametrize('make, data, loss', [
+    (_conv, _images, SCE),
+    (mlp, loader, _one_hot(gluon.loss.L2Loss())),
+    (mlp, loader, _one_hot(gluon.loss.SigmoidBinaryCrossEntropyLoss())),
+    (mlp, loader, gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=True, axis=-1,
+                                                     batch_axis=0, weight=0.5)),
+])
+def test_other_networks_and_gluon_losses(make, data, loss):
+    net = make()
+    trainer = gluon.Trainer(net.collect_params(), 'adam', {'learning_rate': 0.001})
+    before = weights(net)
+    np.random.seed(0)
+    r = lr_find(net, trainer, loss, data(), start_lr=1e-5, end_lr=10.0, num_it=60,
+                **quiet())
+    assert bits_equal(weights(net), before)
+    assert np.all(np.isfinite(r.losses[:-1]))
+    sm = r.smoothed_losses
+    assert sm[np.isfinite(sm)].min() < 0.8 * sm[0]        # it learnt something
+    assert 1e-5 < r.suggest() < 10.0
+
+
 def test_validation_loss_on_the_next_batch_each_step():
     np.random.seed(0)
     net = mlp()
