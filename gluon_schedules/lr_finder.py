@@ -87,6 +87,7 @@ Horovod, BytePS) is refused, because the optimizer state held by servers or othe
 workers cannot be restored from here, and early stopping would desynchronise
 workers. Sparse (``row_sparse``) parameters and AMP loss scaling are not supported.
 """
+import collections.abc
 import copy
 import math
 import random
@@ -363,15 +364,17 @@ class _DataExhausted(Exception):
 
 
 class _Cycler:
-    """Batches of an iterable, restarting it when it runs out."""
+    """Batches of an iterable, restarting it when it runs out.
+
+    Nothing is iterated before the first :meth:`next` (a DataLoader with
+    workers starts prefetching, and shuffling, as soon as it is iterated).
+    """
 
     def __init__(self, iterable, name):
-        try:
-            iter(iterable)
-        except TypeError:
+        if not (isinstance(iterable, collections.abc.Iterable)
+                or hasattr(iterable, '__getitem__')) or isinstance(iterable, str):
             raise TypeError('lr_find: %s must be an iterable of (data, label) batches '
-                            '(e.g. a gluon.data.DataLoader), got %r'
-                            % (name, iterable)) from None
+                            '(e.g. a gluon.data.DataLoader), got %r' % (name, iterable))
         self.src = iterable
         self.name = name
         self.it = None
@@ -380,31 +383,35 @@ class _Cycler:
 
     def _restart(self):
         src = self.src
-        if self.it is not None:
-            if iter(src) is src:              # one-pass iterator, or an mx.io.DataIter
-                if not callable(getattr(src, 'reset', None)):
-                    raise _DataExhausted()
-                src.reset()
+        if self.it is not None and iter(src) is src:
+            # a one-pass iterator, or an mx.io.DataIter (rewound by reset())
+            if not callable(getattr(src, 'reset', None)):
+                raise _DataExhausted()
+            src.reset()
         self.it = iter(src)
         self.in_pass = 0
         self.passes += 1
 
+    def _empty(self):
+        return ValueError('lr_find: %s yielded no batch (empty iterable%s)'
+                          % (self.name, '' if self.passes <= 1 else
+                             ' on its pass number %d' % self.passes))
+
     def next(self):
         if self.it is None:
             self._restart()
-        for _ in range(2):
+        try:
+            batch = next(self.it)
+        except StopIteration:
+            if self.in_pass == 0:
+                raise self._empty() from None
+            self._restart()
             try:
                 batch = next(self.it)
             except StopIteration:
-                if self.in_pass == 0:
-                    raise ValueError('lr_find: %s yielded no batch (empty iterable%s)'
-                                     % (self.name, '' if self.passes <= 1 else
-                                        ' on its pass number %d' % self.passes)) from None
-                self._restart()
-                continue
-            self.in_pass += 1
-            return _unpack(batch, self.name)
-        raise AssertionError('unreachable')  # pragma: no cover
+                raise self._empty() from None
+        self.in_pass += 1
+        return _unpack(batch, self.name)
 
 
 def _unpack(batch, name):
