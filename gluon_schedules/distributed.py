@@ -41,7 +41,6 @@ average as Horovod does and as the LR scaling rule assumes.
 """
 import collections
 import json
-import math
 import numbers
 import os
 import pickle
@@ -659,8 +658,8 @@ def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
 def find_free_port(host='127.0.0.1'):
     """A TCP port that was free on ``host`` a moment ago (asked from the OS).
 
-    Another program may take it before it is used; launchers retry is not
-    attempted: on a clash the job fails with a clear error (no hang).
+    Another program may take it before the scheduler binds it; the launchers do
+    not retry: the job then fails, within its timeout, like any other failure.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -941,7 +940,10 @@ def launch_local(worker_cmd, num_workers=2, num_servers=1, timeout=60.0, env=Non
         The command of the scheduler and the servers; default
         ``[sys.executable, '-c', 'import mxnet']`` (a server runs inside the
         import). They unpickle the optimizer, so they must be able to import
-        the modules that define it (set ``PYTHONPATH`` in ``env`` if needed).
+        the modules that define it: they run in ``cwd`` with ``env``, not in the
+        worker script's directory, so set ``PYTHONPATH`` in ``env`` when the
+        modules live next to the script (:func:`check_picklable` assumes the
+        servers see the workers' ``sys.path``).
     grace : float, default 10
         Seconds the scheduler and servers may take to stop after the workers.
 

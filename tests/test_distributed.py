@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
-from gluon_schedules import distributed as dist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(ROOT, 'tests', 'dist_scripts')
