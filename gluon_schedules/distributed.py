@@ -883,7 +883,7 @@ def _run(entries, worker_roles, timeout, deadline, grace, tracked):
     workers = [e for e in entries if e['role'] in worker_roles]
     last_track = 0.0
     while True:
-        if time.monotonic() - last_track > 0.5:
+        if time.monotonic() - last_track > 0.25:
             _track(entries, tracked)
             last_track = time.monotonic()
         codes = [e['proc'].poll() for e in workers]
@@ -915,8 +915,10 @@ def launch_local(worker_cmd, num_workers=2, num_servers=1, timeout=60.0, env=Non
     Every process gets the ``DMLC_*`` variables (``DMLC_PS_ROOT_URI`` and
     ``DMLC_NODE_HOST`` 127.0.0.1, a free port) and runs in its own process group.
     The call waits at most ``timeout`` seconds. When a worker exits with an
-    error, or the time is up, every process it started (and their children) is
-    ended by PID: SIGTERM, then SIGKILL after 3 s. Without this the other
+    error, or the time is up, every process it started is ended by PID, with
+    its process group and every descendant seen (the launcher looks for them in
+    ``/proc`` every 0.25 s, so even one that left the group is found): SIGTERM,
+    then SIGKILL after 3 s. Without this the other
     workers and the servers wait for the missing worker forever. When all
     workers succeed, the scheduler and servers get ``grace`` seconds to stop by
     themselves.

@@ -16,16 +16,20 @@ if OMP_NUM_THREADS=1 "$PY" -c "import horovod.mxnet" >/dev/null 2>&1; then
   echo "horovod.mxnet already importable in $VENV: nothing to do"
   exit 0
 fi
-need_tools=()
-command -v g++ >/dev/null 2>&1 || need_tools+=(g++)
-command -v make >/dev/null 2>&1 || need_tools+=(make)
-if [ ${#need_tools[@]} -gt 0 ]; then
+# Build tools: a C++ compiler, make and the Python headers (Python.h).
+apt_pkgs=()
+command -v g++ >/dev/null 2>&1 || apt_pkgs+=(build-essential)
+command -v make >/dev/null 2>&1 || apt_pkgs+=(build-essential)
+if ! "$PY" -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))"; then
+  apt_pkgs+=("python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-dev")
+fi
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq build-essential
+    $SUDO apt-get install -y -qq "${apt_pkgs[@]}"
   else
-    echo "install_horovod.sh: a C++ compiler and make are needed (missing: ${need_tools[*]})" >&2
+    echo "install_horovod.sh: missing build dependencies: ${apt_pkgs[*]}" >&2
     exit 1
   fi
 fi

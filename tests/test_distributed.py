@@ -236,7 +236,7 @@ import os, subprocess, sys, time
 subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
 subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'],
                  start_new_session=True)
-time.sleep(0.5)
+time.sleep(1.5)   # the launcher looks for descendants every 0.25 s
 if os.environ['GS_WORKER_INDEX'] == '0' and sys.argv[1] == 'fail':
     sys.exit(7)
 time.sleep(600)
