@@ -721,8 +721,9 @@ class LRFinderResult:
     * ``'valley'``: the longest descent. With ``L`` the length of the longest
       strictly decreasing subsequence of the smoothed loss (in update order)
       and ``end`` its last index, the LR at index ``end - L // 2``: halfway back
-      down a valley of ``L`` updates. This is the heuristic fastai adopted as its
-      default (from ESRI's arcgis.learn); it is robust to noise because a
+      down a valley of ``L`` updates. This is fastai's default heuristic (from
+      ESRI's arcgis.learn), which lands at ``end - L + floor(L/3) + floor(L/6)``,
+      the same point to one update; it is robust to noise because a
       subsequence may skip the bumps.
     * ``'steepest'``: where the smoothed loss falls fastest along the plot's
       x axis (log LR in exp mode, LR in linear mode; both are uniform in the

@@ -659,6 +659,17 @@ def test_refuses_a_distributed_trainer():
         lr_find(net, trainer, SCE, loader(), **quiet())
 
 
+def test_refuses_a_horovod_trainer():
+    class DistributedTrainer(gluon.Trainer):
+        pass
+    DistributedTrainer.__module__ = 'horovod.mxnet'      # as Horovod's own class
+    net = mlp()
+    trainer = DistributedTrainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                                 kvstore=None)
+    with pytest.raises(ValueError, match=r'distributed \(horovod.mxnet\)'):
+        lr_find(net, trainer, SCE, loader(), **quiet())
+
+
 def test_range_schedule_errors():
     with pytest.raises(ValueError, match='RangeTestSchedule: start_lr must be < end_lr'):
         RangeTestSchedule(0.1, 0.01, 10)
