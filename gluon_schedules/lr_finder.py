@@ -723,7 +723,7 @@ class LRFinderResult:
       and ``end`` its last index, the LR at index ``end - L // 2``: halfway back
       down a valley of ``L`` updates. This is fastai's default heuristic (from
       ESRI's arcgis.learn), which lands at ``end - L + floor(L/3) + floor(L/6)``,
-      the same point to one update; it is robust to noise because a
+      the same point to two updates; it is robust to noise because a
       subsequence may skip the bumps.
     * ``'steepest'``: where the smoothed loss falls fastest along the plot's
       x axis (log LR in exp mode, LR in linear mode; both are uniform in the
