@@ -3,9 +3,9 @@ r"""The LR range test ("LR finder") for Gluon: choose ``max_lr`` before 1cycle.
 :func:`lr_find` trains for at most ``num_it`` updates while the learning rate
 grows from ``start_lr`` to ``end_lr``, records the loss at each LR, stops as soon
 as the loss diverges, and then puts the network and the trainer back exactly as
-they were. The returned :class:`LRFinderResult` suggests an LR by three methods,
-says how far they disagree, plots the curve and builds a ``OneCycleLR`` from the
-suggestion::
+they were. The returned :class:`LRFinderResult` suggests an LR by three methods
+and their median, says how far they disagree, plots the curve and builds a
+``OneCycleLR`` from the suggestion::
 
     result = gluon_schedules.lr_find(net, trainer, loss_fn, train_loader)
     result.plot()
@@ -36,7 +36,9 @@ What is recorded
 pass, i.e. before that update is applied: the convention of fastai and
 pytorch-lr-finder). ``smoothed_losses[i]`` is the bias-corrected exponential
 moving average ``avg_i = beta * avg_{i-1} + (1 - beta) * losses[i]``,
-``smoothed_i = avg_i / (1 - beta^{i+1})``. With ``val_data``, ``val_losses[i]`` is
+``smoothed_i = avg_i / (1 - beta^{i+1})`` (fastai's smoothing; with the default
+``beta=0.98`` it averages over about the last 50 updates, so on a short test it
+visibly lags the raw loss: the plot shows both). With ``val_data``, ``val_losses[i]`` is
 the loss on the next validation batch *after* update ``i`` (fastai's
 ``lr_find2``), computed without recording (dropout off, BatchNorm in inference
 mode).
