@@ -573,6 +573,10 @@ def test_suggestion_methods_on_a_known_curve():
     assert r.suggestions() == r10.suggestions(skip_start=0, skip_end=0)
     with pytest.raises(ValueError, match='method'):
         r.suggest('fastest')
+    r2 = pickle.loads(pickle.dumps(r))
+    assert np.array_equal(r2.lrs, r.lrs) and r2.suggestions() == r.suggestions()
+    with pytest.raises(ValueError):     # the recorded arrays are read-only
+        r.lrs[0] = 1.0
 
 
 # -- plot and progress -------------------------------------------------------------------
