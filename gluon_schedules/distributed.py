@@ -384,9 +384,9 @@ and the number of workers; update_on_kvstore : True when the servers apply
 the updates."""
 
 
-def _is_horovod_trainer(trainer):
-    return any(c.__module__.startswith('horovod.') and c.__name__ == 'DistributedTrainer'
-               for c in type(trainer).__mro__)
+def _is_horovod(obj, name):
+    return any(c.__module__.startswith('horovod.') and c.__name__ == name
+               for c in type(obj).__mro__)
 
 
 def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
@@ -438,8 +438,10 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
         A server could not rebuild the optimizer or one of its schedules.
     DistributedSetupError
         ``dist_async`` (the servers update once per worker push, so a schedule
-        written in steps runs ``num_workers`` times too fast), a trainer already
-        stepped, parameters not initialised.
+        written in steps runs ``num_workers`` times too fast); a ``gluon.Trainer``
+        around ``hvd.DistributedOptimizer`` (the batch size of ``trainer.step``
+        never reaches the wrapped optimizer: use ``hvd.DistributedTrainer``); a
+        trainer already stepped; parameters not initialised.
 
     Examples
     --------
@@ -488,7 +490,15 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'before prepare_trainer, so that rank 0\'s weights can be sent to every '
             'worker before the first step' % (owner, ', '.join(deferred)))
 
-    if _is_horovod_trainer(trainer):
+    if _is_horovod(trainer._optimizer, 'DistributedOptimizer') and \
+            not _is_horovod(trainer, 'DistributedTrainer'):  # pylint: disable=protected-access
+        raise DistributedSetupError(
+            '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the '
+            'schedule as written: the Trainer sets the gradient scale 1/batch_size and '
+            'the Parameters\' lr_mult/wd_mult on the wrapper, never on the wrapped '
+            'optimizer, so trainer.step(n) updates with n times the LR. Use '
+            'hvd.DistributedTrainer(params, optimizer) instead' % owner)
+    if _is_horovod(trainer, 'DistributedTrainer'):
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
         params = {p.name: p for p in trainer._params}  # pylint: disable=protected-access
         hvd.broadcast_parameters(params, root_rank=0)

@@ -466,6 +466,41 @@ def test_prepare_trainer_refuses_what_cannot_work():
         gs.prepare_trainer(trainer, batch_size=0)
 
 
+_HOROVOD_OPTIMIZER = r'''
+import mxnet as mx, horovod.mxnet as hvd
+from mxnet import autograd, gluon, nd
+import gluon_schedules as gs
+hvd.init()
+net = gluon.nn.Dense(1, in_units=1, use_bias=False, weight_initializer=mx.init.Zero())
+net.initialize()
+opt = gs.scheduled_optimizer('sgd', momentum=gs.Linear(0.9, 0.8, 10),
+                             lr_scheduler=gs.Constant(0.1))
+trainer = gluon.Trainer(net.collect_params(), hvd.DistributedOptimizer(opt), kvstore=None)
+try:
+    gs.prepare_trainer(trainer, batch_size=10)
+except gs.DistributedSetupError as e:
+    print('REFUSED', e)
+# what it prevents: step(10) with the gradient of 10 samples moves by 10 * lr * 1
+with autograd.record():
+    loss = net(nd.ones((10, 1))).sum()
+loss.backward()
+trainer.step(10)
+print('WEIGHT', float(net.weight.data().asscalar()))
+'''
+
+
+def test_prepare_trainer_refuses_gluon_trainer_with_horovod_distributed_optimizer():
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-c', _HOROVOD_OPTIMIZER], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=JOB_TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert 'REFUSED prepare_trainer: a gluon.Trainer with hvd.DistributedOptimizer' in out
+    assert 'Use hvd.DistributedTrainer' in out
+    assert 'WEIGHT -1.0' in out           # not -0.1: the batch size was ignored
+
+
 # ---------------------------------------------------------------------------
 # the large-batch rule
 # ---------------------------------------------------------------------------
