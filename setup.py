@@ -23,12 +23,13 @@ setup(
     extras_require={
         'plot': ['matplotlib>=3.7'],
         'progress': ['tqdm>=4.60'],
-        'test': ['pytest>=7', 'matplotlib>=3.7', 'tqdm>=4.60'],
+        'test': ['pytest>=7', 'matplotlib>=3.7', 'tqdm>=4.60', 'scikit-learn>=1.3,<1.8'],
         'tutorials': ['matplotlib>=3.7', 'tqdm>=4.60', 'mlxtend==0.23.4',
                       'scikit-learn>=1.3,<1.8', 'jupyter>=1.0', 'ipykernel>=6',
                       'nbval==0.11.0'],
-        # Horovod is built from source with special flags: scripts/install_horovod.sh
-        'dist': ['wheel', 'cloudpickle'],
+        # Horovod itself is built from source with special flags by
+        # scripts/install_horovod.sh (it needs these in the environment first)
+        'dist': ['wheel', 'setuptools'],
     },
     entry_points={'console_scripts': ['gluon-schedules-demo=gluon_schedules.demo:main']},
     classifiers=['Programming Language :: Python :: 3.11',
