@@ -30,6 +30,7 @@ the schedule's own values, create the optimizer with ``learning_rate=None`` (or
 equal to ``schedule.base_lr``).
 """
 import importlib
+import inspect
 import math
 import numbers
 import warnings
@@ -69,6 +70,10 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        # the freezing metaclass would otherwise hide the constructor's signature
+        # from help() and IDEs
+        sig = inspect.signature(cls.__init__)
+        cls.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
         _REGISTRY[cls.__name__] = cls
         _REGISTRY['%s:%s' % (cls.__module__, cls.__qualname__)] = cls
 

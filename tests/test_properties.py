@@ -200,3 +200,10 @@ def test_join_fractions_uses_a_float_tolerance():
     assert s.boundaries == (10, 30)
     with pytest.raises(ValueError, match='add up to 1'):
         gs.join_fractions([gs.Constant(1.0), gs.Constant(0.5)], [0.5, 0.6], 100)
+
+
+def test_classes_show_their_constructor_signature():
+    import inspect
+    assert str(inspect.signature(gs.TriangularSchedule)) == \
+        '(min_lr, max_lr, cycle_length, inc_fraction=0.5)'
+    assert 'max_lr, total_steps' in str(inspect.signature(gs.OneCycleLR))
