@@ -247,3 +247,40 @@ def test_estimator_recorder_matches_plain_loop(digits):
     assert np.allclose(h.momentum, sched1.momentum.values(np.arange(1, 11)), rtol=1e-12, atol=0)
     for a, b in zip(net1.collect_params().values(), net2.collect_params().values()):
         assert np.array_equal(a.data().asnumpy(), b.data().asnumpy())
+
+
+# ---------------------------------------------------------------- large batches (tutorial 4)
+def test_large_batch_schedule_literal():
+    s = ex.large_batch_schedule(0.1, per_worker_batch=128, num_workers=2, base_batch=64,
+                                epochs=4, updates_per_epoch=15, warmup_epochs=1)
+    assert isinstance(s, gs.LinearScaling) and s.factor == 4.0 and s.warmup_steps == 15
+    got = [round(s(t), 6) for t in (0, 1, 15, 30, 31, 45, 46, 60)]
+    assert got == [0.1, 0.12, 0.4, 0.4, 0.04, 0.04, 0.004, 0.004]
+
+
+def test_train_large_batch_applies_the_scaled_schedule(digits):
+    h = ex.train_large_batch(batch_size=250, k=4, warmup_epochs=1, seed=0, data=digits,
+                             epochs=2, base_batch=64)
+    plan = ex.large_batch_schedule(0.1, 256, 1, 64, 2, 6, 1)
+    assert len(h.lr) == 12
+    assert np.allclose(h.lr, plan.values(np.arange(1, 13)), rtol=1e-12, atol=0)
+    assert h.momentum == [0.9] * 12
+
+
+def test_make_mlp_with_in_units_is_initialised_at_once():
+    net = ex.make_mlp(hidden=(8, 4), seed=0, in_units=5)
+    shapes = [p.shape for p in net.collect_params().values()]
+    assert shapes == [(8, 5), (8,), (4, 8), (4,), (10, 4), (10,)]
+    assert all(not p._deferred_init for p in net.collect_params().values())
+    assert net(mx.nd.ones((2, 5))).shape == (2, 10)
+
+
+def test_examples_module_without_command_prints_usage():
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=root)
+    proc = subprocess.run([sys.executable, '-m', 'gluon_schedules.examples'], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and 'large-batch-worker' in proc.stderr
