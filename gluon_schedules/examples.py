@@ -22,6 +22,7 @@ __all__ = ['pick_context', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8'
            'Batches', 'data_loader', 'hyperparam_recorder', 'make_mlp', 'make_cnn',
            'evaluate', 'train', 'History', 'summarize_runs', 'first_reach', 'value_table',
            'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison',
+           'paired_difference', 'verdict',
            'large_batch_schedule', 'train_large_batch', 'large_batch_worker']
 
 
@@ -493,6 +494,39 @@ def comparison_table(results, target, digits=1, timings=True):
     lines.append('target: %.1f%% test accuracy; epochs and seconds are means over the '
                  'seeds that reached it' % (100 * target))
     return '\n'.join(lines)
+
+
+def paired_difference(results, a, b):
+    """Mean difference of final test accuracy ``a - b`` in points, and its standard
+    error, over the seeds both setups ran with (paired by seed, in order)."""
+    fa = np.array([h['test_acc'][-1] for h in results[Setup(*a)]])
+    fb = np.array([h['test_acc'][-1] for h in results[Setup(*b)]])
+    if len(fa) != len(fb):
+        raise ValueError('paired_difference: the setups ran with different numbers of seeds '
+                         '(%d and %d)' % (len(fa), len(fb)))
+    d = 100 * (fa - fb)
+    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else math.nan
+    return float(d.mean()), se
+
+
+def verdict(results):
+    """Lines of text comparing each 1cycle setup with each step setup of the same or
+    a larger budget (paired by seed): the mean difference of final accuracy ± its
+    standard error, in points. (1cycle with more updates than a step schedule is
+    not compared: that would answer no question.)"""
+    ones = [s for s in results if Setup(*s).kind == '1cycle']
+    steps = [s for s in results if Setup(*s).kind == 'step']
+    lines = []
+    for o in ones:
+        for st in steps:
+            if Setup(*o).epochs > Setup(*st).epochs:
+                continue
+            d, se = paired_difference(results, o, st)
+            same = Setup(*o).epochs == Setup(*st).epochs
+            lines.append('%-22s vs %-22s %+.2f ± %.2f points%s' % (
+                Setup(*o).name, Setup(*st).name, d, se,
+                '' if same else ' (1cycle with fewer updates)'))
+    return lines
 
 
 def plot_comparison(results, axes=None, loss=False):

@@ -1,5 +1,6 @@
 """Tests of the main job: python -m gluon_schedules.demo."""
 import os
+import re
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ def test_parser_defaults():
     args = demo.build_parser().parse_args([])
     assert args.out == 'superconvergence.png'
     assert (args.seeds, args.epochs, args.short_epochs) == (5, 15, 5)
-    assert (args.step_lr, args.max_lr, args.target) == (0.1, 0.3, 0.94)
+    assert (args.step_lr, args.tuned_step_lr, args.max_lr, args.target) == (0.1, 0.2, 0.3, 0.94)
 
 
 @pytest.mark.parametrize('argv', [['--seeds', '0'], ['--epochs', '-1'], ['--max-lr', '0'],
@@ -32,8 +33,8 @@ def test_main_small_run_prints_table_and_writes_png(tmp_path, capsys):
                     '--target', '0.5', '--out', str(out)])
     assert rc == 0
     text = capsys.readouterr().out
-    for name in ('step lr=0.1, 2 ep', '1cycle lr=0.3, 2 ep', 'step lr=0.1, 1 ep',
-                 '1cycle lr=0.3, 1 ep'):
+    for name in ('step lr=0.1, 2 ep', 'step lr=0.2, 2 ep', '1cycle lr=0.3, 2 ep',
+                 'step lr=0.1, 1 ep', 'step lr=0.2, 1 ep', '1cycle lr=0.3, 1 ep'):
         assert name in text
     assert 'target: 50.0% test accuracy' in text
     assert 'wrote %s' % out in text
@@ -42,12 +43,22 @@ def test_main_small_run_prints_table_and_writes_png(tmp_path, capsys):
 
 def test_run_returns_histories_for_each_setup_and_seed():
     results, setups = demo.run(seeds=(0, 1), full_epochs=1, short_epochs=1, progress=False)
-    assert list(results) == setups and len(setups) == 2   # equal budgets: each setup once
-    assert [(s.kind, s.epochs) for s in setups] == [('step', 1), ('1cycle', 1)]
+    assert list(results) == setups and len(setups) == 3   # equal budgets: each setup once
+    assert setups == [('step', 0.1, 1), ('step', 0.2, 1), ('1cycle', 0.3, 1)]
     for setup, hs in results.items():
         assert len(hs) == 2
         assert len(hs[0].test_acc) == setup.epochs
         assert len(hs[0].lr) == setup.epochs * (4000 // 64)
+
+
+def test_main_without_tuned_step_and_with_seeds_prints_differences(tmp_path, capsys):
+    out = tmp_path / 'c.png'
+    demo.main(['--seeds', '2', '--epochs', '1', '--short-epochs', '1', '--no-progress',
+               '--tuned-step-lr', '0', '--out', str(out)])
+    text = capsys.readouterr().out
+    assert 'step lr=0.2' not in text
+    assert '1cycle minus step' in text
+    assert re.search(r'1cycle lr=0\.3, 1 ep +vs step lr=0\.1, 1 ep +[-+]\d+\.\d\d ± ', text)
 
 
 def test_module_entry_point_runs():

@@ -126,6 +126,24 @@ def test_comparison_table_rows():
     assert lines[-1].startswith('target: 80.0%')
 
 
+def test_paired_difference_and_verdict():
+    res = {ex.Setup('step', 0.1, 3): [_hist([0.9, 0.9, 0.90], [1, 2, 3]),
+                                      _hist([0.9, 0.9, 0.92], [1, 2, 3])],
+           ex.Setup('1cycle', 0.3, 3): [_hist([0.9, 0.9, 0.91], [1, 2, 3]),
+                                        _hist([0.9, 0.9, 0.95], [1, 2, 3])],
+           ex.Setup('step', 0.1, 9): [_hist([0.93] * 9, [1] * 9), _hist([0.93] * 9, [1] * 9)]}
+    d, se = ex.paired_difference(res, ('1cycle', 0.3, 3), ('step', 0.1, 3))
+    assert math.isclose(d, 2.0) and math.isclose(se, 1.0)
+    lines = ex.verdict(res)
+    assert len(lines) == 2
+    assert lines[0].split()[-2:] == ['1.00', 'points']
+    assert lines[1].endswith('(1cycle with fewer updates)')
+    with pytest.raises(ValueError, match='different numbers of seeds'):
+        ex.paired_difference({ex.Setup('step', 0.1, 1): [_hist([1], [1])],
+                              ex.Setup('1cycle', 0.1, 1): []},
+                             ('step', 0.1, 1), ('1cycle', 0.1, 1))
+
+
 def test_setup_validation():
     assert ex.Setup('step', 1, 2) == ('step', 1.0, 2)
     assert ex.Setup('1cycle', 0.3, 5).name == '1cycle lr=0.3, 5 ep'
