@@ -20,7 +20,7 @@ import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule
+from .base import Schedule, pieces
 from ._checks import check_real
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
@@ -123,16 +123,17 @@ class MXNetSchedule(Schedule):
 
     def _values(self, t):
         out = np.empty_like(t)
-        warm = t < self._warmup_steps
+        warm, rest = pieces(t, [self._warmup_steps])
         if self._wconst:
             out[warm] = self._wb
         else:
             out[warm] = self._wb + (self._wf - self._wb) * t[warm] / float(self._warmup_steps)
-        r = t[~warm]
+        r = t[rest]
         kind = self._kind
         if kind == 'MultiFactorScheduler':
-            idx = np.searchsorted(np.asarray(self._steps, dtype=np.float64), r, side='left')
-            v = np.asarray(self._lrs)[idx]
+            v = np.empty_like(r)
+            for lr, m in zip(self._lrs, pieces(r, self._steps, side='left')):
+                v[m] = lr
         elif kind == 'FactorScheduler':
             n = np.maximum(0.0, np.ceil(r / self._step) - 1)
             v = self._base * np.power(self._factor, n)
@@ -145,7 +146,7 @@ class MXNetSchedule(Schedule):
             else:
                 v = self._final + (self._orig - self._final) * \
                     (1 + np.cos(np.pi * (r - self._warmup_steps) / self._max_steps)) / 2
-        out[~warm] = v
+        out[rest] = v
         return out
 
 

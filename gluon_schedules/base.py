@@ -261,6 +261,24 @@ def _lists_as_arrays(v):
     return v
 
 
+def pieces(t, bounds, side='right'):
+    """Index ``t`` by the piece it falls in: piece ``i`` holds the steps with
+    ``bounds[i-1] <= t < bounds[i]`` (``side='right'``) or ``bounds[i-1] < t <=
+    bounds[i]`` (``side='left'``).
+
+    Returns one indexer per piece (``len(bounds) + 1``): slices when ``t`` is a
+    sorted 1-d array (plots, ``np.arange``: one binary search per bound), boolean
+    masks otherwise (one binary search per step).
+    """
+    b = np.asarray(bounds, dtype=np.float64)
+    if t.ndim == 1 and (t.size < 2 or not np.any(t[1:] < t[:-1])):
+        cuts = [0] + np.searchsorted(t, b, side='left' if side == 'right' else 'right').tolist() \
+            + [t.size]
+        return [slice(a, max(a, z)) for a, z in zip(cuts, cuts[1:])]
+    idx = np.searchsorted(b, t, side=side)
+    return [idx == i for i in range(len(b) + 1)]
+
+
 def _short_repr(v):
     if isinstance(v, type):
         return v.__name__

@@ -15,7 +15,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from .base import Schedule
+from .base import Schedule, pieces
 from .adapters import as_schedule
 from ._checks import check_lr, check_int, check_real, FRACTION_TOL
 
@@ -73,9 +73,9 @@ class LinearWarmUp(Schedule):
 
     def _values(self, t):
         out = np.empty_like(t)
-        warm = t <= self.length
+        warm, rest = pieces(t, [self.length], side='left')
         out[warm] = t[warm] * self._d / self.length + self.start_lr
-        out[~warm] = self.schedule._vals(t[~warm] - self.length)
+        out[rest] = self.schedule._vals(t[rest] - self.length)
         return out
 
 
@@ -134,11 +134,11 @@ class LinearCoolDown(Schedule):
         return self.finish_lr
 
     def _values(self, t):
-        out = np.full(t.shape, self.finish_lr)
-        head = t <= self.start_idx
+        out = np.empty_like(t)
+        head, mid, tail = pieces(t, [self.start_idx, self.finish_idx], side='left')
         out[head] = self.schedule._vals(t[head])
-        mid = (~head) & (t <= self.finish_idx)
         out[mid] = (t[mid] - self.start_idx) * self._d / self.length + self.start_lr
+        out[tail] = self.finish_lr
         return out
 
 
@@ -382,7 +382,6 @@ class Join(Schedule):
                              % (owner, boundaries))
         self.boundaries = tuple(b)
         self._starts = (0,) + self.boundaries
-        self._np_b = np.asarray(b, dtype=np.float64)
         self._ref = max(s.base_lr for s in self.schedules)
 
     def _params(self):
@@ -394,12 +393,11 @@ class Join(Schedule):
         return c._scale * c._value(t - self._starts[i])
 
     def _values(self, t):
-        idx = np.searchsorted(self._np_b, t, side='right')
         out = np.empty_like(t)
-        for i, s in enumerate(self.schedules):
-            m = idx == i
-            if m.any():
-                out[m] = s._vals(t[m] - self._starts[i])
+        for i, (s, m) in enumerate(zip(self.schedules, pieces(t, self.boundaries))):
+            part = t[m]
+            if part.size:
+                out[m] = s._vals(part - self._starts[i])
         return out
 
 

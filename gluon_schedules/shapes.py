@@ -11,7 +11,7 @@ from bisect import bisect_left
 
 import numpy as np
 
-from .base import Schedule
+from .base import Schedule, pieces
 from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
                       check_choice)
 
@@ -211,7 +211,14 @@ class Linear(Schedule):
         return t * self._d / self.length + self.start_lr
 
     def _values(self, t):
-        return np.where(t >= self.length, self.end_lr, t * self._d / self.length + self.start_lr)
+        head, tail = pieces(t, [self.length])
+        out = np.empty_like(t)
+        u = t[head] * self._d
+        u /= self.length
+        u += self.start_lr
+        out[head] = u
+        out[tail] = self.end_lr
+        return out
 
 
 class LinearDecayToZero(Linear):
@@ -422,7 +429,6 @@ class MultiStepDecay(Schedule):
         for _ in ms:
             lrs.append(lrs[-1] * self.gamma)
         self._lrs = tuple(lrs)
-        self._ms = np.asarray(ms, dtype=np.float64)
         self._ref = self.base_lr_
 
 
@@ -430,7 +436,10 @@ class MultiStepDecay(Schedule):
         return self._lrs[bisect_left(self.milestones, t)]
 
     def _values(self, t):
-        return np.asarray(self._lrs)[np.searchsorted(self._ms, t, side='left')]
+        out = np.empty_like(t)
+        for lr, m in zip(self._lrs, pieces(t, self.milestones, side='left')):
+            out[m] = lr
+        return out
 
 
 class InverseSqrt(Schedule):
