@@ -122,32 +122,35 @@ class MXNetSchedule(Schedule):
             (1 + math.cos(math.pi * (t - self._warmup_steps) / self._max_steps)) / 2
 
     def _values(self, t):
+        if not self._warmup_steps:
+            return self._decay_values(t)
         out = np.empty_like(t)
         warm, rest = pieces(t, [self._warmup_steps])
         if self._wconst:
             out[warm] = self._wb
         else:
             out[warm] = self._wb + (self._wf - self._wb) * t[warm] / float(self._warmup_steps)
-        r = t[rest]
+        out[rest] = self._decay_values(t[rest])
+        return out
+
+    def _decay_values(self, r):
+        """Values after the warm-up."""
         kind = self._kind
         if kind == 'MultiFactorScheduler':
             v = np.empty_like(r)
             for lr, m in zip(self._lrs, pieces(r, self._steps, side='left')):
                 v[m] = lr
-        elif kind == 'FactorScheduler':
+            return v
+        if kind == 'FactorScheduler':
             n = np.maximum(0.0, np.ceil(r / self._step) - 1)
             v = self._base * np.power(self._factor, n)
-            v = np.where(v < self._stop, self._stop, v)
-        else:
-            r = np.minimum(r, self._max_update)
-            if kind == 'PolyScheduler':
-                frac = (r - self._warmup_steps) / self._max_steps
-                v = self._final + (self._orig - self._final) * np.power(1 - frac, self._power)
-            else:
-                v = self._final + (self._orig - self._final) * \
-                    (1 + np.cos(np.pi * (r - self._warmup_steps) / self._max_steps)) / 2
-        out[rest] = v
-        return out
+            return np.where(v < self._stop, self._stop, v)
+        r = np.minimum(r, self._max_update)
+        if kind == 'PolyScheduler':
+            frac = (r - self._warmup_steps) / self._max_steps
+            return self._final + (self._orig - self._final) * np.power(1 - frac, self._power)
+        return self._final + (self._orig - self._final) * \
+            (1 + np.cos(np.pi * (r - self._warmup_steps) / self._max_steps)) / 2
 
 
 def _mx_repr(s):

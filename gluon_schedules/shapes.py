@@ -96,15 +96,19 @@ class TriangularSchedule(Schedule):
         return u * self._amp + self.min_lr
 
     def _values(self, t):
-        # min(rise, fall) is the rise up to the peak and the fall after it (the
-        # same expressions as the scalar path); below 0 after the cycle
-        u = np.subtract(self.cycle_length, t)
-        u /= self._down
-        np.minimum(u, t / self._up, out=u)
-        np.maximum(u, 0.0, out=u)
+        rise, fall, after = pieces(t, [self._up, self.cycle_length], side='left')
+        out = np.empty_like(t)
+        u = t[rise] / self._up
         u *= self._amp
         u += self.min_lr
-        return u
+        out[rise] = u
+        u = np.subtract(self.cycle_length, t[fall])
+        u /= self._down
+        u *= self._amp
+        u += self.min_lr
+        out[fall] = u
+        out[after] = self.min_lr
+        return out
 
 
 class CosineAnnealingSchedule(Schedule):
@@ -149,15 +153,18 @@ class CosineAnnealingSchedule(Schedule):
         return self.min_lr
 
     def _values(self, t):
-        u = np.minimum(t, self.cycle_length)
-        u *= np.pi
+        head, after = pieces(t, [self.cycle_length], side='left')
+        out = np.empty_like(t)
+        u = t[head] * np.pi
         u /= self.cycle_length
         np.cos(u, out=u)
         u += 1
         u /= 2
         u *= self._amp
         u += self.min_lr
-        return u
+        out[head] = u
+        out[after] = self.min_lr
+        return out
 
 
 class Constant(Schedule):
