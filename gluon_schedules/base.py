@@ -270,13 +270,22 @@ def pieces(t, bounds, side='right'):
     sorted 1-d array (plots, ``np.arange``: one binary search per bound), boolean
     masks otherwise (one binary search per step).
     """
+    sl = sorted_pieces(t, bounds, side)
+    if sl is not None:
+        return sl
+    idx = np.searchsorted(np.asarray(bounds, dtype=np.float64), t, side=side)
+    return [idx == i for i in range(len(bounds) + 1)]
+
+
+def sorted_pieces(t, bounds, side='right'):
+    """The slices of :func:`pieces` if ``t`` is a sorted 1-d array, else None (then a
+    branch-free formula over the whole array is usually faster than masks)."""
+    if t.ndim != 1 or (t.size > 1 and np.any(t[1:] < t[:-1])):
+        return None
     b = np.asarray(bounds, dtype=np.float64)
-    if t.ndim == 1 and (t.size < 2 or not np.any(t[1:] < t[:-1])):
-        cuts = [0] + np.searchsorted(t, b, side='left' if side == 'right' else 'right').tolist() \
-            + [t.size]
-        return [slice(a, max(a, z)) for a, z in zip(cuts, cuts[1:])]
-    idx = np.searchsorted(b, t, side=side)
-    return [idx == i for i in range(len(b) + 1)]
+    cuts = [0] + np.searchsorted(t, b, side='left' if side == 'right' else 'right').tolist() \
+        + [t.size]
+    return [slice(a, max(a, z)) for a, z in zip(cuts, cuts[1:])]
 
 
 def _short_repr(v):

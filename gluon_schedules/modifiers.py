@@ -270,7 +270,12 @@ class CyclicalSchedule(Schedule):
     def __call__(self, num_update):
         # _value inlined for the common cases: the optimizer calls this per parameter
         t = num_update
-        if t < self._table_end and not self._fixed:
+        if self._fixed:
+            k = int(t // self.cycle_length)
+            c = self._first
+            v = c._scale * c._value(t - k * self.cycle_length)
+            return self._scale * (v * self.cycle_magnitude_decay ** k if k else v)
+        if t < self._table_end:
             k = bisect_right(self._starts, t) - 1
             c = self._kids[k] or self._kid(k)
             return self._scale * c._scale * c._value(t - self._starts[k]) * self._mags[k]

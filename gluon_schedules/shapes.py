@@ -11,7 +11,7 @@ from bisect import bisect_left
 
 import numpy as np
 
-from .base import Schedule, pieces
+from .base import Schedule, pieces, sorted_pieces
 from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
                       check_choice)
 
@@ -96,7 +96,18 @@ class TriangularSchedule(Schedule):
         return u * self._amp + self.min_lr
 
     def _values(self, t):
-        rise, fall, after = pieces(t, [self._up, self.cycle_length], side='left')
+        sl = sorted_pieces(t, [self._up, self.cycle_length], side='left')
+        if sl is None:
+            # min(rise, fall) is the rise up to the peak and the fall after it
+            # (the scalar path's expressions), negative after the cycle
+            u = np.subtract(self.cycle_length, t)
+            u /= self._down
+            np.minimum(u, t / self._up, out=u)
+            np.maximum(u, 0.0, out=u)
+            u *= self._amp
+            u += self.min_lr
+            return u
+        rise, fall, after = sl
         out = np.empty_like(t)
         u = t[rise] / self._up
         u *= self._amp
@@ -153,7 +164,18 @@ class CosineAnnealingSchedule(Schedule):
         return self.min_lr
 
     def _values(self, t):
-        head, after = pieces(t, [self.cycle_length], side='left')
+        sl = sorted_pieces(t, [self.cycle_length], side='left')
+        if sl is None:
+            u = np.minimum(t, self.cycle_length)
+            u *= np.pi
+            u /= self.cycle_length
+            np.cos(u, out=u)
+            u += 1
+            u /= 2
+            u *= self._amp
+            u += self.min_lr
+            return u
+        head, after = sl
         out = np.empty_like(t)
         u = t[head] * np.pi
         u /= self.cycle_length
@@ -280,9 +302,16 @@ class CosineDecay(Schedule):
             (1 + math.cos(math.pi * t / self.length)) / 2
 
     def _values(self, t):
-        t = np.minimum(t, self.length)
-        return self.final_lr + (self.base_lr_ - self.final_lr) * \
-            (1 + np.cos(np.pi * t / self.length)) / 2
+        sl = sorted_pieces(t, [self.length], side='left')
+        if sl is None:
+            t = np.minimum(t, self.length)
+            return self.final_lr + (self.base_lr_ - self.final_lr) * \
+                (1 + np.cos(np.pi * t / self.length)) / 2
+        out = np.empty_like(t)
+        out[sl[0]] = self.final_lr + (self.base_lr_ - self.final_lr) * \
+            (1 + np.cos(np.pi * t[sl[0]] / self.length)) / 2
+        out[sl[1]] = self._value(self.length)
+        return out
 
 
 class ExponentialDecay(Schedule):
@@ -363,9 +392,16 @@ class PolynomialDecay(Schedule):
             (1 - t / self.length) ** self.power
 
     def _values(self, t):
-        t = np.minimum(t, self.length)
-        return self.final_lr + (self.base_lr_ - self.final_lr) * \
-            np.power(1 - t / self.length, self.power)
+        sl = sorted_pieces(t, [self.length], side='left')
+        if sl is None:
+            t = np.minimum(t, self.length)
+            return self.final_lr + (self.base_lr_ - self.final_lr) * \
+                np.power(1 - t / self.length, self.power)
+        out = np.empty_like(t)
+        out[sl[0]] = self.final_lr + (self.base_lr_ - self.final_lr) * \
+            np.power(1 - t[sl[0]] / self.length, self.power)
+        out[sl[1]] = self._value(self.length)
+        return out
 
 
 class StepDecay(Schedule):
