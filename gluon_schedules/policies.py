@@ -18,7 +18,7 @@ from bisect import bisect_right as _bisect_right
 
 import numpy as np
 
-from .base import Schedule
+from .base import Schedule, sorted_pieces
 from .shapes import TriangularSchedule
 from .modifiers import LinearCoolDown
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
@@ -373,6 +373,17 @@ class OneCycleLR(Schedule):
         raise AssertionError('unreachable')  # pragma: no cover
 
     def _anneal_values(self, phases, t):
+        # sorted steps: everything after the cycle is one constant slice
+        sl = sorted_pieces(t, [self._last + 1])
+        if sl is None:
+            return self._anneal_all(phases, t)
+        head, tail = sl
+        out = np.empty_like(t)
+        out[head] = self._anneal_all(phases, t[head])
+        out[tail] = self._anneal(phases, self._last + 1)
+        return out
+
+    def _anneal_all(self, phases, t):
         lr = phases is self._lr_phases
         if not self._cos:   # piecewise linear: one np.interp (it clamps at both ends)
             return np.interp(t - 1, self._knots, self._knot_lrs if lr else self._knot_moms)
