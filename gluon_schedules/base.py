@@ -74,7 +74,10 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         # from help() and IDEs
         sig = inspect.signature(cls.__init__)
         cls.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
-        _REGISTRY[cls.__name__] = cls
+        if cls.__module__.split('.')[0] == 'gluon_schedules':
+            # short names belong to the library: a user's class of the same
+            # name must not take over the library's configs
+            _REGISTRY[cls.__name__] = cls
         _REGISTRY['%s:%s' % (cls.__module__, cls.__qualname__)] = cls
 
     # LRScheduler.__init__ is deliberately not called: it would assign base_lr
@@ -350,7 +353,12 @@ def _decode(v):
 
 
 def from_config(config):
-    """Build a schedule from a dict made by :meth:`Schedule.get_config`."""
+    """Build a schedule from a dict made by :meth:`Schedule.get_config`.
+
+    Library classes are named by their short name; other classes (your own
+    Schedule subclasses, functions of a FunctionSchedule) as ``module:qualname``,
+    and that module is imported: load configs you trust, as with pickles.
+    """
     if not isinstance(config, dict) or 'class' not in config or 'params' not in config:
         raise ValueError("config must be a dict with 'class' and 'params', got %r"
                          % (config,))

@@ -207,3 +207,26 @@ def test_classes_show_their_constructor_signature():
     assert str(inspect.signature(gs.TriangularSchedule)) == \
         '(min_lr, max_lr, cycle_length, inc_fraction=0.5)'
     assert 'max_lr, total_steps' in str(inspect.signature(gs.OneCycleLR))
+
+
+class Constant(gs.Schedule):
+    """A user's class that happens to share a library class's name."""
+
+    _param_names = ('lr',)
+
+    def __init__(self, lr):
+        super().__init__()
+        self.lr = lr
+        self._ref = lr
+
+    def _value(self, t):
+        return 2 * self.lr
+
+
+def test_user_classes_round_trip_and_do_not_shadow_library_names():
+    mine = Constant(0.1)
+    cfg = mine.get_config()
+    assert cfg['class'] == 'test_properties:Constant'
+    assert type(gs.from_config(cfg)) is Constant and gs.from_config(cfg)(3) == 0.2
+    lib = gs.from_config(gs.Constant(0.1).get_config())
+    assert type(lib) is gs.Constant and lib(3) == 0.1
