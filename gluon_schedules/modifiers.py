@@ -227,6 +227,7 @@ class CyclicalSchedule(Schedule):
         m = self.cycle_magnitude_decay
         self._mags = [m ** k if k else 1 for k in range(len(starts))]
         self._kids = [None] * len(starts)      # memo: cycle index -> its schedule
+        self._memo = [(0, 0, 0, None, 1)]      # memo: the last cycle called (empty)
 
     def _params(self):
         return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
@@ -242,6 +243,7 @@ class CyclicalSchedule(Schedule):
         state = dict(self.__dict__)
         state['_children'] = {self.cycle_length: self._children[self.cycle_length]}
         state['_kids'] = [None] * len(self._kids)
+        state['_memo'] = [(0, 0, 0, None, 1)]
         return state
 
     def _child(self, length):
@@ -268,17 +270,27 @@ class CyclicalSchedule(Schedule):
         return k, start, length
 
     def __call__(self, num_update):
-        # _value inlined for the common cases: the optimizer calls this per parameter
+        # _value inlined for the common cases: the optimizer calls this once per
+        # parameter per update. The cycle of the previous call is remembered (a
+        # tuple swapped in one assignment, so a value never depends on it): in
+        # training, consecutive calls nearly always fall in the same cycle.
         t = num_update
+        lo, hi, start, c, mag = self._memo[0]
+        if lo <= t < hi:
+            return self._scale * c._scale * c._value(t - start) * mag
         if self._fixed:
             k = int(t // self.cycle_length)
+            start = k * self.cycle_length
             c = self._first
-            v = c._scale * c._value(t - k * self.cycle_length)
-            return self._scale * (v * self.cycle_magnitude_decay ** k if k else v)
+            mag = self.cycle_magnitude_decay ** k if k else 1
+            self._memo[0] = (start, start + self.cycle_length, start, c, mag)
+            return self._scale * c._scale * c._value(t - start) * mag
         if t < self._table_end:
             k = bisect_right(self._starts, t) - 1
             c = self._kids[k] or self._kid(k)
-            return self._scale * c._scale * c._value(t - self._starts[k]) * self._mags[k]
+            start = self._starts[k]
+            self._memo[0] = (start, start + self._lengths[k], start, c, self._mags[k])
+            return self._scale * c._scale * c._value(t - start) * self._mags[k]
         return self._scale * self._value(t)
 
     def _kid(self, k):
