@@ -155,7 +155,6 @@ class CosineAnnealingSchedule(Schedule):
         self.min_lr, self.max_lr = _check_min_max(owner, min_lr, max_lr)
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         self._amp = self.max_lr - self.min_lr
-        self._w = math.pi / self.cycle_length
         self._ref = self.max_lr
 
     def _value(self, t):
@@ -163,28 +162,24 @@ class CosineAnnealingSchedule(Schedule):
             return (1 + math.cos(t * math.pi / self.cycle_length)) / 2 * self._amp + self.min_lr
         return self.min_lr
 
-    def _values(self, t):
-        sl = sorted_pieces(t, [self.cycle_length], side='left')
-        if sl is None:
-            u = np.minimum(t, self.cycle_length)
-            u *= np.pi
-            u /= self.cycle_length
-            np.cos(u, out=u)
-            u += 1
-            u /= 2
-            u *= self._amp
-            u += self.min_lr
-            return u
-        head, after = sl
-        out = np.empty_like(t)
-        u = t[head] * np.pi
+    def _curve(self, u):
+        """The scalar path's expression, in place on ``u`` (steps <= cycle_length)."""
+        u *= np.pi
         u /= self.cycle_length
         np.cos(u, out=u)
         u += 1
         u /= 2
         u *= self._amp
         u += self.min_lr
-        out[head] = u
+        return u
+
+    def _values(self, t):
+        sl = sorted_pieces(t, [self.cycle_length], side='left')
+        if sl is None:
+            return self._curve(np.minimum(t, self.cycle_length))
+        head, after = sl
+        out = np.empty_like(t)
+        out[head] = self._curve(t[head].copy())
         out[after] = self.min_lr
         return out
 
