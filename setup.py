@@ -24,6 +24,7 @@ setup(
         'plot': ['matplotlib>=3.7'],
         'progress': ['tqdm>=4.60'],
         'test': ['pytest>=7', 'matplotlib>=3.7', 'tqdm>=4.60', 'scikit-learn>=1.3,<1.8'],
+        # what the tutorials' kit (tutorials/gs_examples, not installed) needs
         'tutorials': ['matplotlib>=3.7', 'tqdm>=4.60', 'mlxtend==0.23.4',
                       'scikit-learn>=1.3,<1.8', 'jupyter>=1.0', 'ipykernel>=6',
                       'nbval==0.11.0'],
@@ -31,7 +32,6 @@ setup(
         # scripts/install_horovod.sh (it needs these in the environment first)
         'dist': ['wheel', 'setuptools'],
     },
-    entry_points={'console_scripts': ['gluon-schedules-demo=gluon_schedules.demo:main']},
     classifiers=['Programming Language :: Python :: 3.11',
                  'Topic :: Scientific/Engineering :: Artificial Intelligence'],
 )

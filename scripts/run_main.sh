@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run the main job: the super-convergence comparison on bundled MNIST digits.
+# The job lives in the tutorials' kit (tutorials/gs_examples), not in the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh tutorials
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-exec .venv/bin/python -m gluon_schedules.demo "$@"
+export PYTHONPATH="$PWD/tutorials${PYTHONPATH:+:$PYTHONPATH}"
+exec .venv/bin/python -m gs_examples.demo "$@"

@@ -1,8 +1,15 @@
 """Shared test helpers."""
 import os
+import sys
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the tutorials' kit (gs_examples) lives beside the notebooks, outside the library
+TUTORIALS = os.path.join(ROOT, 'tutorials')
+if TUTORIALS not in sys.path:
+    sys.path.insert(0, TUTORIALS)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

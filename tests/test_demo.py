@@ -1,4 +1,5 @@
-"""Tests of the main job: python -m gluon_schedules.demo."""
+"""Tests of the main job: python -m gs_examples.demo (scripts/run_main.sh)."""
+import inspect
 import os
 import re
 import subprocess
@@ -6,16 +7,21 @@ import sys
 
 import pytest
 
-from gluon_schedules import demo
+from gs_examples import demo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import TUTORIALS
 
 
-def test_parser_defaults():
+def test_command_line_defaults_are_run_defaults():
+    # the command line and run() must describe the same experiment
     args = demo.build_parser().parse_args([])
-    assert args.out == 'superconvergence.png'
-    assert (args.seeds, args.epochs, args.short_epochs) == (5, 15, 5)
-    assert (args.step_lr, args.tuned_step_lr, args.max_lr, args.target) == (0.1, 0.2, 0.3, 0.94)
+    run = {k: p.default for k, p in inspect.signature(demo.run).parameters.items()
+           if p.default is not inspect.Parameter.empty}
+    assert args.seeds == len(run['seeds']) and list(run['seeds']) == list(range(args.seeds))
+    assert (args.epochs, args.short_epochs) == (run['full_epochs'], run['short_epochs'])
+    assert (args.step_lr, args.tuned_step_lr, args.max_lr) == \
+        (run['step_lr'], run['tuned_step_lr'], run['max_lr'])
+    assert args.short_epochs * 3 <= args.epochs   # the short budget is a third or less
 
 
 @pytest.mark.parametrize('argv', [['--seeds', '0'], ['--epochs', '-1'], ['--max-lr', '0'],
@@ -62,8 +68,8 @@ def test_main_without_tuned_step_and_with_seeds_prints_differences(tmp_path, cap
 
 
 def test_module_entry_point_runs():
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, '-m', 'gluon_schedules.demo', '--help'],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-m', 'gs_examples.demo', '--help'],
+                          cwd=TUTORIALS, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     assert '--out' in proc.stdout and 'superconvergence.png' in proc.stdout

@@ -8,7 +8,7 @@ import mxnet as mx
 from mxnet import gluon
 
 import gluon_schedules as gs
-from gluon_schedules import examples as ex
+import gs_examples as ex
 
 
 # ---------------------------------------------------------------- data
@@ -76,8 +76,9 @@ def test_seed_everything_rejects_bad_seed():
         ex.seed_everything(-1)
 
 
-def test_pick_context_is_cpu_without_gpu():
-    expected = mx.gpu() if mx.context.num_gpus() > 0 else mx.cpu()
+@pytest.mark.parametrize('gpus,expected', [(0, mx.cpu()), (1, mx.gpu(0)), (3, mx.gpu(0))])
+def test_pick_context_follows_the_gpus_mxnet_sees(monkeypatch, gpus, expected):
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: gpus)
     assert ex.pick_context() == expected
 
 
@@ -293,12 +294,13 @@ def test_make_mlp_with_in_units_is_initialised_at_once():
     assert net(mx.nd.ones((2, 5))).shape == (2, 10)
 
 
-def test_examples_module_without_command_prints_usage():
+def test_large_batch_worker_without_arguments_prints_usage():
     import os
     import subprocess
     import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=root)
-    proc = subprocess.run([sys.executable, '-m', 'gluon_schedules.examples'], cwd=root,
+    from conftest import TUTORIALS
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-m', 'gs_examples.large_batch'], cwd=TUTORIALS,
                           env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1 and 'large-batch-worker' in proc.stderr
+    assert proc.returncode == 2 and 'usage: python -m gs_examples.large_batch' in proc.stderr
+    assert '--mode' in proc.stderr

