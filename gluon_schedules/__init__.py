@@ -6,54 +6,51 @@ function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'lr_scheduler': TriangularSchedule(0.01, 0.1, 1000)})
 
-Only ``mxnet.lr_scheduler`` is imported at import time (never ``mxnet.gluon``):
-a dist kvstore server unpickles schedules while ``mxnet`` is still importing.
+Modules, each importing only those before it: ``base`` (the Schedule contract),
+``shapes`` (curves of ``num_update``), ``adapters`` (MXNet's schedulers,
+functions and numbers as schedules), ``modifiers`` (schedules made of
+schedules), ``policies`` (1cycle, cyclic, warm restarts, with momentum),
+``hyperparams`` (momentum/beta1/wd schedules in an optimizer), ``lr_finder``
+(the LR range test), ``distributed`` (dist_sync and Horovod), ``launch`` (local
+jobs), ``plotting``.
+
+Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
+(never ``mxnet.gluon``): a dist kvstore server unpickles schedules while
+``mxnet`` is still importing.
 """
 from .base import Schedule, from_config
-from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
 from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Linear,
                      LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay,
                      StepDecay, MultiStepDecay, InverseSqrt, WarmupStableDecay)
+from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
 from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
-                        Shift, join_fractions)
-from .policies import OneCycleSchedule
-from .plotting import plot_schedule
-
-# --- policies (PyTorch-compatible, with momentum) ---
-from .policies import (OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts, PolicyMomentum,
-                       fastai_one_cycle, fastai_clr_beta)
-# --- end policies ---
-# --- hyperparams ---
+                        Shift, LinearScaling, join_fractions)
+from .policies import (OneCycleSchedule, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
+                       PolicyMomentum, fastai_one_cycle, fastai_clr_beta)
 from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
                           ScheduledOptimizer)
-# --- end hyperparams ---
-# --- lr_finder ---
 from .lr_finder import lr_find, LRFinderResult, RangeTestSchedule
-# --- end lr_finder ---
-# --- distributed ---
 from .distributed import (NotPicklableError, DistributedSetupError, check_picklable,
-                          prepare_trainer, DistInfo, LinearScaling, scale_lr_for_batch,
-                          launch_local, launch_horovod, LaunchResult, find_free_port)
-# --- end distributed ---
+                          prepare_trainer, DistInfo, scale_lr_for_batch)
+from .launch import launch_local, launch_horovod, LaunchResult, find_free_port
+from .plotting import plot_schedule
 
 __version__ = '0.1.0'
 
-__all__ = ['Schedule', 'from_config', 'MXNetSchedule', 'ReplaySchedule',
-           'FunctionSchedule', 'as_schedule',
+__all__ = ['Schedule', 'from_config',
            'TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
            'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay',
+           'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
-           'Shift', 'join_fractions', 'OneCycleSchedule', 'plot_schedule',
+           'Shift', 'LinearScaling', 'join_fractions',
+           'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
+           'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',
+           'scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
+           'ScheduledOptimizer',
+           'lr_find', 'LRFinderResult', 'RangeTestSchedule',
+           'NotPicklableError', 'DistributedSetupError', 'check_picklable',
+           'prepare_trainer', 'DistInfo', 'scale_lr_for_batch',
+           'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port',
+           'plot_schedule',
            '__version__']
-# Each block above appends its public names here, e.g. __all__ += ['OneCycleLR'].
-# --- __all__ additions ---
-__all__ += ['OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts', 'PolicyMomentum',
-            'fastai_one_cycle', 'fastai_clr_beta']
-__all__ += ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
-__all__ += ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
-            'ScheduledOptimizer']
-__all__ += ['NotPicklableError', 'DistributedSetupError', 'check_picklable',
-            'prepare_trainer', 'DistInfo', 'LinearScaling', 'scale_lr_for_batch',
-            'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port']
-# --- end __all__ additions ---

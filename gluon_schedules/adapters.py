@@ -21,6 +21,7 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
                                 PolyScheduler, CosineScheduler)
 
 from .base import Schedule, pieces
+from .shapes import Constant
 from ._checks import check_real
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
@@ -97,6 +98,16 @@ class MXNetSchedule(Schedule):
 
     def _unscaled_repr(self):
         return 'MXNetSchedule(scheduler=%s)' % _mx_repr(self.scheduler)
+
+    def get_config(self):
+        cfg = {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self.scheduler)}}
+        if self._scale != 1.0:
+            cfg['scale'] = self._scale
+        return cfg
+
+    @classmethod
+    def _decode_params(cls, params):
+        return {'scheduler': mxnet_from_config(params['scheduler'])}
 
     def _warm(self, t):
         if self._wconst:
@@ -316,7 +327,6 @@ def as_schedule(obj, name='schedule', owner=None):
     if isinstance(obj, LRScheduler):
         return ReplaySchedule(obj)
     if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        from .shapes import Constant  # pylint: disable=import-outside-toplevel
         return Constant(obj)
     if callable(obj) and not isinstance(obj, type):
         return FunctionSchedule(obj)

@@ -28,7 +28,27 @@ by ``learning_rate / reference_lr`` and says so with ``warnings.warn``: the
 optimizer's ``learning_rate`` wins, as it does for MXNet's own schedulers. To keep
 the schedule's own values, create the optimizer with ``learning_rate=None`` (or
 equal to ``schedule.base_lr``).
+
+A schedule is rescaled at most once: an optimizer that asks for a *different*
+``base_lr`` than the one an earlier optimizer set raises ``ValueError`` (the LR
+one optimizer applies must never change because another optimizer was created;
+build one schedule per optimizer, or pass ``learning_rate=None``).
+
+Composites never follow a child's rescaling: a composite (warm-up, join, ...)
+evaluates its children's own values (``_value``/``_values``, never ``__call__``)
+and a child that an optimizer had already rescaled when the composite was built
+enters it as ``Scale(child, factor)`` (:meth:`Schedule._pinned`). So the values
+of a composite are fixed when it is built, whatever happens to its children later.
+
+Layers
+------
+``_checks`` < ``base`` < ``shapes`` < ``adapters`` < ``modifiers`` < ``policies`` <
+``hyperparams``, ``lr_finder``, ``distributed``, ``launch``, ``plotting``: a module
+imports only modules to its left (also inside functions). ``base`` finds the one
+composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
+registry that :func:`from_config` uses.
 """
+import copy
 import importlib
 import inspect
 import math
@@ -61,7 +81,9 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     Subclasses set ``_param_names`` (the constructor arguments, stored under the
     same attribute names), set ``self._ref`` (the reference LR) in ``__init__``,
     and implement ``_value(t)`` (one float) and, for speed, ``_values(t)`` (a
-    float64 NumPy array of the same shape as ``t``).
+    float64 NumPy array of the same shape as ``t``). Both give the schedule's own
+    values, before the base_lr rule's scale; composites call their children
+    through these two only.
     """
 
     _param_names = ()
@@ -104,6 +126,20 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         """The learning rate for update number ``num_update`` (1 = first update)."""
         return self._scale * self._value(num_update)
 
+    def _pinned(self):
+        """This schedule as a composite's child: its values as they are now.
+
+        Composites evaluate children with ``_value``/``_values``, which ignore the
+        base_lr rule's scale, so a later rescale of a shared child by another
+        optimizer changes nothing in the composite. A child rescaled *before*
+        composition keeps its current values as ``Scale(unscaled copy, scale)``.
+        """
+        if self._scale == 1.0:
+            return self
+        own = copy.copy(self)
+        object.__setattr__(own, '_scale', 1.0)
+        return _REGISTRY['Scale'](own, self._scale)
+
     def _value(self, t):
         raise NotImplementedError('%s must implement _value' % type(self).__name__)
 
@@ -129,10 +165,6 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
             if not (lo >= 0 and hi < np.inf):
                 bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
                 raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
-        return self._vals(t)
-
-    def _vals(self, t):
-        """``values`` without the argument checks (for composites)."""
         out = self._values(t)
         if self._scale != 1.0:
             out = out * self._scale
@@ -165,6 +197,13 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
                              'so the schedule cannot be rescaled; create the '
                              'optimizer with learning_rate=None'
                              % (type(self).__name__, value))
+        if self._scale != 1.0:
+            raise ValueError(
+                '%s: cannot set base_lr=%r: an optimizer already rescaled this schedule '
+                'to base_lr=%r, and the LR that optimizer applies must not change. '
+                'Give each optimizer its own schedule, or create this optimizer with '
+                'learning_rate=None (or learning_rate=%r).'
+                % (self._unscaled_repr(), value, current, current))
         scale = value / self._ref
         warnings.warn(
             '%s: base_lr set to %r (an optimizer does this when it has a '
@@ -207,10 +246,10 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return r
 
     def __mul__(self, factor):
-        from .modifiers import Scale  # pylint: disable=import-outside-toplevel
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             return NotImplemented
-        return Scale(self, factor)
+        # modifiers.Scale, found in the registry: base imports nothing above it
+        return _REGISTRY['Scale'](self, factor)
 
     __rmul__ = __mul__
 
@@ -227,6 +266,17 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     def from_config(cls, config):
         """Rebuild a schedule from :meth:`get_config`'s output."""
         return from_config(config)
+
+    @classmethod
+    def _decode_params(cls, params):
+        """The constructor's arguments from a config's ``params`` (see :func:`from_config`)."""
+        return {k: _decode(v) for k, v in params.items()}
+
+    @classmethod
+    def _from_params(cls, params):
+        """Build from decoded config parameters (a class whose constructor does not
+        take its ``_params()`` as keywords overrides this)."""
+        return cls(**params)
 
 
 class _ArrayAsList:
@@ -316,11 +366,8 @@ def _resolve_class(key):
 
 
 def _encode(v):
-    from .adapters import mxnet_config  # pylint: disable=import-outside-toplevel
     if isinstance(v, Schedule):
         return v.get_config()
-    if isinstance(v, LRScheduler):
-        return mxnet_config(v)
     if isinstance(v, type):
         return {'class_ref': _class_key(v)}
     if isinstance(v, (list, tuple)):
@@ -331,17 +378,14 @@ def _encode(v):
         return v.item()
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
-    raise TypeError('cannot express %r in a config: only schedules, MXNet '
-                    'schedulers, numbers, strings, lists and classes can be' % (v,))
+    raise TypeError('cannot express %r in a config: only schedules, numbers, strings, '
+                    'lists and classes can be' % (v,))
 
 
 def _decode(v):
-    from .adapters import mxnet_from_config  # pylint: disable=import-outside-toplevel
     if isinstance(v, dict):
         if 'class_ref' in v:
             return _resolve_class(v['class_ref'])
-        if 'mxnet_class' in v:
-            return mxnet_from_config(v)
         if 'dict' in v:
             return {k: _decode(x) for k, x in v['dict'].items()}
         if 'class' in v:
@@ -366,16 +410,8 @@ def from_config(config):
     if not (isinstance(cls, type) and issubclass(cls, Schedule)):
         raise ValueError('config class must name a Schedule subclass, got %r'
                          % config['class'])
-    params = {k: _decode(v) for k, v in config['params'].items()}
-    obj = cls._from_params(params)
+    obj = cls._from_params(cls._decode_params(config['params']))
     scale = config.get('scale', 1.0)
     if scale != 1.0:
         object.__setattr__(obj, '_scale', float(scale))
     return obj
-
-
-def _from_params_default(cls, params):
-    return cls(**params)
-
-
-Schedule._from_params = classmethod(_from_params_default)

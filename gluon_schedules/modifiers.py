@@ -2,6 +2,9 @@
 
 A modifier never writes into its children (a child can be shared by several
 composites) and hands each child the step *relative to the child's own start*.
+It evaluates a child through the child's own values (``_value``/``_values``), so
+a child rescaled later by an optimizer changes nothing here; see "The base_lr
+rule" in :mod:`gluon_schedules.base`.
 Children may be gluon_schedules schedules, MXNet's schedulers (wrapped safely by
 :func:`~gluon_schedules.as_schedule`: the object you pass is not changed and its
 state does not matter), plain functions of ``num_update`` or numbers.
@@ -20,7 +23,12 @@ from .adapters import as_schedule
 from ._checks import check_lr, check_int, check_real, FRACTION_TOL
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
-           'Clip', 'Shift', 'join_fractions']
+           'Clip', 'Shift', 'LinearScaling', 'join_fractions']
+
+
+def _as_child(obj, name, owner):
+    """A composite's child: coerced to a schedule, its current values pinned."""
+    return as_schedule(obj, name, owner)._pinned()
 
 
 class LinearWarmUp(Schedule):
@@ -58,7 +66,7 @@ class LinearWarmUp(Schedule):
     def __init__(self, schedule, start_lr, length):
         super().__init__()
         owner = 'LinearWarmUp'
-        self.schedule = as_schedule(schedule, 'schedule', owner)
+        self.schedule = _as_child(schedule, 'schedule', owner)
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.length = check_int('length', length, owner, low=1)
         self.finish_lr = float(self.schedule(0))
@@ -68,14 +76,14 @@ class LinearWarmUp(Schedule):
     def _value(self, t):
         if t > self.length:
             c = self.schedule
-            return c._scale * c._value(t - self.length)
+            return c._value(t - self.length)
         return t * self._d / self.length + self.start_lr
 
     def _values(self, t):
         out = np.empty_like(t)
         warm, rest = pieces(t, [self.length], side='left')
         out[warm] = t[warm] * self._d / self.length + self.start_lr
-        out[rest] = self.schedule._vals(t[rest] - self.length)
+        out[rest] = self.schedule._values(t[rest] - self.length)
         return out
 
 
@@ -116,7 +124,7 @@ class LinearCoolDown(Schedule):
     def __init__(self, schedule, finish_lr, start_idx, length):
         super().__init__()
         owner = 'LinearCoolDown'
-        self.schedule = as_schedule(schedule, 'schedule', owner)
+        self.schedule = _as_child(schedule, 'schedule', owner)
         self.finish_lr = check_lr('finish_lr', finish_lr, owner)
         self.start_idx = check_int('start_idx', start_idx, owner, low=0)
         self.length = check_int('length', length, owner, low=1)
@@ -128,7 +136,7 @@ class LinearCoolDown(Schedule):
     def _value(self, t):
         if t <= self.start_idx:
             c = self.schedule
-            return c._scale * c._value(t)
+            return c._value(t)
         if t <= self.finish_idx:
             return (t - self.start_idx) * self._d / self.length + self.start_lr
         return self.finish_lr
@@ -136,7 +144,7 @@ class LinearCoolDown(Schedule):
     def _values(self, t):
         out = np.empty_like(t)
         head, mid, tail = pieces(t, [self.start_idx, self.finish_idx], side='left')
-        out[head] = self.schedule._vals(t[head])
+        out[head] = self.schedule._values(t[head])
         out[mid] = (t[mid] - self.start_idx) * self._d / self.length + self.start_lr
         out[tail] = self.finish_lr
         return out
@@ -277,20 +285,20 @@ class CyclicalSchedule(Schedule):
         t = num_update
         lo, hi, start, c, mag = self._memo[0]
         if lo <= t < hi:
-            return self._scale * c._scale * c._value(t - start) * mag
+            return self._scale * c._value(t - start) * mag
         if self._fixed:
             k = int(t // self.cycle_length)
             start = k * self.cycle_length
             c = self._first
             mag = self.cycle_magnitude_decay ** k if k else 1
             self._memo[0] = (start, start + self.cycle_length, start, c, mag)
-            return self._scale * c._scale * c._value(t - start) * mag
+            return self._scale * c._value(t - start) * mag
         if t < self._table_end:
             k = bisect_right(self._starts, t) - 1
             c = self._kids[k] or self._kid(k)
             start = self._starts[k]
             self._memo[0] = (start, start + self._lengths[k], start, c, self._mags[k])
-            return self._scale * c._scale * c._value(t - start) * self._mags[k]
+            return self._scale * c._value(t - start) * self._mags[k]
         return self._scale * self._value(t)
 
     def _kid(self, k):
@@ -301,21 +309,21 @@ class CyclicalSchedule(Schedule):
         if self._fixed:
             k = int(t // self.cycle_length)
             c = self._first
-            v = c._scale * c._value(t - k * self.cycle_length)
+            v = c._value(t - k * self.cycle_length)
             return v * self.cycle_magnitude_decay ** k if k else v
         if t < self._table_end:
             k = bisect_right(self._starts, t) - 1
             c = self._kids[k] or self._kid(k)
-            return c._scale * c._value(t - self._starts[k]) * self._mags[k]
+            return c._value(t - self._starts[k]) * self._mags[k]
         k, start, length = self._tail(t)
         c = self._child(length)
-        return c._scale * c._value(t - start) * self.cycle_magnitude_decay ** k
+        return c._value(t - start) * self.cycle_magnitude_decay ** k
 
     def _values(self, t):
         if self._fixed:
             k = np.floor(t / self.cycle_length)
             offset = t - k * self.cycle_length
-            out = self._first._vals(offset)
+            out = self._first._values(offset)
             if self.cycle_magnitude_decay != 1:
                 out = out * np.power(self.cycle_magnitude_decay, k)
             return out
@@ -331,7 +339,7 @@ class CyclicalSchedule(Schedule):
         for k in range(len(self._starts)):
             a, b = cuts[k], cuts[k + 1]
             if a < b:
-                out[a:b] = self._child(self._lengths[k])._vals(flat[a:b] - self._starts[k])
+                out[a:b] = self._child(self._lengths[k])._values(flat[a:b] - self._starts[k])
                 if self._mags[k] != 1:
                     out[a:b] *= self._mags[k]
         if inside < flat.size:
@@ -340,7 +348,7 @@ class CyclicalSchedule(Schedule):
                 last = len(self._starts) - 1
                 length = self._lengths[last]
                 n = np.floor((rest - self._starts[last]) / length)
-                out[inside:] = self._child(length)._vals(rest - self._starts[last] - n * length) \
+                out[inside:] = self._child(length)._values(rest - self._starts[last] - n * length) \
                     * np.power(self.cycle_magnitude_decay, last + n)
             else:
                 out[inside:] = [self._value(x) for x in rest.tolist()]
@@ -391,7 +399,7 @@ class Join(Schedule):
             raise ValueError('%s: boundaries must have one entry fewer than schedules '
                              '(%d), got %d: %r' % (owner, len(schedules) - 1,
                                                    len(boundaries), boundaries))
-        self.schedules = tuple(as_schedule(s, 'schedules[%d]' % i, owner)
+        self.schedules = tuple(_as_child(s, 'schedules[%d]' % i, owner)
                                for i, s in enumerate(schedules))
         b = [check_int('boundaries[%d]' % i, x, owner, low=1) for i, x in enumerate(boundaries)]
         if any(y <= x for x, y in zip(b, b[1:])):
@@ -407,14 +415,14 @@ class Join(Schedule):
     def _value(self, t):
         i = bisect_right(self.boundaries, t)
         c = self.schedules[i]
-        return c._scale * c._value(t - self._starts[i])
+        return c._value(t - self._starts[i])
 
     def _values(self, t):
         out = np.empty_like(t)
         for i, (s, m) in enumerate(zip(self.schedules, pieces(t, self.boundaries))):
             part = t[m]
             if part.size:
-                out[m] = s._vals(part - self._starts[i])
+                out[m] = s._values(part - self._starts[i])
         return out
 
 
@@ -461,17 +469,17 @@ class Scale(Schedule):
 
     def __init__(self, schedule, factor):
         super().__init__()
-        self.schedule = as_schedule(schedule, 'schedule', 'Scale')
+        self.schedule = _as_child(schedule, 'schedule', 'Scale')
         self.factor = check_real('factor', factor, 'Scale', low=0.0,
                                  what='a finite number >= 0')
         self._ref = self.factor * self.schedule.base_lr
 
     def _value(self, t):
         c = self.schedule
-        return self.factor * c._scale * c._value(t)
+        return self.factor * c._value(t)
 
     def _values(self, t):
-        return self.factor * self.schedule._vals(t)
+        return self.factor * self.schedule._values(t)
 
 
 class Clip(Schedule):
@@ -489,7 +497,7 @@ class Clip(Schedule):
     def __init__(self, schedule, min_lr=None, max_lr=None):
         super().__init__()
         owner = 'Clip'
-        self.schedule = as_schedule(schedule, 'schedule', owner)
+        self.schedule = _as_child(schedule, 'schedule', owner)
         if min_lr is None and max_lr is None:
             raise ValueError('%s: give min_lr, max_lr or both, got neither' % owner)
         self.min_lr = None if min_lr is None else check_lr('min_lr', min_lr, owner)
@@ -504,11 +512,11 @@ class Clip(Schedule):
 
     def _value(self, t):
         c = self.schedule
-        v = c._scale * c._value(t)
+        v = c._value(t)
         return self._lo if v < self._lo else (self._hi if v > self._hi else v)
 
     def _values(self, t):
-        return np.clip(self.schedule._vals(t), self._lo, self._hi)
+        return np.clip(self.schedule._values(t), self._lo, self._hi)
 
 
 class Shift(Schedule):
@@ -526,17 +534,73 @@ class Shift(Schedule):
 
     def __init__(self, schedule, steps):
         super().__init__()
-        self.schedule = as_schedule(schedule, 'schedule', 'Shift')
+        self.schedule = _as_child(schedule, 'schedule', 'Shift')
         self.steps = check_int('steps', steps, 'Shift', low=0)
         self._ref = self.schedule.base_lr
 
     def _value(self, t):
         t = t - self.steps
         c = self.schedule
-        return c._scale * c._value(t if t > 0 else 0)
+        return c._value(t if t > 0 else 0)
 
     def _values(self, t):
-        return self.schedule._vals(np.maximum(t - self.steps, 0))
+        return self.schedule._values(np.maximum(t - self.steps, 0))
 
 
-from .shapes import Linear, Constant, CosineDecay  # noqa: E402  (doctest names)
+
+class LinearScaling(Schedule):
+    r"""The linear scaling rule with gradual warm-up (Goyal et al., 2017).
+
+    .. math::
+
+        lr(t) = schedule(t) \cdot \begin{cases}
+            1 + (k - 1)\, t / w & t < w \\
+            k & t \ge w
+        \end{cases}
+
+    with ``k = factor`` and ``w = warmup_steps`` (no warm-up when ``w = 0``).
+    The warm-up overlays the first ``w`` updates (the schedule is *not*
+    shifted, as in the paper, whose decay epochs count the warm-up): it starts at
+    the schedule's own value and reaches ``k`` times it at ``t = w``. For a
+    constant schedule ``eta`` this is the paper's ramp from ``eta`` to ``k eta``.
+    Reference LR: ``factor`` times the schedule's.
+    :func:`~gluon_schedules.scale_lr_for_batch` builds it from batch sizes.
+
+    Parameters
+    ----------
+    schedule : schedule
+        The schedule tuned for the reference batch (any schedule, MXNet's too).
+    factor : float
+        Global batch over reference batch, >= 1 for a warm-up to make sense (> 0).
+    warmup_steps : int, default 0
+        Updates of gradual warm-up, >= 0.
+
+    Examples
+    --------
+    >>> s = LinearScaling(Constant(0.1), factor=4, warmup_steps=3)
+    >>> [round(s(t), 3) for t in range(6)]
+    [0.1, 0.2, 0.3, 0.4, 0.4, 0.4]
+    """
+
+    _param_names = ('schedule', 'factor', 'warmup_steps')
+
+    def __init__(self, schedule, factor, warmup_steps=0):
+        super().__init__()
+        owner = 'LinearScaling'
+        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.factor = check_real('factor', factor, owner, low=0.0, low_open=True,
+                                 what='a finite number > 0')
+        self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
+        self._ref = self.factor * self.schedule.base_lr
+
+    def _value(self, t):
+        w = self.warmup_steps
+        if t >= w:
+            return self.factor * self.schedule._value(t)
+        return (1.0 + (self.factor - 1.0) * t / w) * self.schedule._value(t)
+
+    def _values(self, t):
+        w = self.warmup_steps
+        ramp = self.factor if w == 0 else \
+            np.where(t >= w, self.factor, 1.0 + (self.factor - 1.0) * t / max(w, 1))
+        return ramp * self.schedule._values(t)

@@ -99,7 +99,7 @@ class OneCycleSchedule(Schedule):
         return self._final
 
     def _values(self, t):
-        return self._inner._vals(t)
+        return self._inner._values(t)
 
 
 # ---------------------------------------------------------------------------

