@@ -23,7 +23,7 @@ setup(
     extras_require={
         'plot': ['matplotlib>=3.7'],
         'progress': ['tqdm>=4.60'],
-        'test': ['pytest>=7', 'matplotlib>=3.7', 'tqdm>=4.60', 'scikit-learn>=1.3,<1.8'],
+        'test': ['pytest>=7', 'matplotlib>=3.7', 'tqdm>=4.60', 'scikit-learn>=1.3,<1.8', 'hypothesis'],
         # what the tutorials' kit (tutorials/gs_examples, not installed) needs
         'tutorials': ['matplotlib>=3.7', 'tqdm>=4.60', 'mlxtend==0.23.4',
                       'scikit-learn>=1.3,<1.8', 'jupyter>=1.0', 'ipykernel>=6',
