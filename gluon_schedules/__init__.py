@@ -9,7 +9,8 @@ function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
 Modules, each importing only those before it: ``base`` (the Schedule contract),
 ``shapes`` (curves of ``num_update``), ``adapters`` (MXNet's schedulers,
 functions and numbers as schedules), ``modifiers`` (schedules made of
-schedules), ``policies`` (1cycle, cyclic, warm restarts, with momentum),
+schedules), ``algebra`` (products, minima and maxima of schedules),
+``policies`` (1cycle, cyclic, warm restarts, with momentum),
 ``hyperparams`` (momentum/beta1/wd schedules in an optimizer), ``lr_finder``
 (the LR range test), ``distributed`` (dist_sync and Horovod), ``launch`` (local
 jobs), ``plotting``.
@@ -25,6 +26,7 @@ from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Line
 from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
 from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
                         Shift, LinearScaling, join_fractions)
+from .algebra import Product, Minimum, Maximum
 from .policies import (OneCycleSchedule, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
                        PolicyMomentum, fastai_one_cycle, fastai_clr_beta)
 from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
@@ -43,7 +45,7 @@ __all__ = ['Schedule', 'from_config',
            'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay',
            'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
-           'Shift', 'LinearScaling', 'join_fractions',
+           'Shift', 'LinearScaling', 'join_fractions', 'Product', 'Minimum', 'Maximum',
            'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',
            'scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
