@@ -99,11 +99,8 @@ class MXNetSchedule(Schedule):
     def _unscaled_repr(self):
         return 'MXNetSchedule(scheduler=%s)' % _mx_repr(self.scheduler)
 
-    def get_config(self):
-        cfg = {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self.scheduler)}}
-        if self._scale != 1.0:
-            cfg['scale'] = self._scale
-        return cfg
+    def _config(self):
+        return {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self.scheduler)}}
 
     @classmethod
     def _decode_params(cls, params):
@@ -262,7 +259,7 @@ class ReplaySchedule(Schedule):
     def _unscaled_repr(self):
         return 'ReplaySchedule(scheduler=<%s>)' % type(self.scheduler).__name__
 
-    def get_config(self):
+    def _config(self):
         raise TypeError('ReplaySchedule(%r) cannot be expressed in a config: only '
                         'MXNet\'s Factor, MultiFactor, Poly and Cosine schedulers '
                         'can be' % (self.scheduler,))
@@ -300,7 +297,7 @@ class FunctionSchedule(Schedule):
     def _value(self, t):
         return float(self.fn(t))
 
-    def get_config(self):
+    def _config(self):
         fn = self.fn
         name = getattr(fn, '__qualname__', '')
         if '<' in name or not hasattr(fn, '__module__'):
@@ -308,8 +305,7 @@ class FunctionSchedule(Schedule):
                             'its function is a lambda or a closure' % (fn,))
         return {'class': 'FunctionSchedule',
                 'params': {'fn': {'class_ref': '%s:%s' % (fn.__module__, name)},
-                           'reference_lr': self.reference_lr_arg},
-                **({'scale': self._scale} if self._scale != 1.0 else {})}
+                           'reference_lr': self.reference_lr_arg}}
 
 
 def as_schedule(obj, name='schedule', owner=None):

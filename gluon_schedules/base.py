@@ -256,11 +256,17 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     # -- configs -------------------------------------------------------------
     def get_config(self):
         """A JSON-able dict describing this schedule; :func:`from_config` rebuilds it."""
-        cfg = {'class': _class_key(type(self)),
-               'params': {k: _encode(v) for k, v in self._params()}}
+        cfg = self._config()
         if self._scale != 1.0:
             cfg['scale'] = self._scale
         return cfg
+
+    def _config(self):
+        """The config of the schedule's own values, without the base_lr rule's scale:
+        a composite's config describes each child this way, since composites
+        evaluate their children's own values (see the module doc)."""
+        return {'class': _class_key(type(self)),
+                'params': {k: _encode(v) for k, v in self._params()}}
 
     @classmethod
     def from_config(cls, config):
@@ -344,6 +350,12 @@ def sorted_pieces(t, bounds, side='right'):
 def _short_repr(v):
     if isinstance(v, type):
         return v.__name__
+    if isinstance(v, Schedule):
+        # a child: its own values, as for configs (see _encode)
+        return v._unscaled_repr()
+    if type(v) in (list, tuple):
+        inner = ', '.join(_short_repr(x) for x in v)
+        return '[%s]' % inner if type(v) is list else '(%s%s)' % (inner, ',' * (len(v) == 1))
     return repr(v)
 
 
@@ -367,7 +379,8 @@ def _resolve_class(key):
 
 def _encode(v):
     if isinstance(v, Schedule):
-        return v.get_config()
+        # a child: its own values, whatever scale an optimizer gave it since
+        return v._config()
     if isinstance(v, type):
         return {'class_ref': _class_key(v)}
     if isinstance(v, (list, tuple)):

@@ -1,0 +1,195 @@
+"""Regression tests of issue 10 (defects found by trying to break the library).
+
+Each test names its item; each failed on the code before its fix (see the
+commit messages for how that was checked).
+"""
+import contextlib
+import io
+import math
+import pickle
+import warnings
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import autograd, gluon, nd
+
+import gluon_schedules as gs
+
+
+def _optimizer(name, schedule, **kwargs):
+    """MXNet's optimizer ``name`` with ``schedule``; MXNet's own print silenced."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return mx.optimizer.create(name, lr_scheduler=schedule, **kwargs)
+
+
+def _rescale(schedule, value):
+    """Assign ``base_lr`` as an optimizer does, expecting the rule's warning."""
+    with pytest.warns(UserWarning, match='base_lr set to'):
+        schedule.base_lr = value
+
+
+# --------------------------------------------------------------------------------
+# Item 1: composites never follow a child's rescaling; one rescale per schedule
+# --------------------------------------------------------------------------------
+def _two_trainers(warm, cosine, updates):
+    """The issue's setup: SGD on the composite, Adam (default lr) on its child.
+
+    Returns the LRs the SGD Trainer applied (read from a weight with gradient 1)
+    and the Adam Trainer.
+    """
+    w = gluon.Parameter('w', shape=(1,), init=mx.init.Zero(), dtype='float32')
+    v = gluon.Parameter('v', shape=(1,), init=mx.init.Zero(), dtype='float32')
+    w.initialize(ctx=mx.cpu())
+    v.initialize(ctx=mx.cpu())
+    body = gluon.Trainer([w], 'sgd', {'lr_scheduler': warm}, kvstore=None)
+    with pytest.warns(UserWarning, match=r'base_lr set to 0\.001'), \
+            contextlib.redirect_stdout(io.StringIO()):
+        head = gluon.Trainer([v], 'adam', {'lr_scheduler': cosine}, kvstore=None)
+    applied = []
+    for _ in range(updates):
+        with autograd.record():
+            loss = w.data().sum() + v.data().sum()
+        loss.backward()
+        body.step(1)
+        head.step(1)
+        applied.append(-w.data().asnumpy()[0])
+        w.set_data(nd.zeros((1,)))
+    return np.asarray(applied, dtype=np.float32), head
+
+
+def test_item1_shared_child_rescaled_by_adam_leaves_the_warmup_alone():
+    cosine = gs.CosineDecay(base_lr=0.1, length=1000)
+    warm = gs.LinearWarmUp(cosine, start_lr=0.0, length=100)
+    applied, head = _two_trainers(warm, cosine, 102)
+    # updates 99..102: the warm-up's last two steps, then the cosine's first two,
+    # at the cosine's own peak 0.1 (not Adam's 0.001)
+    own = [0.1 * (1 + math.cos(math.pi * k / 1000)) / 2 for k in (1, 2)]
+    want = np.float32([0.099, 0.1] + own)
+    np.testing.assert_array_equal(applied[98:102], want)
+    assert applied[100] > 0.0999 and applied[101] > 0.0999
+    # the child itself follows Adam's learning_rate: its peak is now 0.001
+    assert cosine.base_lr == pytest.approx(0.001)
+    assert head.learning_rate == pytest.approx(0.001 * (1 + math.cos(math.pi * 102 / 1000)) / 2,
+                                               rel=1e-12)
+    assert warm.base_lr == 0.1 and warm.scale == 1.0
+
+
+def test_item1_cooldown_around_a_child_rescaled_later_does_not_jump():
+    child = gs.CosineDecay(0.1, 100)
+    cool = gs.LinearCoolDown(child, finish_lr=0.0, start_idx=50, length=50)
+    before = [cool(t) for t in range(120)]
+    _optimizer('adam', child)           # Adam's default lr rescales the shared child
+    assert child.scale == pytest.approx(0.01)
+    after = [cool(t) for t in range(120)]
+    assert after == before
+    np.testing.assert_allclose(cool.values(np.arange(120)), before, rtol=1e-12, atol=0)
+    # continuous at the start of the cool-down: no 100x step up at t = 51
+    assert cool(50) == pytest.approx(0.05) and cool(51) == pytest.approx(0.049)
+
+
+def _composites():
+    """Every composite of a child ``c``: name -> (build(c), own value(c_value, t))."""
+    return {
+        'LinearWarmUp': (lambda c: gs.LinearWarmUp(c, 0.0, 5),
+                         lambda f, t: t * f(0) / 5 if t <= 5 else f(t - 5)),
+        'LinearCoolDown': (lambda c: gs.LinearCoolDown(c, 0.0, 12, 8),
+                           lambda f, t: f(t) if t <= 12 else
+                           (f(12) * (1 - (t - 12) / 8) if t <= 20 else 0.0)),
+        'Join': (lambda c: gs.Join([gs.Constant(0.3), c, c], [4, 9]),
+                 lambda f, t: 0.3 if t < 4 else (f(t - 4) if t < 9 else f(t - 9))),
+        'Scale': (lambda c: gs.Scale(c, 3.0), lambda f, t: 3.0 * f(t)),
+        'Clip': (lambda c: gs.Clip(c, min_lr=0.02, max_lr=0.08),
+                 lambda f, t: min(max(f(t), 0.02), 0.08)),
+        'Shift': (lambda c: gs.Shift(c, 3), lambda f, t: f(max(t - 3, 0))),
+        'LinearScaling': (lambda c: gs.LinearScaling(c, 4.0, 6),
+                          lambda f, t: f(t) * (4.0 if t >= 6 else 1 + 3.0 * t / 6)),
+        'mul': (lambda c: c * 0.5, lambda f, t: 0.5 * f(t)),
+    }
+
+
+COMPOSITES = _composites()
+STEPS = list(range(0, 40)) + [57, 1000]
+
+
+@pytest.mark.parametrize('name', sorted(COMPOSITES))
+def test_item1_every_composite_ignores_a_later_rescale_of_its_child(name):
+    build, formula = COMPOSITES[name]
+    child = gs.CosineDecay(0.1, 30)
+    own = [child(t) for t in range(1001)]
+    s = build(child)
+    want = [formula(own.__getitem__, t) for t in STEPS]
+    np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    _optimizer('adam', child)
+    assert child.scale == pytest.approx(0.01)
+    np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.values(STEPS), want, rtol=1e-12, atol=1e-15)
+    for copy in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
+        np.testing.assert_allclose([copy(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize('name', sorted(COMPOSITES))
+def test_item1_every_composite_keeps_the_values_of_a_child_rescaled_before(name):
+    build, formula = COMPOSITES[name]
+    child = gs.CosineDecay(0.1, 30)
+    _rescale(child, 0.05)                       # e.g. SGD(learning_rate=0.05) first
+    scaled = [child(t) for t in range(1001)]
+    assert scaled[0] == pytest.approx(0.05)
+    s = build(child)
+    want = [formula(scaled.__getitem__, t) for t in STEPS]
+    np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.values(STEPS), want, rtol=1e-12, atol=1e-15)
+    for copy in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
+        np.testing.assert_allclose([copy(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    # the child object itself is not changed by the composite
+    assert child.scale == 0.5 and child.reference_lr == 0.1
+
+
+@pytest.mark.parametrize('name', sorted(COMPOSITES) + ['CyclicalSchedule'])
+def test_item1_rescaling_a_composite_scales_all_of_it_and_no_child(name):
+    child = gs.CosineDecay(0.1, 30)
+    if name == 'CyclicalSchedule':      # its children are internal, built by itself
+        s = gs.CyclicalSchedule(gs.TriangularSchedule, 10, cycle_magnitude_decay=0.5,
+                                min_lr=0.01, max_lr=0.1)
+    else:
+        s = COMPOSITES[name][0](child)
+    before = [s(t) for t in STEPS]
+    _rescale(s, 2 * s.base_lr)
+    np.testing.assert_allclose([s(t) for t in STEPS], [2 * v for v in before], rtol=1e-12)
+    np.testing.assert_allclose(s.values(STEPS), [2 * v for v in before], rtol=1e-12,
+                               atol=1e-15)
+    assert child.scale == 1.0
+
+
+def test_item1_second_different_rescale_is_refused_with_what_to_do():
+    s = gs.CosineDecay(0.1, 100)
+    first = _optimizer('sgd', s, learning_rate=0.05)
+    assert s.scale == 0.5 and first.learning_rate == pytest.approx(0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        with pytest.raises(ValueError) as e:
+            _optimizer('adam', s)                # Adam's default 0.001
+    msg = str(e.value)
+    assert 'base_lr=0.001' in msg and 'already rescaled' in msg
+    assert 'its own schedule' in msg and 'learning_rate=None' in msg
+    # the first optimizer's LR is unchanged
+    assert s.scale == 0.5 and first.learning_rate == pytest.approx(0.05)
+
+
+def test_item1_same_learning_rate_again_and_none_are_fine():
+    s = gs.CosineDecay(0.1, 100)
+    _optimizer('sgd', s, learning_rate=0.05)
+    values = [s(t) for t in range(0, 101, 10)]
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')          # no warning, no error
+        again = _optimizer('nag', s, learning_rate=0.05)
+        keep = _optimizer('adam', s, learning_rate=None)
+        s.base_lr = 0.05                        # assigned directly: equal, nothing to do
+        s.base_lr = 0.05 * (1 + 2 ** -52)       # equal up to rounding: the same
+    assert [s(t) for t in range(0, 101, 10)] == values
+    assert again.learning_rate == keep.learning_rate == pytest.approx(0.05)
+    fresh = gs.CosineDecay(0.1, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        opt = _optimizer('adam', fresh, learning_rate=None)
+    assert fresh.scale == 1.0 and opt.learning_rate == 0.1
