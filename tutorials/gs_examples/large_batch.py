@@ -43,6 +43,21 @@ def train_large_batch(batch_size, k, warmup_epochs, seed, data, epochs, base_lr=
     return train(net, trainer, batches, epochs, test_data=(X_test, y_test), ctx=ctx)
 
 
+def read_ranks(outdir, num_workers):
+    """What the workers of :func:`large_batch_worker` wrote into ``outdir``: one dict
+    per rank, its JSON record plus ``'weights'`` (parameter name -> NumPy array)."""
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    ranks = []
+    for r in range(num_workers):
+        with open(os.path.join(outdir, 'rank%d.json' % r)) as f:
+            rec = json.load(f)
+        with np.load(os.path.join(outdir, 'rank%d.npz' % r)) as w:
+            rec['weights'] = {name: w[name] for name in w.files}
+        ranks.append(rec)
+    return ranks
+
+
 def large_batch_worker(argv=None):
     """One worker of the distributed example of tutorial 4 (a command-line program).
 
@@ -51,8 +66,9 @@ def large_batch_worker(argv=None):
     or :func:`gluon_schedules.launch_horovod`. Each worker trains the MLP on its
     shard of the 4,000 MNIST training digits (rank ``r`` of ``n`` takes every
     ``n``-th digit from ``r``) with :func:`large_batch_schedule` for the global
-    batch, and writes ``DIR/rank<r>.json``: the LR applied at every update, the
-    test accuracy and a checksum of the final weights.
+    batch, and writes ``DIR/rank<r>.json`` (the LR applied at every update, the
+    test accuracy) and ``DIR/rank<r>.npz`` (its final weights, one array per
+    parameter, named as in ``net.collect_params()``); :func:`read_ranks` reads them.
 
     dist_sync runs with ``update_on_kvstore=False`` (the workers apply the
     updates after the servers sum the gradients) so that each worker can read
@@ -102,13 +118,13 @@ def large_batch_worker(argv=None):
     info = gs.prepare_trainer(trainer, batch_size=step_batch)
     h = train(net, trainer, batches, args.epochs, step_batch=step_batch).lr
     acc = evaluate(net, X_test, y_test)
-    checksum = float(sum(np.abs(p.data().asnumpy().astype(np.float64)).sum()
-                         for p in net.collect_params().values()))
     out = {'mode': args.mode, 'rank': rank, 'num_workers': num_workers,
            'update_on_kvstore': info.update_on_kvstore, 'updates_per_epoch': len(batches),
-           'lr': h, 'test_acc': acc, 'checksum': checksum,
-           'num_update': trainer.optimizer.num_update}
+           'lr': h, 'test_acc': acc, 'num_update': trainer.optimizer.num_update}
     os.makedirs(args.out, exist_ok=True)
+    # the final weights themselves, parameter by parameter, to compare the ranks exactly
+    np.savez(os.path.join(args.out, 'rank%d.npz' % rank),
+             **{name: p.data().asnumpy() for name, p in net.collect_params().items()})
     with open(os.path.join(args.out, 'rank%d.json' % rank), 'w') as f:
         json.dump(out, f)
     print('rank %d of %d: %d updates, test accuracy %.3f'
