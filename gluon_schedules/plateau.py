@@ -1,0 +1,290 @@
+"""Reduce on plateau as a pure schedule: the reductions are a record, not hidden state.
+
+PyTorch's ``ReduceLROnPlateau`` changes the optimizer's LR in place when a
+metric stops improving, so it cannot follow a warm-up (``SequentialLR``), a
+resumed run must restore it separately, and a plot cannot show what happened.
+Here the decision state and every reduction made so far live *in the schedule*:
+
+* :class:`ReduceLROnPlateau` is an immutable schedule: ``schedule(t)`` times the
+  factors of the reductions recorded at updates ``< t``. Its value is a pure
+  function of ``num_update`` given that record, so it plots what happened,
+  pickles with ``Trainer.save_states`` (and resumes exactly: the record and the
+  decision state are in the pickle), and takes a warm-up as its child.
+* :meth:`ReduceLROnPlateau.observe` takes one metric value and returns the *next*
+  schedule (the same one, or one with a new reduction), like an optax state.
+* :func:`plateau_step` does that for a ``gluon.Trainer`` (one call per
+  evaluation in a plain loop) and :func:`plateau_handler` for the Gluon
+  ``Estimator`` (at each epoch end).
+
+Decisions are PyTorch's, option for option (``mode``, ``factor``, ``patience``,
+``threshold``, ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``): the same
+metric sequence reduces at the same evaluations by the same amounts.
+
+Distributed training: every worker must observe the same metric (average it
+over the workers first, e.g. with ``hvd.allreduce`` or a kvstore push/pull);
+then every worker installs the same schedule. With ``update_on_kvstore=True``
+the dist servers hold their own copy of the schedule and would never see a
+reduction: :func:`plateau_step` refuses such a trainer.
+"""
+import math
+import numbers
+from bisect import bisect_left
+
+from .base import Schedule
+from .modifiers import _as_child
+from ._checks import check_choice, check_int, check_lr, check_real
+
+__all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler']
+
+
+class ReduceLROnPlateau(Schedule):
+    r"""``schedule(t)`` reduced by ``factor`` each time a metric stops improving.
+
+    .. math:: lr(t) = schedule(t) \prod_{(u, f) \in events,\; u < t} f
+
+    Each event ``(u, f)`` is a reduction decided after update ``u`` (by
+    :meth:`observe`): it applies from update ``u + 1`` on. ``f`` is the ratio of
+    the new LR to the old one, where, as in PyTorch, ``new = max(old * factor,
+    min_lr)`` and a reduction smaller than ``eps`` is skipped. Reference LR: the
+    schedule's.
+
+    Parameters
+    ----------
+    schedule : schedule
+        What to reduce: a number (PyTorch's case: a constant LR), a warm-up
+        (``LinearWarmUp(Constant(0.1), 0.0, 500)``) or any schedule.
+    mode : {'min', 'max'}, default 'min'
+        Whether the metric should go down (a loss) or up (an accuracy).
+    factor : float, default 0.1
+        Multiplier of a reduction, in (0, 1).
+    patience : int, default 10
+        Evaluations without improvement tolerated before a reduction, >= 0.
+    threshold : float, default 1e-4
+        Smallest change that counts as an improvement, >= 0.
+    threshold_mode : {'rel', 'abs'}, default 'rel'
+        ``'rel'``: better than ``best * (1 -/+ threshold)``; ``'abs'``: than
+        ``best -/+ threshold``.
+    cooldown : int, default 0
+        Evaluations after a reduction during which bad evaluations are not counted.
+    min_lr : float, default 0
+        A reduction never goes below it.
+    eps : float, default 1e-8
+        A reduction smaller than this is not made.
+    events : sequence of (int, float), default ()
+        The reductions made so far (normally produced by :meth:`observe`).
+    state : (float or None, int, int, int), optional
+        The decision state ``(best, bad_evals, cooldown_left, evals)``, ``best``
+        None before the first evaluation (normally produced by :meth:`observe`).
+
+    Examples
+    --------
+    >>> s = ReduceLROnPlateau(0.1, factor=0.5, patience=1)
+    >>> for update, loss in [(100, 1.0), (200, 0.9), (300, 0.95), (400, 0.92)]:
+    ...     s = s.observe(loss, update)
+    >>> s.events
+    ((400, 0.5),)
+    >>> [s(t) for t in (1, 400, 401, 900)]
+    [0.1, 0.1, 0.05, 0.05]
+    """
+
+    _param_names = ('schedule', 'mode', 'factor', 'patience', 'threshold', 'threshold_mode',
+                    'cooldown', 'min_lr', 'eps', 'events', 'state')
+
+    def __init__(self, schedule, mode='min', factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode='rel', cooldown=0, min_lr=0.0, eps=1e-8, events=(),
+                 state=None):
+        super().__init__()
+        owner = 'ReduceLROnPlateau'
+        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.mode = check_choice('mode', mode, ('min', 'max'), owner)
+        self.factor = check_real('factor', factor, owner, low=0.0, high=1.0, low_open=True,
+                                 high_open=True, what='a number in (0, 1)')
+        self.patience = check_int('patience', patience, owner, low=0)
+        self.threshold = check_real('threshold', threshold, owner, low=0.0)
+        self.threshold_mode = check_choice('threshold_mode', threshold_mode, ('rel', 'abs'),
+                                           owner)
+        self.cooldown = check_int('cooldown', cooldown, owner, low=0)
+        self.min_lr = check_lr('min_lr', min_lr, owner)
+        self.eps = check_real('eps', eps, owner, low=0.0)
+        self.events = _check_events(events, owner)
+        self.state = _check_state(state, self.mode, owner)
+        mults = [1.0]
+        for _, f in self.events:
+            mults.append(mults[-1] * f)
+        self._updates = tuple(u for u, _ in self.events)
+        self._mults = tuple(mults)
+        self._ref = self.schedule.base_lr
+
+    def _value(self, t):
+        return self.schedule._value(t) * self._mults[bisect_left(self._updates, t)]
+
+    def _values(self, t):
+        import numpy as np  # pylint: disable=import-outside-toplevel
+        idx = np.searchsorted(self._updates, t, side='left')
+        return self.schedule._values(t) * np.asarray(self._mults)[idx]
+
+    # -- decisions -------------------------------------------------------------
+    def _is_better(self, a, best):
+        if best is None:                      # no evaluation yet: PyTorch's "worse" value
+            best = math.inf if self.mode == 'min' else -math.inf
+        if self.mode == 'min':
+            if self.threshold_mode == 'rel':
+                return a < best * (1.0 - self.threshold)
+            return a < best - self.threshold
+        if self.threshold_mode == 'rel':
+            return a > best * (self.threshold + 1.0)
+        return a > best + self.threshold
+
+    def observe(self, metric, num_update):
+        """The schedule after one evaluation of the metric at update ``num_update``.
+
+        Returns a new :class:`ReduceLROnPlateau` (this one is not changed): the
+        same values up to ``num_update`` and, if the metric has not improved for
+        more than ``patience`` evaluations, reduced from ``num_update + 1`` on.
+        ``num_update`` must not be smaller than that of an earlier reduction.
+        """
+        owner = 'ReduceLROnPlateau.observe'
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
+        current = float(metric)     # NaN and inf count as no improvement, as in PyTorch
+        num_update = check_int('num_update', num_update, owner, low=0)
+        if self._updates and num_update < self._updates[-1]:
+            raise ValueError('%s: num_update must be >= %d (the update of the last '
+                             'reduction), got %r' % (owner, self._updates[-1], num_update))
+        best, bad, cool, evals = self.state
+        if self._is_better(current, best):
+            best, bad = current, 0          # better is never NaN
+        else:
+            bad += 1
+        if cool > 0:
+            cool -= 1
+            bad = 0
+        events = self.events
+        if bad > self.patience:
+            old = self(num_update + 1)
+            new = max(old * self.factor, self.min_lr)
+            if old - new > self.eps:
+                events = events + ((num_update, new / old),)
+            cool, bad = self.cooldown, 0
+        out = ReduceLROnPlateau(self.schedule, self.mode, self.factor, self.patience,
+                                self.threshold, self.threshold_mode, self.cooldown,
+                                self.min_lr, self.eps, events, (best, bad, cool, evals + 1))
+        if self._scale != 1.0:
+            object.__setattr__(out, '_scale', self._scale)
+        return out
+
+    @property
+    def num_reductions(self):
+        """How many reductions were made."""
+        return len(self.events)
+
+    def _params(self):
+        return [(name, getattr(self, name)) for name in self._param_names]
+
+
+def _check_events(events, owner):
+    if not isinstance(events, (list, tuple)):
+        raise TypeError('%s: events must be a list of (update, factor) pairs, got %r'
+                        % (owner, events))
+    out = []
+    for i, e in enumerate(events):
+        if not isinstance(e, (list, tuple)) or len(e) != 2:
+            raise TypeError('%s: events[%d] must be an (update, factor) pair, got %r'
+                            % (owner, i, e))
+        u = check_int('events[%d] update' % i, e[0], owner, low=0)
+        f = check_real('events[%d] factor' % i, e[1], owner, low=0.0, high=1.0,
+                       what='a number in [0, 1]')
+        if out and u < out[-1][0]:
+            raise ValueError('%s: events must be in update order, got %r' % (owner, events))
+        out.append((u, f))
+    return tuple(out)
+
+
+def _check_state(state, mode, owner):
+    if state is None:
+        return (None, 0, 0, 0)
+    if not isinstance(state, (list, tuple)) or len(state) != 4:
+        raise TypeError('%s: state must be (best, bad_evals, cooldown_left, evals), got %r'
+                        % (owner, state))
+    best = state[0]
+    if best is not None and (isinstance(best, bool) or not isinstance(best, numbers.Real)
+                             or math.isnan(best)):
+        raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
+                        'got %r' % (owner, best))
+    return (None if best is None else float(best), check_int('state bad_evals', state[1], owner, low=0),
+            check_int('state cooldown_left', state[2], owner, low=0),
+            check_int('state evals', state[3], owner, low=0))
+
+
+def plateau_step(trainer, metric):
+    """Observe ``metric`` for ``trainer``'s :class:`ReduceLROnPlateau` schedule.
+
+    Installs the next schedule (see :meth:`ReduceLROnPlateau.observe`) on the
+    trainer's optimizer at its current ``num_update`` and returns True if a
+    reduction was made. Call it once per evaluation.
+
+    Raises ``TypeError`` if the optimizer's ``lr_scheduler`` is not a
+    ReduceLROnPlateau, ``ValueError`` for a dist kvstore with
+    ``update_on_kvstore=True`` (its servers keep their own copy of the schedule:
+    create the Trainer with ``update_on_kvstore=False``).
+    """
+    owner = 'plateau_step'
+    opt = getattr(trainer, 'optimizer', None)
+    sched = getattr(opt, 'lr_scheduler', None)
+    if not isinstance(sched, ReduceLROnPlateau):
+        raise TypeError('%s: the trainer\'s lr_scheduler must be a ReduceLROnPlateau, got %r'
+                        % (owner, sched))
+    store = getattr(trainer, '_kvstore', None)
+    if store is not None and 'dist' in getattr(store, 'type', '') and \
+            getattr(trainer, '_update_on_kvstore', False):
+        raise ValueError(
+            '%s: this trainer updates on the dist kvstore servers, which hold their own '
+            'copy of the schedule and would never see a reduction; create the Trainer '
+            'with update_on_kvstore=False (and give every worker the same metric)' % owner)
+    nxt = sched.observe(metric, opt.num_update)
+    opt.lr_scheduler = nxt
+    return nxt.num_reductions > sched.num_reductions
+
+
+_HANDLER_CLASS = []
+
+
+def plateau_handler(monitor, priority=-1000):
+    """An Estimator handler that calls :func:`plateau_step` at each epoch end.
+
+    Parameters
+    ----------
+    monitor : mxnet.gluon.metric.EvalMetric
+        The metric to watch, e.g. ``estimator.val_metrics[0]`` or a validation
+        loss metric; its ``get()`` value is observed after each epoch.
+    priority : number, default -1000
+        Estimator handler order (lower runs first): after the metrics are updated.
+
+    Examples
+    --------
+    >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
+    >>> handler = plateau_handler(est.val_metrics[0])                  # doctest: +SKIP
+    >>> est.fit(train_data, val_data, epochs=30, event_handlers=[handler])  # doctest: +SKIP
+    """
+    if not hasattr(monitor, 'get'):
+        raise TypeError('plateau_handler: monitor must be a metric with get(), got %r'
+                        % (monitor,))
+    if not _HANDLER_CLASS:
+        # pylint: disable=import-outside-toplevel
+        from mxnet.gluon.contrib.estimator import EpochEnd
+
+        class PlateauHandler(EpochEnd):
+            """Observes a metric at each epoch end and reduces the LR on a plateau."""
+
+            def __init__(self, monitor, priority):
+                self.monitor = monitor
+                self.priority = priority
+
+            def epoch_end(self, estimator, *args, **kwargs):
+                _, value = self.monitor.get()
+                plateau_step(estimator.trainer, value)
+                return False
+
+        PlateauHandler.__module__ = __name__
+        _HANDLER_CLASS.append(PlateauHandler)
+    return _HANDLER_CLASS[0](monitor, priority)
