@@ -43,7 +43,10 @@ class MXNetSchedule(Schedule):
     with 1, 2, ..., t in order (and 0 for ``t = 0``). The reference LR is the
     scheduler's ``base_lr`` (its LR after warm-up). FactorScheduler's value is
     ``base_lr * factor ** n`` computed with ``pow`` (equal to MXNet's repeated
-    multiplication within a relative 1e-12); the others are bit-exact.
+    multiplication within a relative 1e-12), and clamped to ``stop_factor_lr``
+    from the first decay step on, as MXNet does (a ``base_lr`` below
+    ``stop_factor_lr`` holds until then); the others are bit-exact. A
+    FactorScheduler with ``factor < 0`` or ``base_lr < 0`` is refused.
     """
 
     def __init__(self, scheduler):
@@ -63,6 +66,12 @@ class MXNetSchedule(Schedule):
             raise ValueError('MXNetSchedule: scheduler has already been called (it is '
                              'past step %r); pass a fresh MultiFactorScheduler'
                              % s.step[s.cur_step_ind - 1])
+        if isinstance(s, FactorScheduler) and not (s.factor >= 0 and s.base_lr >= 0):
+            # MXNet accepts them, but its clamped products then alternate in sign
+            # and have no closed form; an LR < 0 is a mistake anyway
+            raise ValueError('MXNetSchedule: FactorScheduler needs factor >= 0 and '
+                             'base_lr >= 0, got factor=%r, base_lr=%r'
+                             % (s.factor, s.base_lr))
         if isinstance(s, (PolyScheduler, CosineScheduler)) and s.max_steps <= 0:
             raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
                              'max_update=%r, warmup_steps=%r'
@@ -118,8 +127,12 @@ class MXNetSchedule(Schedule):
         if kind == 'MultiFactorScheduler':
             return self._lrs[bisect_left(self._steps, t)]
         if kind == 'FactorScheduler':
+            # MXNet multiplies by factor at each step passed and clamps the product
+            # to stop_factor_lr: a base_lr below stop_factor_lr holds until then
             n = max(0, math.ceil(t / self._step) - 1)
-            v = self._base * self._factor ** n if n else self._base
+            if not n:
+                return self._base
+            v = self._base * self._factor ** n
             return self._stop if v < self._stop else v
         if t > self._max_update:
             t = self._max_update
@@ -152,7 +165,7 @@ class MXNetSchedule(Schedule):
         if kind == 'FactorScheduler':
             n = np.maximum(0.0, np.ceil(r / self._step) - 1)
             v = self._base * np.power(self._factor, n)
-            return np.where(v < self._stop, self._stop, v)
+            return np.where((v < self._stop) & (n > 0), self._stop, v)
         r = np.minimum(r, self._max_update)
         if kind == 'PolyScheduler':
             frac = (r - self._warmup_steps) / self._max_steps

@@ -4,6 +4,7 @@ Each test names its item; each failed on the code before its fix (see the
 commit messages for how that was checked).
 """
 import contextlib
+import copy
 import io
 import math
 import pickle
@@ -124,8 +125,8 @@ def test_item1_every_composite_ignores_a_later_rescale_of_its_child(name):
     assert child.scale == pytest.approx(0.01)
     np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(s.values(STEPS), want, rtol=1e-12, atol=1e-15)
-    for copy in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
-        np.testing.assert_allclose([copy(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    for twin in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
+        np.testing.assert_allclose([twin(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize('name', sorted(COMPOSITES))
@@ -139,8 +140,8 @@ def test_item1_every_composite_keeps_the_values_of_a_child_rescaled_before(name)
     want = [formula(scaled.__getitem__, t) for t in STEPS]
     np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(s.values(STEPS), want, rtol=1e-12, atol=1e-15)
-    for copy in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
-        np.testing.assert_allclose([copy(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
+    for twin in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(s.get_config())):
+        np.testing.assert_allclose([twin(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
     # the child object itself is not changed by the composite
     assert child.scale == 0.5 and child.reference_lr == 0.1
 
@@ -193,3 +194,49 @@ def test_item1_same_learning_rate_again_and_none_are_fine():
         warnings.simplefilter('error')
         opt = _optimizer('adam', fresh, learning_rate=None)
     assert fresh.scale == 1.0 and opt.learning_rate == 0.1
+
+
+# --------------------------------------------------------------------------------
+# Item 2: MXNetSchedule(FactorScheduler) with base_lr below stop_factor_lr
+# --------------------------------------------------------------------------------
+def test_item2_factor_scheduler_below_its_stop_lr_starts_at_base_lr():
+    mxs = mx.lr_scheduler.FactorScheduler(step=100, factor=0.5, stop_factor_lr=1e-3,
+                                          base_lr=5e-4)
+    s = gs.MXNetSchedule(mxs)
+    assert [s(t) for t in (0, 1, 99, 100)] == [5e-4] * 4
+    assert [s(t) for t in (101, 150, 1000)] == [1e-3] * 3
+    np.testing.assert_array_equal(s.values([0, 100, 101, 1000]), [5e-4, 5e-4, 1e-3, 1e-3])
+
+
+FACTOR_CASES = [
+    dict(step=step, factor=factor, stop_factor_lr=stop, base_lr=base, **warm)
+    for step in (1, 3, 100)
+    for factor in (0.0, 0.3, 0.5, 0.9, 1.0)
+    for stop in (0.0, 1e-8, 5e-4, 1e-3, 0.2, 1.5)
+    for base in (5e-4, 0.1, 1.0)
+    for warm in ({}, {'warmup_steps': 7, 'warmup_begin_lr': 1e-4},
+                 {'warmup_steps': 4, 'warmup_begin_lr': 2e-4, 'warmup_mode': 'constant'})]
+
+
+def test_item2_factor_scheduler_matches_a_fresh_one_called_in_order():
+    order = np.random.RandomState(2).permutation(401).tolist()
+    for kwargs in FACTOR_CASES:
+        mxs = mx.lr_scheduler.FactorScheduler(**kwargs)
+        fresh = copy.deepcopy(mxs)
+        want = [fresh(t) for t in range(401)]
+        s = gs.MXNetSchedule(mxs)
+        got = {t: s(t) for t in order}
+        np.testing.assert_allclose([got[t] for t in range(401)], want, rtol=1e-12, atol=0,
+                                   err_msg=repr(kwargs))
+        np.testing.assert_allclose(s.values(np.arange(401)), want, rtol=1e-12, atol=0,
+                                   err_msg=repr(kwargs))
+        np.testing.assert_allclose(s.values(np.asarray(order, float)),
+                                   [want[t] for t in order], rtol=1e-12, atol=0,
+                                   err_msg=repr(kwargs))
+
+
+def test_item2_factor_scheduler_with_negative_factor_is_refused_not_guessed():
+    # MXNet clamps -0.05 to stop_factor_lr, then goes on from there; a power of
+    # -0.5 would give +0.025 at the second step
+    with pytest.raises(ValueError, match=r'factor >= 0 and base_lr >= 0, got factor=-0\.5'):
+        gs.MXNetSchedule(mx.lr_scheduler.FactorScheduler(step=10, factor=-0.5, base_lr=0.1))
