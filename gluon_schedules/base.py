@@ -27,7 +27,9 @@ have a default ``learning_rate``). The schedule then **rescales all its values**
 by ``learning_rate / reference_lr`` and says so with ``warnings.warn``: the
 optimizer's ``learning_rate`` wins, as it does for MXNet's own schedulers. To keep
 the schedule's own values, create the optimizer with ``learning_rate=None`` (or
-equal to ``schedule.base_lr``).
+equal to ``schedule.base_lr``). The one exception in MXNet 1.9.1's registry is
+``Ftrl``, which never passes its ``learning_rate`` on: it applies the schedule's
+own values.
 
 A schedule is rescaled at most once: an optimizer that asks for a *different*
 ``base_lr`` than the one an earlier optimizer set raises ``ValueError`` (the LR

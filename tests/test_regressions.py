@@ -240,3 +240,64 @@ def test_item2_factor_scheduler_with_negative_factor_is_refused_not_guessed():
     # -0.5 would give +0.025 at the second step
     with pytest.raises(ValueError, match=r'factor >= 0 and base_lr >= 0, got factor=-0\.5'):
         gs.MXNetSchedule(mx.lr_scheduler.FactorScheduler(step=10, factor=-0.5, base_lr=0.1))
+
+
+# --------------------------------------------------------------------------------
+# Item 3: the base_lr rule for every optimizer of MXNet's registry
+# --------------------------------------------------------------------------------
+# Optimizers that do not follow the rule, as the README's base_lr section states:
+# Ftrl keeps its learning_rate to itself (never passes it to Optimizer), so a
+# schedule given to it is applied as it is, whatever learning_rate says.
+RULE_EXCEPTIONS = {'ftrl': 'Ftrl'}
+
+
+def _readme_section(title):
+    import os
+    with open(os.path.join(os.path.dirname(__file__), '..', 'README.md')) as f:
+        text = f.read()
+    start = text.index(title)
+    end = text.find('\n## ', start + len(title))
+    return text[start:end if end >= 0 else None]
+
+
+def _default_learning_rate(cls):
+    import inspect
+    p = inspect.signature(cls.__init__).parameters.get('learning_rate')
+    return None if p is None else p.default
+
+
+@pytest.mark.parametrize('name', sorted(mx.optimizer.Optimizer.opt_registry))
+def test_item3_every_registered_optimizer_follows_the_rule_or_is_documented(name):
+    cls = mx.optimizer.Optimizer.opt_registry[name]
+    default = _default_learning_rate(cls)
+    for learning_rate in ('default', 0.05):
+        s = gs.CosineDecay(0.1, 100)
+        kwargs = {} if learning_rate == 'default' else {'learning_rate': learning_rate}
+        lr = default if learning_rate == 'default' else learning_rate
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            opt = _optimizer(name, s, **kwargs)
+        rule = [w for w in caught if 'base_lr set to' in str(w.message)]
+        if name in RULE_EXCEPTIONS or lr is None or lr == 0.1:
+            # the schedule is applied as it is, and nothing says otherwise
+            assert not rule and s.scale == 1.0, (name, lr)
+            assert opt.learning_rate == 0.1
+        else:
+            assert len(rule) == 1 and s.scale == pytest.approx(lr / 0.1), (name, lr)
+            assert opt.learning_rate == pytest.approx(lr, rel=1e-12)
+    if name in RULE_EXCEPTIONS:
+        section = _readme_section('## The `base_lr` rule')
+        assert RULE_EXCEPTIONS[name] in section, 'README must state the exception'
+
+
+def test_item3_the_exceptions_are_the_registry_s():
+    # a new MXNet version that fixes Ftrl (or breaks another) shows up here
+    ignoring = set()
+    for name in mx.optimizer.Optimizer.opt_registry:
+        s = gs.CosineDecay(0.1, 100)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            _optimizer(name, s, learning_rate=0.05)
+        if s.scale == 1.0:
+            ignoring.add(name)
+    assert ignoring == set(RULE_EXCEPTIONS)
