@@ -40,3 +40,123 @@ def test_notebook_4_passes_nbval_without_horovod_and_leaves_no_folders(tmp_path)
     assert ' passed' in proc.stdout and 'failed' not in proc.stdout
     assert marker.exists()            # the notebook tried Horovod and met the ImportError
     assert set(glob.glob(pattern)) <= before
+
+
+# ---------------------------------------------------------------- setup.py keeps a CUDA build
+@pytest.fixture(scope='module')
+def setup_py():
+    """setup.py's functions, loaded without running setup() (it runs only as __main__)."""
+    import runpy
+    return runpy.run_path(os.path.join(ROOT, 'setup.py'), run_name='setup_py_under_test')
+
+
+REQS = ['mxnet==1.9.1', 'numpy>=1.23,<1.24']
+
+
+@pytest.mark.parametrize('installed,expected', [
+    ([], 'mxnet==1.9.1'),                                                 # nothing yet
+    ([('mxnet', '1.9.1'), ('numpy', '1.23.5')], 'mxnet==1.9.1'),          # the CPU wheel
+    ([('mxnet-cu117', '1.9.1')], 'mxnet-cu117==1.9.1'),                   # a CUDA build stays
+    ([('mxnet_cu112', '1.9.1')], 'mxnet-cu112==1.9.1'),                   # name as in dist-info
+    ([('MXNet-CU110', '1.9.0')], 'mxnet-cu110==1.9.0'),                   # other 1.9 release
+    ([('mxnet-cu112', '1.9.1'), ('mxnet-cu117', '1.9.1')], 'mxnet-cu117==1.9.1'),
+    ([('mxnet-cu101', '1.8.0')], 'mxnet==1.9.1'),                         # not the 1.9 series
+    ([('mxnet-cu112', '2.0.0b1')], 'mxnet==1.9.1'),
+    ([('mxnet-native', '1.9.1'), ('mxnet-cu112mkl', '1.9.1')], 'mxnet==1.9.1'),
+    ([('gluon-mxnet-cu117', '1.9.1')], 'mxnet==1.9.1'),
+])
+def test_keep_cuda_build_decides_the_mxnet_requirement(setup_py, installed, expected):
+    assert setup_py['keep_cuda_build'](REQS, installed) == [expected, REQS[1]]
+
+
+def test_keep_cuda_build_leaves_other_requirements_and_its_input_alone(setup_py):
+    reqs = ['numpy>=1.23,<1.24', 'mxnet>=1.9']          # not a pinned 1.9.x: left as it is
+    assert setup_py['keep_cuda_build'](reqs, [('mxnet-cu117', '1.9.1')]) == reqs
+    assert REQS == ['mxnet==1.9.1', 'numpy>=1.23,<1.24']
+
+
+def test_setup_py_sees_the_installed_mxnet(setup_py):
+    import importlib.metadata
+    installed = dict((name.lower(), v) for name, v in setup_py['installed_distributions']())
+    mx_dists = {n: v for n, v in installed.items() if n == 'mxnet' or n.startswith('mxnet-cu')}
+    assert mx_dists and all(v == importlib.metadata.version(n) for n, v in mx_dists.items())
+
+
+# ---------------------------------------------------------------- a list of contexts
+def _two_contexts():
+    import mxnet as mx
+    return [mx.cpu(0), mx.cpu(1)]       # the stand-in for two GPUs
+
+
+def _train(ctx, digits, epochs=2):
+    from mxnet import gluon
+    import gluon_schedules as gs
+    import gs_examples as ex
+    Xtr, ytr, Xte, yte = digits
+    ex.seed_everything(0)
+    net = ex.make_mlp(hidden=(32,), seed=0, ctx=ctx)
+    sched = gs.TriangularSchedule(0.01, 0.2, 15 * epochs, inc_fraction=0.2)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': sched, 'momentum': 0.9, 'wd': 1e-4})
+    h = ex.train(net, trainer, ex.Batches(Xtr, ytr, 100, seed=0, ctx=ctx), epochs,
+                 test_data=(Xte, yte), ctx=ctx)
+    return h, net, sched
+
+
+@pytest.fixture(scope='module')
+def digits():
+    import gs_examples as ex
+    return ex.load_digits_8x8(n_test=297, seed=0)
+
+
+def test_training_on_two_contexts_matches_one_context(digits):
+    import mxnet as mx
+    one, net1, sched = _train(mx.cpu(), digits)
+    two, net2, _ = _train(_two_contexts(), digits)
+    assert two.lr == one.lr and np.allclose(two.lr, sched.values(np.arange(1, 31)), rtol=1e-12)
+    # every batch of 100 is split 50 + 50; the trainer sums the two gradients
+    for p1, p2 in zip(net1.collect_params().values(), net2.collect_params().values()):
+        w = p1.data().asnumpy()
+        w0, w1 = (p2.data(c).asnumpy() for c in _two_contexts())
+        assert np.array_equal(w0, w1)                      # the copies stay identical
+        assert np.allclose(w0, w, rtol=1e-5, atol=1e-6)    # the same training, up to rounding
+    assert np.allclose(two.loss, one.loss, rtol=1e-5, atol=1e-6)
+    assert two.test_acc == one.test_acc and one.test_acc[-1] > 0.8
+
+
+def test_uneven_split_trains_and_records_the_batch_loss(digits):
+    import mxnet as mx
+    import gs_examples as ex
+    from mxnet import gluon
+    Xtr, ytr, _, _ = digits
+    ctxs = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]              # 100 = 34 + 33 + 33
+    net = ex.make_mlp(hidden=(16,), seed=1, ctx=ctxs)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    h = ex.train(net, trainer, ex.Batches(Xtr[:300], ytr[:300], 100, ctx=ctxs), 3, ctx=ctxs)
+    assert len(h.loss) == 9 and h.train_loss[-1] < h.train_loss[0]
+    assert trainer.optimizer.num_update == 9
+
+
+def test_contexts_are_checked_and_picked(monkeypatch):
+    import mxnet as mx
+    import gs_examples as ex
+    from gs_examples.data import as_contexts
+    assert as_contexts(None, 'f') == [mx.cpu()] and as_contexts(mx.cpu(1), 'f') == [mx.cpu(1)]
+    assert as_contexts((mx.cpu(0), mx.cpu(1)), 'f') == _two_contexts()
+    for bad in ([], 'cpu', [mx.cpu(), 'gpu']):
+        with pytest.raises(ValueError, match=r'Batches: ctx must be an mx.Context, a non-empty'):
+            ex.Batches(np.zeros((4, 2)), np.zeros(4), 2, ctx=bad)
+    from gs_examples.data import pick_contexts
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
+    assert pick_contexts() == [mx.cpu()]
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 3)
+    assert pick_contexts() == [mx.gpu(0), mx.gpu(1), mx.gpu(2)]
+
+
+def test_evaluate_and_batches_take_a_list(digits):
+    import gs_examples as ex
+    Xtr, ytr, Xte, yte = digits
+    _, net, _ = _train(_two_contexts(), digits, epochs=1)
+    assert ex.evaluate(net, Xte, yte, _two_contexts()) == ex.evaluate(net, Xte, yte)
+    data, _ = next(iter(ex.Batches(Xtr, ytr, 10, ctx=_two_contexts())))
+    assert data.context == _two_contexts()[0]

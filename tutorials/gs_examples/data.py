@@ -10,6 +10,29 @@ def pick_context():
     return mx.gpu() if mx.context.num_gpus() > 0 else mx.cpu()
 
 
+def pick_contexts():
+    """Every GPU MXNet sees (``[mx.gpu(0), mx.gpu(1), ...]``), else ``[mx.cpu()]``: the
+    list of contexts the models, :class:`Batches` and :func:`train` take."""
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+    n = mx.context.num_gpus()
+    return [mx.gpu(i) for i in range(n)] if n > 0 else [mx.cpu()]
+
+
+def as_contexts(ctx, owner):
+    """``ctx`` as a non-empty list of contexts: None means ``[mx.cpu()]``, a single
+    context ``[ctx]``."""
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+    if ctx is None:
+        return [mx.cpu()]
+    if isinstance(ctx, mx.Context):
+        return [ctx]
+    ctxs = list(ctx) if isinstance(ctx, (list, tuple)) else None
+    if not ctxs or not all(isinstance(c, mx.Context) for c in ctxs):
+        raise ValueError('%s: ctx must be an mx.Context, a non-empty list of them or None, '
+                         'got %r' % (owner, ctx))
+    return ctxs
+
+
 def seed_everything(seed):
     """Seed Python's ``random``, NumPy's global generator and MXNet's generators."""
     import mxnet as mx  # pylint: disable=import-outside-toplevel
@@ -82,6 +105,9 @@ class Batches:
     the order depends only on the seed and the epoch (not on the global NumPy
     generator). The last incomplete batch is dropped (``drop_last=True``) so
     every epoch has the same number of updates: ``len(batches)``.
+
+    ``ctx`` is a context or a list of contexts; the data live on the first one
+    and :func:`train` splits every batch over all of them (``split_and_load``).
     """
 
     def __init__(self, X, y, batch_size, seed=0, ctx=None, drop_last=True):
@@ -94,7 +120,7 @@ class Batches:
         self.X, self.y = X, y
         self.batch_size = batch_size
         self.seed = seed
-        self.ctx = ctx
+        self.ctx = as_contexts(ctx, 'Batches')
         self.drop_last = drop_last
         self.epoch = 0
         self._nd = None
@@ -108,7 +134,7 @@ class Batches:
     def epoch_batches(self, epoch):
         """The batches of epoch ``epoch`` (from 0)."""
         import mxnet as mx  # pylint: disable=import-outside-toplevel
-        ctx = self.ctx if self.ctx is not None else mx.cpu()
+        ctx = self.ctx[0]
         if self._nd is None:          # the arrays are copied to the device once
             self._nd = (mx.nd.array(self.X, ctx=ctx),
                         mx.nd.array(self.y, ctx=ctx, dtype='float32'))

@@ -6,11 +6,17 @@ import numpy as np
 
 import gluon_schedules as gs
 
+from .data import as_contexts
+
 
 def evaluate(net, X, y, ctx=None, batch_size=500):
-    """Accuracy of ``net`` on ``(X, y)`` (NumPy arrays), a float in [0, 1]."""
+    """Accuracy of ``net`` on ``(X, y)`` (NumPy arrays), a float in [0, 1].
+
+    ``ctx``: a context or a list of them (the network must live on each); the
+    evaluation runs on the first.
+    """
     import mxnet as mx  # pylint: disable=import-outside-toplevel
-    ctx = ctx or mx.cpu()
+    ctx = as_contexts(ctx, 'evaluate')[0]
     correct = 0
     for i in range(0, len(X), batch_size):
         out = net(mx.nd.array(X[i:i + batch_size], ctx=ctx))
@@ -84,6 +90,11 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     epochs : int
     test_data : (X, y), optional
         NumPy arrays evaluated after each epoch (``test_acc``).
+    ctx : Context or list of Context, default ``[mx.cpu()]``
+        Where the network lives. With several (GPUs), every batch is split over
+        them with ``gluon.utils.split_and_load`` and the trainer sums the
+        gradients of the parts: the same update as on one context, up to
+        floating-point rounding.
     loss_fn : gluon Loss, default SoftmaxCrossEntropyLoss
     progress : tqdm-like, optional
         ``progress.update(1)`` is called after each epoch.
@@ -101,9 +112,8 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     -------
     History
     """
-    import mxnet as mx  # pylint: disable=import-outside-toplevel
     from mxnet import autograd, gluon  # pylint: disable=import-outside-toplevel
-    ctx = ctx or mx.cpu()
+    ctxs = as_contexts(ctx, 'train')
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     h = History(lr=[], momentum=[], wd=[], loss=[], train_loss=[], test_acc=[], seconds=[])
     start = time.perf_counter()
@@ -112,11 +122,20 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
         for data, label in batches:
             if on_update is not None:
                 on_update(trainer, trainer.optimizer.num_update + 1)
+            if len(ctxs) == 1:
+                parts = [(data.as_in_context(ctxs[0]), label.as_in_context(ctxs[0]))]
+            else:
+                parts = list(zip(gluon.utils.split_and_load(data, ctxs, even_split=False),
+                                 gluon.utils.split_and_load(label, ctxs, even_split=False)))
             with autograd.record():
-                loss = loss_fn(net(data), label)
-            loss.backward()
+                losses = [loss_fn(net(x), y) for x, y in parts]
+            for loss in losses:
+                loss.backward()
             trainer.step(step_batch or data.shape[0])
-            batch_loss = float(loss.mean().asscalar())
+            if len(losses) == 1:   # as before lists of contexts: recorded losses unchanged
+                batch_loss = float(losses[0].mean().asscalar())
+            else:
+                batch_loss = sum(float(loss.sum().asscalar()) for loss in losses) / data.shape[0]
             # the optimizer has just used these values for this update
             h['lr'].append(float(trainer.learning_rate))
             h['momentum'].append(_current_momentum(trainer))
@@ -126,7 +145,7 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
             n += data.shape[0]
         h['train_loss'].append(total / max(n, 1))
         if test_data is not None:
-            h['test_acc'].append(evaluate(net, test_data[0], test_data[1], ctx))
+            h['test_acc'].append(evaluate(net, test_data[0], test_data[1], ctxs))
         h['seconds'].append(time.perf_counter() - start)
         if progress is not None:
             progress.update(1)
