@@ -160,3 +160,51 @@ def test_evaluate_and_batches_take_a_list(digits):
     assert ex.evaluate(net, Xte, yte, _two_contexts()) == ex.evaluate(net, Xte, yte)
     data, _ = next(iter(ex.Batches(Xtr, ytr, 10, ctx=_two_contexts())))
     assert data.context == _two_contexts()[0]
+
+
+# ---------------------------------------------------------------- CIFAR-10 reproduction
+def test_cifar10_schedules_are_the_papers():
+    from gs_examples.cifar10 import make_schedule
+    step, clr = make_schedule('step', 80000), make_schedule('1cycle', 10000)
+    got = [round(step(t), 6) for t in (1, 50000, 50001, 70000, 70001, 80000)]
+    assert got == [0.35, 0.35, 0.035, 0.035, 0.0035, 0.0035]
+    assert clr(0) == 0.1 and clr(5000) == 3.0 and clr(10000) == 0.1
+    assert np.isclose(clr(2500), 1.55) and np.isclose(clr(7500), 1.55)
+    with pytest.raises(ValueError, match="make_schedule: name must be 'step' or '1cycle'"):
+        make_schedule('cosine', 10)
+
+
+def test_resnet56_has_56_layers_and_classifies_cifar_shapes():
+    import mxnet as mx
+    from mxnet.gluon import nn
+    from gs_examples.cifar10 import resnet_cifar
+    net = resnet_cifar(56)
+    assert net(mx.nd.zeros((2, 3, 32, 32))).shape == (2, 10)
+    layers = []
+    net.apply(lambda b: layers.append(b) if isinstance(b, (nn.Conv2D, nn.Dense)) else None)
+    weighted = [b for b in layers if isinstance(b, nn.Dense) or b._kwargs['kernel'] == (3, 3)]
+    assert len(weighted) == 56 and len(layers) == 56 + 2      # + two 1x1 projections
+    with pytest.raises(ValueError, match='resnet_cifar: depth must be 6n \\+ 2'):
+        resnet_cifar(55)
+
+
+def test_cifar10_smoke_mode_runs_both_schedules_on_the_cpu(tmp_path):
+    import json
+    from gs_examples.cifar10 import make_schedule
+    out = tmp_path / 'smoke.json'
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-m', 'gs_examples.cifar10', '--smoke',
+                           '--out', str(out)], cwd=TUTORIALS, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'smoke mode: synthetic data' in proc.stdout
+    res = json.loads(out.read_text())
+    assert res['smoke'] and res['contexts'] == ['cpu(0)']
+    assert [r['schedule'] for r in res['results']] == ['step', '1cycle']
+    for r in res['results']:
+        n = r['iterations']
+        assert len(r['lr']) == n and len(r['test_acc']) == n // r['eval_every']
+        assert np.allclose(r['lr'], make_schedule(r['schedule'], n).values(np.arange(1, n + 1)),
+                           rtol=1e-12, atol=0)
+        assert all(0.0 <= a <= 1.0 for a in r['test_acc'])
+    assert res['results'][0]['paper'] == {'iterations': 80000, 'test_acc': 0.903}
