@@ -3,12 +3,20 @@
 Each check raises ``TypeError`` (wrong type) or ``ValueError`` (right type, bad
 value) with a message of the form ``"<owner>: <name> must be ..., got <value!r>"``.
 They never ``assert`` and never fall back quietly.
+
+NumPy scalars (``np.float32(0.9)``, ``np.int64(3)``, ``np.bool_``) are accepted
+wherever a Python number is, and every check returns a *Python* number (``float``,
+``int``, ``bool``, ``str``): a schedule stores no NumPy scalar, so its protocol-0
+pickle is UTF-8 text (what MXNet sends to dist kvstore servers) and its config is
+JSON.
 """
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'fractions_sum_to_one']
+           'check_choice', 'check_bool', 'fractions_sum_to_one', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -19,7 +27,26 @@ def _prefix(owner):
 
 
 def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    # numbers.Real covers np.floating and np.integer (NumPy registers them)
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def as_python_number(value):
+    """``value`` as a Python ``int``/``float``/``bool`` if it is a NumPy scalar
+    (also inside lists, tuples and dicts); anything else as it is."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)        # also np.longdouble, whose .item() stays NumPy
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value) in (list, tuple):
+        return type(value)(as_python_number(v) for v in value)
+    if type(value) is dict:
+        return {k: as_python_number(v) for k, v in value.items()}
+    return value
 
 
 def check_real(name, value, owner=None, *, low=None, high=None,
@@ -83,13 +110,13 @@ def check_choice(name, value, choices, owner=None):
     if value not in choices:
         raise ValueError('%s%s must be one of %s, got %r'
                          % (_prefix(owner), name, ', '.join(map(repr, choices)), value))
-    return value
+    return str(value)
 
 
 def check_bool(name, value, owner=None):
-    if not isinstance(value, bool):
+    if not isinstance(value, (bool, np.bool_)):
         raise TypeError('%s%s must be True or False, got %r' % (_prefix(owner), name, value))
-    return value
+    return bool(value)
 
 
 def fractions_sum_to_one(names, values, owner=None, tol=FRACTION_TOL):

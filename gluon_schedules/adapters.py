@@ -14,6 +14,7 @@ when called in increasing order, slower after a jump backwards.
 """
 import copy
 import math
+import numbers
 from bisect import bisect_left
 
 import numpy as np
@@ -22,7 +23,7 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
 
 from .base import Schedule, pieces
 from .shapes import Constant
-from ._checks import check_real
+from ._checks import check_real, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
 
@@ -76,7 +77,14 @@ class MXNetSchedule(Schedule):
             raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
                              'max_update=%r, warmup_steps=%r'
                              % (kind, s.max_update, s.warmup_steps))
-        self.scheduler = copy.deepcopy(s)   # the snapshot; never called
+        # the snapshot, never called, with every number a Python number (a
+        # scheduler built from NumPy scalars would pickle them as raw bytes)
+        snap = copy.deepcopy(s)
+        for k, v in vars(snap).items():
+            vars(snap)[k] = as_python_number(v)
+        self.scheduler = snap
+        if not isinstance(s, MultiFactorScheduler):
+            s = snap      # MultiFactor's products are computed as MXNet does, below
         self._kind = kind
         self._warmup_steps = s.warmup_steps
         self._wb = float(s.warmup_begin_lr)
@@ -89,11 +97,11 @@ class MXNetSchedule(Schedule):
             self._stop = float(s.stop_factor_lr)
             self._ref = self._base
         elif isinstance(s, MultiFactorScheduler):
-            self._steps = list(s.step)
             lrs = [s.base_lr]
             for _ in s.step:             # repeated products, exactly as MXNet
-                lrs.append(lrs[-1] * s.factor)
-            self._lrs = lrs
+                lrs.append(lrs[-1] * s.factor)     # (in float32 for np.float32 numbers)
+            self._lrs = [float(v) for v in lrs]
+            self._steps = list(snap.step)
             self._ref = float(s.base_lr)
         else:
             self._orig = float(s.base_lr_orig)
@@ -208,7 +216,8 @@ def mxnet_config(s):
         p.update(max_update=s.max_update, final_lr=s.final_lr)
     # warmup_final_lr may differ from base_lr when base_lr was assigned after
     # construction (as the MXNet tutorial does); keep both.
-    return {'mxnet_class': kind, 'params': p, 'warmup_final_lr': s.warmup_final_lr}
+    return as_python_number({'mxnet_class': kind, 'params': p,
+                             'warmup_final_lr': s.warmup_final_lr})
 
 
 def mxnet_from_config(cfg):
@@ -298,11 +307,13 @@ class FunctionSchedule(Schedule):
         if not callable(fn):
             raise TypeError('FunctionSchedule: fn must be callable, got %r' % (fn,))
         self.fn = fn
-        self.reference_lr_arg = reference_lr
         if reference_lr is None:
             self._ref = float(fn(0))
         else:
-            self._ref = check_real('reference_lr', reference_lr, 'FunctionSchedule', low=0.0)
+            reference_lr = check_real('reference_lr', reference_lr, 'FunctionSchedule',
+                                      low=0.0)
+            self._ref = reference_lr
+        self.reference_lr_arg = reference_lr
 
     def _params(self):
         return [('fn', self.fn), ('reference_lr', self.reference_lr_arg)]
@@ -335,8 +346,8 @@ def as_schedule(obj, name='schedule', owner=None):
         return MXNetSchedule(obj)
     if isinstance(obj, LRScheduler):
         return ReplaySchedule(obj)
-    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        return Constant(obj)
+    if isinstance(obj, numbers.Real) and not isinstance(obj, (bool, np.bool_)):
+        return Constant(obj)        # NumPy scalars too (Constant stores a float)
     if callable(obj) and not isinstance(obj, type):
         return FunctionSchedule(obj)
     prefix = '%s: ' % owner if owner else ''

@@ -6,6 +6,7 @@ commit messages for how that was checked).
 import contextlib
 import copy
 import io
+import json
 import math
 import pickle
 import warnings
@@ -301,3 +302,105 @@ def test_item3_the_exceptions_are_the_registry_s():
         if s.scale == 1.0:
             ignoring.add(name)
     assert ignoring == set(RULE_EXCEPTIONS)
+
+
+# --------------------------------------------------------------------------------
+# Item 4: NumPy scalars become Python numbers at construction
+# --------------------------------------------------------------------------------
+def _numpy_inside(obj, seen=None):
+    """Paths of the NumPy scalars reachable from ``obj``'s attributes."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.generic):
+        return ['']
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    elif hasattr(obj, '__dict__') and not isinstance(obj, type):
+        items = vars(obj).items()
+    else:
+        return []
+    return ['.%s%s' % (k, p) for k, v in items for p in _numpy_inside(v, seen)]
+
+
+def _module_fn(t):
+    return 0.1 / (1.0 + t)
+
+
+def test_item4_checks_accept_numpy_scalars_and_return_python_numbers():
+    from gluon_schedules import _checks as c
+    for v, want in ((c.check_real('x', np.float32(0.9)), float(np.float32(0.9))),
+                    (c.check_lr('x', np.float64(0.1)), 0.1),
+                    (c.check_lr('x', np.int64(2)), 2.0),
+                    (c.check_int('x', np.int64(7), low=1), 7),
+                    (c.check_int('x', np.uint8(7), low=1), 7),
+                    (c.check_fraction('x', np.float16(0.5)), 0.5),
+                    (c.check_bool('x', np.bool_(True)), True),
+                    (c.check_choice('x', np.str_('cos'), ('cos', 'linear')), 'cos')):
+        assert v == want and type(v) is type(want), (v, want)
+    with pytest.raises(TypeError, match='must be a real number, got True'):
+        c.check_real('x', np.bool_(True))
+    with pytest.raises(TypeError, match='must be an integer'):
+        c.check_int('x', np.float64(3.0))
+
+
+@pytest.mark.parametrize('build', [
+    lambda x: gs.LinearWarmUp(x, 0.0, 2),
+    lambda x: gs.Join([x, gs.Constant(0.1)], [5]),
+    lambda x: gs.Scale(x, np.float32(0.5)),
+    lambda x: gs.as_schedule(x),
+], ids=['LinearWarmUp', 'Join', 'Scale', 'as_schedule'])
+def test_item4_numpy_scalar_as_a_child_schedule(build):
+    lr = np.logspace(-3, 0, 7)[4]                # np.float64(0.1)
+    for x in (lr, np.float32(0.9)):
+        s = build(x)                             # was: "must be a schedule ..., got 0.9"
+        assert s(3) == pytest.approx(float(x) * (0.5 if isinstance(s, gs.Scale) else 1))
+        pickle.dumps(s, 0).decode('utf-8')
+        json.dumps(s.get_config())
+        assert not _numpy_inside(s)
+
+
+def test_item4_function_schedule_reference_lr_from_numpy():
+    # np.logspace(-3, 0, 7)[3] pickles at protocol 0 as raw bytes that are not UTF-8
+    ref = np.logspace(-3, 0, 7)[3]
+    s = gs.FunctionSchedule(_module_fn, reference_lr=ref)
+    assert s.reference_lr == float(ref) and type(s.get_config()['params']['reference_lr']) \
+        is float
+    pickle.dumps(s, 0).decode('utf-8')
+    json.dumps(s.get_config())
+    assert not _numpy_inside(s)
+
+
+MX_NUMPY = {
+    'Factor': lambda: mx.lr_scheduler.FactorScheduler(
+        step=np.int64(10), factor=np.float32(0.9), base_lr=np.float32(0.9),
+        stop_factor_lr=np.float64(1e-3)),
+    'MultiFactor': lambda: mx.lr_scheduler.MultiFactorScheduler(
+        step=[np.int64(30), np.int64(200)], factor=np.float32(0.3),
+        base_lr=np.logspace(-3, 0, 7)[3], warmup_steps=5, warmup_begin_lr=np.float32(1e-4)),
+    'Poly': lambda: mx.lr_scheduler.PolyScheduler(
+        max_update=300, base_lr=np.float32(0.9), pwr=np.int64(2), final_lr=np.float32(1e-3)),
+    'Cosine': lambda: mx.lr_scheduler.CosineScheduler(
+        max_update=300, base_lr=np.float32(0.9), final_lr=np.float64(1e-3),
+        warmup_steps=20, warmup_begin_lr=np.float32(1e-4)),
+}
+
+
+@pytest.mark.parametrize('name', sorted(MX_NUMPY))
+def test_item4_mxnet_scheduler_built_from_numpy_numbers(name):
+    s = gs.MXNetSchedule(MX_NUMPY[name]())
+    text = pickle.dumps(s, 0).decode('utf-8')          # was UnicodeDecodeError
+    again = pickle.loads(text.encode('utf-8'))
+    cfg = json.loads(json.dumps(s.get_config()))       # was TypeError (float32)
+    fresh = MX_NUMPY[name]()
+    want = [float(fresh(t)) for t in range(401)]
+    # MXNet computes in float32 with float32 numbers, the snapshot in float64
+    for twin in (s, again, gs.from_config(cfg)):
+        np.testing.assert_allclose([twin(t) for t in range(401)], want, rtol=1e-6)
+    assert not _numpy_inside(s)
+    # what a dist kvstore sends to its servers: the optimizer at protocol 0, as text
+    opt = _optimizer('sgd', s)
+    pickle.dumps(opt, 0).decode('utf-8')
