@@ -287,8 +287,21 @@ class ReplaySchedule(Schedule):
                         'can be' % (self.scheduler,))
 
 
+def _as_step(t):
+    """``t`` as MXNet passes it: an ``int`` if integer-valued (also a float such as
+    ``7.0`` or a NumPy scalar), else a Python float."""
+    if type(t) is int:
+        return t
+    t = float(t)
+    return int(t) if t.is_integer() else t
+
+
 class FunctionSchedule(Schedule):
     """A plain function of ``num_update``, assumed pure.
+
+    The function gets every integer-valued step as a Python ``int`` (as MXNet
+    passes ``num_update``), from ``values()``, plots and composites too, so it may
+    index a table; a fractional step is passed as a ``float``.
 
     Parameters
     ----------
@@ -319,7 +332,14 @@ class FunctionSchedule(Schedule):
         return [('fn', self.fn), ('reference_lr', self.reference_lr_arg)]
 
     def _value(self, t):
-        return float(self.fn(t))
+        return float(self.fn(_as_step(t)))
+
+    def _values(self, t):
+        # values() and composites hand over float64 arrays; the function sees what
+        # MXNet gives it, an int, for every integer-valued step
+        fn = self.fn
+        flat = [float(fn(int(x) if x.is_integer() else x)) for x in t.ravel().tolist()]
+        return np.asarray(flat, dtype=np.float64).reshape(t.shape)
 
     def _config(self):
         fn = self.fn

@@ -404,3 +404,54 @@ def test_item4_mxnet_scheduler_built_from_numpy_numbers(name):
     # what a dist kvstore sends to its servers: the optimizer at protocol 0, as text
     opt = _optimizer('sgd', s)
     pickle.dumps(opt, 0).decode('utf-8')
+
+
+# --------------------------------------------------------------------------------
+# Item 5: a function of num_update gets integer steps as Python ints
+# --------------------------------------------------------------------------------
+_TABLE = np.linspace(0.9, 0.5, 3001)
+_STEP_TYPES = []
+
+
+def _table_fn(t):
+    """A function written for MXNet's integer num_update: indexes a table."""
+    _STEP_TYPES.append(type(t))
+    return float(_TABLE[min(t, len(_TABLE) - 1)])      # IndexError for a float t
+
+
+def test_item5_function_gets_int_steps_from_values_and_composites():
+    del _STEP_TYPES[:]
+    s = gs.FunctionSchedule(_table_fn)
+    np.testing.assert_array_equal(s.values(np.arange(100)), _TABLE[:100])
+    np.testing.assert_array_equal(s.values(np.arange(100.0)[::-1]), _TABLE[99::-1])
+    np.testing.assert_array_equal(s.values([[3, 5]]), [_TABLE[[3, 5]]])
+    assert s(np.int64(7)) == s(7.0) == s(np.float32(7)) == _TABLE[7]
+    warm = gs.LinearWarmUp(_table_fn, 0.0, 10)
+    np.testing.assert_array_equal(warm.values(np.arange(11, 60)), _TABLE[1:50])
+    assert [warm(t) for t in (11.0, np.int64(12))] == [_TABLE[1], _TABLE[2]]
+    assert set(_STEP_TYPES) == {int}
+
+
+def _any_step_fn(t):
+    _STEP_TYPES.append(type(t))
+    return 0.1 + 0.001 * t
+
+
+def test_item5_a_fractional_step_stays_a_float():
+    del _STEP_TYPES[:]
+    s = gs.FunctionSchedule(_any_step_fn)
+    assert s(2.5) == pytest.approx(0.1025) and s.values([2.5])[0] == pytest.approx(0.1025)
+    assert _STEP_TYPES[-2:] == [float, float]
+
+
+def test_item5_function_gets_int_steps_from_plot_and_hyperparameter_checks():
+    del _STEP_TYPES[:]
+    ax = gs.plot_schedule(_table_fn, iterations=50)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), _TABLE[1:51])
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
+    opt = gs.scheduled_optimizer('sgd', momentum=_table_fn, learning_rate=0.1)
+    assert opt.momentum == _TABLE[0]
+    handler = gs.hyperparam_handler(momentum=_table_fn, wd=_table_fn)
+    assert handler.schedules['momentum'](5) == _TABLE[5]
+    assert set(_STEP_TYPES) == {int}
