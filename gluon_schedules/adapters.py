@@ -13,6 +13,8 @@ so :class:`ReplaySchedule` keeps a pristine copy and replays it in order
 when called in increasing order, slower after a jump backwards.
 """
 import copy
+import functools
+import inspect
 import math
 import numbers
 from bisect import bisect_left
@@ -21,7 +23,7 @@ import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, pieces
+from .base import Schedule, pieces, _resolve_class
 from .shapes import Constant
 from ._checks import check_real, as_python_number
 
@@ -342,13 +344,38 @@ class FunctionSchedule(Schedule):
         return np.asarray(flat, dtype=np.float64).reshape(t.shape)
 
     def _config(self):
+        # A config names the function by module and qualified name; from_config
+        # imports that name. Refuse here, with the reason, whatever it would not
+        # find again as this very function.
         fn = self.fn
-        name = getattr(fn, '__qualname__', '')
-        if '<' in name or not hasattr(fn, '__module__'):
-            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: '
-                            'its function is a lambda or a closure' % (fn,))
+        name = getattr(fn, '__qualname__', None)
+        module = getattr(fn, '__module__', None)
+        if isinstance(name, str) and '<' in name:
+            why = 'its function is a lambda or a closure'
+        elif isinstance(fn, functools.partial):
+            why = 'its function is a functools.partial, whose bound arguments a config ' \
+                  'cannot hold'
+        elif inspect.ismethod(fn) and not isinstance(fn.__self__, type):
+            why = 'its function is a method bound to a %s object, which a config ' \
+                  'cannot hold' % type(fn.__self__).__name__
+        elif not (isinstance(name, str) and isinstance(module, str)):
+            why = 'its function is a %s object with no module-level name' \
+                  % type(fn).__name__
+        else:
+            key = '%s:%s' % (module, name)
+            try:
+                found = _resolve_class(key)
+            except Exception:  # pylint: disable=broad-except
+                found = None
+            why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \
+                '%r does not name it (from_config would load %r)' % (key, found)
+        if why:
+            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: %s. '
+                            'Use a function defined with def at module level '
+                            '(it may call your object), or pickle the schedule'
+                            % (fn, why))
         return {'class': 'FunctionSchedule',
-                'params': {'fn': {'class_ref': '%s:%s' % (fn.__module__, name)},
+                'params': {'fn': {'class_ref': key},
                            'reference_lr': self.reference_lr_arg}}
 
 

@@ -5,6 +5,7 @@ commit messages for how that was checked).
 """
 import contextlib
 import copy
+import functools
 import io
 import json
 import math
@@ -455,3 +456,52 @@ def test_item5_function_gets_int_steps_from_plot_and_hyperparameter_checks():
     handler = gs.hyperparam_handler(momentum=_table_fn, wd=_table_fn)
     assert handler.schedules['momentum'](5) == _TABLE[5]
     assert set(_STEP_TYPES) == {int}
+
+
+# --------------------------------------------------------------------------------
+# Item 6: get_config() of a FunctionSchedule round-trips or refuses, saying why
+# --------------------------------------------------------------------------------
+def _decay(t, base=0.1):
+    return base / (1.0 + t)
+
+
+class _Decays:
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, t):
+        return self.base / (1.0 + t)
+
+    def method(self, t):
+        return self.base / (1.0 + t)
+
+    @staticmethod
+    def static(t):
+        return 0.1 / (1.0 + t)
+
+    @classmethod
+    def klass(cls, t):
+        return 0.1 / (1.0 + t)
+
+
+@pytest.mark.parametrize('fn, why', [
+    (functools.partial(_decay, base=0.2), 'functools.partial'),
+    (_Decays(0.2).method, 'method bound to a _Decays object'),
+    (_Decays(0.2), '_Decays object with no module-level name'),
+    (np.sqrt, 'ufunc object with no module-level name'),
+    (lambda t: 0.1, 'lambda or a closure'),
+], ids=['partial', 'bound method', 'callable object', 'ufunc', 'lambda'])
+def test_item6_function_config_that_from_config_cannot_load_is_refused(fn, why):
+    s = gs.FunctionSchedule(fn, reference_lr=0.2)
+    with pytest.raises(TypeError, match='cannot be expressed in a config: .*' + why):
+        s.get_config()
+    with pytest.raises(TypeError, match='cannot be expressed in a config'):
+        gs.LinearWarmUp(s, 0.0, 3).get_config()          # nor inside a composite
+
+
+@pytest.mark.parametrize('fn', [_decay, _Decays.static, _Decays.klass],
+                         ids=['function', 'staticmethod', 'classmethod'])
+def test_item6_function_config_round_trips(fn):
+    s = gs.LinearWarmUp(gs.FunctionSchedule(fn), 0.0, 3)
+    again = gs.from_config(json.loads(json.dumps(s.get_config())))
+    assert [again(t) for t in range(10)] == [s(t) for t in range(10)]
