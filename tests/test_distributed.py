@@ -524,8 +524,15 @@ def test_linear_scaling_closed_form_on_any_schedule():
     # starts at the unscaled schedule, continuous at the end of the warm-up
     assert s(0) == inner(0)
     assert s(10) == pytest.approx(4 * inner(10))
-    # purity: any call order
-    assert [s(x) for x in (60, 3, 60, 0)] == [s(60), s(3), s(60), s(0)]
+    # purity: a fresh object called out of order, backwards and twice at the same
+    # step gives the closed form (computed above on another object) every time
+    fresh = gs.scale_lr_for_batch(gs.OneCycleLR(max_lr=0.5, total_steps=50),
+                                  per_worker_batch=32, num_workers=8, base_batch=64,
+                                  warmup_steps=10)
+    order = [60, 3, 60, 0, 9, 10, 2, 69, 5, 5, 0, 30]
+    np.testing.assert_allclose([fresh(x) for x in order], expected[order], rtol=1e-12)
+    np.testing.assert_allclose(fresh.values(np.array(order, dtype=np.float64)),
+                               expected[order], rtol=1e-12)
 
 
 def test_scale_lr_for_batch_defaults_to_the_per_worker_batch():

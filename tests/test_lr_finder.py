@@ -198,9 +198,19 @@ def test_recorded_lrs_are_exactly_the_plan_and_applied(mode, start, end, pretrai
     reader = _ReadAndReset(net)
     r = lr_find(net, trainer, loss, batches, start_lr=start, end_lr=end, num_it=25,
                 mode=mode, val_data=reader, stop_div=False, **quiet())
-    plan = RangeTestSchedule(start, end, 25, mode).planned_lrs
+    # the plan by the documented formula (i = 0 .. num_it - 1), written here:
+    # exp  lr_i = start * (end / start) ** (i / (num_it - 1)),
+    # linear  lr_i = start + (end - start) * i / (num_it - 1); both ends exact
+    if mode == 'exp':
+        plan = np.array([start * (end / start) ** (i / 24) for i in range(25)])
+    else:
+        plan = np.linspace(start, end, 25)
     assert r.num_updates == 25 and r.stop_reason == 'completed'
-    assert np.array_equal(r.lrs, plan) and np.array_equal(r.planned_lrs, plan)
+    assert r.planned_lrs[0] == start and r.planned_lrs[-1] == end
+    np.testing.assert_allclose(r.planned_lrs, plan, rtol=1e-14, atol=0)
+    assert np.array_equal(r.lrs, r.planned_lrs)     # every planned update was applied
+    assert np.array_equal(RangeTestSchedule(start, end, 25, mode).planned_lrs, r.planned_lrs)
+    plan = r.planned_lrs
     # what SGD applied (a float32 step of lr * 1), read after updates 1..25
     assert np.array_equal(np.array(reader.applied, dtype=np.float32),
                           plan.astype(np.float32))

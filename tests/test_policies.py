@@ -13,6 +13,7 @@ import json
 import math
 import pickle
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -112,6 +113,34 @@ def ref_cawr_general(n_steps, T_0, T_mult, eta_min, base_lr, restart_decay=1.0):
         amp = (base_lr - eta_min) * restart_decay ** i
         out.append(eta_min + amp * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
     return out
+
+
+def ref_cawr_starts(n, T_0, T_mult):
+    """B_0 .. B_n, the first steps of the cycles, without floating point.
+
+    Integer ``T_mult``: ``T_0 (T_mult^i - 1) / (T_mult - 1)`` in Python integers
+    (``i T_0`` for 1), PyTorch's lengths ``T_0 T_mult^i`` added up. Real
+    ``T_mult``: the real boundary ``sum_{j<i} T_0 T_mult^j`` summed in exact
+    fractions of the float given, rounded half up.
+    """
+    if isinstance(T_mult, int):
+        if T_mult == 1:
+            return [i * T_0 for i in range(n + 1)]
+        return [T_0 * (T_mult ** i - 1) // (T_mult - 1) for i in range(n + 1)]
+    m, real, out = Fraction(T_mult), Fraction(0), []
+    for j in range(n + 1):
+        out.append(math.floor(real + Fraction(1, 2)))
+        real += T_0 * m ** j
+    return out
+
+
+def ref_cawr_int(step, T_0, T_mult):
+    """PyTorch's value (base_lr 1, eta_min 0) at step ``step`` for an integer
+    T_mult > 1: the cycle found by adding up the lengths T_0 T_mult^i in integers."""
+    start, t_i = 0, T_0
+    while start + t_i <= step:
+        start, t_i = start + t_i, t_i * T_mult
+    return (1 + math.cos(math.pi * ((step - start) / t_i))) / 2
 
 
 def ref_fastai_v2(j, lr_max, n, div=25.0, div_final=1e5, pct_start=0.25,
@@ -265,7 +294,13 @@ def test_cawr_cost_does_not_depend_on_step_and_far_steps_are_right():
     b = 3 * (2 ** 60 - 1)
     assert s.cycle_start(60) == b
     assert s(b + 1) == 1.0 and s(b) < 1e-30
-    assert s(10 ** 30) == s._value(10 ** 30)
+    # far past the table, against the exact integer cycles: around the restarts
+    # of cycles 64 and 90 (update B_i + 1 is the peak) and at 1e30
+    b64, b90 = 3 * (2 ** 64 - 1), 3 * (2 ** 90 - 1)
+    ks = [b64 - 1, b64, b64 + 1, b64 + 2, b90 - 1, b90, b90 + 1, b90 + 2, b90 + 3 * 2 ** 89,
+          10 ** 30, 10 ** 30 + 12345, 7 * 10 ** 30]
+    close([s(k) for k in ks], [ref_cawr_int(k - 1, 3, 2) for k in ks])
+    assert s(b90 + 1) == 1.0 and s(b90 + 3 * 2 ** 89 + 1) == pytest.approx(0.5)
     # and for T_mult = 1 at a huge step
     s = CosineAnnealingWarmRestarts(T_0=7, base_lr=1.0)
     assert s(7 * 10 ** 15 + 1) == 1.0
@@ -281,16 +316,34 @@ def test_cawr_extreme_growth_factors_do_not_crash():
         assert all(0.0 <= x <= 1.0 for x in v)
 
 
-def test_cawr_closed_form_and_table_agree():
-    for T_0, m in [(1, 2), (3, 3), (2, 1.5), (5, 1.01), (1, 1.7)]:
-        s = CosineAnnealingWarmRestarts(T_0, m, base_lr=1.0)
-        table = s._starts
-        assert [s._start(i) for i in range(len(table))] == list(table)
-        for i in range(1, min(len(table) - 1, 300)):
-            b = table[i]
-            for step in (b - 1, b, b + 1):
-                idx, start, _ = s._locate_closed(step) if step >= T_0 else (0, 0, T_0)
-                assert start == table[idx] and table[idx] <= step < table[idx + 1]
+@pytest.mark.parametrize('T_0,m', [(1, 2), (3, 3), (7, 1), (2, 1.5), (4, 1.5), (5, 1.01),
+                                   (1, 1.7)])
+def test_cawr_cycle_starts_and_restarts_against_exact_starts(T_0, m):
+    """Every cycle start against ``ref_cawr_starts`` (exact, no floats), and the
+    values around each restart: the last step of the cycle before, the peak,
+    the step after. Integer T_mult: 120 cycles, far past the internal table
+    (2**53 steps). Real T_mult: up to 300 cycles while the starts stay below
+    2**40 steps; from about 2**47 the library's float formula may round a start
+    one step away from the exact real boundary (measured), so the starts up to
+    2**53 are only checked within a step."""
+    s = CosineAnnealingWarmRestarts(T_0, m, base_lr=1.0)
+    n = 120 if isinstance(m, int) else 300
+    ref = ref_cawr_starts(n + 1, T_0, m)
+    if not isinstance(m, int):
+        far = [(i, b) for i, b in enumerate(ref) if 2 ** 40 <= b < 2 ** 53]
+        assert all(abs(s.cycle_start(i) - b) <= 1 for i, b in far)
+        ref = [b for b in ref if b < 2 ** 40]
+        n = len(ref) - 2
+    assert [s.cycle_start(i) for i in range(n + 2)] == ref
+    for i in range(1, n + 1):
+        b, before, length = ref[i], ref[i] - ref[i - 1], ref[i + 1] - ref[i]
+        # updates b, b + 1, b + 2 use steps b - 1 (end of cycle i - 1), b, b + 1
+        want = [(1 + math.cos(math.pi * ((before - 1) / before))) / 2, 1.0,
+                (1 + math.cos(math.pi * (1 / length))) / 2]
+        close([s(b), s(b + 1), s(b + 2)], want)
+        assert s(b + 1) == 1.0
+        if b + 2 < 2 ** 53:
+            close(s.values(np.array([b, b + 1, b + 2], dtype=np.float64)), want)
 
 
 # ---------------------------------------------------------------------------
@@ -553,6 +606,8 @@ def test_doctests():
 # rounded to 12 significant digits ('%.12g'). An extra check only: the tests
 # above compare with independent closed forms. (Compared by hand over whole
 # runs of 14 configurations, the classes gave PyTorch's floats bit for bit.)
+# tests/make_torch_tables.py prints this assignment (with torch installed);
+# tests/test_torch_tables.py checks that it prints exactly these lines.
 TORCH_TABLES = [
     (lambda: OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.3),
      [0.04, 0.52, 1.0, 0.950484632013, 0.81174565395, 0.611262021936, 0.388741978064,

@@ -103,18 +103,40 @@ def test_warmup_stable_decay(decay, warmup):
     assert s(250) == pytest.approx(0.001) and s(190) == 0.3
 
 
-@pytest.mark.parametrize('s', [
-    gs.TriangularSchedule(0.1, 1.0, 100, 0.3), gs.CosineAnnealingSchedule(0.1, 1.0, 100),
-    gs.Linear(0.0, 1.0, 50), gs.CosineDecay(1.0, 100, 0.1), gs.PolynomialDecay(1.0, 100, 2.0),
-    gs.WarmupStableDecay(1.0, 100, 10, 30, 'cosine'),
-    gs.LinearWarmUp(gs.CosineDecay(1.0, 100), 0.0, 20),
-    gs.LinearCoolDown(gs.TriangularSchedule(0.1, 1.0, 100), 0.0, 60, 30),
-    gs.OneCycleSchedule(0.1, 1.0, 60, 40, 0.001)], ids=repr)
-def test_continuous_shapes_have_no_jumps_and_stay_in_bounds(s):
-    """At every join, consecutive updates differ by at most the steepest slope."""
+# (schedule, its steepest slope per update) with the slope worked out by hand from
+# the parameters, piece by piece: a linear piece from a to b over n updates has
+# |b - a| / n; a half cosine from a to b over n updates has |b - a| pi / (2 n)
+# (at its middle); (1 - t/n)^p has p / n (at t = 0).
+STEEPEST = [
+    (gs.TriangularSchedule(0.1, 1.0, 100, 0.3), max(0.9 / 30, 0.9 / 70)),
+    (gs.CosineAnnealingSchedule(0.1, 1.0, 100), 0.9 * math.pi / 200),
+    (gs.Linear(0.0, 1.0, 50), 1.0 / 50),
+    (gs.CosineDecay(1.0, 100, 0.1), 0.9 * math.pi / 200),
+    (gs.PolynomialDecay(1.0, 100, 2.0), 2.0 / 100),
+    # warm-up 0 -> 1 over 10, cosine 1 -> 0 over 30
+    (gs.WarmupStableDecay(1.0, 100, 10, 30, 'cosine'), max(1.0 / 10, math.pi / 60)),
+    # warm-up 0 -> CosineDecay(0) = 1 over 20, then the cosine over 100
+    (gs.LinearWarmUp(gs.CosineDecay(1.0, 100), 0.0, 20), max(1.0 / 20, math.pi / 200)),
+    # triangle 0.1 -> 1 -> 0.1 (50 up, 50 down), cut at 60 where it is
+    # 1 - 0.9 * 10 / 50 = 0.82, then 0.82 -> 0 over 30
+    (gs.LinearCoolDown(gs.TriangularSchedule(0.1, 1.0, 100), 0.0, 60, 30),
+     max(0.9 / 50, 0.82 / 30)),
+    # triangle 0.1 -> 1 -> 0.1 over 60 (30 up, 30 down), then 0.1 -> 0.001 over 40
+    (gs.OneCycleSchedule(0.1, 1.0, 60, 40, 0.001), max(0.9 / 30, 0.099 / 40)),
+]
+
+
+@pytest.mark.parametrize('s,steepest', STEEPEST, ids=[repr(s) for s, _ in STEEPEST])
+def test_continuous_shapes_have_no_jumps_and_stay_in_bounds(s, steepest):
+    """At every join, consecutive updates differ by at most the steepest slope of
+    the pieces, and that slope is reached (within the cosine's discretisation and
+    the first step of the polynomial, below 1%): so the slope is the schedule's."""
     v = s.values(np.arange(0, 400))
     assert v.min() >= 0 and v.max() <= s.base_lr + 1e-12
-    assert np.max(np.abs(np.diff(v))) <= 1.0 / 10 + 1e-12
+    biggest = np.max(np.abs(np.diff(v)))
+    assert biggest <= steepest + 1e-12
+    assert biggest >= 0.99 * steepest
+    assert np.max(np.abs(np.diff([s(t) for t in range(400)]))) <= steepest + 1e-12
 
 
 def test_plot_schedule_returns_axes_with_the_values_and_leaves_mxnet_alone():

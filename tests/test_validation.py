@@ -1,5 +1,6 @@
 """Every bad argument raises ValueError or TypeError naming the parameter and the value."""
 import math
+import re
 
 import mxnet as mx
 import pytest
@@ -15,7 +16,7 @@ BAD = [
     (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length=-5), ValueError, 'cycle_length', '-5'),
     (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length=10.0), TypeError, 'cycle_length', '10.0'),
     (gs.TriangularSchedule, dict(min_lr=1, max_lr=2, cycle_length='10'), TypeError, 'cycle_length', "'10'"),
-    (gs.TriangularSchedule, dict(min_lr=2, max_lr=1, cycle_length=10), ValueError, 'min_lr', '2'),
+    (gs.TriangularSchedule, dict(min_lr=2, max_lr=1, cycle_length=10), ValueError, 'min_lr', 'min_lr=2.0'),
     (gs.TriangularSchedule, dict(min_lr=nan, max_lr=1, cycle_length=10), ValueError, 'min_lr', 'nan'),
     (gs.TriangularSchedule, dict(min_lr=0, max_lr=inf, cycle_length=10), ValueError, 'max_lr', 'inf'),
     (gs.TriangularSchedule, dict(min_lr=-1, max_lr=1, cycle_length=10), ValueError, 'min_lr', '-1'),
@@ -25,30 +26,30 @@ BAD = [
     (gs.TriangularSchedule, dict(min_lr=0, max_lr=1, cycle_length=10, inc_fraction=1), ValueError, 'inc_fraction', '1'),
     (gs.TriangularSchedule, dict(min_lr=0, max_lr=1, cycle_length=10, inc_fraction=1.5), ValueError, 'inc_fraction', '1.5'),
     (gs.CosineAnnealingSchedule, dict(min_lr=0, max_lr=1, cycle_length=0), ValueError, 'cycle_length', '0'),
-    (gs.CosineAnnealingSchedule, dict(min_lr=3, max_lr=1, cycle_length=5), ValueError, 'min_lr', '3'),
+    (gs.CosineAnnealingSchedule, dict(min_lr=3, max_lr=1, cycle_length=5), ValueError, 'min_lr', 'min_lr=3.0'),
     (gs.LinearWarmUp, dict(schedule=gs.Constant(1), start_lr=-0.1, length=5), ValueError, 'start_lr', '-0.1'),
     (gs.LinearWarmUp, dict(schedule=gs.Constant(1), start_lr=0, length=0), ValueError, 'length', '0'),
     (gs.LinearWarmUp, dict(schedule='cosine', start_lr=0, length=5), TypeError, 'schedule', "'cosine'"),
     (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=nan, start_idx=5, length=5), ValueError, 'finish_lr', 'nan'),
     (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=0, start_idx=-1, length=5), ValueError, 'start_idx', '-1'),
     (gs.LinearCoolDown, dict(schedule=gs.Constant(1), finish_lr=0, start_idx=5, length=0), ValueError, 'length', '0'),
-    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, cooldown_length=5), ValueError, 'finish_lr', 'None'),
-    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, finish_lr=0.01), ValueError, 'cooldown_length', '0'),
+    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, cooldown_length=5), ValueError, 'finish_lr', 'finish_lr=None'),
+    (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, finish_lr=0.01), ValueError, 'cooldown_length', 'cooldown_length=0'),
     (gs.OneCycleSchedule, dict(start_lr=0.1, max_lr=1, cycle_length=10, cooldown_length=-1), ValueError, 'cooldown_length', '-1'),
-    (gs.OneCycleSchedule, dict(start_lr=2, max_lr=1, cycle_length=10), ValueError, 'min_lr', '2'),
+    (gs.OneCycleSchedule, dict(start_lr=2, max_lr=1, cycle_length=10), ValueError, 'start_lr', '2'),
     (gs.CyclicalSchedule, dict(schedule_class=gs.Constant, cycle_length=10, lr=1), TypeError, 'schedule_class', 'Constant'),
-    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule(0, 1, 5), cycle_length=10), TypeError, 'schedule_class', 'TriangularSchedule'),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule(0, 1, 5), cycle_length=10), TypeError, 'schedule_class', 'TriangularSchedule(min_lr=0.0, max_lr=1.0, cycle_length=5'),
     (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=0, min_lr=0, max_lr=1), ValueError, 'cycle_length', '0'),
     (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, cycle_length_decay=0, min_lr=0, max_lr=1), ValueError, 'cycle_length_decay', '0'),
     (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, cycle_magnitude_decay=-1, min_lr=0, max_lr=1), ValueError, 'cycle_magnitude_decay', '-1'),
-    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, min_lr=0, max_lr=1, bogus=3), TypeError, 'bogus', ''),
+    (gs.CyclicalSchedule, dict(schedule_class=gs.TriangularSchedule, cycle_length=10, min_lr=0, max_lr=1, bogus=3), TypeError, 'bogus', '3'),
     (gs.Constant, dict(lr=-1), ValueError, 'lr', '-1'),
     (gs.Linear, dict(start_lr=0, end_lr=1, length=0), ValueError, 'length', '0'),
     (gs.LinearDecayToZero, dict(base_lr=1, total_steps=0), ValueError, 'total_steps', '0'),
-    (gs.CosineDecay, dict(base_lr=0.1, length=10, final_lr=0.5), ValueError, 'final_lr', '0.5'),
+    (gs.CosineDecay, dict(base_lr=0.1, length=10, final_lr=0.5), ValueError, 'final_lr', 'final_lr=0.5'),
     (gs.ExponentialDecay, dict(base_lr=1, decay_rate=1.5, decay_steps=10), ValueError, 'decay_rate', '1.5'),
     (gs.ExponentialDecay, dict(base_lr=1, decay_rate=0.5, decay_steps=10, staircase=1), TypeError, 'staircase', '1'),
-    (gs.ExponentialDecay, dict(base_lr=1, decay_rate=0.5, decay_steps=10, min_lr=2), ValueError, 'min_lr', '2'),
+    (gs.ExponentialDecay, dict(base_lr=1, decay_rate=0.5, decay_steps=10, min_lr=2), ValueError, 'min_lr', 'min_lr=2.0'),
     (gs.PolynomialDecay, dict(base_lr=1, length=10, power=0), ValueError, 'power', '0'),
     (gs.StepDecay, dict(base_lr=1, step_size=0), ValueError, 'step_size', '0'),
     (gs.MultiStepDecay, dict(base_lr=1, milestones=[5, 5]), ValueError, 'milestones', '[5, 5]'),
@@ -60,28 +61,54 @@ BAD = [
     (gs.Join, dict(schedules=[gs.Constant(1), gs.Constant(2)], boundaries=[]), ValueError, 'boundaries', '[]'),
     (gs.Join, dict(schedules=[gs.Constant(1), gs.Constant(2), 3], boundaries=[5, 5]), ValueError, 'boundaries', '[5, 5]'),
     (gs.Join, dict(schedules=[], boundaries=[]), TypeError, 'schedules', '[]'),
-    (gs.Join, dict(schedules=[gs.Constant(1), object()], boundaries=[3]), TypeError, 'schedules[1]', 'object'),
+    (gs.Join, dict(schedules=[gs.Constant(1), object()], boundaries=[3]), TypeError, 'schedules[1]', '<object object at'),
     (gs.Scale, dict(schedule=gs.Constant(1), factor=-2), ValueError, 'factor', '-2'),
-    (gs.Clip, dict(schedule=gs.Constant(1)), ValueError, 'min_lr', ''),
-    (gs.Clip, dict(schedule=gs.Constant(1), min_lr=0.5, max_lr=0.1), ValueError, 'min_lr', '0.5'),
+    (gs.Clip, dict(schedule=gs.Constant(1)), ValueError, 'min_lr', 'got neither'),   # none given
+    (gs.Clip, dict(schedule=gs.Constant(1), min_lr=0.5, max_lr=0.1), ValueError, 'min_lr', 'min_lr=0.5'),
     (gs.Shift, dict(schedule=gs.Constant(1), steps=-1), ValueError, 'steps', '-1'),
-    (gs.MXNetSchedule, dict(scheduler=gs.Constant(1)), TypeError, 'scheduler', 'Constant'),
+    (gs.MXNetSchedule, dict(scheduler=gs.Constant(1)), TypeError, 'scheduler', 'Constant(lr=1.0)'),
     (gs.FunctionSchedule, dict(fn=3), TypeError, 'fn', '3'),
-    (gs.join_fractions, dict(schedules=[1, 2], fractions=[0.5, 0.5000001], total_steps=10), ValueError, 'fractions', '0.5000001'),
+    (gs.join_fractions, dict(schedules=[1, 2], fractions=[0.5, 0.5000001], total_steps=10), ValueError, 'fractions', '[0.5, 0.5000001]'),
     (gs.join_fractions, dict(schedules=[1, 2], fractions=[0, 1], total_steps=10), ValueError, 'fractions[0]', '0'),
     (gs.join_fractions, dict(schedules=[1, 2, 3], fractions=[0.01, 0.01, 0.98], total_steps=10), ValueError, 'total_steps', '10'),
     (gs.plot_schedule, dict(schedule=gs.Constant(1), iterations=0), ValueError, 'iterations', '0'),
 ]
 
 
-@pytest.mark.parametrize('ctor,kwargs,exc,param,shown', BAD,
+# Cases whose message is wrong today (library bugs, reported, not fixed here):
+# strict, so each shows up as soon as it is fixed.
+KNOWN_BAD_MESSAGES = {
+    ('OneCycleSchedule', 'start_lr'):
+        "the message comes from the inner TriangularSchedule: 'TriangularSchedule: min_lr "
+        "must be <= max_lr, got min_lr=2.0 and max_lr=1.0', naming neither "
+        "OneCycleSchedule nor its parameter start_lr",
+}
+
+
+def _word(text):
+    """``text`` as a regex standing alone: not glued to a letter, digit or _ either side."""
+    return r'(?<!\w)%s(?!\w)' % re.escape(text)
+
+
+def _case(case):
+    reason = KNOWN_BAD_MESSAGES.get((case[0].__name__, case[3]))
+    if reason is None:
+        return case
+    return pytest.param(*case, marks=pytest.mark.xfail(raises=AssertionError, strict=True,
+                                                       reason=reason))
+
+
+@pytest.mark.parametrize('ctor,kwargs,exc,param,shown', [_case(c) for c in BAD],
                          ids=['%s-%s' % (c.__name__, p) for c, _, _, p, _ in BAD])
-def test_bad_argument_names_parameter_and_value(ctor, kwargs, exc, param, shown):
+def test_bad_argument_names_class_parameter_and_value(ctor, kwargs, exc, param, shown):
+    """The message starts with the class (or function) called, names the parameter
+    and shows the value given, each as a whole word, not a substring."""
     with pytest.raises(exc) as info:
         ctor(**kwargs)
     msg = str(info.value)
-    assert param in msg
-    assert shown in msg
+    assert msg.startswith(ctor.__name__ + ': '), msg
+    assert re.search(_word(param), msg), msg
+    assert shown and re.search(_word(shown), msg), msg
     assert 'got' in msg or 'failed' in msg
 
 
