@@ -32,7 +32,27 @@ __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
 _KNOWN = (FactorScheduler, MultiFactorScheduler, PolyScheduler, CosineScheduler)
 
 
-class MXNetSchedule(Schedule):
+class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
+    """The ``scheduler`` attribute of a schedule that keeps a private MXNet scheduler.
+
+    MXNet's schedulers change when called, so the snapshot itself is never handed
+    out: ``schedule.scheduler`` is a fresh copy each time, and calling or editing
+    it changes neither the schedule's values nor its pickle or config.
+    """
+
+    @property
+    def scheduler(self):
+        """A copy of the wrapped scheduler as it was wrapped (changing it changes nothing)."""
+        return copy.deepcopy(self._scheduler)
+
+    def __setstate__(self, state):
+        if 'scheduler' in state:          # pickled before the snapshot became private
+            state = dict(state)
+            state['_scheduler'] = state.pop('scheduler')
+        super().__setstate__(state)
+
+
+class MXNetSchedule(_SnapshotScheduler, Schedule):
     """A pure copy of one of MXNet's stateful schedulers.
 
     Parameters
@@ -84,7 +104,7 @@ class MXNetSchedule(Schedule):
         snap = copy.deepcopy(s)
         for k, v in vars(snap).items():
             vars(snap)[k] = as_python_number(v)
-        self.scheduler = snap
+        self._scheduler = snap
         if not isinstance(s, MultiFactorScheduler):
             s = snap      # MultiFactor's products are computed as MXNet does, below
         self._kind = kind
@@ -116,10 +136,10 @@ class MXNetSchedule(Schedule):
     _param_names = ('scheduler',)
 
     def _unscaled_repr(self):
-        return 'MXNetSchedule(scheduler=%s)' % _mx_repr(self.scheduler)
+        return 'MXNetSchedule(scheduler=%s)' % _mx_repr(self._scheduler)
 
     def _config(self):
-        return {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self.scheduler)}}
+        return {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self._scheduler)}}
 
     @classmethod
     def _decode_params(cls, params):
@@ -235,7 +255,7 @@ def mxnet_from_config(cfg):
     return s
 
 
-class ReplaySchedule(Schedule):
+class ReplaySchedule(_SnapshotScheduler, Schedule):
     """Any (possibly stateful) MXNet ``LRScheduler``, replayed from a pristine copy.
 
     The value at ``t`` is what a copy of ``scheduler``, as it was when wrapped, returns
@@ -251,14 +271,14 @@ class ReplaySchedule(Schedule):
         if not isinstance(scheduler, LRScheduler):
             raise TypeError('ReplaySchedule: scheduler must be an mxnet LRScheduler, '
                             'got %r' % (scheduler,))
-        self.scheduler = copy.deepcopy(scheduler)
+        self._scheduler = copy.deepcopy(scheduler)
         self._ref = float(getattr(scheduler, 'base_lr', 1.0))
         self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
 
     def _value(self, t):
         c = self._cache
         if not c or t < c['t']:
-            c['obj'] = copy.deepcopy(self.scheduler)
+            c['obj'] = copy.deepcopy(self._scheduler)
             c['t'] = -1
             c['v'] = None
         obj = c['obj']
@@ -281,12 +301,12 @@ class ReplaySchedule(Schedule):
         return state
 
     def _unscaled_repr(self):
-        return 'ReplaySchedule(scheduler=<%s>)' % type(self.scheduler).__name__
+        return 'ReplaySchedule(scheduler=<%s>)' % type(self._scheduler).__name__
 
     def _config(self):
         raise TypeError('ReplaySchedule(%r) cannot be expressed in a config: only '
                         'MXNet\'s Factor, MultiFactor, Poly and Cosine schedulers '
-                        'can be' % (self.scheduler,))
+                        'can be' % (self._scheduler,))
 
 
 def _as_step(t):

@@ -505,3 +505,56 @@ def test_item6_function_config_round_trips(fn):
     s = gs.LinearWarmUp(gs.FunctionSchedule(fn), 0.0, 3)
     again = gs.from_config(json.loads(json.dumps(s.get_config())))
     assert [again(t) for t in range(10)] == [s(t) for t in range(10)]
+
+
+# --------------------------------------------------------------------------------
+# Item 10 (adapters): nothing reachable from a public attribute changes a schedule
+# --------------------------------------------------------------------------------
+class _Halving(mx.lr_scheduler.LRScheduler):
+    """A stateful scheduler that is not one of MXNet's four (replayed)."""
+
+    def __init__(self):
+        super().__init__(base_lr=1.0)
+
+    def __call__(self, num_update):
+        while num_update > 10 * (1 + round(math.log2(1.0 / self.base_lr))):
+            self.base_lr /= 2
+        return self.base_lr
+
+
+@pytest.mark.parametrize('make', [
+    lambda: gs.MXNetSchedule(mx.lr_scheduler.MultiFactorScheduler(
+        step=[10, 20], factor=0.5, base_lr=1.0)),
+    lambda: gs.MXNetSchedule(mx.lr_scheduler.FactorScheduler(step=10, factor=0.5,
+                                                             base_lr=1.0)),
+    lambda: gs.ReplaySchedule(_Halving()),
+], ids=['MultiFactor', 'Factor', 'Replay'])
+def test_item10_calling_or_editing_the_scheduler_attribute_changes_nothing(make):
+    s = make()
+    want = [s(t) for t in range(40)]
+    text = pickle.dumps(s, 0)
+    config = None if isinstance(s, gs.ReplaySchedule) else json.dumps(s.get_config())
+    exposed = s.scheduler
+    exposed(35)                                  # advances what it is given
+    s.scheduler(35)
+    s.scheduler.base_lr = 7.0
+    exposed.base_lr = 7.0
+    assert [s(t) for t in range(40)] == want
+    assert pickle.dumps(s, 0) == text
+    if config is not None:
+        assert json.dumps(s.get_config()) == config
+    assert s.scheduler is not s.scheduler and type(s.scheduler) is type(exposed)
+    fresh = make()
+    assert [pickle.loads(text)(t) for t in range(40)] == [fresh(t) for t in range(40)]
+    with pytest.raises(AttributeError):
+        s.scheduler = exposed
+
+
+def test_item10_a_pickle_from_before_the_private_snapshot_still_loads():
+    s = gs.MXNetSchedule(mx.lr_scheduler.MultiFactorScheduler(step=[10], factor=0.5,
+                                                              base_lr=1.0))
+    state = dict(vars(s))
+    state['scheduler'] = state.pop('_scheduler')
+    old = gs.MXNetSchedule.__new__(gs.MXNetSchedule)
+    old.__setstate__(state)
+    assert [old(t) for t in (5, 15)] == [1.0, 0.5] and repr(old) == repr(s)
