@@ -1,0 +1,75 @@
+"""ReduceLROnPlateau on several processes: every worker reduces at the same update."""
+import json
+import os
+import sys
+import uuid
+
+import pytest
+
+import gluon_schedules as gs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKER = os.path.join(ROOT, 'tests', 'dist_scripts', 'plateau_worker.py')
+
+
+def _run(mode, tmp_path):
+    env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
+    if mode == 'horovod':
+        res = gs.launch_horovod([sys.executable, WORKER, mode, str(tmp_path)], num_workers=2,
+                                timeout=60.0, env=env, cwd=ROOT)
+    else:
+        res = gs.launch_local([sys.executable, WORKER, mode, str(tmp_path)], num_workers=2,
+                              num_servers=1, timeout=60.0, env=env, cwd=ROOT)
+    res.check()
+    outs = []
+    for name in sorted(os.listdir(tmp_path)):
+        with open(os.path.join(tmp_path, name)) as f:
+            outs.append(json.load(f))
+    assert [o['rank'] for o in outs] == [0, 1]
+    return outs
+
+
+def _expected_events():
+    # the averaged metric, decided alone by one schedule: the reference
+    from dist_scripts.plateau_worker import EPOCHS, STEPS_PER_EPOCH, local_metric
+    s = gs.ReduceLROnPlateau(gs.LinearWarmUp(gs.Constant(0.1), 0.0, 3), factor=0.5,
+                             patience=1)
+    for epoch in range(EPOCHS):
+        m = (local_metric(epoch, 0) + local_metric(epoch, 1)) / 2
+        s = s.observe(m, (epoch + 1) * STEPS_PER_EPOCH)
+    alone = []
+    for rank in (0, 1):      # each worker deciding on its own metric would disagree
+        r = gs.ReduceLROnPlateau(0.1, factor=0.5, patience=1)
+        for epoch in range(EPOCHS):
+            r = r.observe(local_metric(epoch, rank), (epoch + 1) * STEPS_PER_EPOCH)
+        alone.append(r.events)
+    assert alone[0] != alone[1]
+    return s
+
+
+def _check(outs):
+    ref = _expected_events()
+    assert ref.events, 'the metric sequence must cause reductions'
+    for o in outs:
+        assert 'error' not in o, o.get('error')
+        assert [tuple(e) for e in o['events']] == [tuple(e) for e in ref.events]
+        # the LR each update applied follows the one record
+        assert o['lr'] == pytest.approx([ref(t) for t in range(1, len(o['lr']) + 1)],
+                                        rel=1e-6)
+    assert outs[0]['weights'] == outs[1]['weights']
+
+
+def test_dist_sync_workers_reduce_at_the_same_update(tmp_path):
+    _check(_run('worker', tmp_path))
+
+
+def test_dist_sync_with_updates_on_the_servers_is_refused(tmp_path):
+    outs = _run('server', tmp_path)
+    for o in outs:
+        assert 'update_on_kvstore=False' in o['error']
+        assert o['reduced'] == []
+
+
+def test_horovod_workers_reduce_at_the_same_update(tmp_path):
+    pytest.importorskip('horovod.mxnet')
+    _check(_run('horovod', tmp_path))
