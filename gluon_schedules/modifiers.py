@@ -15,10 +15,12 @@ start it sees 0; the value *at* a boundary belongs to the new child.
 """
 import math
 from bisect import bisect_right
+from types import MappingProxyType
 
 import numpy as np
 
 from .base import Schedule, pieces
+from .shapes import _flat
 from .adapters import as_schedule
 from ._checks import check_lr, check_int, check_real, FRACTION_TOL
 
@@ -79,6 +81,7 @@ class LinearWarmUp(Schedule):
             return c._value(t - self.length)
         return t * self._d / self.length + self.start_lr
 
+    @_flat
     def _values(self, t):
         out = np.empty_like(t)
         warm, rest = pieces(t, [self.length], side='left')
@@ -141,6 +144,7 @@ class LinearCoolDown(Schedule):
             return (t - self.start_idx) * self._d / self.length + self.start_lr
         return self.finish_lr
 
+    @_flat
     def _values(self, t):
         out = np.empty_like(t)
         head, mid, tail = pieces(t, [self.start_idx, self.finish_idx], side='left')
@@ -148,6 +152,211 @@ class LinearCoolDown(Schedule):
         out[mid] = (t[mid] - self.start_idx) * self._d / self.length + self.start_lr
         out[tail] = self.finish_lr
         return out
+
+
+def _find_cycle(start, t, i, lo=0, hi=None):
+    """The index ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)``, from a
+    guess (a closed form, which may be off by a step or two near a boundary).
+
+    ``start`` gives the exact first update of each cycle (increasing). Shared by
+    :class:`CyclicalSchedule` and ``policies.CosineAnnealingWarmRestarts``.
+    """
+    if hi is not None and i > hi:
+        i = hi
+    if i < lo:
+        i = lo
+    while i > lo and start(i) > t:
+        i -= 1
+    while (hi is None or i < hi) and start(i + 1) <= t:
+        i += 1
+    return i
+
+
+# Cycles are counted exactly up to this update (every step below it is a float
+# that names one integer); see CyclicalSchedule.
+_CAP = 2 ** 53
+
+
+class _Cycles:
+    """The cycles of a :class:`CyclicalSchedule`: ``L_0 = first``,
+    ``L_{k+1} = ceil(L_k * decay)`` with the float product of the definition.
+
+    Held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` (``m <
+    n``) that start at ``B0 + m L0 + s m (m - 1) / 2``. While ``L (decay - 1)``
+    (or ``L (1 - decay)``) stays between two integers, ``ceil(L * decay) - L`` is
+    one constant ``s``, so a whole stretch of cycles is one run, found in closed
+    form; only near the integers, where the float product might round across
+    one, each cycle is stepped with the definition itself. Runs are added as
+    steps need them (a cache: the values never depend on it), so building costs
+    nothing until a far step is asked, and then once.
+    """
+
+    def __init__(self, first, decay):
+        self.decay = decay
+        p, q = decay.as_integer_ratio()      # decay = p / q exactly
+        # |fl(L * decay) - L * decay| <= L * decay * 2**-53; with Q = q 2**53:
+        # (decay - 1) -+ decay 2**-53 = (p - q) 2**53 -+ p over Q
+        self._q = q << 53
+        self._lo_num = abs(p - q) * (1 << 53) - p
+        self._hi_num = abs(p - q) * (1 << 53) + p
+        self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
+        self.starts = []        # B0 of each run, for bisection
+        self.firsts = []        # k0 of each run
+        self.forever = False    # the last cycle tabulated never ends (see _CAP)
+        self.done = False
+        self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
+        self._arrays = None
+
+    # -- building --------------------------------------------------------------
+    def _run_length(self, length, s):
+        """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
+        for each: the product cannot round across an integer."""
+        d = self.decay
+        j = abs(s)
+        est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
+        if est < 2 or self._lo_num <= 0:
+            return 1
+        Q, lo, hi = self._q, self._lo_num, self._hi_num
+        if s > 0:   # L' = L + j i must satisfy (j - 1) Q < L' lo and L' hi < j Q
+            i_hi = (j * Q - length * hi - 1) // (j * hi)
+            i_lo = ((j - 1) * Q - length * lo) // (j * lo) + 1
+        else:       # L' = L - j i must satisfy j Q < L' lo and L' hi < (j + 1) Q
+            i_hi = (length * lo - j * Q - 1) // (j * lo)
+            i_lo = (length * hi - (j + 1) * Q) // (j * hi) + 1
+        if i_lo > 1 or i_hi < 1:
+            return 1
+        return i_hi + 1
+
+    def _add(self):
+        k, b, length = self.next
+        if b >= _CAP:                  # cycle k would start past 2**53: never
+            self.done = self.forever = True
+            return
+        if b + length >= _CAP:         # its successor would: it is the last
+            self._append(b, k, length, 0, 1)
+            self.done = self.forever = True
+            return
+        s = math.ceil(length * self.decay) - length   # the definition
+        if s == 0:
+            self._append(b, k, length, 0, None)
+            self.done = True
+            return
+        n = self._run_length(length, s)
+        if b + (n - 1) * length + s * (n - 1) * (n - 2) // 2 >= _CAP:
+            # keep the cycles that start before 2**53 (a start is increasing in m)
+            lo, hi = 0, n - 1
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if b + mid * length + s * mid * (mid - 1) // 2 < _CAP:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            n = lo + 1
+        self._append(b, k, length, s, n)
+        self.next = (k + n, b + n * length + s * n * (n - 1) // 2, length + s * n)
+
+    def _append(self, b, k, length, s, n):
+        last = self.runs[-1] if self.runs else None
+        if last is not None and last[3] == s and s != 0 and last[4] is not None \
+                and last[2] + s * last[4] == length:
+            self.runs[-1] = (last[0], last[1], last[2], s, last[4] + n)   # one run
+        else:
+            self.runs.append((b, k, length, s, n))
+            self.firsts.append(k)
+            self.starts.append(b)
+        self._arrays = None
+
+    def cover(self, t):
+        """Tabulate the cycles up to update ``t``."""
+        while not self.done and self.next[1] <= t:
+            self._add()
+
+    # -- locating --------------------------------------------------------------
+    def locate(self, t):
+        """(k, start, length, end) of the cycle of update ``t`` (``end`` is inf
+        for a cycle that never ends)."""
+        self.cover(t)
+        r = bisect_right(self.starts, t) - 1
+        b, k, length, s, n = self.runs[r]
+        if s == 0:
+            if n is None:                       # periodic
+                m = int((t - b) // length)
+                start = b + m * length
+                return k + m, start, length, start + length
+            return k, b, length, math.inf       # the last, never ending
+        if n == 1:
+            m = 0
+        else:
+            q = t - b
+            lin = length - s / 2
+            # lin > 0 in a run of several cycles (_run_length): the stable root
+            m = int(2 * q / (lin + math.sqrt(max(lin * lin + 2 * s * q, 0.0))))
+            m = _find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
+        start = b + m * length + s * m * (m - 1) // 2
+        size = length + s * m
+        last = self.forever and r == len(self.runs) - 1 and m == n - 1
+        return k + m, start, size, math.inf if last else start + size
+
+    def start(self, k):
+        """First update of cycle ``k`` (inf if it never starts)."""
+        while not self.done and self.next[0] <= k:
+            self._add()
+        r = bisect_right(self.firsts, k) - 1
+        b, k0, length, s, n = self.runs[r]
+        m = k - k0
+        if n is not None and m >= n:
+            return math.inf
+        return b + m * length + s * m * (m - 1) // 2
+
+    def locate_sorted(self, t):
+        """For sorted float steps ``t``: the cycle index and the offset in the
+        cycle of each, and the slices of ``t`` with one cycle length, as a list
+        of ``(a, z, length)``."""
+        self.cover(float(t[-1]))
+        if self._arrays is None or len(self._arrays) != len(self.runs):
+            self._arrays = np.asarray(self.starts, dtype=np.float64)
+        k = np.empty_like(t)
+        off = np.empty_like(t)
+        groups = []
+        cuts = np.searchsorted(t, self._arrays, side='left').tolist() + [t.size]
+        for r, (b, k0, length, s, n) in enumerate(self.runs):
+            a, z = cuts[r], cuts[r + 1]
+            if a >= z:
+                continue
+            x = t[a:z] - b
+            if n is None:                       # periodic: as the scalar path's //
+                k[a:z] = np.floor_divide(x, length)
+                k[a:z] += k0
+                off[a:z] = np.remainder(x, length)
+                groups.append((a, z, length))
+                continue
+            if n == 1:
+                k[a:z] = k0
+                off[a:z] = x
+                groups.append((a, z, length))
+                continue
+            # as the scalar path: the root of the quadratic, then _find_cycle
+            lin = length - s / 2
+            m = (2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
+            m = m.astype(np.int64)
+            np.clip(m, 0, n - 1, out=m)
+
+            def rel(i):                         # start of cycle i of the run, exactly
+                return i * length + s * (i * (i - 1) // 2)
+            while True:
+                back = (m > 0) & (rel(m) > x)
+                fwd = (m < n - 1) & (rel(m + 1) <= x)
+                if not (back.any() or fwd.any()):
+                    break
+                m -= back
+                m += fwd
+            k[a:z] = m + k0
+            off[a:z] = x - rel(m)
+            # m is sorted: one slice per cycle
+            edges = [0] + (np.flatnonzero(m[1:] != m[:-1]) + 1).tolist() + [z - a]
+            groups.extend((a + e0, a + e1, length + s * int(m[e0]))
+                          for e0, e1 in zip(edges, edges[1:]))
+        return k, off, groups
 
 
 class CyclicalSchedule(Schedule):
@@ -163,8 +372,12 @@ class CyclicalSchedule(Schedule):
     ``CyclicalSchedule(TriangularSchedule, ...)`` is Smith's (2015) cyclical LR;
     ``CyclicalSchedule(CosineAnnealingSchedule, cycle_length_decay=2,
     cycle_magnitude_decay=0.5, ...)`` is SGDR (Loshchilov and Hutter, 2016).
-    The cycle boundaries are tabulated once, so a call costs the same at
-    ``t = 10`` and ``t = 1e9``. Reference LR: the first cycle's.
+    The same values as the MXNet tutorial's class. The cycle of a step is found
+    in closed form (the lengths grow or shrink by a constant step over long
+    stretches): a call costs about the same at ``t = 10`` and ``t = 1e13``, and
+    a pickle holds the arguments only. Cycles are counted exactly up to update
+    ``2**53``; with growing cycles, the cycle running at update ``2**53`` never
+    ends. Reference LR: the first cycle's.
 
     Parameters
     ----------
@@ -173,23 +386,29 @@ class CyclicalSchedule(Schedule):
     cycle_length : int
         Updates in the first cycle, >= 1.
     cycle_length_decay : float, default 1
-        Factor applied to the cycle length after each cycle (rounded up), > 0.
+        Factor applied to the cycle length after each cycle (rounded up), in
+        (0, 1e9]: > 1 grows the cycles (SGDR), < 1 shrinks them down to a fixed
+        length.
     cycle_magnitude_decay : float, default 1
-        Factor applied to the whole value after each cycle, > 0.
+        Factor applied to the whole value after each cycle, in (0, 1] (a factor
+        > 1 would grow the LR without bound).
     **kwargs
-        Passed to ``schedule_class`` (e.g. ``min_lr``, ``max_lr``).
+        Passed to ``schedule_class`` (e.g. ``min_lr``, ``max_lr``); NumPy numbers
+        are stored as Python numbers. :attr:`kwargs` is a read-only mapping.
 
     Examples
     --------
     >>> s = CyclicalSchedule(TriangularSchedule, cycle_length=4, min_lr=0, max_lr=1)
     >>> [s(t) for t in range(9)]
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0]
+    >>> sgdr = CyclicalSchedule(CosineAnnealingSchedule, 2, cycle_length_decay=1.5,
+    ...                         min_lr=0, max_lr=1)
+    >>> [sgdr.cycle_start(k) for k in range(6)]
+    [0, 2, 5, 10, 18, 30]
     """
 
     _param_names = ('schedule_class', 'cycle_length', 'cycle_length_decay',
                     'cycle_magnitude_decay', 'kwargs')
-    # Boundaries are tabulated up to this many cycles or 2**53 updates.
-    _MAX_CYCLES = 1 << 20
 
     def __init__(self, schedule_class, cycle_length, cycle_length_decay=1,
                  cycle_magnitude_decay=1, **kwargs):
@@ -201,41 +420,36 @@ class CyclicalSchedule(Schedule):
                             % (owner, schedule_class))
         self.schedule_class = schedule_class
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        self.cycle_length_decay = check_real('cycle_length_decay', cycle_length_decay,
-                                             owner, low=0.0, low_open=True,
-                                             what='a finite number > 0')
-        self.cycle_magnitude_decay = check_real('cycle_magnitude_decay',
-                                                cycle_magnitude_decay, owner, low=0.0,
-                                                low_open=True, what='a finite number > 0')
-        self.kwargs = dict(kwargs)
+        self.cycle_length_decay = check_real(
+            'cycle_length_decay', cycle_length_decay, owner, low=0.0, high=1e9,
+            low_open=True, what='a number in (0, 1e9]')
+        self.cycle_magnitude_decay = check_real(
+            'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0,
+            low_open=True, what='a number in (0, 1] (a factor > 1 would grow the LR '
+                                'without bound)')
+        kwargs = {k: _py_number(v) for k, v in kwargs.items()}
+        self.kwargs = MappingProxyType(kwargs)      # read-only view of a private copy
         try:
             first = schedule_class(cycle_length=self.cycle_length, **kwargs)
-        except TypeError as e:
-            raise TypeError('%s: schedule_class(cycle_length=%r, **%r) failed: %s'
-                            % (owner, self.cycle_length, kwargs, e)) from None
-        self._children = {self.cycle_length: first}   # memo: cycle length -> schedule
-        self._first = first
-        self._fixed = self.cycle_length_decay == 1
+        except (TypeError, ValueError) as e:
+            args = ', '.join('%s=%r' % kv for kv in
+                             [('cycle_length', self.cycle_length)] + sorted(kwargs.items()))
+            why = str(e)
+            if why.startswith(schedule_class.__name__ + ': '):
+                why = why[len(schedule_class.__name__) + 2:]
+            raise type(e)('%s: schedule_class=%s refused the arguments (%s): %s'
+                          % (owner, schedule_class.__name__, args, why)) from None
         self._ref = first.base_lr
-        # Tabulate cycle starts until the lengths stop changing (then the cycles are
-        # periodic) or the starts pass 2**53.
-        starts, lengths = [0], [self.cycle_length]
-        decay = self.cycle_length_decay
-        while len(starts) < self._MAX_CYCLES and starts[-1] + lengths[-1] < 2 ** 53:
-            nxt = math.ceil(lengths[-1] * decay)
-            if nxt == lengths[-1]:
-                break
-            starts.append(starts[-1] + lengths[-1])
-            lengths.append(nxt)
-        self._starts = starts
-        self._lengths = lengths
-        self._np_starts = np.asarray(starts, dtype=np.float64)
-        self._periodic = math.ceil(lengths[-1] * decay) == lengths[-1]
-        self._table_end = starts[-1] + lengths[-1]
-        m = self.cycle_magnitude_decay
-        self._mags = [m ** k if k else 1 for k in range(len(starts))]
-        self._kids = [None] * len(starts)      # memo: cycle index -> its schedule
-        self._memo = [(0, 0, 0, None, 1)]      # memo: the last cycle called (empty)
+        self._derive(first)
+
+    def _derive(self, first):
+        """The derived state: a cache, rebuilt (not pickled) from the arguments."""
+        object.__setattr__(self, '_children', {self.cycle_length: first})
+        object.__setattr__(self, '_cycles', _Cycles(self.cycle_length,
+                                                    self.cycle_length_decay))
+        # the cycle of the last call, swapped in one assignment (a value never
+        # depends on it): in training, consecutive calls fall in the same cycle
+        object.__setattr__(self, '_memo', [(0, 0, first, 1.0)])
 
     def _params(self):
         return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
@@ -243,120 +457,69 @@ class CyclicalSchedule(Schedule):
                 ('cycle_magnitude_decay', self.cycle_magnitude_decay)] + \
             sorted(self.kwargs.items())
 
-    @classmethod
-    def _from_params(cls, params):
-        return cls(**params)
+    def __reduce__(self):
+        # the arguments only (a few hundred bytes); the cycle table is a cache
+        return (_rebuild, (type(self), dict(self._params()), self._scale))
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state['_children'] = {self.cycle_length: self._children[self.cycle_length]}
-        state['_kids'] = [None] * len(self._kids)
-        state['_memo'] = [(0, 0, 0, None, 1)]
-        return state
+    def cycle_start(self, k):
+        """First update of cycle ``k`` (from 0): :math:`B_k` (inf if it never starts)."""
+        k = check_int('k', k, 'CyclicalSchedule.cycle_start', low=0)
+        return self._cycles.start(k)
 
     def _child(self, length):
         c = self._children.get(length)
         if c is None:
+            if len(self._children) > 512:       # a cache, kept small
+                self._children.clear()
             c = self._children[length] = self.schedule_class(cycle_length=length,
                                                              **self.kwargs)
         return c
 
-    def _tail(self, t):
-        """(cycle index, start, length) of ``t`` at or after the end of the table."""
-        starts, lengths = self._starts, self._lengths
-        last = len(starts) - 1
-        if self._periodic:
-            length = lengths[last]
-            n = (t - starts[last]) // length
-            return last + int(n), starts[last] + n * length, length
-        # more than 2**20 growing cycles: walk on from the table's end (rare)
-        k, start, length = last, starts[last], lengths[last]
-        while t >= start + length:
-            start += length
-            length = math.ceil(length * self.cycle_length_decay)
-            k += 1
-        return k, start, length
-
-    def __call__(self, num_update):
-        # _value inlined for the common cases: the optimizer calls this once per
-        # parameter per update. The cycle of the previous call is remembered (a
-        # tuple swapped in one assignment, so a value never depends on it): in
-        # training, consecutive calls nearly always fall in the same cycle.
-        t = num_update
-        lo, hi, start, c, mag = self._memo[0]
-        if lo <= t < hi:
-            return self._scale * c._value(t - start) * mag
-        if self._fixed:
-            k = int(t // self.cycle_length)
-            start = k * self.cycle_length
-            c = self._first
-            mag = self.cycle_magnitude_decay ** k if k else 1
-            self._memo[0] = (start, start + self.cycle_length, start, c, mag)
-            return self._scale * c._value(t - start) * mag
-        if t < self._table_end:
-            k = bisect_right(self._starts, t) - 1
-            c = self._kids[k] or self._kid(k)
-            start = self._starts[k]
-            self._memo[0] = (start, start + self._lengths[k], start, c, self._mags[k])
-            return self._scale * c._value(t - start) * self._mags[k]
-        return self._scale * self._value(t)
-
-    def _kid(self, k):
-        c = self._kids[k] = self._child(self._lengths[k])
-        return c
-
     def _value(self, t):
-        if self._fixed:
-            k = int(t // self.cycle_length)
-            c = self._first
-            v = c._value(t - k * self.cycle_length)
-            return v * self.cycle_magnitude_decay ** k if k else v
-        if t < self._table_end:
-            k = bisect_right(self._starts, t) - 1
-            c = self._kids[k] or self._kid(k)
-            return c._value(t - self._starts[k]) * self._mags[k]
-        k, start, length = self._tail(t)
-        c = self._child(length)
-        return c._value(t - start) * self.cycle_magnitude_decay ** k
+        start, end, c, mag = self._memo[0]
+        if not start <= t < end:
+            k, start, length, end = self._cycles.locate(t)
+            c = self._child(length)
+            mag = self.cycle_magnitude_decay ** k if k else 1.0
+            self._memo[0] = (start, end, c, mag)
+        return c._value(t - start) * mag
 
+    @_flat
     def _values(self, t):
-        if self._fixed:
-            k = np.floor(t / self.cycle_length)
-            offset = t - k * self.cycle_length
-            out = self._first._values(offset)
-            if self.cycle_magnitude_decay != 1:
-                out = out * np.power(self.cycle_magnitude_decay, k)
-            return out
-        flat = t.ravel()
+        if t.size == 0:
+            return np.empty_like(t)
         order = None
-        if flat.size > 1 and np.any(flat[1:] < flat[:-1]):
-            order = np.argsort(flat, kind='stable')
-            flat = flat[order]
-        out = np.empty_like(flat)
-        inside = int(np.searchsorted(flat, self._table_end, side='left'))
-        # sorted steps: each cycle is one contiguous slice
-        cuts = np.append(np.searchsorted(flat[:inside], self._np_starts, side='left'), inside)
-        for k in range(len(self._starts)):
-            a, b = cuts[k], cuts[k + 1]
-            if a < b:
-                out[a:b] = self._child(self._lengths[k])._values(flat[a:b] - self._starts[k])
-                if self._mags[k] != 1:
-                    out[a:b] *= self._mags[k]
-        if inside < flat.size:
-            rest = flat[inside:]
-            if self._periodic:
-                last = len(self._starts) - 1
-                length = self._lengths[last]
-                n = np.floor((rest - self._starts[last]) / length)
-                out[inside:] = self._child(length)._values(rest - self._starts[last] - n * length) \
-                    * np.power(self.cycle_magnitude_decay, last + n)
-            else:
-                out[inside:] = [self._value(x) for x in rest.tolist()]
+        if t.size > 1 and np.any(t[1:] < t[:-1]):
+            order = np.argsort(t, kind='stable')
+            t = t[order]
+        k, off, groups = self._cycles.locate_sorted(t)
+        out = np.empty_like(t)
+        for a, z, length in groups:
+            out[a:z] = self._child(length)._values(off[a:z])
+        if self.cycle_magnitude_decay != 1:
+            out *= np.power(self.cycle_magnitude_decay, k)
         if order is not None:
             res = np.empty_like(out)
             res[order] = out
             out = res
-        return out.reshape(t.shape)
+        return out
+
+
+def _py_number(v):
+    """A NumPy number as the Python number it holds (pickles as text, JSON-able)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if type(v) in (list, tuple):
+        return type(v)(_py_number(x) for x in v)
+    return v
+
+
+def _rebuild(cls, params, scale):
+    """Unpickle a schedule from its parameters and its base_lr scale."""
+    obj = cls._from_params(params)
+    if scale != 1.0:
+        object.__setattr__(obj, '_scale', scale)
+    return obj
 
 
 class Join(Schedule):
@@ -417,6 +580,7 @@ class Join(Schedule):
         c = self.schedules[i]
         return c._value(t - self._starts[i])
 
+    @_flat
     def _values(self, t):
         out = np.empty_like(t)
         for i, (s, m) in enumerate(zip(self.schedules, pieces(t, self.boundaries))):
@@ -478,6 +642,7 @@ class Scale(Schedule):
         c = self.schedule
         return self.factor * c._value(t)
 
+    @_flat
     def _values(self, t):
         return self.factor * self.schedule._values(t)
 
@@ -515,6 +680,7 @@ class Clip(Schedule):
         v = c._value(t)
         return self._lo if v < self._lo else (self._hi if v > self._hi else v)
 
+    @_flat
     def _values(self, t):
         return np.clip(self.schedule._values(t), self._lo, self._hi)
 
@@ -543,6 +709,7 @@ class Shift(Schedule):
         c = self.schedule
         return c._value(t if t > 0 else 0)
 
+    @_flat
     def _values(self, t):
         return self.schedule._values(np.maximum(t - self.steps, 0))
 
@@ -599,6 +766,7 @@ class LinearScaling(Schedule):
             return self.factor * self.schedule._value(t)
         return (1.0 + (self.factor - 1.0) * t / w) * self.schedule._value(t)
 
+    @_flat
     def _values(self, t):
         w = self.warmup_steps
         ramp = self.factor if w == 0 else \

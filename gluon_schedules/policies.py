@@ -19,8 +19,8 @@ from bisect import bisect_right as _bisect_right
 import numpy as np
 
 from .base import Schedule, sorted_pieces
-from .shapes import TriangularSchedule
-from .modifiers import LinearCoolDown
+from .shapes import TriangularSchedule, _check_min_max
+from .modifiers import LinearCoolDown, _find_cycle
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
@@ -79,6 +79,9 @@ class OneCycleSchedule(Schedule):
             raise ValueError('%s: finish_lr needs cooldown_length > 0, got '
                              'cooldown_length=0 and finish_lr=%r' % (owner, finish_lr))
         self.finish_lr = None if finish_lr is None else check_lr('finish_lr', finish_lr, owner)
+        # checked here so that a message names this class and its parameters
+        start_lr, max_lr = _check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
+        cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         tri = TriangularSchedule(min_lr=start_lr, max_lr=max_lr, cycle_length=cycle_length)
         self.start_lr, self.max_lr, self.cycle_length = tri.min_lr, tri.max_lr, tri.cycle_length
         self._inner = tri if self.cooldown_length == 0 else LinearCoolDown(
@@ -739,16 +742,10 @@ class CosineAnnealingWarmRestarts(Schedule):
     def _locate_closed(self, s):
         """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
         t0, m = self.T_0, self.T_mult
-        i = int(math.log(s / t0 * (m - 1) + 1) / self._log_m)
+        # the logarithm may be off by one at a boundary: _find_cycle corrects it
+        i = _find_cycle(self._start, s, int(math.log(s / t0 * (m - 1) + 1) / self._log_m))
         start = self._start(i)
-        while start > s:        # the logarithm may be off by one at a boundary
-            i -= 1
-            start = self._start(i)
-        nxt = self._start(i + 1)
-        while nxt <= s:
-            i += 1
-            start, nxt = nxt, self._start(i + 1)
-        return i, start, nxt - start
+        return i, start, self._start(i + 1) - start
 
     def _locate(self, s):
         """(cycle index, T_cur, T_i) of step ``s`` >= 0."""
@@ -847,6 +844,7 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     [0.95, 0.9, 0.85, 0.95]
     """
     owner = 'fastai_one_cycle'
+    lr_max = check_lr('lr_max', lr_max, owner, positive=True)
     total_steps = check_int('total_steps', total_steps, owner, low=1)
     div = check_real('div', div, owner, low=1.0, what='a finite number >= 1')
     div_final = check_real('div_final', div_final, owner, low=div,
@@ -855,9 +853,16 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     if not isinstance(moms, (tuple, list)) or len(moms) != 3:
         raise TypeError('%s: moms must be a tuple of 3 momenta (start, middle, end), '
                         'got %r' % (owner, moms))
+    for i, m in enumerate(moms):
+        check_real('moms[%d]' % i, m, owner, low=0.0, high=1.0, high_open=True,
+                   what='a number in [0, 1)')
     if moms[0] != moms[2]:
         raise ValueError('%s: moms must start and end at the same value (PyTorch\'s '
                          'momentum cycle is symmetric), got %r' % (owner, moms))
+    if moms[1] > moms[0]:
+        raise ValueError('%s: moms[1] must be <= moms[0] (they are the OneCycleLR\'s '
+                         'base_momentum and max_momentum: the momentum goes down while the '
+                         'LR goes up), got moms=%r' % (owner, moms))
     n = total_steps
     return OneCycleLR(lr_max, n + 1, pct_start=(pct_start * n + 1) / (n + 1),
                       div_factor=div, final_div_factor=div_final / div,
@@ -891,7 +896,17 @@ def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0
     [0.95, 0.85, 0.95, 0.95]
     """
     owner = 'fastai_clr_beta'
+    lr = check_lr('lr', lr, owner, positive=True)
     total_steps = check_int('total_steps', total_steps, owner, low=1)
+    div = check_real('div', div, owner, low=1.0,
+                     what="a finite number >= 1 (it is the OneCycleLR's div_factor)")
+    max_mom = check_real('max_mom', max_mom, owner, low=0.0, high=1.0, high_open=True,
+                         what='a number in [0, 1)')
+    min_mom = check_real('min_mom', min_mom, owner, low=0.0, high=1.0, high_open=True,
+                         what='a number in [0, 1)')
+    if min_mom > max_mom:
+        raise ValueError('%s: min_mom must be <= max_mom, got min_mom=%r and max_mom=%r'
+                         % (owner, min_mom, max_mom))
     pct = check_real('pct', pct, owner, low=0.0, high=100.0, low_open=True,
                      high_open=True, what='a percentage in (0, 100)')
     n = total_steps

@@ -6,6 +6,7 @@ Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``
 Every class documents its reference LR (what ``base_lr`` means, see
 :mod:`gluon_schedules.base`).
 """
+import functools
 import math
 from bisect import bisect_left
 
@@ -27,6 +28,24 @@ def _check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
         raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
                          % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
     return min_lr, max_lr
+
+
+def _check_gamma(owner, gamma):
+    """A decay factor: in [0, 1]. A factor > 1 would make the LR grow without
+    bound (to inf after enough steps), so it is refused, as MXNet's
+    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it."""
+    return check_real('gamma', gamma, owner, low=0.0, high=1.0,
+                      what='a number in [0, 1] (a factor > 1 would grow the LR '
+                           'without bound)')
+
+
+def _flat(values):
+    """Let a ``_values`` written for 1-d arrays of steps take any shape, a 0-d
+    array (``values(5)``) included: it sees the steps flattened."""
+    @functools.wraps(values)
+    def wrapper(self, t):
+        return values(self, t.reshape(-1)).reshape(t.shape)
+    return wrapper
 
 
 def _int_power_table(base, factor, n):
@@ -95,6 +114,7 @@ class TriangularSchedule(Schedule):
             return self.min_lr
         return u * self._amp + self.min_lr
 
+    @_flat
     def _values(self, t):
         sl = sorted_pieces(t, [self._up, self.cycle_length], side='left')
         if sl is None:
@@ -173,6 +193,7 @@ class CosineAnnealingSchedule(Schedule):
         u += self.min_lr
         return u
 
+    @_flat
     def _values(self, t):
         sl = sorted_pieces(t, [self.cycle_length], side='left')
         if sl is None:
@@ -201,6 +222,7 @@ class Constant(Schedule):
     def _value(self, t):
         return self.lr
 
+    @_flat
     def _values(self, t):
         return np.full(t.shape, self.lr)
 
@@ -234,6 +256,7 @@ class Linear(Schedule):
             return self.end_lr
         return t * self._d / self.length + self.start_lr
 
+    @_flat
     def _values(self, t):
         head, tail = pieces(t, [self.length])
         out = np.empty_like(t)
@@ -296,6 +319,7 @@ class CosineDecay(Schedule):
         return self.final_lr + (self.base_lr_ - self.final_lr) * \
             (1 + math.cos(math.pi * t / self.length)) / 2
 
+    @_flat
     def _values(self, t):
         sl = sorted_pieces(t, [self.length], side='left')
         if sl is None:
@@ -345,6 +369,7 @@ class ExponentialDecay(Schedule):
         v = self.base_lr_ * self.decay_rate ** e
         return self.min_lr if v < self.min_lr else v
 
+    @_flat
     def _values(self, t):
         e = t / self.decay_steps
         if self.staircase:
@@ -386,6 +411,7 @@ class PolynomialDecay(Schedule):
         return self.final_lr + (self.base_lr_ - self.final_lr) * \
             (1 - t / self.length) ** self.power
 
+    @_flat
     def _values(self, t):
         sl = sorted_pieces(t, [self.length], side='left')
         if sl is None:
@@ -406,7 +432,8 @@ class StepDecay(Schedule):
     ``base_lr * gamma``, and so on: :math:`lr(t) = base \cdot gamma^{\max(0,
     \lceil t / s \rceil - 1)}`. This is MXNet's ``FactorScheduler(step=s)`` and
     PyTorch's ``StepLR(step_size=s)`` (stepped every update), without state.
-    Reference LR: ``base_lr``.
+    ``gamma`` is in [0, 1]: a factor > 1 is refused (it would grow the LR to inf;
+    MXNet refuses it too). Reference LR: ``base_lr``.
 
     >>> s = StepDecay(1.0, step_size=2, gamma=0.5)
     >>> [s(t) for t in range(7)]
@@ -420,7 +447,7 @@ class StepDecay(Schedule):
         owner = 'StepDecay'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
         self.step_size = check_int('step_size', step_size, owner, low=1)
-        self.gamma = check_real('gamma', gamma, owner, low=0.0, what='a finite number >= 0')
+        self.gamma = _check_gamma(owner, gamma)
         self._ref = self.base_lr_
 
 
@@ -428,6 +455,7 @@ class StepDecay(Schedule):
         n = math.ceil(t / self.step_size) - 1
         return self.base_lr_ * self.gamma ** n if n > 0 else self.base_lr_
 
+    @_flat
     def _values(self, t):
         n = np.ceil(t / self.step_size)
         n -= 1
@@ -441,7 +469,8 @@ class MultiStepDecay(Schedule):
     Update ``m`` (a milestone) still uses the old LR, update ``m + 1`` the new one:
     :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}`. This is MXNet's
     ``MultiFactorScheduler(step=milestones)`` and PyTorch's ``MultiStepLR``
-    (stepped every update), without state. Reference LR: ``base_lr``.
+    (stepped every update), without state. ``gamma`` is in [0, 1], as for
+    :class:`StepDecay`. Reference LR: ``base_lr``.
 
     >>> s = MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)
     >>> [s(t) for t in range(7)]
@@ -462,7 +491,7 @@ class MultiStepDecay(Schedule):
             raise ValueError('%s: milestones must be strictly increasing, got %r'
                              % (owner, milestones))
         self.milestones = tuple(ms)
-        self.gamma = check_real('gamma', gamma, owner, low=0.0, what='a finite number >= 0')
+        self.gamma = _check_gamma(owner, gamma)
         lrs = [self.base_lr_]
         for _ in ms:
             lrs.append(lrs[-1] * self.gamma)
@@ -473,6 +502,7 @@ class MultiStepDecay(Schedule):
     def _value(self, t):
         return self._lrs[bisect_left(self.milestones, t)]
 
+    @_flat
     def _values(self, t):
         out = np.empty_like(t)
         for lr, m in zip(self._lrs, pieces(t, self.milestones, side='left')):
@@ -509,6 +539,7 @@ class InverseSqrt(Schedule):
             return self.base_lr_
         return self.base_lr_ * math.sqrt(self.timescale / t)
 
+    @_flat
     def _values(self, t):
         return self.base_lr_ * np.sqrt(self.timescale / np.maximum(t, self.timescale))
 
@@ -570,6 +601,7 @@ class WarmupStableDecay(Schedule):
             g = 1 - math.sqrt(x)
         return self.final_lr + (self.peak_lr - self.final_lr) * g
 
+    @_flat
     def _values(self, t):
         out = np.full(t.shape, self.final_lr)
         out[t <= self._d0] = self.peak_lr
