@@ -25,7 +25,7 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
 
 from .base import Schedule, pieces, _resolve_class
 from .shapes import Constant
-from ._checks import check_real, as_python_number
+from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
 
@@ -405,7 +405,9 @@ def as_schedule(obj, name='schedule', owner=None):
     A Schedule is returned as it is; MXNet's Factor, MultiFactor, Poly and Cosine
     schedulers become :class:`MXNetSchedule`, other ``LRScheduler`` subclasses
     :class:`ReplaySchedule`, other callables :class:`FunctionSchedule`, and a
-    number a :class:`~gluon_schedules.Constant`.
+    number (finite, >= 0; NumPy scalars too) a :class:`~gluon_schedules.Constant`.
+    ``name`` and ``owner`` are the parameter and the class or function that the
+    user called, for error messages (``LinearWarmUp: schedule must be ...``).
     """
     if isinstance(obj, Schedule):
         return obj
@@ -414,7 +416,9 @@ def as_schedule(obj, name='schedule', owner=None):
     if isinstance(obj, LRScheduler):
         return ReplaySchedule(obj)
     if isinstance(obj, numbers.Real) and not isinstance(obj, (bool, np.bool_)):
-        return Constant(obj)        # NumPy scalars too (Constant stores a float)
+        # checked here so that a bad number is reported as the caller's parameter,
+        # not as Constant's lr; NumPy scalars too (Constant stores a float)
+        return Constant(check_lr(name, obj, owner))
     if callable(obj) and not isinstance(obj, type):
         return FunctionSchedule(obj)
     prefix = '%s: ' % owner if owner else ''

@@ -10,6 +10,7 @@ import io
 import json
 import math
 import pickle
+import re
 import warnings
 
 import mxnet as mx
@@ -558,3 +559,27 @@ def test_item10_a_pickle_from_before_the_private_snapshot_still_loads():
     old = gs.MXNetSchedule.__new__(gs.MXNetSchedule)
     old.__setstate__(state)
     assert [old(t) for t in (5, 15)] == [1.0, 0.5] and repr(old) == repr(s)
+
+
+# --------------------------------------------------------------------------------
+# Item 11 (adapters): a bad number given as a child names the caller's parameter
+# --------------------------------------------------------------------------------
+@pytest.mark.parametrize('owner, name, build', [
+    ('LinearWarmUp', 'schedule', lambda x: gs.LinearWarmUp(x, 0.0, 5)),
+    ('LinearCoolDown', 'schedule', lambda x: gs.LinearCoolDown(x, 0.0, 5, 5)),
+    ('Join', r'schedules\[1\]', lambda x: gs.Join([0.1, x], [5])),
+    ('Scale', 'schedule', lambda x: gs.Scale(x, 2.0)),
+    ('Clip', 'schedule', lambda x: gs.Clip(x, max_lr=1.0)),
+    ('Shift', 'schedule', lambda x: gs.Shift(x, 2)),
+    ('LinearScaling', 'schedule', lambda x: gs.LinearScaling(x, 2.0)),
+    ('plot_schedule', 'schedule', lambda x: gs.plot_schedule(x)),
+    ('my_function', 'lr', lambda x: gs.as_schedule(x, 'lr', 'my_function')),
+])
+@pytest.mark.parametrize('bad', [-1.0, float('nan'), float('inf'), np.float32(-1)])
+def test_item11_bad_number_as_a_child_names_owner_and_parameter(owner, name, build, bad):
+    with pytest.raises(ValueError) as e:
+        build(bad)
+    msg = str(e.value)
+    assert re.fullmatch(r'%s: %s must be a finite number >= 0, got %s'
+                        % (owner, name, re.escape(repr(bad))), msg), msg
+    assert 'Constant' not in msg
