@@ -573,6 +573,12 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         first = train_batches.next()          # raises on an empty iterable
+        if len(contexts) > 1 and np.shape(first[0])[0] < len(contexts):
+            raise ValueError('lr_find: a batch of %d sample(s) cannot be split over the '
+                             'trainer\'s %d contexts %r: give batches of at least %d '
+                             'samples, or fewer contexts' % (np.shape(first[0])[0],
+                                                            len(contexts), contexts,
+                                                            len(contexts)))
         if any(p._deferred_init for p in net.collect_params().values()):
             chunks, _ = _split(first[0], first[1], contexts[:1], dtype)
             with autograd.pause():

@@ -583,3 +583,26 @@ def test_item11_bad_number_as_a_child_names_owner_and_parameter(owner, name, bui
     assert re.fullmatch(r'%s: %s must be a finite number >= 0, got %s'
                         % (owner, name, re.escape(repr(bad))), msg), msg
     assert 'Constant' not in msg
+
+
+# --------------------------------------------------------------------------------
+# Item 12: lr_find with a batch smaller than the number of contexts
+# --------------------------------------------------------------------------------
+def test_item12_lr_find_batch_smaller_than_contexts_says_which():
+    ctx = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
+    net = gluon.nn.Dense(1, in_units=2)
+    net.initialize(ctx=ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                            kvstore=None)
+    before = net.weight.data(ctx[0]).asnumpy()
+    data = [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))] * 3
+    with pytest.raises(ValueError) as e:       # was MXNetError from split_and_load
+        gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
+    msg = str(e.value)
+    assert msg.startswith('lr_find: a batch of 2 sample(s)') and '3 contexts' in msg
+    assert '[cpu(0), cpu(1), cpu(2)]' in msg and 'at least 3 samples' in msg
+    np.testing.assert_array_equal(net.weight.data(ctx[0]).asnumpy(), before)
+    # as many samples as contexts is fine
+    data = [(np.ones((3, 2), 'float32'), np.ones((3, 1), 'float32'))] * 3
+    res = gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
+    assert len(res.lrs) == 3
