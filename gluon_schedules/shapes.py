@@ -5,6 +5,12 @@ Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``
 ``t = 0``, reaches its last value at ``t = length`` (inclusive) and holds it after.
 Every class documents its reference LR (what ``base_lr`` means, see
 :mod:`gluon_schedules.base`).
+
+Each curve is written twice, no more: ``_value`` for one step (the optimizer's
+call, ``math`` on floats) and ``_values`` for an array (``values()``, NumPy),
+because the base class's loop of ``_value`` calls is 50-1000 times slower than
+NumPy on 1e6 steps (``benchmarks/bench_schedules.py``). A third path (sorted
+steps as slices) is kept only where a comment gives its measured gain.
 """
 import functools
 import math
@@ -43,14 +49,16 @@ def _flat(values):
     """Let a ``_values`` written for 1-d arrays of steps take any shape, a 0-d
     array (``values(5)``) included: it sees the steps flattened."""
     @functools.wraps(values)
-    def wrapper(self, t):
-        return values(self, t.reshape(-1)).reshape(t.shape)
+    def wrapper(self, t, *args):
+        return values(self, t.reshape(-1), *args).reshape(t.shape)
     return wrapper
 
 
 def _int_power_table(base, factor, n):
     """``base * factor ** n`` for whole numbers ``n`` (as floats), one ``pow`` per
-    distinct exponent: the same values as the scalar path, far fewer ``pow`` calls."""
+    distinct exponent: the same values as the scalar path, far fewer ``pow`` calls
+    (StepDecay's values() of 1e6 steps 9.6 ms, against 58 ms with ``np.power``
+    on every step; ExponentialDecay's staircase 9.1 ms against 35 ms)."""
     if n.size == 0:
         return np.empty_like(n)
     top = int(n.max())
@@ -116,6 +124,8 @@ class TriangularSchedule(Schedule):
 
     @_flat
     def _values(self, t):
+        # sorted steps: rise, fall and the rest as slices (0.48 ms against 11.8 ms
+        # for the branch-free formula on every step, 1e6 steps; bench_schedules.py's)
         sl = sorted_pieces(t, [self._up, self.cycle_length], side='left')
         if sl is None:
             # min(rise, fall) is the rise up to the peak and the fall after it
@@ -195,6 +205,8 @@ class CosineAnnealingSchedule(Schedule):
 
     @_flat
     def _values(self, t):
+        # sorted steps: the cosine as one slice, the rest constant (0.48 ms against
+        # 1.6 ms for the formula on every step, 1e6 steps; bench_schedules.py's)
         sl = sorted_pieces(t, [self.cycle_length], side='left')
         if sl is None:
             return self._curve(np.minimum(t, self.cycle_length))
@@ -321,6 +333,8 @@ class CosineDecay(Schedule):
 
     @_flat
     def _values(self, t):
+        # sorted steps: the decay as one slice, the rest constant (0.45 ms against
+        # 9.7 ms for the formula on every step, 1e6 steps; bench_schedules.py's)
         sl = sorted_pieces(t, [self.length], side='left')
         if sl is None:
             t = np.minimum(t, self.length)
@@ -413,6 +427,9 @@ class PolynomialDecay(Schedule):
 
     @_flat
     def _values(self, t):
+        # sorted steps: the decay as one slice, the rest constant (values() of 1e6
+        # steps of a 1000-step decay: 0.47 ms, against 20.7 ms for the formula on
+        # every step; bench_schedules.py's steps)
         sl = sorted_pieces(t, [self.length], side='left')
         if sl is None:
             t = np.minimum(t, self.length)

@@ -266,3 +266,52 @@ def test_messages_name_the_callee_and_the_parameter_given(make, owner, param, sh
     # another class may be mentioned to explain, never speak as the owner
     assert not [w for w in ('TriangularSchedule:', 'LinearCoolDown:', 'OneCycleLR:', 'Linear:')
                 if w in msg and not w.startswith(owner)], msg
+
+
+@pytest.mark.parametrize('make', [
+    lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 7, cycle_magnitude_decay=0.9,
+                                min_lr=0.1, max_lr=1.0),
+    lambda: gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 40, 0.8, 0.95, min_lr=0.0,
+                                max_lr=1.0),
+    lambda: gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 5, 1.3, 0.95, min_lr=0.0,
+                                max_lr=1.0),
+])
+def test_cyclical_values_of_shuffled_steps_equal_the_calls(make):
+    """Unsorted steps within one cycle length (no sorting) and across lengths."""
+    s = make()
+    rng = np.random.RandomState(1)
+    for steps in (rng.permutation(np.arange(500, 800)), rng.permutation(np.arange(0, 800)),
+                  rng.randint(0, 10 ** 9, 300).astype(np.float64),
+                  np.array([10 ** 6 + 3, 10 ** 6, 10 ** 6 + 1])):
+        calls = [make()(float(x)) for x in steps]
+        np.testing.assert_allclose(s.values(steps), calls, rtol=1e-12, atol=1e-15)
+
+
+def torch_cyclic(step, base_lr, max_lr, up, down, mode, gamma, base_m, max_m):
+    """PyTorch 2.x CyclicLR.get_lr for one step, operation for operation."""
+    total = float(up + down)
+    ratio = up / total
+    cycle = math.floor(1 + step / total)
+    x = 1.0 + step / total - cycle
+    scale_factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    g = {'triangular': 1.0, 'triangular2': 1 / (2.0 ** (cycle - 1)),
+         'exp_range': gamma ** step}[mode]
+    lr = base_lr + (max_lr - base_lr) * scale_factor * g
+    mom = max_m - (max_m - base_m) * scale_factor * g
+    return lr, mom
+
+
+@pytest.mark.parametrize('args', [(0.013, 0.71, 7, 11, 'exp_range', 0.9997, 0.81, 0.93),
+                                  (0.1, 0.3, 5, None, 'triangular2', 1.0, 0.8, 0.9),
+                                  (0.0, 0.37, 3, 4, 'triangular', 1.0, 0.85, 0.95)])
+def test_cyclic_lr_one_path_gives_pytorchs_floats(args):
+    """CyclicLR's single scalar path (no inlined copy) and its vector path give
+    PyTorch's floats exactly, LR and momentum, in PyTorch's order of operations."""
+    base, top, up, down, mode, gamma, bm, tm = args
+    s = gs.CyclicLR(base, top, up, down, mode=mode, gamma=gamma, base_momentum=bm,
+                    max_momentum=tm)
+    ref = [torch_cyclic(max(t - 1, 0), base, top, up, down or up, mode, gamma, bm, tm)
+           for t in range(0, 3000)]
+    assert [s(t) for t in range(0, 3000)] == [r[0] for r in ref]
+    assert [s.momentum(t) for t in range(0, 3000)] == [r[1] for r in ref]
+    assert s.values(np.arange(0, 3000)).tolist() == [r[0] for r in ref]
