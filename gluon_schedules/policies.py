@@ -157,11 +157,12 @@ class PolicyMomentum(Schedule):
         self.policy = policy
         self._ref = policy.max_momentum
 
+    # the policy's own curve, asked for the momentum: one call level
     def _value(self, t):
-        return self.policy._momentum(t)
+        return self.policy._value(t, True)
 
     def _values(self, t):
-        return self.policy._momentum_values(t)
+        return self.policy._values(t, True)
 
 
 class OneCycleLR(Schedule):
@@ -351,15 +352,16 @@ class OneCycleLR(Schedule):
     # __call__: an inlined copy in __call__ saved 0-26% per call over six
     # interleaved runs, median 12% (bench_schedules.py's loop), below the 20%
     # that would justify a second copy
-    def _value(self, t, phases=None):
-        """PyTorch's value for update ``t`` on ``phases`` (the LR's by default)."""
+    def _value(self, t, momentum=False):
+        """PyTorch's LR (or momentum) for update ``t``."""
         # PyTorch's step for update t, clamped to [0, total_steps - 1]
         s = t - 1
         if s < 0:
             s = 0
         elif s > self._last:
             s = self._last
-        for end, start, span, a, b, half, diff in phases or self._lr_phases:
+        for end, start, span, a, b, half, diff in \
+                (self._mom_phases if momentum else self._lr_phases):
             if s <= end:
                 if self._cos:   # PyTorch: end + (start - end) / 2.0 * (cos(pi pct) + 1)
                     return b + half * (_cos(_pi * ((s - start) / span)) + 1)
@@ -371,21 +373,20 @@ class OneCycleLR(Schedule):
     # cycle 0.5 ms, against 32-39 ms through the formula for every step
     # (bench_schedules.py's steps).
     @_flat
-    def _values(self, t, phases=None):
-        phases = phases or self._lr_phases
+    def _values(self, t, momentum=False):
         sl = sorted_pieces(t, [self._last + 1])
         if sl is None:
-            return self._formula(phases, t)
+            return self._formula(t, momentum)
         head, tail = sl
         out = np.empty_like(t)
-        out[head] = self._formula(phases, t[head])
-        out[tail] = self._value(self._last + 1, phases)
+        out[head] = self._formula(t[head], momentum)
+        out[tail] = self._value(self._last + 1, momentum)
         return out
 
-    def _formula(self, phases, t):
+    def _formula(self, t, momentum):
         """The scalar formula on an array, each step's phase constants gathered
         by index into one reused buffer (the same operations in the same order)."""
-        ph = self._lr_arrays if phases is self._lr_phases else self._mom_arrays
+        ph = self._mom_arrays if momentum else self._lr_arrays
         s = t - 1
         np.maximum(s, 0, out=s)
         np.minimum(s, self._last, out=s)
@@ -404,11 +405,6 @@ class OneCycleLR(Schedule):
             s += np.take(ph.a, idx, out=buf)
         return s
 
-    def _momentum(self, t):
-        return self._value(t, self._mom_phases)
-
-    def _momentum_values(self, t):
-        return self._values(t, self._mom_phases)
 
 
 # One phase of a OneCycleLR curve: used for steps up to ``end`` (inf for the last,
@@ -521,9 +517,6 @@ class CyclicLR(Schedule):
             return self.max_momentum - self._mamp * f * g
         return self.base_lr_ + self._amp * f * g
 
-    def _momentum(self, t):
-        return self._value(t, True)
-
     @_flat
     def _values(self, t, momentum=False):
         s = t - 1
@@ -547,9 +540,6 @@ class CyclicLR(Schedule):
             return np.subtract(self.max_momentum, f, out=f)
         f += self.base_lr_
         return f
-
-    def _momentum_values(self, t):
-        return self._values(t, True)
 
 
 def _rebuild(cls, args, scale):
