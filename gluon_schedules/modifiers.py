@@ -338,19 +338,17 @@ class _Cycles:
             a, z = cuts[r], cuts[r + 1]
             if a >= z:
                 continue
-            x = t[a:z] - b if b else t[a:z]
+            x = np.subtract(t[a:z], b, out=off[a:z])      # the offset in the run
             if n is None:
                 # periodic: floor(x / L) is the scalar path's x // L for steps
                 # below 2**53 (a quotient cannot round up to the next integer),
                 # and x - m L is then exact, as the scalar path's t - start
                 m = x / length
                 np.floor(m, out=m)
-                np.multiply(m, length, out=off[a:z])
-                np.subtract(x, off[a:z], out=off[a:z])
+                x -= m * length
                 groups.append((a, z, length, m + k0 if need_k else None))
                 continue
             if n == 1:
-                off[a:z] = x
                 groups.append((a, z, length, k0))
                 continue
             # as the scalar path: the root of the quadratic, then _find_cycle
