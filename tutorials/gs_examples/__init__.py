@@ -19,18 +19,19 @@ Modules: ``data`` (loaders, batches, seeds, device), ``models`` (MLP, CNN),
 seeds: tables, paired differences, plots), ``large_batch`` (tutorial 4 and its
 worker program ``python -m gs_examples.large_batch``), ``demo`` (the main job).
 """
-from .data import (pick_context, seed_everything, load_mnist_5k, load_digits_8x8, Batches,
+from .data import (pick_context, pick_contexts, as_contexts, seed_everything, load_mnist_5k, load_digits_8x8, Batches,
                    data_loader)
 from .models import make_mlp, make_cnn
 from .training import (evaluate, train, History, hyperparam_recorder, first_reach,
                        summarize_runs, value_table)
 from .compare import (Setup, make_trainer, compare_schedules, comparison_table,
                       paired_difference, verdict, plot_comparison)
-from .large_batch import large_batch_schedule, train_large_batch, large_batch_worker
+from .large_batch import (large_batch_schedule, train_large_batch, large_batch_worker,
+                          read_ranks)
 
-__all__ = ['pick_context', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8',
+__all__ = ['pick_context', 'pick_contexts', 'as_contexts', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8',
            'Batches', 'data_loader', 'hyperparam_recorder', 'make_mlp', 'make_cnn',
            'evaluate', 'train', 'History', 'summarize_runs', 'first_reach', 'value_table',
            'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison',
            'paired_difference', 'verdict',
-           'large_batch_schedule', 'train_large_batch', 'large_batch_worker']
+           'large_batch_schedule', 'train_large_batch', 'large_batch_worker', 'read_ranks']
