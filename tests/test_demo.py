@@ -79,6 +79,10 @@ def test_verdict_is_computed_from_the_differences(one, verdict):
     assert lines[-1].startswith('verdict: 1cycle %s the tuned step schedule with 5 of 15 epochs'
                                 % verdict)
     assert ('super-convergence on this run' in lines[-1]) == (verdict != 'does NOT match')
+    if verdict == 'does NOT match':
+        assert 'it trails by %.2f ± %.2f points (more than 2 SE)' % (-d.mean(), se) in lines[-1]
+    else:
+        assert '(%+.2f ± %.2f points, ' % (d.mean(), se) in lines[-1]
     # the squeezed control: the short step schedule against the full one
     assert re.search(r'step lr=0\.05, 5 ep +- step lr=0\.05, 15 ep +-2\.6\d ± 0\.\d\d points '
                      r'\(the squeezed control\)', lines[2])

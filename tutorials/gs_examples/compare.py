@@ -205,11 +205,12 @@ def superconvergence_verdict(results, one_cycle, step_full, step_short):
              '(mean ± SE, SE = standard error of the mean of the %d paired differences)' % n]
     ratio = '%d of %d epochs' % (one.epochs, full.epochs)
     if d - 2 * se > 0:
-        v = ('1cycle BEATS the tuned step schedule with %s (by more than 2 SE): '
-             'super-convergence on this run.' % ratio)
+        v = ('1cycle BEATS the tuned step schedule with %s (%+.2f ± %.2f points, more than '
+             '2 SE above zero): super-convergence on this run.' % (ratio, d, se))
     elif d + 2 * se >= 0:
-        v = ('1cycle MATCHES the tuned step schedule with %s (the difference is within '
-             '2 SE of zero): super-convergence on this run.' % ratio)
+        v = ('1cycle MATCHES the tuned step schedule with %s (%+.2f ± %.2f points, within '
+             '2 SE of zero): super-convergence on this run, a match within the noise, not a '
+             'win.' % (ratio, d, se))
     else:
         v = ('1cycle does NOT match the tuned step schedule with %s on this run: it trails '
              'by %.2f ± %.2f points (more than 2 SE).' % (ratio, -d, se))
