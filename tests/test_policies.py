@@ -742,7 +742,7 @@ BAD = [
     (lambda: fastai_one_cycle(0.1, 0), ValueError, 'total_steps', '0'),
     (lambda: fastai_one_cycle(0.1, 100, moms=(0.95, 0.85)), TypeError, 'moms', '(0.95, 0.85)'),
     (lambda: fastai_one_cycle(0.1, 100, moms=(0.95, 0.85, 0.9)), ValueError, 'moms', '0.9'),
-    (lambda: fastai_one_cycle(0.1, 100, moms=(0.85, 0.95, 0.85)), ValueError, 'base_momentum',
+    (lambda: fastai_one_cycle(0.1, 100, moms=(0.85, 0.95, 0.85)), ValueError, 'moms[1]',
      '0.95'),
     (lambda: fastai_one_cycle(0.1, 100, div=25.0, div_final=10.0), ValueError, 'div_final',
      '10.0'),
@@ -750,7 +750,7 @@ BAD = [
     (lambda: fastai_clr_beta(0.1, 100, pct=0), ValueError, 'pct', '0'),
     (lambda: fastai_clr_beta(0.1, 100, pct=100), ValueError, 'pct', '100'),
     (lambda: fastai_clr_beta(0.1, 2), ValueError, 'total_steps', '2'),
-    (lambda: fastai_clr_beta(0.1, 100, div=0.5), ValueError, 'div_factor', '0.5'),
+    (lambda: fastai_clr_beta(0.1, 100, div=0.5), ValueError, 'div', '0.5'),
 ]
 
 

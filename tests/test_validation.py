@@ -77,12 +77,7 @@ BAD = [
 
 # Cases whose message is wrong today (library bugs, reported, not fixed here):
 # strict, so each shows up as soon as it is fixed.
-KNOWN_BAD_MESSAGES = {
-    ('OneCycleSchedule', 'start_lr'):
-        "the message comes from the inner TriangularSchedule: 'TriangularSchedule: min_lr "
-        "must be <= max_lr, got min_lr=2.0 and max_lr=1.0', naming neither "
-        "OneCycleSchedule nor its parameter start_lr",
-}
+KNOWN_BAD_MESSAGES = {}   # (class, parameter) -> why its message is known to be wrong
 
 
 def _word(text):
