@@ -9,8 +9,9 @@ function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
 Modules, each importing only those before it: ``base`` (the Schedule contract),
 ``shapes`` (curves of ``num_update``), ``adapters`` (MXNet's schedulers,
 functions and numbers as schedules), ``modifiers`` (schedules made of
-schedules), ``algebra`` (products, minima and maxima of schedules), ``plateau`` (reduce on
-plateau as a pure schedule),
+schedules), ``cycles`` (timm's and Hugging Face's cyclic decays), ``algebra`` (products,
+minima and maxima of schedules), ``plateau`` (reduce on plateau as a pure
+schedule), ``names`` (schedules by Hugging Face's and timm's names),
 ``policies`` (1cycle, cyclic, warm restarts, with momentum),
 ``hyperparams`` (momentum/beta1/wd schedules in an optimizer), ``lr_finder``
 (the LR range test), ``distributed`` (dist_sync and Horovod), ``launch`` (local
@@ -29,6 +30,8 @@ from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Sc
                         Shift, LinearScaling, join_fractions)
 from .algebra import Product, Minimum, Maximum
 from .plateau import ReduceLROnPlateau, plateau_step, plateau_handler
+from .cycles import CyclicDecay, CosineCycles
+from .names import get_schedule, schedule_names
 from .policies import (OneCycleSchedule, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
                        PolicyMomentum, fastai_one_cycle, fastai_clr_beta)
 from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
@@ -49,6 +52,7 @@ __all__ = ['Schedule', 'from_config',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
            'Shift', 'LinearScaling', 'join_fractions', 'Product', 'Minimum', 'Maximum',
            'ReduceLROnPlateau', 'plateau_step', 'plateau_handler',
+           'CyclicDecay', 'CosineCycles', 'get_schedule', 'schedule_names',
            'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',
            'scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',

@@ -729,10 +729,15 @@ class Shift(Schedule):
 
     ``Shift(s, 1)`` turns a schedule written for 0-based steps (PyTorch's
     ``optimizer.step()`` count) into one for MXNet's ``num_update`` (1-based):
-    update ``k`` gets ``s(k - 1)``. Reference LR: the schedule's.
+    update ``k`` gets ``s(k - 1)``. A negative ``steps`` starts it early (it is
+    seen ``-steps`` updates ahead), e.g. for a child of :class:`Join` that should
+    see the global update, not the one since its boundary. Reference LR: the
+    schedule's.
 
     >>> [Shift(Linear(0.0, 1.0, 2), 1)(t) for t in range(4)]
     [0.0, 0.0, 0.5, 1.0]
+    >>> [Shift(Linear(0.0, 1.0, 4), -2)(t) for t in range(4)]
+    [0.5, 0.75, 1.0, 1.0]
     """
 
     _param_names = ('schedule', 'steps')
@@ -740,7 +745,7 @@ class Shift(Schedule):
     def __init__(self, schedule, steps):
         super().__init__()
         self.schedule = _as_child(schedule, 'schedule', 'Shift')
-        self.steps = check_int('steps', steps, 'Shift', low=0)
+        self.steps = check_int('steps', steps, 'Shift')
         self._ref = self.schedule.base_lr
 
     def _value(self, t):

@@ -562,76 +562,146 @@ class InverseSqrt(Schedule):
 
 
 class WarmupStableDecay(Schedule):
-    r"""Warmup-stable-decay (WSD): linear warm-up, a long constant phase, a final decay.
+    r"""Warmup-stable-decay (WSD): a warm-up, a long constant phase, a final decay.
 
-    With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``:
+    With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``, peak
+    ``P``, ``start_lr`` :math:`s` and ``final_lr`` :math:`f`:
 
-    * ``0 <= t <= W``: ``start_lr + (peak_lr - start_lr) t / W`` (skipped if W = 0)
-    * ``W < t <= T - D``: ``peak_lr``
-    * ``T - D < t <= T``: ``final_lr + (peak_lr - final_lr) g(x)`` with
-      ``x = (t - (T - D)) / D`` and ``g`` = ``1 - x`` (``'linear'``),
-      ``(1 + cos(pi x)) / 2`` (``'cosine'``) or ``1 - sqrt(x)`` (``'1-sqrt'``,
-      Hägele et al. 2024)
-    * ``t > T``: ``final_lr``
+    * ``0 <= t <= W``: :math:`s + (P - s)\, w(t / W)` (skipped if W = 0), with
+      ``w`` = ``p`` (``warmup='linear'``), ``(1 - cos(pi p)) / 2``
+      (``'cosine'``) or ``1 - sqrt(1 - p)`` (``'1-sqrt'``)
+    * ``W < t <= T - D``: ``P``
+    * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, with
+      ``g`` = ``1 - x`` (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2``
+      (``'cosine'``, ``n = num_cycles``, 0.5: a half cosine), ``1 - sqrt(x)``
+      (``'1-sqrt'``, Hägele et al. 2024), ``(1 - x) ** decay_power``
+      (``'power'``), or :math:`P (f / P)^x` itself (``'exponential'``, ``f > 0``)
+    * ``t > T``: ``f``
 
+    The options of Hugging Face's ``get_wsd_schedule`` (``min_lr_ratio`` is
+    ``start_lr = final_lr = min_lr_ratio * peak_lr``). A decay decided later:
+    with ``total_steps=None`` and ``decay_steps=None`` the stable phase never ends;
+    :meth:`branch` gives the same schedule with a decay of ``decay_steps``
+    starting at any update of the stable phase, so a run continues from any
+    checkpoint into a decay (values before the branch point are unchanged).
     Reference LR: ``peak_lr``.
 
     >>> s = WarmupStableDecay(1.0, total_steps=10, warmup_steps=2, decay_steps=4)
     >>> [s(t) for t in range(12)]
     [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    >>> run = WarmupStableDecay(1.0, None, warmup_steps=2, decay_steps=None, warmup='cosine')
+    >>> [round(run(t), 4) for t in (1, 2, 1000)]
+    [0.5, 1.0, 1.0]
+    >>> cool = run.branch(6, decay_steps=4, decay='exponential', final_lr=0.01)
+    >>> [round(cool(t), 4) for t in (5, 6, 7, 8, 10, 11)]
+    [1.0, 1.0, 0.3162, 0.1, 0.01, 0.01]
     """
 
     _param_names = ('peak_lr', 'total_steps', 'warmup_steps', 'decay_steps', 'decay',
-                    'start_lr', 'final_lr')
-    _DECAYS = ('linear', 'cosine', '1-sqrt')
+                    'start_lr', 'final_lr', 'warmup', 'num_cycles', 'decay_power')
+    _DECAYS = ('linear', 'cosine', '1-sqrt', 'power', 'exponential')
+    _WARMUPS = ('linear', 'cosine', '1-sqrt')
 
     def __init__(self, peak_lr, total_steps, warmup_steps, decay_steps, decay='linear',
-                 start_lr=0.0, final_lr=0.0):
+                 start_lr=0.0, final_lr=0.0, warmup='linear', num_cycles=0.5,
+                 decay_power=2.0):
         super().__init__()
         owner = 'WarmupStableDecay'
         self.peak_lr = check_lr('peak_lr', peak_lr, owner)
-        self.total_steps = check_int('total_steps', total_steps, owner, low=1)
         self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
-        self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
-        if self.warmup_steps + self.decay_steps > self.total_steps:
-            raise ValueError('%s: warmup_steps + decay_steps must be <= total_steps, got '
-                             '%r + %r > %r' % (owner, warmup_steps, decay_steps, total_steps))
+        if (total_steps is None) != (decay_steps is None):
+            raise ValueError('%s: give total_steps and decay_steps, or neither (a stable '
+                             'phase that never ends; see branch()), got total_steps=%r and '
+                             'decay_steps=%r' % (owner, total_steps, decay_steps))
+        if total_steps is None:
+            self.total_steps = self.decay_steps = None
+        else:
+            self.total_steps = check_int('total_steps', total_steps, owner, low=1)
+            self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
+            if self.warmup_steps + self.decay_steps > self.total_steps:
+                raise ValueError('%s: warmup_steps + decay_steps must be <= total_steps, '
+                                 'got %r + %r > %r'
+                                 % (owner, warmup_steps, decay_steps, total_steps))
         self.decay = check_choice('decay', decay, self._DECAYS, owner)
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.final_lr = check_lr('final_lr', final_lr, owner)
-        self._d0 = self.total_steps - self.decay_steps
+        self.warmup = check_choice('warmup', warmup, self._WARMUPS, owner)
+        self.num_cycles = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                                     what='a finite number > 0')
+        self.decay_power = check_real('decay_power', decay_power, owner, low=0.0,
+                                      low_open=True, what='a finite number > 0')
+        if self.decay == 'exponential' and not 0 < self.final_lr <= self.peak_lr:
+            raise ValueError("%s: decay='exponential' needs 0 < final_lr <= peak_lr, got "
+                             "final_lr=%r and peak_lr=%r" % (owner, final_lr, peak_lr))
+        self._d0 = math.inf if self.total_steps is None else self.total_steps - self.decay_steps
+        self._end = math.inf if self.total_steps is None else self.total_steps
         self._ref = self.peak_lr
 
+    def branch(self, decay_start, decay_steps, **changes):
+        """This schedule with its decay starting after update ``decay_start``.
+
+        ``decay_start`` >= ``warmup_steps``; the decay lasts ``decay_steps``
+        updates (``total_steps = decay_start + decay_steps``). ``changes`` may
+        set ``decay``, ``final_lr``, ``num_cycles`` or ``decay_power``. Values up
+        to ``decay_start`` are this schedule's, when it is still stable there.
+        """
+        owner = 'WarmupStableDecay.branch'
+        start = check_int('decay_start', decay_start, owner, low=self.warmup_steps)
+        if start > self._d0:
+            raise ValueError('%s: decay_start must be <= %r (where this schedule\'s decay '
+                             'already starts), got %r' % (owner, self._d0, decay_start))
+        d = check_int('decay_steps', decay_steps, owner, low=1)
+        allowed = ('decay', 'final_lr', 'num_cycles', 'decay_power')
+        for k in changes:
+            if k not in allowed:
+                raise TypeError('%s: can change only %s, got %r'
+                                % (owner, ', '.join(allowed), k))
+        params = dict((name, getattr(self, name)) for name in self._param_names)
+        params.update(changes, total_steps=start + d, decay_steps=d)
+        out = WarmupStableDecay(**params)
+        if self._scale != 1.0:
+            object.__setattr__(out, '_scale', self._scale)
+        return out
+
+    # the phases' formulas, written once for floats (math) and arrays (numpy)
+    def _warm(self, p, xp):
+        if self.warmup == 'linear':
+            w = p
+        elif self.warmup == 'cosine':
+            w = 0.5 * (1.0 - xp.cos(math.pi * p))
+        else:
+            w = 1.0 - xp.sqrt(1.0 - p)
+        return self.start_lr + (self.peak_lr - self.start_lr) * w
+
+    def _fall(self, x, xp):
+        if self.decay == 'exponential':
+            return self.peak_lr * (self.final_lr / self.peak_lr) ** x
+        if self.decay == 'linear':
+            g = 1.0 - x
+        elif self.decay == 'cosine':
+            g = 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * x))
+        elif self.decay == '1-sqrt':
+            g = 1.0 - xp.sqrt(x)
+        else:
+            g = (1.0 - x) ** self.decay_power
+        return self.final_lr + (self.peak_lr - self.final_lr) * g
+
     def _value(self, t):
-        if t >= self.total_steps:
+        if t >= self._end:
             return self.final_lr
         if t <= self.warmup_steps and self.warmup_steps:
-            return self.start_lr + (self.peak_lr - self.start_lr) * t / self.warmup_steps
+            return self._warm(t / self.warmup_steps, math)
         if t <= self._d0:
             return self.peak_lr
-        x = min(t - self._d0, self.decay_steps) / self.decay_steps
-        if self.decay == 'linear':
-            g = 1 - x
-        elif self.decay == 'cosine':
-            g = (1 + math.cos(math.pi * x)) / 2
-        else:
-            g = 1 - math.sqrt(x)
-        return self.final_lr + (self.peak_lr - self.final_lr) * g
+        return self._fall((t - self._d0) / self.decay_steps, math)
 
     @_flat
     def _values(self, t):
         out = np.full(t.shape, self.final_lr)
         out[t <= self._d0] = self.peak_lr
-        m = (t > self._d0) & (t < self.total_steps)
-        x = (t[m] - self._d0) / self.decay_steps
-        if self.decay == 'linear':
-            g = 1 - x
-        elif self.decay == 'cosine':
-            g = (1 + np.cos(np.pi * x)) / 2
-        else:
-            g = 1 - np.sqrt(x)
-        out[m] = self.final_lr + (self.peak_lr - self.final_lr) * g
+        m = (t > self._d0) & (t < self._end)
+        out[m] = self._fall((t[m] - self._d0) / self.decay_steps, np)
         if self.warmup_steps:
             w = t <= self.warmup_steps
-            out[w] = self.start_lr + (self.peak_lr - self.start_lr) * t[w] / self.warmup_steps
+            out[w] = self._warm(t[w] / self.warmup_steps, np)
         return out

@@ -65,7 +65,7 @@ BAD = [
     (gs.Scale, dict(schedule=gs.Constant(1), factor=-2), ValueError, 'factor', '-2'),
     (gs.Clip, dict(schedule=gs.Constant(1)), ValueError, 'min_lr', 'got neither'),   # none given
     (gs.Clip, dict(schedule=gs.Constant(1), min_lr=0.5, max_lr=0.1), ValueError, 'min_lr', 'min_lr=0.5'),
-    (gs.Shift, dict(schedule=gs.Constant(1), steps=-1), ValueError, 'steps', '-1'),
+    (gs.Shift, dict(schedule=gs.Constant(1), steps=1.5), TypeError, 'steps', '1.5'),
     (gs.MXNetSchedule, dict(scheduler=gs.Constant(1)), TypeError, 'scheduler', 'Constant(lr=1.0)'),
     (gs.FunctionSchedule, dict(fn=3), TypeError, 'fn', '3'),
     (gs.join_fractions, dict(schedules=[1, 2], fractions=[0.5, 0.5000001], total_steps=10), ValueError, 'fractions', '[0.5, 0.5000001]'),

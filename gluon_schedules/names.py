@@ -1,0 +1,342 @@
+"""Schedules by name, with Hugging Face's and timm's names and argument names.
+
+A config file or a command line can name a schedule::
+
+    schedule = gs.get_schedule('cosine', base_lr=3e-4, num_warmup_steps=500,
+                               num_training_steps=10000)
+    schedule = gs.get_schedule('cosine', base_lr=0.1, library='timm', t_initial=90,
+                               warmup_t=5, lr_min=1e-5)
+
+Each name builds an ordinary composite of the library's schedules (its ``repr``
+shows what it is made of; it pickles and round-trips its config like any
+other), equal to that library's formula at every update:
+
+* ``library='hf'`` (default): transformers' ``get_scheduler`` types. PyTorch's
+  ``LambdaLR`` gives optimizer step ``k`` (from 0) ``base_lr * lr_lambda(k)``;
+  MXNet's ``num_update`` counts from 1, so update ``t`` gets ``lr_lambda(t - 1)``
+  (and ``t = 0``, before training, ``lr_lambda(0)``).
+* ``library='timm'``: timm's ``create_scheduler_v2`` types, stepped per update
+  (``step_update(num_updates)`` is called after each update with the count so
+  far, so update ``t`` gets ``_get_lr(t - 1)``): give every ``*_t`` argument in
+  updates.
+"""
+from .shapes import (Constant, Linear, PolynomialDecay, InverseSqrt, WarmupStableDecay,
+                     StepDecay, MultiStepDecay)
+from .cycles import CyclicDecay, CosineCycles
+from .modifiers import Join, Shift
+from .algebra import Minimum
+from .plateau import ReduceLROnPlateau
+from ._checks import check_choice, check_int, check_lr, check_real
+
+__all__ = ['get_schedule', 'schedule_names']
+
+_HF = ('linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant',
+       'constant_with_warmup', 'inverse_sqrt', 'reduce_lr_on_plateau', 'cosine_with_min_lr',
+       'cosine_warmup_with_min_lr', 'warmup_stable_decay')
+_TIMM = ('cosine', 'tanh', 'step', 'multistep', 'poly', 'plateau')
+
+
+def schedule_names(library='hf'):
+    """The names :func:`get_schedule` knows for ``library`` ('hf' or 'timm')."""
+    return {'hf': _HF, 'timm': _TIMM}[check_choice('library', library, ('hf', 'timm'),
+                                                     'schedule_names')]
+
+
+def get_schedule(name, base_lr, library='hf', **kwargs):
+    """A schedule named as in Hugging Face transformers (default) or timm.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`schedule_names` for ``library``.
+    base_lr : float
+        The optimizer's learning rate in those libraries (their ``lr``), >= 0.
+    library : {'hf', 'timm'}
+    **kwargs
+        That library's arguments, by its names: for 'hf', ``num_warmup_steps``,
+        ``num_training_steps`` and the ``scheduler_specific_kwargs`` (e.g.
+        ``num_cycles``, ``lr_end``, ``power``, ``timescale``, ``min_lr``,
+        ``min_lr_rate``, ``num_decay_steps``, ``num_stable_steps``,
+        ``warmup_type``, ``decay_type``, ``min_lr_ratio``; PyTorch's
+        ``ReduceLROnPlateau`` options for 'reduce_lr_on_plateau'); for 'timm',
+        the scheduler class's (``t_initial``, ``lr_min``, ``warmup_t``,
+        ``warmup_lr_init``, ``warmup_prefix``, ``cycle_mul``, ``cycle_decay``,
+        ``cycle_limit``, ``k_decay``, ``decay_t``, ``decay_rate``, ``power``...).
+
+    Raises ``ValueError`` naming the argument for an unknown name, a missing or
+    bad argument, and ``TypeError`` for an argument the schedule does not take.
+
+    Examples
+    --------
+    >>> s = get_schedule('linear', 1.0, num_warmup_steps=2, num_training_steps=6)
+    >>> [s(t) for t in range(8)]
+    [0.0, 0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    owner = 'get_schedule'
+    library = check_choice('library', library, ('hf', 'timm'), owner)
+    names = schedule_names(library)
+    if not isinstance(name, str) or name not in names:
+        raise ValueError('%s: name must be one of %s for library=%r, got %r'
+                         % (owner, ', '.join(map(repr, names)), library, name))
+    base_lr = check_lr('base_lr', base_lr, owner)
+    owner = 'get_schedule(%r%s)' % (name, '' if library == 'hf' else ", library='timm'")
+    build = (_HF_BUILDERS if library == 'hf' else _TIMM_BUILDERS)[name]
+    try:
+        return build(owner, base_lr, **kwargs)
+    except TypeError as e:
+        if 'unexpected keyword argument' in str(e) or 'required' in str(e):
+            raise TypeError('%s: %s' % (owner, str(e).split(') ', 1)[-1])) from None
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Hugging Face transformers (optimization.py)
+# ---------------------------------------------------------------------------
+
+def _warmup_then(owner, base_lr, warmup, after, start=0.0):
+    """HF's warm-up ``k / W`` (k < W) joined to ``after`` (which sees k - W)."""
+    if warmup == 0:
+        return after
+    return Join([Linear(start, base_lr, warmup), after], [warmup])
+
+
+def _steps(owner, num_warmup_steps, num_training_steps):
+    if num_warmup_steps is None:
+        raise ValueError('%s: num_warmup_steps is required' % owner)
+    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    if num_training_steps is None:
+        raise ValueError('%s: num_training_steps is required' % owner)
+    n = check_int('num_training_steps', num_training_steps, owner, low=1)
+    if n <= w:
+        raise ValueError('%s: num_training_steps must be > num_warmup_steps, got %r <= %r'
+                         % (owner, n, w))
+    return w, n
+
+
+def _hf_constant(owner, base_lr):
+    return Constant(base_lr)
+
+
+def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None):
+    if num_warmup_steps is None:
+        raise ValueError('%s: num_warmup_steps is required' % owner)
+    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    return Shift(_warmup_then(owner, base_lr, w, Constant(base_lr)), 1)
+
+
+def _hf_linear(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    return Shift(_warmup_then(owner, base_lr, w, Linear(base_lr, 0.0, n - w)), 1)
+
+
+def _hf_cosine(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
+               num_cycles=0.5):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                    what='a finite number > 0')
+    return Shift(_warmup_then(owner, base_lr, w, CosineCycles(base_lr, n - w, nc)), 1)
+
+
+def _hf_cosine_with_restarts(owner, base_lr, num_warmup_steps=None,
+                             num_training_steps=None, num_cycles=1):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                    what='a finite number > 0')
+    return Shift(_warmup_then(owner, base_lr, w,
+                              CosineCycles(base_lr, n - w, nc, restarts=True)), 1)
+
+
+def _hf_polynomial(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
+                   lr_end=1e-7, power=1.0):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    lr_end = check_lr('lr_end', lr_end, owner)
+    if not base_lr > lr_end:
+        raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
+                         'base_lr=%r' % (owner, lr_end, base_lr))
+    power = check_real('power', power, owner, low=0.0, low_open=True,
+                       what='a finite number > 0')
+    decay = PolynomialDecay(base_lr, n - w, power=power, final_lr=lr_end)
+    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
+
+
+def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None):
+    if num_warmup_steps is None:
+        raise ValueError('%s: num_warmup_steps is required' % owner)
+    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner,
+                                                           low=1)
+    # k >= W: base * sqrt(ts / (k - W + ts)), i.e. InverseSqrt(base, ts) seen at k - (W - ts)
+    decay = Shift(InverseSqrt(base_lr, ts), w - ts)
+    if w == 0:
+        return Shift(decay, 1)
+    return Shift(Minimum([Linear(0.0, base_lr, w), decay]), 1)
+
+
+def _min_rate(owner, base_lr, min_lr, min_lr_rate):
+    if min_lr is not None and min_lr_rate is not None:
+        raise ValueError('%s: give min_lr or min_lr_rate, not both (got %r and %r)'
+                         % (owner, min_lr, min_lr_rate))
+    if min_lr is not None:
+        return check_lr('min_lr', min_lr, owner)
+    if min_lr_rate is None:
+        raise ValueError('%s: give one of min_lr or min_lr_rate' % owner)
+    return base_lr * check_real('min_lr_rate', min_lr_rate, owner, low=0.0, high=1.0,
+                                what='a number in [0, 1]')
+
+
+def _hf_cosine_with_min_lr(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
+                           num_cycles=0.5, min_lr=None, min_lr_rate=None):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                    what='a finite number > 0')
+    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
+    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
+    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
+
+
+def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
+                                  num_training_steps=None, num_cycles=0.5, min_lr=None,
+                                  min_lr_rate=None, warmup_lr_rate=None):
+    w, n = _steps(owner, num_warmup_steps, num_training_steps)
+    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                    what='a finite number > 0')
+    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
+    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
+    if warmup_lr_rate is None:
+        # HF evaluates this one at step k + 1 (warm-up (k+1)/W, decay progress
+        # (k+1-W)/(T-W)): update t = k + 1 gets exactly the plain formula at t
+        return _warmup_then(owner, base_lr, w, decay)
+    r = check_real('warmup_lr_rate', warmup_lr_rate, owner, low=0.0, high=1.0,
+                   what='a number in [0, 1]')
+    # warm-up r + (1 - r) k / (W - 1) for k < W, then the decay at k + 1
+    if w <= 1:
+        warm = Constant(base_lr * r)
+    else:
+        warm = Linear(base_lr * r, base_lr, w - 1)
+    return Shift(Join([warm, Shift(decay, -1)], [w]), 1)
+
+
+def _hf_reduce_lr_on_plateau(owner, base_lr, **kwargs):
+    return ReduceLROnPlateau(base_lr, **kwargs)
+
+
+def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_steps=None,
+                            num_training_steps=None, num_stable_steps=None,
+                            warmup_type='linear', decay_type='cosine', min_lr_ratio=0.0,
+                            num_cycles=0.5):
+    if num_warmup_steps is None or num_decay_steps is None:
+        raise ValueError('%s: num_warmup_steps and num_decay_steps are required' % owner)
+    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    d = check_int('num_decay_steps', num_decay_steps, owner, low=1)
+    if num_stable_steps is None:
+        if num_training_steps is None:
+            raise ValueError('%s: give num_training_steps or num_stable_steps' % owner)
+        stable = check_int('num_training_steps', num_training_steps, owner, low=1) - w - d
+        if stable < 0:
+            raise ValueError('%s: num_training_steps must be >= num_warmup_steps + '
+                             'num_decay_steps, got %r < %r + %r'
+                             % (owner, num_training_steps, w, d))
+    else:
+        stable = check_int('num_stable_steps', num_stable_steps, owner, low=0)
+    warmup_type = check_choice('warmup_type', warmup_type, ('linear', 'cosine', '1-sqrt'), owner)
+    decay_type = check_choice('decay_type', decay_type, ('linear', 'cosine', '1-sqrt'), owner)
+    r = check_real('min_lr_ratio', min_lr_ratio, owner, low=0.0, high=1.0,
+                   what='a number in [0, 1]')
+    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                    what='a finite number > 0')
+    s = WarmupStableDecay(base_lr, total_steps=w + stable + d, warmup_steps=w, decay_steps=d,
+                          decay=decay_type, warmup=warmup_type, start_lr=base_lr * r,
+                          final_lr=base_lr * r, num_cycles=nc)
+    return Shift(s, 1)
+
+
+_HF_BUILDERS = {
+    'linear': _hf_linear, 'cosine': _hf_cosine, 'cosine_with_restarts': _hf_cosine_with_restarts,
+    'polynomial': _hf_polynomial, 'constant': _hf_constant,
+    'constant_with_warmup': _hf_constant_with_warmup, 'inverse_sqrt': _hf_inverse_sqrt,
+    'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
+    'cosine_with_min_lr': _hf_cosine_with_min_lr,
+    'cosine_warmup_with_min_lr': _hf_cosine_warmup_with_min_lr,
+    'warmup_stable_decay': _hf_warmup_stable_decay,
+}
+
+
+# ---------------------------------------------------------------------------
+# timm (timm/scheduler/*_lr.py), stepped per update
+# ---------------------------------------------------------------------------
+
+def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix, target=None):
+    """timm's warm-up ``warmup_lr_init + k (target - warmup_lr_init) / warmup_t`` for
+    ``k < warmup_t``, then ``decay`` at ``k - warmup_t`` (prefix) or at ``k``;
+    update ``t`` gets timm's ``_get_lr(t - 1)``."""
+    w = check_int('warmup_t', warmup_t, owner, low=0)
+    init = check_lr('warmup_lr_init', warmup_lr_init, owner)
+    if not isinstance(warmup_prefix, bool):
+        raise TypeError('%s: warmup_prefix must be True or False, got %r'
+                        % (owner, warmup_prefix))
+    if w == 0:
+        return Shift(decay, 1)
+    end = base_lr if target is None else target
+    after = decay if warmup_prefix else Shift(decay, -w)
+    return Shift(Join([Linear(init, end, w), after], [w]), 1)
+
+
+def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.0,
+                 cycle_decay=1.0, cycle_limit=1, warmup_t=0, warmup_lr_init=0.0,
+                 warmup_prefix=False, **curve_kwargs):
+    if t_initial is None:
+        raise ValueError('%s: t_initial is required' % owner)
+    decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,
+                        cycle_decay=cycle_decay, cycle_limit=cycle_limit, **curve_kwargs)
+    target = None
+    if curve == 'tanh' and not warmup_prefix:
+        # timm's tanh warm-up ends where the curve is at warmup_t
+        target = decay._value(check_int('warmup_t', warmup_t, owner, low=0))
+    return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
+                        target)
+
+
+def _timm_cosine(owner, base_lr, k_decay=1.0, **kwargs):
+    return _timm_cycles('cosine', owner, base_lr, k_decay=k_decay, **kwargs)
+
+
+def _timm_poly(owner, base_lr, power=0.5, k_decay=1.0, **kwargs):
+    return _timm_cycles('poly', owner, base_lr, power=power, k_decay=k_decay, **kwargs)
+
+
+def _timm_tanh(owner, base_lr, lb=-7.0, ub=3.0, **kwargs):
+    return _timm_cycles('tanh', owner, base_lr, lb=lb, ub=ub, **kwargs)
+
+
+def _timm_step(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0,
+               warmup_prefix=True):
+    if decay_t is None:
+        raise ValueError('%s: decay_t is required' % owner)
+    d = check_int('decay_t', decay_t, owner, low=1)
+    # timm: base * decay_rate ** (j // d); StepDecay(j + 1) is that
+    decay = Shift(StepDecay(base_lr, d, decay_rate), -1)
+    return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
+                    warmup_lr_init=0.0, warmup_prefix=True):
+    if decay_t is None:
+        raise ValueError('%s: decay_t is required' % owner)
+    if not isinstance(decay_t, (list, tuple)) or not decay_t:
+        raise TypeError('%s: decay_t must be a non-empty list of updates, got %r'
+                        % (owner, decay_t))
+    ms = [check_int('decay_t[%d]' % i, m, owner, low=1) for i, m in enumerate(decay_t)]
+    # timm: base * decay_rate ** #{m <= j}; MultiStepDecay(j + 1) counts m < j + 1
+    decay = Shift(MultiStepDecay(base_lr, ms, decay_rate), -1)
+    return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
+                  cooldown_t=0, warmup_t=0, warmup_lr_init=0.0, lr_min=0.0, mode='max'):
+    child = _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init, True)
+    return ReduceLROnPlateau(child, mode=mode, factor=decay_rate, patience=patience_t,
+                             threshold=threshold, cooldown=cooldown_t, min_lr=lr_min)
+
+
+_TIMM_BUILDERS = {'cosine': _timm_cosine, 'tanh': _timm_tanh, 'step': _timm_step,
+                  'multistep': _timm_multistep, 'poly': _timm_poly, 'plateau': _timm_plateau}

@@ -1,0 +1,162 @@
+"""WSD as the LLM world uses it (issue 13, part 5), timm's cycle family and HF's cosine cycles."""
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+
+T = np.arange(0, 130)
+
+
+def wsd_ref(t, P, total, W, D, s=0.0, f=0.0, warm='linear', decay='linear', n=0.5, pw=2.0):
+    if total is not None and t >= total:
+        return f
+    if W and t <= W:
+        p = t / W
+        w = {'linear': p, 'cosine': (1 - math.cos(math.pi * p)) / 2,
+             '1-sqrt': 1 - math.sqrt(1 - p)}[warm]
+        return s + (P - s) * w
+    if total is None or t <= total - D:
+        return P
+    x = (t - (total - D)) / D
+    if decay == 'exponential':
+        return P * math.exp(x * math.log(f / P))
+    g = {'linear': 1 - x, 'cosine': (1 + math.cos(2 * math.pi * n * x)) / 2,
+         '1-sqrt': 1 - math.sqrt(x), 'power': (1 - x) ** pw}[decay]
+    return f + (P - f) * g
+
+
+@pytest.mark.parametrize('warm', ['linear', 'cosine', '1-sqrt'])
+@pytest.mark.parametrize('decay,kw', [('linear', {}), ('cosine', {}), ('cosine', dict(num_cycles=1.0)),
+                                      ('1-sqrt', {}), ('power', dict(decay_power=3.0)),
+                                      ('exponential', {})])
+def test_wsd_every_warmup_and_decay_shape(warm, decay, kw):
+    f = 0.01 if decay == 'exponential' else 0.02
+    s = gs.WarmupStableDecay(0.5, 100, 10, 40, decay=decay, start_lr=0.05, final_lr=f,
+                             warmup=warm, **kw)
+    n = kw.get('num_cycles', 0.5)
+    pw = kw.get('decay_power', 2.0)
+    expected = [wsd_ref(t, 0.5, 100, 10, 40, 0.05, f, warm, decay, n, pw) for t in T]
+    np.testing.assert_allclose([s(int(t)) for t in T], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.values(T[::-1]), expected[::-1], rtol=1e-12, atol=1e-15)
+
+
+def test_wsd_decided_later_branches_from_any_stable_checkpoint():
+    run = gs.WarmupStableDecay(0.3, None, 20, None, warmup='cosine', start_lr=0.0)
+    assert run.total_steps is None and run(10 ** 9) == 0.3
+    for start in (20, 57, 90):
+        cool = run.branch(start, 30, decay='1-sqrt', final_lr=0.003)
+        early = np.arange(0, start + 1)
+        # the run continued from the checkpoint at `start` applies the same rates
+        np.testing.assert_array_equal(cool.values(early), run.values(early))
+        expected = [wsd_ref(t, 0.3, start + 30, 20, 30, 0.0, 0.003, 'cosine', '1-sqrt')
+                    for t in T]
+        np.testing.assert_allclose(cool.values(T), expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=r'branch: decay_start must be an integer >= 20, got 5'):
+        run.branch(5, 30)
+    fixed = gs.WarmupStableDecay(0.3, 100, 20, 30)
+    with pytest.raises(ValueError, match=r'branch: decay_start must be <= 70 .*got 80'):
+        fixed.branch(80, 10)
+    with pytest.raises(TypeError, match=r"branch: can change only decay, final_lr, num_cycles, "
+                                        r"decay_power, got 'peak_lr'"):
+        run.branch(50, 10, peak_lr=1.0)
+    for s in (run, run.branch(40, 10)):
+        assert [pickle.loads(pickle.dumps(s, 0))(t) for t in T] == [s(t) for t in T]
+        c = gs.from_config(json.loads(json.dumps(s.get_config())))
+        assert [c(t) for t in T] == [s(t) for t in T]
+
+
+@pytest.mark.parametrize('kw,exc,msg', [
+    (dict(total_steps=None), ValueError, r'give total_steps and decay_steps, or neither'),
+    (dict(warmup='exp'), ValueError, r"warmup must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
+    (dict(decay='exponential'), ValueError, r"decay='exponential' needs 0 < final_lr <= peak_lr, got final_lr=0.0"),
+    (dict(decay_power=0), ValueError, r'decay_power must be a finite number > 0, got 0'),
+    (dict(num_cycles=-1), ValueError, r'num_cycles must be a finite number > 0, got -1'),
+])
+def test_wsd_bad_arguments(kw, exc, msg):
+    args = dict(peak_lr=0.1, total_steps=100, warmup_steps=10, decay_steps=20)
+    args.update(kw)
+    with pytest.raises(exc, match='WarmupStableDecay: ' + msg):
+        gs.WarmupStableDecay(**args)
+
+
+def cyclic_ref(curve, t, T0, base, lr_min=0.0, mul=1.0, cdecay=1.0, limit=1, k=1.0,
+               power=0.5, lb=-7.0, ub=3.0):
+    # cycle starts summed one by one (not timm's logarithm)
+    i, start, length = 0, 0.0, float(T0)
+    while t >= start + length:
+        start += length
+        length *= mul
+        i += 1
+    if i >= limit:
+        return lr_min
+    c, peak = t - start, base * cdecay ** i
+    if curve == 'tanh':
+        r = c / length
+        return lr_min + (peak - lr_min) * (1 - math.tanh(lb * (1 - r) + ub * r)) / 2
+    x = (c / length) ** k
+    if curve == 'cosine':
+        return lr_min + (peak - lr_min) * (1 + math.cos(math.pi * x)) / 2
+    return lr_min + (peak - lr_min) * (1 - x) ** power
+
+
+@pytest.mark.parametrize('curve', ['cosine', 'poly', 'tanh'])
+@pytest.mark.parametrize('kw', [dict(), dict(t_initial=7, cycle_limit=4, cycle_decay=0.7),
+                                dict(t_initial=3, cycle_mul=2.0, cycle_limit=5, lr_min=0.05),
+                                dict(t_initial=5, cycle_mul=1.5, cycle_limit=6, k_decay=2.0),
+                                dict(t_initial=9, cycle_limit=3, k_decay=0.5, power=2.0)])
+def test_cyclic_decay_against_cycles_summed_one_by_one(curve, kw):
+    kw = dict(kw)
+    T0 = kw.pop('t_initial', 20)
+    ref_kw = dict(lr_min=kw.get('lr_min', 0.0), mul=kw.get('cycle_mul', 1.0),
+                  cdecay=kw.get('cycle_decay', 1.0), limit=kw.get('cycle_limit', 1),
+                  k=kw.get('k_decay', 1.0), power=kw.get('power', 0.5))
+    s = gs.CyclicDecay(curve, T0, 0.4, **kw)
+    # away from cycle boundaries, where timm's logarithm and the sum may round apart
+    ts = [t + 0.5 for t in range(0, 120)]
+    expected = [cyclic_ref(curve, t, T0, 0.4, **ref_kw) for t in ts]
+    np.testing.assert_allclose([s(t) for t in ts], expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(s.values(ts), expected, rtol=1e-9, atol=1e-12)
+    ints = np.arange(0, 120)
+    np.testing.assert_allclose(s.values(ints), [s(int(t)) for t in ints], rtol=1e-12, atol=1e-15)
+
+
+def test_k_decay_keeps_the_rate_high_longer():
+    plain = gs.CyclicDecay('cosine', 100, 1.0)
+    k2 = gs.CyclicDecay('cosine', 100, 1.0, k_decay=2.0)
+    half = gs.CyclicDecay('cosine', 100, 1.0, k_decay=0.5)
+    for t in range(1, 100):
+        assert half(t) < plain(t) < k2(t)
+    assert k2(0) == plain(0) == 1.0 and k2(100) == plain(100) == 0.0
+
+
+@pytest.mark.parametrize('kw,exc,msg', [
+    (dict(curve='exp'), ValueError, r"curve must be one of 'cosine', 'poly', 'tanh', got 'exp'"),
+    (dict(cycle_mul=0.5), ValueError, r'cycle_mul must be a number in \[1, 1e9\], got 0.5'),
+    (dict(cycle_decay=1.5), ValueError, r'cycle_decay must be a number in \(0, 1\], got 1.5'),
+    (dict(lb=3.0), ValueError, r'lb must be < ub, got lb=3.0 and ub=3.0'),
+    (dict(lr_min=0.5), ValueError, r'lr_min must be <= base_lr, got lr_min=0.5 and base_lr=0.1'),
+    (dict(t_initial=0), ValueError, r't_initial must be an integer >= 1, got 0'),
+])
+def test_cyclic_decay_bad_arguments(kw, exc, msg):
+    args = dict(curve='cosine', t_initial=10, base_lr=0.1)
+    args.update(kw)
+    with pytest.raises(exc, match='CyclicDecay: ' + msg):
+        gs.CyclicDecay(**args)
+
+
+def test_cosine_cycles_smooth_and_with_restarts():
+    s = gs.CosineCycles(0.6, 40, num_cycles=1.5, final_lr=0.1)
+    expected = [0.1 + 0.5 * (1 + math.cos(2 * math.pi * 1.5 * t / 40)) / 2 for t in T]
+    np.testing.assert_allclose(s.values(T), expected, rtol=1e-12)
+    s = gs.CosineCycles(0.6, 40, num_cycles=4, restarts=True)
+    expected = [0.6 * (1 + math.cos(math.pi * ((t % 10) / 10))) / 2 if t < 40 else 0.0
+                for t in T]
+    np.testing.assert_allclose([s(int(t)) for t in T], expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=r'CosineCycles: final_lr must be <= base_lr'):
+        gs.CosineCycles(0.1, 10, final_lr=0.2)
+    with pytest.raises(TypeError, match=r'CosineCycles: restarts must be True or False, got 1'):
+        gs.CosineCycles(0.1, 10, restarts=1)
