@@ -24,10 +24,11 @@ Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
 from .base import Schedule, from_config
 from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Linear,
                      LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay,
-                     StepDecay, MultiStepDecay, InverseSqrt, WarmupStableDecay)
+                     StepDecay, MultiStepDecay, InverseSqrt, InverseTimeDecay,
+                     WarmupStableDecay)
 from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
 from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
-                        Shift, LinearScaling, join_fractions)
+                        Shift, LinearScaling, InEpochs, Noise, join_fractions)
 from .algebra import Product, Minimum, Maximum
 from .plateau import ReduceLROnPlateau, plateau_step, plateau_handler
 from .cycles import CyclicDecay, CosineCycles
@@ -47,10 +48,11 @@ __version__ = '0.1.0'
 __all__ = ['Schedule', 'from_config',
            'TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
-           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay',
+           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
+           'WarmupStableDecay',
            'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
-           'Shift', 'LinearScaling', 'join_fractions', 'Product', 'Minimum', 'Maximum',
+           'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions', 'Product', 'Minimum', 'Maximum',
            'ReduceLROnPlateau', 'plateau_step', 'plateau_handler',
            'CyclicDecay', 'CosineCycles', 'get_schedule', 'schedule_names',
            'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',

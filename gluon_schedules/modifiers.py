@@ -14,6 +14,8 @@ child ``i`` is used for ``b_i <= t < b_{i+1}`` and sees ``t - b_i``, so at its o
 start it sees 0; the value *at* a boundary belongs to the new child.
 """
 import math
+import statistics
+import struct
 from bisect import bisect_right
 from types import MappingProxyType
 
@@ -25,7 +27,7 @@ from .adapters import as_schedule
 from ._checks import check_lr, check_int, check_real, FRACTION_TOL
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
-           'Clip', 'Shift', 'LinearScaling', 'join_fractions']
+           'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
 
 
 def _as_child(obj, name, owner):
@@ -816,3 +818,147 @@ class LinearScaling(Schedule):
         ramp = self.factor if w == 0 else \
             np.where(t >= w, self.factor, 1.0 + (self.factor - 1.0) * t / max(w, 1))
         return ramp * self.schedule._values(t)
+
+
+
+class InEpochs(Schedule):
+    r"""A schedule written in epochs, run on updates: the one way to use epochs.
+
+    .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
+              schedule(\lceil t / S \rceil)
+
+    with ``S = steps_per_epoch``. Every duration of ``schedule`` (lengths,
+    milestones, cycle lengths, warm-up) is then in epochs, and the values are
+    exact at epoch boundaries: update ``E * S`` (the last of epoch ``E``,
+    counting from 1) gets ``schedule(E)``, as a schedule stepped once per epoch
+    would give during epoch ``E``. In between, the schedule is followed update
+    by update (a smooth warm-up or decay); ``staircase=True`` holds each epoch's
+    value instead (PyTorch's per-epoch ``scheduler.step()``). Reference LR: the
+    schedule's.
+
+    Parameters
+    ----------
+    schedule : schedule
+        Any schedule, its durations counted in epochs.
+    steps_per_epoch : int
+        Updates per epoch, >= 1 (``len(train_data)``).
+    staircase : bool, default False
+
+    Examples
+    --------
+    Milestones at epochs 2 and 4 with 3 updates per epoch: the LR drops after
+    updates 6 and 12.
+
+    >>> s = InEpochs(MultiStepDecay(1.0, [2, 4], gamma=0.1), steps_per_epoch=3)
+    >>> [round(s(t), 3) for t in (1, 6, 7, 12, 13)]
+    [1.0, 1.0, 0.1, 0.1, 0.01]
+    >>> w = InEpochs(Linear(0.0, 1.0, 2), steps_per_epoch=4)
+    >>> [w(t) for t in (1, 4, 6, 8)], [InEpochs(Linear(0.0, 1.0, 2), 4, staircase=True)(t) for t in (1, 4, 5)]
+    ([0.125, 0.5, 0.75, 1.0], [0.5, 0.5, 1.0])
+    """
+
+    _param_names = ('schedule', 'steps_per_epoch', 'staircase')
+
+    def __init__(self, schedule, steps_per_epoch, staircase=False):
+        super().__init__()
+        owner = 'InEpochs'
+        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, owner, low=1)
+        if not isinstance(staircase, bool):
+            raise TypeError('%s: staircase must be True or False, got %r' % (owner, staircase))
+        self.staircase = staircase
+        self._ref = self.schedule.base_lr
+
+    def _value(self, t):
+        e = t / self.steps_per_epoch
+        if self.staircase:
+            e = math.ceil(e)
+        elif e == int(e):
+            e = int(e)
+        return self.schedule._value(e)
+
+    def _values(self, t):
+        e = np.asarray(t, dtype=np.float64) / self.steps_per_epoch
+        if self.staircase:
+            e = np.ceil(e)
+        return self.schedule._values(e)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _mix64(x):
+    """splitmix64's finaliser: a well-mixed 64-bit integer from ``x``."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+class Noise(Schedule):
+    r"""``schedule(t) * (1 + n(t))``: seeded LR noise, a pure function of ``t`` and the seed.
+
+    ``n(t)`` is drawn from a generator seeded by ``(seed, t)`` only (splitmix64),
+    so the same update always gets the same noise, in any call order, after a
+    resume and on every worker. ``kind='normal'``: a normal variable of standard
+    deviation ``std`` truncated to ``(-pct, pct)`` (drawn exactly, by inverting
+    its distribution); ``kind='uniform'``: uniform on ``(-pct, pct)``. Applied for
+    ``start <= t < end`` (``end=None``: forever). timm's ``noise_range_t``,
+    ``noise_pct``, ``noise_std``, ``noise_seed`` (timm draws with PyTorch's
+    generator, so the values differ; the distribution is the same). Reference
+    LR: the schedule's.
+
+    Examples
+    --------
+    >>> s = Noise(Constant(1.0), pct=0.1, seed=7, start=2)
+    >>> v = [s(t) for t in range(6)]
+    >>> v[:2], all(0.9 < x < 1.1 for x in v), v == [s(t) for t in range(6)]
+    ([1.0, 1.0], True, True)
+    """
+
+    _param_names = ('schedule', 'pct', 'std', 'seed', 'kind', 'start', 'end')
+
+    def __init__(self, schedule, pct=0.67, std=1.0, seed=42, kind='normal', start=0,
+                 end=None):
+        super().__init__()
+        owner = 'Noise'
+        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True,
+                              high_open=True, what='a number in (0, 1)')
+        self.std = check_real('std', std, owner, low=0.0, low_open=True,
+                              what='a finite number > 0')
+        self.seed = check_int('seed', seed, owner, low=0)
+        if kind not in ('normal', 'uniform'):
+            raise ValueError("%s: kind must be one of 'normal', 'uniform', got %r"
+                             % (owner, kind))
+        self.kind = kind
+        self.start = check_int('start', start, owner, low=0)
+        self.end = None if end is None else check_int('end', end, owner, low=self.start + 1)
+        self._ref = self.schedule.base_lr
+        dist = statistics.NormalDist(0.0, self.std)
+        self._dist = dist
+        self._lo = dist.cdf(-self.pct)
+        self._width = dist.cdf(self.pct) - self._lo
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state['_dist']
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        object.__setattr__(self, '_dist', statistics.NormalDist(0.0, self.std))
+
+    def noise(self, t):
+        """The relative noise ``n(t)`` at update ``t`` (0 outside ``[start, end)``)."""
+        if t < self.start or (self.end is not None and t >= self.end):
+            return 0.0
+        key = int(t) if float(t).is_integer() else \
+            struct.unpack('<q', struct.pack('<d', float(t)))[0]
+        u = ((_mix64(_mix64(self.seed) ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
+        if self.kind == 'uniform':
+            return (2.0 * u - 1.0) * self.pct
+        return self._dist.inv_cdf(self._lo + u * self._width)
+
+    def _value(self, t):
+        return self.schedule._value(t) * (1.0 + self.noise(t))

@@ -24,7 +24,8 @@ from ._checks import (check_lr, check_int, check_fraction, check_real, check_boo
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
-           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'WarmupStableDecay']
+           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
+           'WarmupStableDecay']
 
 
 def _check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
@@ -304,32 +305,40 @@ class LinearDecayToZero(Linear):
 class CosineDecay(Schedule):
     r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
 
-    .. math:: lr(t) = final + (base - final) \frac{1 + \cos(\pi \min(t, L) / L)}{2}
+    .. math:: lr(t) = final + (base - final) \left(\frac{1 + \cos(\pi \min(t, L) / L)}{2}
+              \right)^{exponent}
 
-    Equal to MXNet's ``CosineScheduler(max_update=L, base_lr, final_lr)`` at every
-    ``num_update``, without its state. Reference LR: ``base_lr``.
+    With ``exponent=1`` (the default) equal to MXNet's ``CosineScheduler(max_update=L,
+    base_lr, final_lr)`` at every ``num_update``, without its state. ``exponent`` is
+    optax's ``cosine_decay_schedule(init_value=base, decay_steps=L, alpha=final /
+    base, exponent)``: above 1 the LR falls sooner. Reference LR: ``base_lr``.
 
     >>> s = CosineDecay(1.0, 4, final_lr=0.0)
     >>> [round(s(t), 4) for t in range(6)]
     [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    >>> [round(CosineDecay(1.0, 4, exponent=2.0)(t), 4) for t in range(5)]
+    [1.0, 0.7286, 0.25, 0.0214, 0.0]
     """
 
-    _param_names = ('base_lr_', 'length', 'final_lr')
+    _param_names = ('base_lr_', 'length', 'final_lr', 'exponent')
 
-    def __init__(self, base_lr, length, final_lr=0.0):
+    def __init__(self, base_lr, length, final_lr=0.0, exponent=1.0):
         super().__init__()
         owner = 'CosineDecay'
         self.final_lr, self.base_lr_ = _check_min_max(owner, final_lr, base_lr,
                                                       'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
+        self.exponent = check_real('exponent', exponent, owner, low=0.0, low_open=True,
+                                   what='a finite number > 0')
         self._ref = self.base_lr_
-
 
     def _value(self, t):
         if t > self.length:
             t = self.length
-        return self.final_lr + (self.base_lr_ - self.final_lr) * \
-            (1 + math.cos(math.pi * t / self.length)) / 2
+        c = (1 + math.cos(math.pi * t / self.length)) / 2
+        if self.exponent != 1.0:
+            c = c ** self.exponent
+        return self.final_lr + (self.base_lr_ - self.final_lr) * c
 
     @_flat
     def _values(self, t):
@@ -337,14 +346,17 @@ class CosineDecay(Schedule):
         # 9.7 ms for the formula on every step, 1e6 steps; bench_schedules.py's)
         sl = sorted_pieces(t, [self.length], side='left')
         if sl is None:
-            t = np.minimum(t, self.length)
-            return self.final_lr + (self.base_lr_ - self.final_lr) * \
-                (1 + np.cos(np.pi * t / self.length)) / 2
+            return self._curve(np.minimum(t, self.length))
         out = np.empty_like(t)
-        out[sl[0]] = self.final_lr + (self.base_lr_ - self.final_lr) * \
-            (1 + np.cos(np.pi * t[sl[0]] / self.length)) / 2
+        out[sl[0]] = self._curve(t[sl[0]])
         out[sl[1]] = self._value(self.length)
         return out
+
+    def _curve(self, t):
+        c = (1 + np.cos(np.pi * t / self.length)) / 2
+        if self.exponent != 1.0:
+            c = c ** self.exponent
+        return self.final_lr + (self.base_lr_ - self.final_lr) * c
 
 
 class ExponentialDecay(Schedule):
@@ -559,6 +571,47 @@ class InverseSqrt(Schedule):
     @_flat
     def _values(self, t):
         return self.base_lr_ * np.sqrt(self.timescale / np.maximum(t, self.timescale))
+
+
+class InverseTimeDecay(Schedule):
+    r"""Inverse time decay: :math:`base / (1 + rate \cdot t / decay\_steps)`.
+
+    With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras'
+    ``InverseTimeDecay(initial_learning_rate=base, decay_steps, decay_rate=rate,
+    staircase)`` (whose step counts from 0: ``Shift(s, 1)`` gives its value at
+    each MXNet update). Reference LR: ``base_lr``.
+
+    >>> s = InverseTimeDecay(1.0, decay_steps=2, decay_rate=0.5)
+    >>> [s(t) for t in (0, 2, 4, 6)]
+    [1.0, 0.6666666666666666, 0.5, 0.4]
+    >>> [InverseTimeDecay(1.0, 2, 1.0, staircase=True)(t) for t in (0, 1, 2, 3, 4)]
+    [1.0, 1.0, 0.5, 0.5, 0.3333333333333333]
+    """
+
+    _param_names = ('base_lr_', 'decay_steps', 'decay_rate', 'staircase')
+
+    def __init__(self, base_lr, decay_steps, decay_rate, staircase=False):
+        super().__init__()
+        owner = 'InverseTimeDecay'
+        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
+        self.decay_rate = check_real('decay_rate', decay_rate, owner, low=0.0,
+                                     what='a finite number >= 0')
+        self.staircase = check_bool('staircase', staircase, owner)
+        self._ref = self.base_lr_
+
+    def _value(self, t):
+        q = t / self.decay_steps
+        if self.staircase:
+            q = math.floor(q)
+        return self.base_lr_ / (1 + self.decay_rate * q)
+
+    @_flat
+    def _values(self, t):
+        q = t / self.decay_steps
+        if self.staircase:
+            q = np.floor(q)
+        return self.base_lr_ / (1 + self.decay_rate * q)
 
 
 class WarmupStableDecay(Schedule):

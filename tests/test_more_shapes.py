@@ -1,0 +1,128 @@
+"""Shapes other anchors have (issue 13, parts 4 and 7): epochs, inverse time decay, optax's
+cosine exponent, seeded noise."""
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+from conftest import applied_lrs
+
+T = np.arange(0, 200)
+
+
+def roundtrips(s, steps=range(0, 60)):
+    steps = list(steps)
+    for proto in range(6):
+        data = pickle.dumps(s, proto)
+        if proto == 0:
+            data.decode('utf-8')
+        assert [pickle.loads(data)(t) for t in steps] == [s(t) for t in steps]
+    c = gs.from_config(json.loads(json.dumps(s.get_config())))
+    assert [c(t) for t in steps] == [s(t) for t in steps]
+
+
+def test_inverse_time_decay_is_keras_formula():
+    # keras.optimizers.schedules.InverseTimeDecay: lr / (1 + rate * step / decay_steps)
+    for stair in (False, True):
+        s = gs.InverseTimeDecay(0.3, decay_steps=7, decay_rate=0.5, staircase=stair)
+        q = [math.floor(t / 7) if stair else t / 7 for t in T]
+        expected = [0.3 / (1 + 0.5 * x) for x in q]
+        np.testing.assert_allclose([s(int(t)) for t in T], expected, rtol=1e-15)
+        np.testing.assert_allclose(s.values(T[::-1]), expected[::-1], rtol=1e-15)
+        roundtrips(s)
+    with pytest.raises(ValueError, match=r'InverseTimeDecay: decay_rate must be a finite '
+                                         r'number >= 0, got -1'):
+        gs.InverseTimeDecay(0.1, 10, -1)
+
+
+@pytest.mark.parametrize('exponent', [0.5, 1.0, 2.0, 3.5])
+def test_cosine_decay_exponent_is_optax_formula(exponent):
+    # optax.cosine_decay_schedule(init, decay_steps, alpha, exponent)
+    init, steps, alpha = 0.4, 60, 0.05
+    s = gs.CosineDecay(init, steps, final_lr=init * alpha, exponent=exponent)
+
+    def optax(count):
+        c = 0.5 * (1 + math.cos(math.pi * min(count, steps) / steps))
+        return init * ((1 - alpha) * c ** exponent + alpha)
+
+    expected = [optax(t) for t in T]
+    np.testing.assert_allclose([s(int(t)) for t in T], expected, rtol=1e-12)
+    # NumPy's cos(pi) may be 1 ulp above -1: c ** 0.5 turns that into ~1e-8 at t = L
+    np.testing.assert_allclose(s.values(T), expected, rtol=1e-12, atol=1e-8)
+    np.testing.assert_allclose(s.values(T[::-1]), expected[::-1], rtol=1e-12, atol=1e-8)
+    roundtrips(s)
+
+
+def test_cosine_decay_with_exponent_one_is_still_mxnet_bit_for_bit():
+    import mxnet as mx
+    mine = gs.CosineDecay(0.1, 50, final_lr=0.001)
+    theirs = mx.lr_scheduler.CosineScheduler(max_update=50, base_lr=0.1, final_lr=0.001)
+    assert [mine(t) for t in range(1, 70)] == [theirs(t) for t in range(1, 70)]
+
+
+@pytest.mark.parametrize('spe', [1, 3, 390])
+def test_in_epochs_is_exact_at_epoch_boundaries(spe):
+    inner = gs.LinearWarmUp(gs.MultiStepDecay(0.1, [30, 60], 0.1), 0.0, 5)
+    s = gs.InEpochs(inner, spe)
+    for e in range(0, 80):
+        assert s(e * spe) == inner(e)
+    # between boundaries: the schedule at the fraction of an epoch
+    ts = np.arange(0, 80 * spe, max(1, spe // 7))
+    np.testing.assert_allclose([s(int(t)) for t in ts], [inner(t / spe) for t in ts],
+                               rtol=1e-15)
+    np.testing.assert_allclose(s.values(ts), [inner(t / spe) for t in ts], rtol=1e-15)
+    # staircase: update t is in epoch ceil(t / spe) (from 1) and gets its value
+    st = gs.InEpochs(inner, spe, staircase=True)
+    np.testing.assert_allclose([st(int(t)) for t in ts], [inner(math.ceil(t / spe)) for t in ts],
+                               rtol=1e-15)
+    np.testing.assert_allclose(st.values(ts), [inner(math.ceil(t / spe)) for t in ts], rtol=1e-15)
+    roundtrips(s)
+
+
+def test_in_epochs_drives_a_trainer_per_epoch():
+    # a step schedule in epochs: /10 after epoch 2; 4 updates per epoch
+    s = gs.InEpochs(gs.MultiStepDecay(0.5, [2], 0.1), steps_per_epoch=4, staircase=True)
+    lrs, _ = applied_lrs(s, 12)
+    np.testing.assert_allclose(lrs, np.float32([0.5] * 8 + [0.05] * 4), rtol=1e-6)
+
+
+def test_in_epochs_bad_arguments():
+    with pytest.raises(ValueError, match=r'InEpochs: steps_per_epoch must be an integer >= 1, got 0'):
+        gs.InEpochs(gs.Constant(0.1), 0)
+    with pytest.raises(TypeError, match=r'InEpochs: staircase must be True or False, got 1'):
+        gs.InEpochs(gs.Constant(0.1), 5, staircase=1)
+
+
+@pytest.mark.parametrize('kind', ['normal', 'uniform'])
+def test_noise_is_a_pure_function_of_update_and_seed(kind):
+    base = gs.CosineDecay(0.2, 500)
+    s = gs.Noise(base, pct=0.3, std=0.5, seed=11, kind=kind, start=10, end=400)
+    ts = list(range(0, 500))
+    v = [s(t) for t in ts]
+    assert [s(t) for t in reversed(ts)] == v[::-1]                 # any order
+    np.testing.assert_allclose(s.values(ts), v, rtol=1e-15)
+    n = np.array([s.noise(t) for t in ts])
+    assert np.all(n[:10] == 0) and np.all(n[400:] == 0)
+    active = n[10:400]
+    assert np.all(np.abs(active) < 0.3) and len(set(active)) == len(active)
+    assert abs(active.mean()) < 0.05                              # centred
+    np.testing.assert_allclose(v, [base(t) * (1 + x) for t, x in zip(ts, n)], rtol=1e-15)
+    other = gs.Noise(base, pct=0.3, std=0.5, seed=12, kind=kind, start=10, end=400)
+    assert [other.noise(t) for t in range(10, 20)] != list(active[:10])
+    roundtrips(s, range(0, 60))
+    if kind == 'uniform':     # uniform on (-pct, pct): spread over the whole interval
+        assert active.min() < -0.25 and active.max() > 0.25
+    else:                     # truncated normal of sd 0.5 at 0.3: sd about 0.17
+        assert 0.13 < active.std() < 0.2
+
+
+def test_noise_bad_arguments():
+    with pytest.raises(ValueError, match=r'Noise: pct must be a number in \(0, 1\), got 1.5'):
+        gs.Noise(gs.Constant(0.1), pct=1.5)
+    with pytest.raises(ValueError, match=r"Noise: kind must be one of 'normal', 'uniform', got 'gauss'"):
+        gs.Noise(gs.Constant(0.1), kind='gauss')
+    with pytest.raises(ValueError, match=r'Noise: end must be an integer >= 6, got 5'):
+        gs.Noise(gs.Constant(0.1), start=5, end=5)
