@@ -105,8 +105,10 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         for k, v in vars(snap).items():
             vars(snap)[k] = as_python_number(v)
         self._scheduler = snap
-        if not isinstance(s, MultiFactorScheduler):
-            s = snap      # MultiFactor's products are computed as MXNet does, below
+        # computed from the snapshot's Python numbers, so that the schedule, its
+        # pickle and its config agree exactly (MXNet itself computes in float32
+        # when given np.float32 numbers: within float32 rounding of these values)
+        s = snap
         self._kind = kind
         self._warmup_steps = s.warmup_steps
         self._wb = float(s.warmup_begin_lr)
@@ -121,9 +123,9 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         elif isinstance(s, MultiFactorScheduler):
             lrs = [s.base_lr]
             for _ in s.step:             # repeated products, exactly as MXNet
-                lrs.append(lrs[-1] * s.factor)     # (in float32 for np.float32 numbers)
-            self._lrs = [float(v) for v in lrs]
-            self._steps = list(snap.step)
+                lrs.append(lrs[-1] * s.factor)
+            self._lrs = lrs
+            self._steps = list(s.step)
             self._ref = float(s.base_lr)
         else:
             self._orig = float(s.base_lr_orig)
@@ -262,6 +264,9 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
     when called with 0, 1, 2, ..., t in order. Calls in increasing order cost O(1)
     each; a call before the previous one replays from the start (O(t)).
     The reference LR is the scheduler's ``base_lr`` at wrapping time.
+    NumPy scalars among the copy's attributes (also in lists and dicts) become
+    Python numbers, so that it pickles as UTF-8 text at protocol 0 (a
+    ``np.float32`` attribute is then computed with in float64).
     """
 
     _param_names = ('scheduler',)
@@ -271,7 +276,11 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         if not isinstance(scheduler, LRScheduler):
             raise TypeError('ReplaySchedule: scheduler must be an mxnet LRScheduler, '
                             'got %r' % (scheduler,))
-        self._scheduler = copy.deepcopy(scheduler)
+        snap = copy.deepcopy(scheduler)
+        if hasattr(snap, '__dict__'):
+            for k, v in vars(snap).items():
+                vars(snap)[k] = as_python_number(v)
+        self._scheduler = snap
         self._ref = float(getattr(scheduler, 'base_lr', 1.0))
         self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
 

@@ -221,7 +221,8 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     # MXNet sends the optimizer (with its lr_scheduler) to dist kvstore servers as
     # pickle.dumps(optimizer, 0) decoded as UTF-8 text. A NumPy array pickles its
     # raw bytes, which are not UTF-8 in general (1000.0 as float64 holds 0x8f), so
-    # protocols 0 and 1 store arrays (also inside lists, tuples, dicts) as lists.
+    # protocols 0 and 1 store arrays (also inside lists, tuples, namedtuples, dicts)
+    # as lists, and NumPy scalars there as Python numbers.
     def __reduce_ex__(self, protocol):
         rv = super().__reduce_ex__(protocol)
         if protocol < 2 and len(rv) > 2 and isinstance(rv[2], dict):
@@ -302,11 +303,19 @@ class _ArrayAsList:
         return np.asarray(self.values, dtype=self.dtype).reshape(self.shape)
 
 
+def _is_namedtuple(v):
+    return isinstance(v, tuple) and hasattr(type(v), '_fields')
+
+
 def _arrays_as_lists(v):
     if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
         return _ArrayAsList(v.ravel().tolist(), v.dtype.str, v.shape)
+    if isinstance(v, np.generic):
+        return v.item() if isinstance(v, (np.bool_, np.integer, np.floating)) else v
     if type(v) in (list, tuple):
         return type(v)(_arrays_as_lists(x) for x in v)
+    if _is_namedtuple(v):
+        return type(v)._make(_arrays_as_lists(x) for x in v)
     if type(v) is dict:
         return {k: _arrays_as_lists(x) for k, x in v.items()}
     return v
@@ -317,6 +326,8 @@ def _lists_as_arrays(v):
         return v.array()
     if type(v) in (list, tuple):
         return type(v)(_lists_as_arrays(x) for x in v)
+    if _is_namedtuple(v):
+        return type(v)._make(_lists_as_arrays(x) for x in v)
     if type(v) is dict:
         return {k: _lists_as_arrays(x) for k, x in v.items()}
     return v

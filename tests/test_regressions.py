@@ -109,6 +109,11 @@ def _composites():
         'LinearScaling': (lambda c: gs.LinearScaling(c, 4.0, 6),
                           lambda f, t: f(t) * (4.0 if t >= 6 else 1 + 3.0 * t / 6)),
         'mul': (lambda c: c * 0.5, lambda f, t: 0.5 * f(t)),
+        'Product': (lambda c: gs.Product([c, gs.Constant(2.0)]), lambda f, t: 2.0 * f(t)),
+        'Minimum': (lambda c: gs.Minimum([c, 0.05]), lambda f, t: min(f(t), 0.05)),
+        'Maximum': (lambda c: gs.Maximum([c, 0.05]), lambda f, t: max(f(t), 0.05)),
+        'InEpochs': (lambda c: gs.InEpochs(c, 1), lambda f, t: f(t)),
+        'ReduceLROnPlateau': (lambda c: gs.ReduceLROnPlateau(c), lambda f, t: f(t)),
     }
 
 
@@ -606,3 +611,29 @@ def test_item12_lr_find_batch_smaller_than_contexts_says_which():
     data = [(np.ones((3, 2), 'float32'), np.ones((3, 1), 'float32'))] * 3
     res = gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
     assert len(res.lrs) == 3
+
+
+# --------------------------------------------------------------------------------
+# Found by tests/test_properties_random.py: protocol-0 pickles that were not UTF-8
+# --------------------------------------------------------------------------------
+def test_found_one_cycle_lr_tables_in_a_namedtuple_pickle_as_utf8():
+    # its phase tables are NumPy arrays inside a namedtuple, which the protocol-0
+    # conversion of arrays to lists did not enter
+    s = gs.OneCycleLR(max_lr=1.0, total_steps=51, pct_start=0.49019607843137253,
+                      anneal_strategy='linear', div_factor=1.0, final_div_factor=100.0,
+                      three_phase=True, base_momentum=0.0, max_momentum=0.0)
+    again = pickle.loads(pickle.dumps(s, 0).decode('utf-8').encode('utf-8'))
+    steps = list(range(60))
+    assert [again(t) for t in steps] == [s(t) for t in steps]
+    assert [again.momentum(t) for t in steps] == [s.momentum(t) for t in steps]
+    np.testing.assert_array_equal(again.values(steps), s.values(steps))
+
+
+def test_found_replay_schedule_of_a_scheduler_with_numpy_numbers():
+    wrapped = _Halving()
+    wrapped.base_lr = np.float32(1.0)
+    s = gs.ReplaySchedule(wrapped)
+    text = pickle.dumps(s, 0).decode('utf-8')
+    assert [pickle.loads(text.encode('utf-8'))(t) for t in range(40)] == \
+        [s(t) for t in range(40)] == [_Halving()(t) for t in range(40)]
+    assert not _numpy_inside(s)
