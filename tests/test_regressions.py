@@ -77,6 +77,16 @@ def test_item1_shared_child_rescaled_by_adam_leaves_the_warmup_alone():
     assert head.learning_rate == pytest.approx(0.001 * (1 + math.cos(math.pi * 102 / 1000)) / 2,
                                                rel=1e-12)
     assert warm.base_lr == 0.1 and warm.scale == 1.0
+    # a third Trainer asking the shared child for yet another LR is refused, and
+    # says what to do; the LR Adam applies stays
+    u = gluon.Parameter('u', shape=(1,), init=mx.init.Zero(), dtype='float32')
+    u.initialize(ctx=mx.cpu())
+    with pytest.raises(ValueError, match=r'base_lr=0\.5: an optimizer already rescaled .*'
+                                         r'own schedule, or .*learning_rate=None'), \
+            contextlib.redirect_stdout(io.StringIO()):
+        gluon.Trainer([u], 'sgd', {'lr_scheduler': cosine, 'learning_rate': 0.5},
+                      kvstore=None)
+    assert cosine.base_lr == pytest.approx(0.001)
 
 
 def test_item1_cooldown_around_a_child_rescaled_later_does_not_jump():
