@@ -490,7 +490,7 @@ def _is_distributed(trainer):
 # -----------------------------------------------------------------------------
 def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             mode='exp', val_data=None, beta=0.98, stop_div=True, diverge_th=4.0,
-            batch_size=None, snapshot='device', progress=True):
+            batch_size=None, snapshot='device', progress=True, accumulate=1):
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
     Trains ``net`` with ``trainer`` for at most ``num_it`` updates while the LR
@@ -540,6 +540,13 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
         ``'cpu'`` saves GPU memory. Nothing is ever written to disk.
     progress : bool, default True
         Show a tqdm progress bar (needs tqdm; without it a warning is issued).
+    accumulate : int, default 1
+        Batches per update (gradient accumulation, as when training with a
+        batch too large for the device): the gradients of ``accumulate``
+        batches are summed (every trainable parameter has ``grad_req='add'``
+        during the test, then its own again) and ``trainer.step`` gets their
+        total size (or ``batch_size`` times ``accumulate``). The recorded loss
+        of an update is the mean over its batches.
 
     Returns
     -------
@@ -567,6 +574,7 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
         batch_size = check_int('batch_size', batch_size, owner, low=1)
     snapshot = check_choice('snapshot', snapshot, ('device', 'cpu'), owner)
     progress = check_bool('progress', progress, owner)
+    accumulate = check_int('accumulate', accumulate, owner, low=1)
     dist = _is_distributed(trainer)
     if dist is not None:
         raise ValueError('lr_find: the trainer is distributed (%s); the range test runs '
@@ -591,12 +599,23 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             with autograd.pause():
                 net(chunks[0][0])
         snap = _Snapshot(net, trainer, snapshot)
+        # accumulation sums the gradients of several batches: 'add' for the test
+        # (changing grad_req gives a parameter new gradient arrays: keep their values)
+        written = [p for p in trainer._params if p.grad_req == 'write'] \
+            if accumulate > 1 else []
+        kept = [[g.copy() for g in p.list_grad()] for p in written]
         try:
+            for p in written:
+                p.grad_req = 'add'
             return _run(net, trainer, loss_fn, train_batches, val_batches, first,
                         contexts, dtype, start_lr, end_lr, num_it, mode,
-                        beta, stop_div, diverge_th, batch_size, progress)
+                        beta, stop_div, diverge_th, batch_size, progress, accumulate)
         finally:
             snap.restore()
+            for p, grads in zip(written, kept):
+                p.grad_req = 'write'
+                for g, old in zip(p.list_grad(), grads):
+                    old.copyto(g)
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
@@ -604,7 +623,7 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
 
 def _run(net, trainer, loss_fn, train_batches, val_batches, first,
          contexts, dtype, start_lr, end_lr, num_it, mode, beta, stop_div,
-         diverge_th, batch_size, progress):
+         diverge_th, batch_size, progress, accumulate=1):
     from mxnet import autograd  # pylint: disable=import-outside-toplevel
     opt = trainer._optimizer
     sched = RangeTestSchedule(start_lr, end_lr, num_it, mode, offset=int(opt.num_update))
@@ -616,26 +635,28 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first,
     bar = _progress_bar(progress, num_it)
     try:
         for k in range(1, num_it + 1):
-            if k == 1:
-                x, y = first
-            else:
-                try:
-                    x, y = train_batches.next()
-                except _DataExhausted:
-                    warnings.warn('lr_find: data ran out after %d updates and cannot be '
-                                  'restarted (it is a one-pass iterator); pass a '
-                                  're-iterable such as a DataLoader or a list'
-                                  % (k - 1), UserWarning, stacklevel=3)
-                    stop_reason = 'data exhausted'
-                    break
-            chunks, n = _split(x, y, contexts, dtype)
+            batches = []
+            try:
+                for j in range(accumulate):
+                    batches.append(first if k == 1 and j == 0 else train_batches.next())
+            except _DataExhausted:
+                warnings.warn('lr_find: data ran out after %d updates and cannot be '
+                              'restarted (it is a one-pass iterator); pass a '
+                              're-iterable such as a DataLoader or a list'
+                              % (k - 1), UserWarning, stacklevel=3)
+                stop_reason = 'data exhausted'
+                break
             for p in add_params:
                 p.zero_grad()
-            with autograd.record():
-                outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
-            autograd.backward(outs)
-            trainer.step(batch_size or n)
-            loss = _mean_loss(outs)
+            total, loss = 0, 0.0
+            for x, y in batches:
+                chunks, n = _split(x, y, contexts, dtype)
+                with autograd.record():
+                    outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
+                autograd.backward(outs)
+                total += n
+                loss += _mean_loss(outs) / accumulate
+            trainer.step(batch_size * accumulate if batch_size else total)
             lr = sched(opt.num_update)
             avg = beta * avg + (1.0 - beta) * loss
             smooth = avg / (1.0 - beta ** k)

@@ -855,3 +855,37 @@ def test_range_schedule_errors():
         RangeTestSchedule(0.1, 0.01, 10)
     with pytest.raises(ValueError, match='offset must be an integer >= 0'):
         RangeTestSchedule(0.01, 0.1, 10, offset=-1)
+
+
+# ---------------------------------------------------------------------------
+# gradient accumulation (issue 13, part 8)
+# ---------------------------------------------------------------------------
+
+def test_accumulating_two_half_batches_equals_one_whole_batch():
+    def run(batch, accumulate):
+        net = mlp(seed=9)
+        trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1,
+                                                              'momentum': 0.9})
+        # within one pass over the data (21 batches of 64), so both see the same samples
+        return lr_find(net, trainer, SCE, loader(batch, shuffle=False), start_lr=1e-3,
+                       end_lr=3.0, num_it=20, **quiet(accumulate=accumulate))
+    whole, halves = run(64, 1), run(32, 2)
+    np.testing.assert_array_equal(whole.lrs, halves.lrs)
+    np.testing.assert_allclose(halves.losses, whole.losses, rtol=1e-4)
+    # and it is not the same as one half batch per update
+    alone = run(32, 1)
+    assert np.max(np.abs(alone.losses[5:] - whole.losses[5:])) > 1e-3
+
+
+def test_accumulation_leaves_grad_req_and_the_trainer_as_they_were():
+    def make():
+        net = mlp(seed=4)
+        return net, gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.05,
+                                                               'momentum': 0.9})
+    _twin_check(make, pre_steps=3, num_it=20, accumulate=3)
+    net, trainer = make()
+    reqs = [p.grad_req for p in net.collect_params().values()]
+    lr_find(net, trainer, SCE, loader(), num_it=5, **quiet(accumulate=2))
+    assert [p.grad_req for p in net.collect_params().values()] == reqs == ['write'] * 4
+    with pytest.raises(ValueError, match=r'lr_find: accumulate must be an integer >= 1, got 0'):
+        lr_find(net, trainer, SCE, loader(), **quiet(accumulate=0))
