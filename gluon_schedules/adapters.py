@@ -421,7 +421,14 @@ def as_schedule(obj, name='schedule', owner=None):
     if isinstance(obj, Schedule):
         return obj
     if type(obj) in _KNOWN:
-        return MXNetSchedule(obj)
+        try:
+            return MXNetSchedule(obj)
+        except ValueError as e:
+            if owner is None:
+                raise
+            # name the parameter the user called, then MXNetSchedule's reason
+            raise ValueError('%s: %s (an MXNet %s) cannot be used: %s'
+                             % (owner, name, type(obj).__name__, e)) from None
     if isinstance(obj, LRScheduler):
         return ReplaySchedule(obj)
     if isinstance(obj, numbers.Real) and not isinstance(obj, (bool, np.bool_)):

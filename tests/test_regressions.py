@@ -647,3 +647,14 @@ def test_found_replay_schedule_of_a_scheduler_with_numpy_numbers():
     assert [pickle.loads(text.encode('utf-8'))(t) for t in range(40)] == \
         [s(t) for t in range(40)] == [_Halving()(t) for t in range(40)]
     assert not _numpy_inside(s)
+
+
+def test_item11_unusable_mxnet_scheduler_as_a_child_names_owner_and_parameter():
+    used = mx.lr_scheduler.MultiFactorScheduler(step=[5, 10], factor=0.5, base_lr=1.0)
+    used(20)                                    # advanced: its progress cannot be undone
+    with pytest.raises(ValueError, match=r'^Join: schedules\[1\] \(an MXNet '
+                                         r'MultiFactorScheduler\) cannot be used: '
+                                         r'MXNetSchedule: .*already been called'):
+        gs.Join([0.1, used], [5])
+    with pytest.raises(ValueError, match=r'^MXNetSchedule: .*already been called'):
+        gs.as_schedule(used)
