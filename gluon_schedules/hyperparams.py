@@ -53,6 +53,7 @@ import copy
 import math
 import numbers
 import pickle
+import re
 
 import numpy as np
 from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
@@ -125,17 +126,46 @@ def _check_supported(name, opt_cls, owner):
                            opt_cls.__name__, ', '.join(have)))
 
 
-def _collect(owner, opt_cls, momentum, beta1, wd):
+def _collect(owner, opt_cls, momentum, beta1, wd, lr_groups=None):
     given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
     scheds = {}
     for name in _NAMES:
         if given[name] is not None:
             _check_supported(name, opt_cls, owner)
             scheds[name] = _check_schedule(name, given[name], owner)
-    if not scheds:
+    if not scheds and not lr_groups:
         raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
-                         'a function of num_update or a number)' % owner)
+                         'a function of num_update or a number), or lr_groups' % owner)
     return scheds
+
+
+def _check_lr_groups(lr_groups, owner):
+    """``lr_groups`` as a tuple of (pattern, compiled-checkable pattern, schedule)."""
+    if lr_groups is None:
+        return ()
+    if not isinstance(lr_groups, (list, tuple)) or not lr_groups:
+        raise TypeError('%s: lr_groups must be a non-empty list of (pattern, schedule) '
+                        'pairs, got %r' % (owner, lr_groups))
+    out = []
+    for i, pair in enumerate(lr_groups):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or \
+                not isinstance(pair[0], str):
+            raise TypeError('%s: lr_groups[%d] must be a (pattern, schedule) pair with a '
+                            'regular expression as pattern, got %r' % (owner, i, pair))
+        try:
+            re.compile(pair[0])
+        except re.error as e:
+            raise ValueError('%s: lr_groups[%d] pattern %r is not a regular expression: %s'
+                             % (owner, i, pair[0], e)) from None
+        sched = as_schedule(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
+        vals = sched.values(_CHECK_T)
+        if not np.all(np.isfinite(vals) & (vals >= 0)):
+            j = int(np.argmax(~(np.isfinite(vals) & (vals >= 0))))
+            raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at '
+                             'every update (checked at %s), got %r at t=%d'
+                             % (owner, i, _CHECK_DOC, float(vals[j]), int(_CHECK_T[j])))
+        out.append((pair[0], sched._pinned()))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------
@@ -155,6 +185,56 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     _base_class = Optimizer
     _hp_schedules = {}
     _hp_applied_t = None
+    _lr_groups = ()          # ((pattern, schedule), ...): first match wins
+    _group_of = {}           # parameter index -> group number, resolved from names
+
+    # -- parameter groups ---------------------------------------------------------
+    # The Trainer assigns param_dict (index -> Parameter) before the optimizer is
+    # pickled for dist servers (which get no param_dict): the groups are resolved
+    # from the parameters' names right then, into plain indices that pickle.
+    @property
+    def param_dict(self):
+        return self.__dict__.get('param_dict', {})
+
+    @param_dict.setter
+    def param_dict(self, value):
+        self.__dict__['param_dict'] = value
+        if value and self._lr_groups:
+            self._group_of = {
+                idx: g for idx, p in value.items()
+                for g in [next((k for k, (pat, _) in enumerate(self._lr_groups)
+                                if re.search(pat, p.name)), None)] if g is not None}
+
+    @property
+    def lr_groups(self):
+        """``[(pattern, schedule), ...]`` and, once a Trainer gave the parameters,
+        which parameter names each group holds: ``{pattern: [names]}``."""
+        names = {pat: [] for pat, _ in self._lr_groups}
+        for idx, g in sorted(self._group_of.items()):
+            p = self.param_dict.get(idx)
+            names[self._lr_groups[g][0]].append(p.name if p is not None else idx)
+        return list(self._lr_groups), names
+
+    def _get_lrs(self, indices):
+        lrs = super()._get_lrs(indices)
+        if not self._group_of:
+            return lrs
+        t = self.num_update
+        for i, index in enumerate(indices):
+            g = self._group_of.get(index)
+            if g is not None:
+                lrs[i] = self._lr_groups[g][1](t) * self._lr_mult_of(index)
+        return lrs
+
+    def _lr_mult_of(self, index):
+        # MXNet's own rule (Optimizer._get_lrs)
+        if index in self.param_dict:
+            return self.param_dict[index].lr_mult
+        if index in self.lr_mult:
+            return self.lr_mult[index]
+        if index in self.idx2name:
+            return self.lr_mult.get(self.idx2name[index], 1.0)
+        return 1.0
 
     @property
     def hyperparam_schedules(self):
@@ -306,7 +386,7 @@ def _rebuild(base, state):
     return obj
 
 
-def _convert(opt, scheds):
+def _convert(opt, scheds, lr_groups=None):
     """A scheduled copy of optimizer instance ``opt``; ``opt`` itself is unchanged."""
     base = opt._base_class if isinstance(opt, ScheduledOptimizer) else type(opt)
     cls = _scheduled_class(base)
@@ -315,6 +395,9 @@ def _convert(opt, scheds):
     merged.update(scheds)
     state['_hp_schedules'] = merged
     state['_hp_applied_t'] = None
+    if lr_groups:
+        state['_lr_groups'] = lr_groups
+        state['_group_of'] = {}
     new = cls.__new__(cls)
     new.__setstate__(state)
     new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
@@ -325,7 +408,8 @@ def _convert(opt, scheds):
 # --------------------------------------------------------------------------------
 # Front ends
 # --------------------------------------------------------------------------------
-def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, **optimizer_params):
+def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups=None,
+                        **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
 
     At update number ``t`` (MXNet's ``num_update``, 1 for the first
@@ -346,6 +430,15 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, **optimiz
     wd : schedule, optional
         For any optimizer. Values must be finite and >= 0; the per-parameter
         ``wd_mult`` still multiplies it.
+    lr_groups : list of (pattern, schedule), optional
+        Different LR schedules for groups of parameters in one optimizer (fastai's
+        discriminative LRs, a backbone and a head): a parameter whose name
+        matches the regular expression ``pattern`` (``re.search``; the first
+        matching pair wins) gets ``schedule(t)`` times its ``lr_mult``; the others
+        follow the optimizer's ``lr_scheduler`` (or ``learning_rate``). The
+        groups are resolved from the names when the Trainer hands the optimizer
+        its parameters, and reach dist kvstore servers with the optimizer.
+        ``optimizer.lr_groups`` tells which names each group holds.
     **optimizer_params
         Passed to the optimizer's constructor (``learning_rate``,
         ``lr_scheduler``, ``rescale_grad``...). A constant ``momentum`` /
@@ -413,10 +506,11 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, **optimiz
                         'class or instance, got %r' % (owner, optimizer))
     if isinstance(optimizer, Optimizer) or issubclass(base, ScheduledOptimizer):
         base = getattr(base, '_base_class', base)
-    scheds = _collect(owner, base, momentum, beta1, wd)
+    groups = _check_lr_groups(lr_groups, owner)
+    scheds = _collect(owner, base, momentum, beta1, wd, groups)
     if not isinstance(optimizer, Optimizer):
         optimizer = base(**optimizer_params)
-    return _convert(optimizer, scheds)
+    return _convert(optimizer, scheds, groups)
 
 
 def _same(a, b):

@@ -1,0 +1,134 @@
+"""Different LR schedules for groups of parameters in one optimizer (issue 13, part 6)."""
+import json
+import os
+import pickle
+import sys
+import uuid
+
+import numpy as np
+import pytest
+import mxnet as mx
+from mxnet import autograd, gluon, nd
+
+import gluon_schedules as gs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def net3():
+    # three layers; every gradient is 1 (the loss is the sum of the weights
+    # times an input of ones, through no nonlinearity: see applied())
+    # fixed names (m_l0_weight, ...): a model rebuilt in another process has the same
+    net = gluon.nn.HybridSequential(prefix='m_')
+    with net.name_scope():
+        net.add(gluon.nn.Dense(2, in_units=1, use_bias=False, prefix='l0_'),
+                gluon.nn.Dense(1, in_units=1, use_bias=False, prefix='l1_'),
+                gluon.nn.Dense(1, in_units=1, use_bias=False, prefix='l2_'))
+    net.initialize(mx.init.Zero())
+    return net
+
+
+def applied(trainer, params, steps):
+    """The LR each parameter applied at each update, read from its weight: gradient 1."""
+    out = {p.name: [] for p in params}
+    for _ in range(steps):
+        with autograd.record():
+            loss = nd.add_n(*[p.data().sum() for p in params])
+        loss.backward()
+        trainer.step(1)
+        for p in params:
+            out[p.name].append(-float(p.data().asnumpy().ravel()[0]))
+            p.set_data(nd.zeros(p.shape))
+    return out
+
+
+def test_each_group_applies_its_own_schedule_read_from_the_weights():
+    net = net3()
+    params = list(net.collect_params().values())
+    names = [p.name for p in params]
+    head = gs.CosineDecay(0.2, 20)
+    body = gs.LinearWarmUp(gs.Constant(0.05), 0.0, 5)
+    opt = gs.scheduled_optimizer('sgd', lr_groups=[(names[0], body), (names[2] + '$', head)],
+                                 lr_scheduler=gs.Constant(0.01))
+    params[2].lr_mult = 0.5
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    lrs = applied(trainer, params, 20)
+    t = np.arange(1, 21)
+    np.testing.assert_allclose(lrs[names[0]], np.float32([body(k) for k in t]), rtol=1e-6)
+    np.testing.assert_allclose(lrs[names[1]], np.float32([0.01] * 20), rtol=1e-6)
+    np.testing.assert_allclose(lrs[names[2]], np.float32([0.5 * head(k) for k in t]),
+                               rtol=1e-6)
+    groups, members = opt.lr_groups
+    assert [g[0] for g in groups] == [names[0], names[2] + '$']
+    assert members == {names[0]: [names[0]], names[2] + '$': [names[2]]}
+
+
+def test_groups_with_momentum_schedules_and_adam():
+    net = net3()
+    params = list(net.collect_params().values())
+    opt = gs.scheduled_optimizer('adam', beta1=gs.Linear(0.9, 0.8, 10), learning_rate=None,
+                                 lr_scheduler=gs.Constant(1e-3),
+                                 lr_groups=[(params[0].name, gs.Constant(1e-2))])
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    applied(trainer, params, 3)
+    assert opt._get_lrs([0, 1, 2]) == pytest.approx([1e-2, 1e-3, 1e-3])
+    assert opt.beta1 == pytest.approx(0.9 - 0.1 * 3 / 10)
+
+
+def test_groups_survive_pickle_and_save_states(tmp_path):
+    net = net3()
+    params = list(net.collect_params().values())
+    opt = gs.scheduled_optimizer('sgd', lr_groups=[(params[1].name, gs.Linear(0.0, 1.0, 10))],
+                                 lr_scheduler=gs.Constant(0.1))
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    applied(trainer, params, 2)
+    clone = pickle.loads(pickle.dumps(opt, 0))       # as a dist server gets it
+    assert clone.param_dict == {} and clone._group_of == opt._group_of == {1: 0}
+    assert clone._get_lrs([0, 1, 2]) == opt._get_lrs([0, 1, 2])
+    trainer.save_states(str(tmp_path / 's'))
+    trainer2 = gluon.Trainer(net3().collect_params(), 'sgd')
+    trainer2.load_states(str(tmp_path / 's'))
+    assert trainer2.optimizer._group_of == {1: 0}
+    assert trainer2.optimizer._get_lrs([1]) == opt._get_lrs([1])
+
+
+@pytest.mark.parametrize('groups,exc,msg', [
+    ([], TypeError, r'lr_groups must be a non-empty list of \(pattern, schedule\) pairs'),
+    ([('dense0', 0.1, 2)], TypeError, r'lr_groups\[0\] must be a \(pattern, schedule\) pair'),
+    ([(3, 0.1)], TypeError, r'lr_groups\[0\] must be a \(pattern, schedule\) pair'),
+    ([('dense[', 0.1)], ValueError, r"lr_groups\[0\] pattern 'dense\[' is not a regular"),
+    ([('dense0', 'x')], TypeError, r'lr_groups\[0\] schedule must be a schedule'),
+    ([('dense0', lambda t: -1.0)], ValueError, r'the lr_groups\[0\] schedule must be finite and >= 0'),
+])
+def test_bad_groups(groups, exc, msg):
+    with pytest.raises(exc, match='scheduled_optimizer: ' + msg):
+        gs.scheduled_optimizer('sgd', lr_groups=groups)
+
+
+def _run(mode, tmp_path):
+    worker = os.path.join(ROOT, 'tests', 'dist_scripts', 'groups_worker.py')
+    env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
+    if mode == 'horovod':
+        res = gs.launch_horovod([sys.executable, worker, mode, str(tmp_path)], num_workers=2,
+                                timeout=60.0, env=env, cwd=ROOT)
+    else:
+        res = gs.launch_local([sys.executable, worker, mode, str(tmp_path)], num_workers=2,
+                              num_servers=1, timeout=60.0, env=env, cwd=ROOT)
+    res.check()
+    outs = [json.load(open(os.path.join(tmp_path, n))) for n in sorted(os.listdir(tmp_path))]
+    w_lr = [gs.Linear(0.01, 0.08, 7)(t) for t in range(1, 9)]
+    b_lr = [gs.CosineDecay(0.05, 8)(t) for t in range(1, 9)]
+    for o in outs:
+        np.testing.assert_allclose(-np.diff([0.0] + o['w']), w_lr, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(-np.diff([0.0] + o['b']), b_lr, rtol=1e-5, atol=1e-7)
+    assert len(outs) == 2
+
+
+@pytest.mark.parametrize('mode', ['server', 'worker'])
+def test_groups_reach_dist_sync_servers_and_workers(mode, tmp_path):
+    _run(mode, tmp_path)
+
+
+def test_groups_on_horovod(tmp_path):
+    pytest.importorskip('horovod.mxnet')
+    _run('horovod', tmp_path)
