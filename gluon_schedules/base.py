@@ -40,7 +40,8 @@ Composites never follow a child's rescaling: a composite (warm-up, join, ...)
 evaluates its children's own values (``_value``/``_values``, never ``__call__``)
 and a child that an optimizer had already rescaled when the composite was built
 enters it as ``Scale(child, factor)`` (:meth:`Schedule._pinned`). So the values
-of a composite are fixed when it is built, whatever happens to its children later.
+of a composite are fixed when it is built, whatever happens to its children later;
+its config and repr describe its children's own values too (``_config``).
 
 Layers
 ------

@@ -11,6 +11,8 @@ Each drawn schedule, built from Python or NumPy numbers, must:
   the optimizer to dist kvstore servers that way) and through a JSON config;
 * accept NumPy integers and floats as ``num_update``;
 * store no NumPy scalar (every number given is kept as a Python number);
+* not change when what a public attribute returns is edited (a list, a dict, an
+  MXNet scheduler);
 * follow the base_lr rule: one rescale scales every value, a second is refused.
 
 Every public schedule class is drawn on its own (``test_every_class_...``, one
@@ -528,6 +530,28 @@ def _numpy_scalars(obj, path='s', seen=None):
     return [p for k, v in items for p in _numpy_scalars(v, path + k, seen)]
 
 
+def check_public_attributes_cannot_change_it(s, steps):
+    """Issue 10 item 10: editing what a public attribute returns (a list, a dict, an
+    MXNet scheduler) changes neither the values nor the config nor the pickle."""
+    config = None if _contains(s, gs.ReplaySchedule) else json.dumps(s.get_config())
+    values = [s(t) for t in steps]
+    for name in dir(s):
+        if name.startswith('_') or name in ('base_lr', 'reference_lr', 'scale'):
+            continue
+        v = getattr(s, name)
+        if isinstance(v, list):
+            v.append(12345)
+        elif isinstance(v, dict):
+            v['__edited__'] = 12345
+        elif isinstance(v, mx.lr_scheduler.LRScheduler) and not isinstance(v, gs.Schedule):
+            v(10 ** 6)
+            v.base_lr = 123.0
+    assert [s(t) for t in steps] == values
+    assert [pickle.loads(pickle.dumps(s, 0))(t) for t in steps] == values
+    if config is not None:
+        assert json.dumps(s.get_config()) == config
+
+
 def check_all(s, steps, fractional, seed, kind):
     # every number given as a NumPy scalar is stored as a Python number
     assert not _numpy_scalars(s), _numpy_scalars(s)
@@ -539,6 +563,7 @@ def check_all(s, steps, fractional, seed, kind):
     check_json_config(s, steps, got)
     check_numpy_num_update(s, steps, got, kind)
     check_rescale(s, steps, got)
+    check_public_attributes_cannot_change_it(s, steps)
 
 
 CLASS_SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
