@@ -99,6 +99,7 @@ import warnings
 import numpy as np
 
 from .base import Schedule
+from .modifiers import Scale
 from ._checks import check_real, check_lr, check_int, check_choice, check_bool
 
 __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
@@ -498,6 +499,11 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     LR, and stops early on divergence. Parameters and trainer state are restored
     exactly afterwards, also on an exception or ``KeyboardInterrupt``.
 
+    Parameter groups (``scheduled_optimizer(..., lr_groups=...)``): every group
+    sweeps the same range times its ratio to the other parameters (its
+    schedule's ``base_lr`` over the optimizer's), so the test finds the one factor
+    of a discriminative setting; the ratios are in ``result.settings``.
+
     Parameters
     ----------
     net : gluon.Block
@@ -627,7 +633,13 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first,
     from mxnet import autograd  # pylint: disable=import-outside-toplevel
     opt = trainer._optimizer
     sched = RangeTestSchedule(start_lr, end_lr, num_it, mode, offset=int(opt.num_update))
+    ratios = _group_ratios(opt)
     opt.lr_scheduler = sched
+    if ratios:
+        # every group sweeps the same range, at its ratio to the other parameters
+        # (restored with the optimizer afterwards)
+        opt._lr_groups = tuple((pat, Scale(sched, r))
+                               for (pat, _), r in zip(opt._lr_groups, ratios.values()))
     add_params = [p for p in trainer._params if p.grad_req == 'add']
     lrs, losses, smoothed, val_losses = [], [], [], []
     avg, best, stop_reason = 0.0, math.inf, 'completed'
@@ -698,7 +710,23 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first,
                           sched.planned_lrs, mode, stop_reason,
                           settings={'start_lr': start_lr, 'end_lr': end_lr,
                                     'num_it': num_it, 'mode': mode, 'beta': beta,
-                                    'stop_div': stop_div, 'diverge_th': diverge_th})
+                                    'stop_div': stop_div, 'diverge_th': diverge_th,
+                                    'group_ratios': ratios})
+
+
+def _group_ratios(opt):
+    """``{pattern: ratio}`` of an optimizer with parameter groups (see
+    :func:`~gluon_schedules.scheduled_optimizer`): each group's reference LR over
+    the other parameters' (their lr_scheduler's ``base_lr``, or ``lr``)."""
+    groups = getattr(opt, '_lr_groups', ())
+    if not groups:
+        return {}
+    ref = opt.lr_scheduler.base_lr if opt.lr_scheduler is not None else opt.lr
+    if not ref or not math.isfinite(ref):
+        raise ValueError('lr_find: the optimizer has parameter groups but its own LR is '
+                         '%r: give it an lr_scheduler or a learning_rate > 0, the LR '
+                         'that the groups\' LRs are ratios of' % (ref,))
+    return {pat: float(g.base_lr) / ref for pat, g in groups}
 
 
 # -----------------------------------------------------------------------------

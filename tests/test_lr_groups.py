@@ -132,3 +132,38 @@ def test_groups_reach_dist_sync_servers_and_workers(mode, tmp_path):
 def test_groups_on_horovod(tmp_path):
     pytest.importorskip('horovod.mxnet')
     _run('horovod', tmp_path)
+
+
+def test_range_test_sweeps_every_group_at_its_ratio():
+    net = net3()
+    params = list(net.collect_params().values())
+    opt = gs.scheduled_optimizer('sgd', lr_scheduler=gs.Constant(0.1),
+                                 lr_groups=[(params[0].name, gs.Constant(0.5)),
+                                            (params[2].name, gs.CosineDecay(0.02, 100))])
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    seen = []
+
+    def loss_fn(out, label):     # gradient 1 for every weight; records them as it goes
+        seen.append([float(p.data().asnumpy().ravel()[0]) for p in params])
+        return nd.add_n(*[p.data().sum() for p in params]).reshape((1,))
+
+    class Holder(gluon.nn.Block):    # holds the weights; the loss reads them directly
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return x
+
+    data = [(nd.ones((1, 1)), nd.ones((1,)))] * 3
+    res = gs.lr_find(Holder(net), trainer, loss_fn, data, start_lr=1e-3, end_lr=1e-1, num_it=10,
+                     progress=False, stop_div=False)
+    assert res.settings['group_ratios'] == pytest.approx({params[0].name: 5.0, params[2].name: 0.2})
+    steps = -np.diff(np.array(seen), axis=0)        # LR applied by updates 1..9
+    np.testing.assert_allclose(steps[:, 1], res.lrs[:9], rtol=1e-5)
+    np.testing.assert_allclose(steps[:, 0], 5.0 * res.lrs[:9], rtol=1e-5)
+    np.testing.assert_allclose(steps[:, 2], 0.2 * res.lrs[:9], rtol=1e-5)
+    # the groups and the trainer are as they were
+    assert [repr(g[1]) for g in opt._lr_groups] == [repr(gs.Constant(0.5)),
+                                                    repr(gs.CosineDecay(0.02, 100))]
+    assert all(float(p.data().asnumpy().ravel()[0]) == 0.0 for p in params)
