@@ -128,7 +128,10 @@ class CyclicDecay(Schedule):
         # _value takes ~1 s)
         m, T = self.cycle_mul, self.t_initial
         if m != 1:
-            i = np.floor(np.log(1 - t / T * (1 - m)) / math.log(m))
+            # the cycle index with math.log, as the scalar path (and timm): NumPy's
+            # log may differ by an ulp and land on the other side of a cycle start
+            i = np.array([math.floor(math.log(1 - x / T * (1 - m), m)) for x in t.ravel()],
+                         dtype=np.float64).reshape(t.shape)
             t_i = np.power(m, i) * T
             t_curr = t - (1 - np.power(m, i)) / (1 - m) * T
         else:

@@ -24,7 +24,7 @@ import numpy as np
 from .base import Schedule, pieces
 from .shapes import _flat, _int_power_table
 from .adapters import as_schedule
-from ._checks import check_lr, check_int, check_real, FRACTION_TOL
+from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
            'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
@@ -864,9 +864,7 @@ class InEpochs(Schedule):
         owner = 'InEpochs'
         self.schedule = _as_child(schedule, 'schedule', owner)
         self.steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, owner, low=1)
-        if not isinstance(staircase, bool):
-            raise TypeError('%s: staircase must be True or False, got %r' % (owner, staircase))
-        self.staircase = staircase
+        self.staircase = check_bool('staircase', staircase, owner)
         self._ref = self.schedule.base_lr
 
     def _value(self, t):

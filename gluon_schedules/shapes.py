@@ -293,7 +293,7 @@ class LinearDecayToZero(Linear):
     _param_names = ('base_lr_', 'total_steps')
 
     def __init__(self, base_lr, total_steps):
-        check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
+        total_steps = check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
         check_lr('base_lr', base_lr, 'LinearDecayToZero')
         super().__init__(base_lr, 0.0, total_steps)
         self.total_steps = total_steps

@@ -21,8 +21,7 @@ Steps are the library's ``num_update``: integers up to 1e7, and fractional steps
 for ``values()``.
 
 Bounded (``max_examples``, small nesting) so that the file runs in well under a
-minute on one core. Cases that fail because of defects in modules being fixed
-elsewhere are kept as ``xfail(strict=False)`` tests below, with the reason.
+minute on one core. Defects the search found are reproduced exactly at the end.
 """
 import json
 import math
@@ -32,7 +31,7 @@ import random
 import mxnet as mx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gluon_schedules as gs
 
@@ -307,10 +306,9 @@ RAW_CHILDREN = st.one_of(lrs(), mxnet_scheduler(), st.sampled_from([_fn_decay, _
 # --------------------------------------------------------------------------------
 # composites, nested at random
 # --------------------------------------------------------------------------------
-def composite_classes(children, known_defects=True):
+def composite_classes(children):
     """Every public composite (class or factory) of children drawn from ``children``
-    or given raw (a number, an MXNet scheduler, a function). Without
-    ``known_defects``, the arguments that trigger a KNOWN_DEFECTS entry are avoided."""
+    or given raw (a number, an MXNet scheduler, a function)."""
     child = st.one_of(children, RAW_CHILDREN)
 
     @st.composite
@@ -373,30 +371,16 @@ def composite_classes(children, known_defects=True):
             child, st.integers(1, 64), st.integers(1, 8), st.integers(0, 50)),
         'ReduceLROnPlateau': plateau(child),
         'InEpochs': st.builds(gs.InEpochs, child, ints(1, 50),
-                              bools() if known_defects else st.booleans()),
+                              bools()),
         'Noise': noise(child),
     }
 
 
-# Defects of modules being fixed elsewhere: the class's own case is an xfail, and
-# the random nesting draws the class without the argument that triggers it.
-KNOWN_DEFECTS = {
-    'LinearDecayToZero': 'shapes.py: LinearDecayToZero stores total_steps as given '
-                         '(np.int64 stays a NumPy int; issue 10 item 4)',
-    'CyclicDecay': 'cycles.py: with cycle_mul != 1, values() differs from the scalar calls '
-                   'at a cycle start: CyclicDecay("cosine", t_initial=1, base_lr=1.0, '
-                   'cycle_mul=3.0, cycle_limit=2)(1) is 1.0, .values([1]) is [0.0]',
-    'InEpochs': 'modifiers.py: InEpochs refuses staircase=np.bool_(True) ("staircase must '
-                'be True or False, got True"); _checks.check_bool accepts it (item 4)',
-}
-NESTING_LEAVES = dict(LEAF_CLASSES,
-                      LinearDecayToZero=st.builds(gs.LinearDecayToZero, lrs(),
-                                                  st.integers(1, 500)),
-                      CyclicDecay=cyclic_decay(cycle_mul=st.just(1.0)))
+NESTING_LEAVES = dict(LEAF_CLASSES)
 LEAVES = st.one_of(*NESTING_LEAVES.values())
 COMPOSITE_CLASSES = composite_classes(LEAVES)
 SCHEDULES = st.recursive(
-    LEAVES, lambda c: st.one_of(*composite_classes(c, known_defects=False).values()),
+    LEAVES, lambda c: st.one_of(*composite_classes(c).values()),
     max_leaves=6)
 ALL_CLASSES = dict(LEAF_CLASSES, **COMPOSITE_CLASSES)
 
@@ -571,7 +555,7 @@ CLASS_SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
                                                  HealthCheck.data_too_large])
 
 
-@pytest.mark.parametrize('name', sorted(set(ALL_CLASSES) - set(KNOWN_DEFECTS)))
+@pytest.mark.parametrize('name', sorted(ALL_CLASSES))
 @CLASS_SETTINGS
 @given(data=st.data(), steps=STEPS, fractional=FRACTIONAL, seed=st.integers(0, 2 ** 16),
        kind=STEP_KINDS)
@@ -580,18 +564,7 @@ def test_every_class_with_random_arguments(name, data, steps, fractional, seed, 
     check_all(s, steps, fractional, seed, kind)
 
 
-@pytest.mark.parametrize('name', [
-    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_DEFECTS[n], strict=False))
-    for n in sorted(KNOWN_DEFECTS)])
-@settings(CLASS_SETTINGS, phases=[Phase.explicit, Phase.generate])   # no shrinking
-@given(data=st.data(), steps=STEPS, fractional=FRACTIONAL, seed=st.integers(0, 2 ** 16),
-       kind=STEP_KINDS)
-def test_known_defects_with_random_arguments(name, data, steps, fractional, seed, kind):
-    s = data.draw(ALL_CLASSES[name], label=name)
-    check_all(s, steps, fractional, seed, kind)
-
-
-# The known defects, reproduced exactly (the random cases above may miss them)
+# Defects the random search found, reproduced exactly (random cases may miss them)
 def _cyclic_decay_at_a_cycle_start():
     s = gs.CyclicDecay('cosine', t_initial=1, base_lr=1.0, cycle_mul=3.0, cycle_limit=2)
     assert s.values([1])[0] == s(1)
@@ -606,12 +579,9 @@ def _linear_decay_to_zero_numpy_int():
     assert not _numpy_scalars(gs.LinearDecayToZero(0.5, np.int64(200)))
 
 
-@pytest.mark.parametrize('name, case', [
-    pytest.param(n, c, marks=pytest.mark.xfail(reason=KNOWN_DEFECTS[n], strict=False))
-    for n, c in [('CyclicDecay', _cyclic_decay_at_a_cycle_start),
-                 ('InEpochs', _in_epochs_numpy_bool),
-                 ('LinearDecayToZero', _linear_decay_to_zero_numpy_int)]])
-def test_known_defects_exactly(name, case):
+@pytest.mark.parametrize('case', [_cyclic_decay_at_a_cycle_start, _in_epochs_numpy_bool,
+                                  _linear_decay_to_zero_numpy_int])
+def test_defects_found_stay_fixed(case):
     case()
 
 
