@@ -449,6 +449,11 @@ def _split(x, y, contexts, dtype):
     x, y = _to_nd(x, dtype), _to_nd(y, dtype)
     if len(contexts) == 1:
         return [(x.as_in_context(contexts[0]), y.as_in_context(contexts[0]))], x.shape[0]
+    if x.shape[0] < len(contexts):      # any batch (a DataLoader's last one too)
+        raise ValueError('lr_find: a batch of %d sample(s) cannot be split over the '
+                         'trainer\'s %d contexts %r: give batches of at least %d samples '
+                         '(e.g. last_batch=\'discard\'), or fewer contexts'
+                         % (x.shape[0], len(contexts), contexts, len(contexts)))
     xs = gluon.utils.split_and_load(x, contexts, even_split=False)
     ys = gluon.utils.split_and_load(y, contexts, even_split=False)
     return list(zip(xs, ys)), x.shape[0]

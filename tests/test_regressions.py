@@ -658,3 +658,19 @@ def test_item11_unusable_mxnet_scheduler_as_a_child_names_owner_and_parameter():
         gs.Join([0.1, used], [5])
     with pytest.raises(ValueError, match=r'^MXNetSchedule: .*already been called'):
         gs.as_schedule(used)
+
+
+def test_item12_a_later_short_batch_is_refused_too_and_the_net_restored():
+    # the first batch splits; the third (a DataLoader's last batch, say) does not
+    ctx = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
+    net = gluon.nn.Dense(1, in_units=2)
+    net.initialize(ctx=ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                            kvstore=None)
+    before = net.weight.data(ctx[0]).asnumpy()
+    data = [(np.ones((6, 2), 'float32'), np.ones((6, 1), 'float32'))] * 2 + \
+        [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))]
+    with pytest.raises(ValueError, match=r'lr_find: a batch of 2 sample\(s\) cannot be split '
+                                         r'over the trainer\'s 3 contexts'):
+        gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=5, progress=False)
+    np.testing.assert_array_equal(net.weight.data(ctx[0]).asnumpy(), before)
