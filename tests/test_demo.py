@@ -157,6 +157,24 @@ def test_main_small_run_prints_table_verdict_and_writes_png(tmp_path, capsys):
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+def test_main_with_the_mlp_contrast_compares_the_range_tests(tmp_path, capsys):
+    out = tmp_path / 'c.png'
+    demo.main(['--seeds', '2', '--epochs', '3', '--short-epochs', '1', '--no-progress',
+               '--pilot-lrs', '0.1', '--pilot-seeds', '1', '--out', str(out)])
+    text = capsys.readouterr().out
+    assert '== contrast: MLP 784-256-10, no BatchNorm ==' in text
+    m = re.search(r'range tests: BatchNorm CNN (\w+) after (\d+) updates, at lr ([\d.]+); '
+                  r'MLP (\w+) after (\d+) updates, at lr ([\d.]+)', text)
+    assert m, text
+    # the default range test runs to lr 10 in 100 updates unless it diverges
+    for reason, n, lr in (m.group(1, 2, 3), m.group(4, 5, 6)):
+        assert (reason, int(n), float(lr)) == ('completed', 100, 10.0) or \
+            (reason == 'diverged' and int(n) < 100 and float(lr) < 10)
+    assert ('diverges at rates the CNN still trains at' in text) == \
+        (m.group(1) == 'completed' and m.group(4) == 'diverged')
+    assert text.count('verdict: 1cycle') == 2
+
+
 def test_module_entry_point_runs():
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, '-m', 'gs_examples.demo', '--help'],

@@ -104,6 +104,20 @@ def report(exp, target):
     return '\n'.join(lines)
 
 
+def range_contrast(cnn, mlp_exp):
+    """Lines comparing the two range tests: how far each went, and, when the CNN ran to
+    the end and the MLP diverged, what that means for 1cycle."""
+    fc, fm = cnn['finder'], mlp_exp['finder']
+    lines = ['range tests: BatchNorm CNN %s after %d updates, at lr %.3g; MLP %s after %d '
+             'updates, at lr %.3g' % (fc.stop_reason, fc.num_updates, fc.lrs[-1],
+                                      fm.stop_reason, fm.num_updates, fm.lrs[-1])]
+    if fc.stop_reason == 'completed' and fm.stop_reason == 'diverged':
+        lines.append('the MLP, without BatchNorm, diverges at rates the CNN still trains at: '
+                     '1cycle spends the middle of training at large rates, which the MLP '
+                     'does not tolerate')
+    return lines
+
+
 def _positive_int(text):
     v = int(text)
     if v < 1:
@@ -187,6 +201,8 @@ def main(argv=None):
     if out['mlp'] is not None:
         print('\n== contrast: MLP 784-256-10, no BatchNorm ==')
         print(report(out['mlp'], args.mlp_target))
+        print()
+        print('\n'.join(range_contrast(out['cnn_bn'], out['mlp'])))
     rows = [k for k in ('cnn_bn', 'mlp') if out[k] is not None]
     fig, axes = plt.subplots(len(rows), 4, figsize=(17, 3.8 * len(rows)), squeeze=False)
     for ax_row, k in zip(axes, rows):
