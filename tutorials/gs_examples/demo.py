@@ -18,7 +18,7 @@ to test; nothing is downloaded), with no learning rate typed in:
 It prints the range test, the pilot, a table of final accuracies and of epochs
 and seconds to a target accuracy, the paired differences (mean ± standard
 error) and a verdict computed from them, and writes a PNG with the LR,
-momentum, training loss and test accuracy of every setup. About 95 s of CPU time
+momentum, training loss and test accuracy of every setup. About 80 s of CPU time
 (one thread), under 3 minutes on a 2-core CPU.
 
 Set ``OMP_NUM_THREADS=1`` *before* starting Python for bit-for-bit repeatable
