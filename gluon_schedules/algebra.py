@@ -43,8 +43,16 @@ class _Combination(Schedule):
     def _combine(values):
         raise NotImplementedError
 
+    _ufunc = None     # the same operation on arrays, in place
+
     def _value(self, t):
         return self._combine([s._value(t) for s in self.schedules])
+
+    def _values(self, t):
+        out = np.array(self.schedules[0]._values(t), dtype=np.float64)
+        for s in self.schedules[1:]:
+            self._ufunc(out, s._values(t), out=out)
+        return out
 
 
 class Product(_Combination):
@@ -69,17 +77,13 @@ class Product(_Combination):
     [1.0, 0.8536, 0.5, 0.1543, 0.0]
     """
 
+    _ufunc = np.multiply
+
     @staticmethod
     def _combine(values):
         out = values[0]
         for v in values[1:]:
             out = out * v
-        return out
-
-    def _values(self, t):
-        out = np.array(self.schedules[0]._values(t), dtype=np.float64)
-        for s in self.schedules[1:]:
-            out *= s._values(t)
         return out
 
 
@@ -98,15 +102,8 @@ class Minimum(_Combination):
     [0.0, 0.3, 0.5, 0.6, 0.5, 0.0]
     """
 
-    @staticmethod
-    def _combine(values):
-        return min(values)
-
-    def _values(self, t):
-        out = np.array(self.schedules[0]._values(t), dtype=np.float64)
-        for s in self.schedules[1:]:
-            np.minimum(out, s._values(t), out=out)
-        return out
+    _ufunc = np.minimum
+    _combine = staticmethod(min)
 
 
 class Maximum(_Combination):
@@ -122,12 +119,5 @@ class Maximum(_Combination):
     [1.0, 0.5, 0.4, 0.5]
     """
 
-    @staticmethod
-    def _combine(values):
-        return max(values)
-
-    def _values(self, t):
-        out = np.array(self.schedules[0]._values(t), dtype=np.float64)
-        for s in self.schedules[1:]:
-            np.maximum(out, s._values(t), out=out)
-        return out
+    _ufunc = np.maximum
+    _combine = staticmethod(max)

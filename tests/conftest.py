@@ -45,3 +45,28 @@ def applied_lrs(schedule, num_updates, optimizer='sgd', optimizer_params=None):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+def run_worker_job(script, mode, outdir, num_workers=2, timeout=60.0):
+    """Run ``tests/dist_scripts/<script> MODE OUTDIR`` on ``num_workers`` workers
+    (Horovod for ``mode='horovod'``, else a dist_sync job with one server) and
+    return the JSON files the workers wrote, in file-name order."""
+    import json
+    import sys
+    import uuid
+    import gluon_schedules as gs
+    cmd = [sys.executable, os.path.join(ROOT, 'tests', 'dist_scripts', script), mode,
+           str(outdir)]
+    env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
+    if mode == 'horovod':
+        res = gs.launch_horovod(cmd, num_workers=num_workers, timeout=timeout, env=env,
+                                cwd=ROOT)
+    else:
+        res = gs.launch_local(cmd, num_workers=num_workers, num_servers=1, timeout=timeout,
+                              env=env, cwd=ROOT)
+    res.check()
+    outs = []
+    for name in sorted(os.listdir(outdir)):
+        with open(os.path.join(outdir, name)) as f:
+            outs.append(json.load(f))
+    return outs

@@ -1,9 +1,5 @@
 """Different LR schedules for groups of parameters in one optimizer (issue 13, part 6)."""
-import json
-import os
 import pickle
-import sys
-import uuid
 
 import numpy as np
 import pytest
@@ -11,8 +7,8 @@ import mxnet as mx
 from mxnet import autograd, gluon, nd
 
 import gluon_schedules as gs
+from conftest import run_worker_job
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def net3():
@@ -106,16 +102,7 @@ def test_bad_groups(groups, exc, msg):
 
 
 def _run(mode, tmp_path):
-    worker = os.path.join(ROOT, 'tests', 'dist_scripts', 'groups_worker.py')
-    env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
-    if mode == 'horovod':
-        res = gs.launch_horovod([sys.executable, worker, mode, str(tmp_path)], num_workers=2,
-                                timeout=60.0, env=env, cwd=ROOT)
-    else:
-        res = gs.launch_local([sys.executable, worker, mode, str(tmp_path)], num_workers=2,
-                              num_servers=1, timeout=60.0, env=env, cwd=ROOT)
-    res.check()
-    outs = [json.load(open(os.path.join(tmp_path, n))) for n in sorted(os.listdir(tmp_path))]
+    outs = run_worker_job('groups_worker.py', mode, tmp_path)
     w_lr = [gs.Linear(0.01, 0.08, 7)(t) for t in range(1, 9)]
     b_lr = [gs.CosineDecay(0.05, 8)(t) for t in range(1, 9)]
     for o in outs:

@@ -1,30 +1,12 @@
 """ReduceLROnPlateau on several processes: every worker reduces at the same update."""
-import json
-import os
-import sys
-import uuid
 
 import pytest
 
 import gluon_schedules as gs
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKER = os.path.join(ROOT, 'tests', 'dist_scripts', 'plateau_worker.py')
-
+from conftest import run_worker_job
 
 def _run(mode, tmp_path):
-    env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
-    if mode == 'horovod':
-        res = gs.launch_horovod([sys.executable, WORKER, mode, str(tmp_path)], num_workers=2,
-                                timeout=60.0, env=env, cwd=ROOT)
-    else:
-        res = gs.launch_local([sys.executable, WORKER, mode, str(tmp_path)], num_workers=2,
-                              num_servers=1, timeout=60.0, env=env, cwd=ROOT)
-    res.check()
-    outs = []
-    for name in sorted(os.listdir(tmp_path)):
-        with open(os.path.join(tmp_path, name)) as f:
-            outs.append(json.load(f))
+    outs = run_worker_job('plateau_worker.py', mode, tmp_path)
     assert [o['rank'] for o in outs] == [0, 1]
     return outs
 

@@ -603,13 +603,17 @@ def test_item11_bad_number_as_a_child_names_owner_and_parameter(owner, name, bui
 # --------------------------------------------------------------------------------
 # Item 12: lr_find with a batch smaller than the number of contexts
 # --------------------------------------------------------------------------------
-def test_item12_lr_find_batch_smaller_than_contexts_says_which():
+def _three_context_net():
     ctx = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
     net = gluon.nn.Dense(1, in_units=2)
     net.initialize(ctx=ctx)
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
                             kvstore=None)
-    before = net.weight.data(ctx[0]).asnumpy()
+    return ctx, net, trainer, net.weight.data(ctx[0]).asnumpy()
+
+
+def test_item12_lr_find_batch_smaller_than_contexts_says_which():
+    ctx, net, trainer, before = _three_context_net()
     data = [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))] * 3
     with pytest.raises(ValueError) as e:       # was MXNetError from split_and_load
         gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
@@ -662,12 +666,7 @@ def test_item11_unusable_mxnet_scheduler_as_a_child_names_owner_and_parameter():
 
 def test_item12_a_later_short_batch_is_refused_too_and_the_net_restored():
     # the first batch splits; the third (a DataLoader's last batch, say) does not
-    ctx = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
-    net = gluon.nn.Dense(1, in_units=2)
-    net.initialize(ctx=ctx)
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
-                            kvstore=None)
-    before = net.weight.data(ctx[0]).asnumpy()
+    ctx, net, trainer, before = _three_context_net()
     data = [(np.ones((6, 2), 'float32'), np.ones((6, 1), 'float32'))] * 2 + \
         [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))]
     with pytest.raises(ValueError, match=r'lr_find: a batch of 2 sample\(s\) cannot be split '
