@@ -49,6 +49,8 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
         if 'scheduler' in state:          # pickled before the snapshot became private
             state = dict(state)
             state['_scheduler'] = state.pop('scheduler')
+        if '_orig' in state and '_amp' not in state:     # pickled before _amp existed
+            state = dict(state, _amp=state['_orig'] - state['_final'])
         super().__setstate__(state)
 
 
@@ -130,6 +132,7 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         else:
             self._orig = float(s.base_lr_orig)
             self._final = float(s.final_lr)
+            self._amp = self._orig - self._final       # the same float MXNet computes
             self._max_update = s.max_update
             self._max_steps = float(s.max_steps)
             self._power = getattr(s, 'power', None)
@@ -156,6 +159,11 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         if t < self._warmup_steps:
             return self._warm(t)
         kind = self._kind
+        if kind == 'CosineScheduler':        # first: the common case (per-call cost)
+            if t > self._max_update:
+                t = self._max_update
+            return self._final + self._amp * \
+                (1 + math.cos(math.pi * (t - self._warmup_steps) / self._max_steps)) / 2
         if kind == 'MultiFactorScheduler':
             return self._lrs[bisect_left(self._steps, t)]
         if kind == 'FactorScheduler':
@@ -168,11 +176,8 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
             return self._stop if v < self._stop else v
         if t > self._max_update:
             t = self._max_update
-        if kind == 'PolyScheduler':
-            frac = float(t - self._warmup_steps) / self._max_steps
-            return self._final + (self._orig - self._final) * pow(1 - frac, self._power)
-        return self._final + (self._orig - self._final) * \
-            (1 + math.cos(math.pi * (t - self._warmup_steps) / self._max_steps)) / 2
+        frac = float(t - self._warmup_steps) / self._max_steps     # PolyScheduler
+        return self._final + self._amp * pow(1 - frac, self._power)
 
     def _values(self, t):
         if not self._warmup_steps:
