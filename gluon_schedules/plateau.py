@@ -30,6 +30,8 @@ import math
 import numbers
 from bisect import bisect_left
 
+import numpy as np
+
 from .base import Schedule
 from .modifiers import _as_child
 from ._checks import check_choice, check_int, check_lr, check_real
@@ -119,7 +121,6 @@ class ReduceLROnPlateau(Schedule):
         return self.schedule._value(t) * self._mults[bisect_left(self._updates, t)]
 
     def _values(self, t):
-        import numpy as np  # pylint: disable=import-outside-toplevel
         idx = np.searchsorted(self._updates, t, side='left')
         return self.schedule._values(t) * np.asarray(self._mults)[idx]
 
