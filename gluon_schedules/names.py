@@ -20,10 +20,12 @@ other), equal to that library's formula at every update:
   far, so update ``t`` gets ``_get_lr(t - 1)``): give every ``*_t`` argument in
   updates.
 """
+import math
+
 from .shapes import (Constant, Linear, PolynomialDecay, InverseSqrt, WarmupStableDecay,
                      StepDecay, MultiStepDecay)
 from .cycles import CyclicDecay, CosineCycles
-from .modifiers import Join, Shift
+from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
 from ._checks import check_choice, check_int, check_lr, check_real
@@ -33,7 +35,7 @@ __all__ = ['get_schedule', 'schedule_names']
 _HF = ('linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant',
        'constant_with_warmup', 'inverse_sqrt', 'reduce_lr_on_plateau', 'cosine_with_min_lr',
        'cosine_warmup_with_min_lr', 'warmup_stable_decay')
-_TIMM = ('cosine', 'tanh', 'step', 'multistep', 'poly', 'plateau')
+_TIMM = ('cosine', 'tanh', 'step', 'multistep', 'poly', 'constant', 'wsd', 'plateau')
 
 
 def schedule_names(library='hf'):
@@ -113,11 +115,22 @@ def _steps(owner, num_warmup_steps, num_training_steps):
     return w, n
 
 
-def _hf_constant(owner, base_lr):
+def _unused(owner, num_warmup_steps=None, num_training_steps=None):
+    """HF's get_scheduler takes both step counts for every name and ignores those a
+    schedule does not use (the HF Trainer always passes both): checked, then unused."""
+    if num_warmup_steps is not None:
+        check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    if num_training_steps is not None:
+        check_int('num_training_steps', num_training_steps, owner, low=1)
+
+
+def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
+    _unused(owner, num_warmup_steps, num_training_steps)
     return Constant(base_lr)
 
 
-def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None):
+def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
+    _unused(owner, None, num_training_steps)
     if num_warmup_steps is None:
         raise ValueError('%s: num_warmup_steps is required' % owner)
     w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
@@ -159,7 +172,9 @@ def _hf_polynomial(owner, base_lr, num_warmup_steps=None, num_training_steps=Non
     return Shift(_warmup_then(owner, base_lr, w, decay), 1)
 
 
-def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None):
+def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None,
+                     num_training_steps=None):
+    _unused(owner, None, num_training_steps)
     if num_warmup_steps is None:
         raise ValueError('%s: num_warmup_steps is required' % owner)
     w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
@@ -177,7 +192,11 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
         raise ValueError('%s: give min_lr or min_lr_rate, not both (got %r and %r)'
                          % (owner, min_lr, min_lr_rate))
     if min_lr is not None:
-        return check_lr('min_lr', min_lr, owner)
+        floor = check_lr('min_lr', min_lr, owner)
+        if floor > base_lr:
+            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
+                             % (owner, min_lr, base_lr))
+        return floor
     if min_lr_rate is None:
         raise ValueError('%s: give one of min_lr or min_lr_rate' % owner)
     return base_lr * check_real('min_lr_rate', min_lr_rate, owner, low=0.0, high=1.0,
@@ -208,6 +227,8 @@ def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
         return _warmup_then(owner, base_lr, w, decay)
     r = check_real('warmup_lr_rate', warmup_lr_rate, owner, low=0.0, high=1.0,
                    what='a number in [0, 1]')
+    if w == 0:                  # no warm-up: the decay at k + 1, as above
+        return decay
     # warm-up r + (1 - r) k / (W - 1) for k < W, then the decay at k + 1
     if w <= 1:
         warm = Constant(base_lr * r)
@@ -216,7 +237,9 @@ def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
     return Shift(Join([warm, Shift(decay, -1)], [w]), 1)
 
 
-def _hf_reduce_lr_on_plateau(owner, base_lr, **kwargs):
+def _hf_reduce_lr_on_plateau(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
+                             **kwargs):
+    _unused(owner, num_warmup_steps, num_training_steps)
     return ReduceLROnPlateau(base_lr, **kwargs)
 
 
@@ -281,11 +304,83 @@ def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
     return Shift(Join([Linear(init, end, w), after], [w]), 1)
 
 
+def _decay_rate(owner, decay_rate, high_open=False):
+    """timm's decay_rate, checked under its own name (the inner classes call it
+    gamma or factor)."""
+    if high_open:
+        return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0, low_open=True,
+                          high_open=True, what='a number in (0, 1)')
+    return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0,
+                      what='a number in [0, 1] (a factor > 1 would grow the LR without '
+                           'bound)')
+
+
+def _lr_min(owner, base_lr, lr_min):
+    floor = check_lr('lr_min', lr_min, owner)
+    if floor > base_lr:
+        raise ValueError('%s: lr_min must be <= base_lr, got lr_min=%r and base_lr=%r'
+                         % (owner, lr_min, base_lr))
+    return floor
+
+
+def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed,
+                noise_type='normal'):
+    """timm's noise (``Scheduler._add_noise``): ``lr (1 + n)`` for timm's index ``t``
+    with ``noise_range_t[0] <= t < noise_range_t[1]`` (or ``t >= noise_range_t``),
+    i.e. updates ``t + 1``. The same distribution, not the same draws: timm seeds
+    PyTorch's generator with ``noise_seed + t``, this a counter-based generator."""
+    if noise_range_t is None:               # timm: no noise, the other noise_* unused
+        return schedule
+    if isinstance(noise_range_t, (list, tuple)):
+        if len(noise_range_t) != 2:
+            raise ValueError('%s: noise_range_t must be a number or a (start, end) pair, '
+                             'got %r' % (owner, noise_range_t))
+        r0, r1 = (check_real('noise_range_t[%d]' % i, r, owner, low=0.0)
+                  for i, r in enumerate(noise_range_t))
+        if not r1 > r0:
+            raise ValueError('%s: noise_range_t must have start < end, got %r'
+                             % (owner, noise_range_t))
+        start, end = math.ceil(r0) + 1, math.ceil(r1) + 1
+        if end <= start:
+            return schedule                 # no whole update in the range
+    else:
+        start, end = math.ceil(check_real('noise_range_t', noise_range_t, owner,
+                                          low=0.0)) + 1, None
+    pct = check_real('noise_pct', noise_pct, owner, low=0.0, high=1.0, low_open=True,
+                     high_open=True, what='a number in (0, 1)')
+    std = check_real('noise_std', noise_std, owner, low=0.0, low_open=True,
+                     what='a finite number > 0')
+    seed = check_int('noise_seed', 42 if noise_seed is None else noise_seed, owner, low=0)
+    kind = check_choice('noise_type', noise_type, ('normal', 'uniform'), owner)
+    return Noise(schedule, pct=pct, std=std, seed=seed, kind=kind, start=start, end=end)
+
+
+def _per_update(owner, t_in_epochs):
+    if t_in_epochs is not False:
+        raise ValueError('%s: t_in_epochs must be False (every *_t argument counts '
+                         'updates here; for epochs wrap the schedule in InEpochs), got %r'
+                         % (owner, t_in_epochs))
+
+
+def _noisy(build):
+    """A timm builder that also takes timm's noise arguments and t_in_epochs=False."""
+    def with_noise(owner, base_lr, noise_range_t=None, noise_pct=0.67, noise_std=1.0,
+                   noise_seed=42, t_in_epochs=False, **kwargs):
+        _per_update(owner, t_in_epochs)
+        return _timm_noise(owner, build(owner, base_lr, **kwargs), noise_range_t,
+                           noise_pct, noise_std, noise_seed)
+    return with_noise
+
+
 def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.0,
                  cycle_decay=1.0, cycle_limit=1, warmup_t=0, warmup_lr_init=0.0,
                  warmup_prefix=False, **curve_kwargs):
     if t_initial is None:
         raise ValueError('%s: t_initial is required' % owner)
+    t_initial = check_int('t_initial', t_initial, owner, low=1)
+    lr_min = _lr_min(owner, base_lr, lr_min)
+    cycle_decay = check_real('cycle_decay', cycle_decay, owner, low=0.0, high=1.0,
+                             low_open=True, what='a number in (0, 1]')
     decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,
                         cycle_decay=cycle_decay, cycle_limit=cycle_limit, **curve_kwargs)
     target = None
@@ -314,8 +409,14 @@ def _timm_step(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0, warmup_
         raise ValueError('%s: decay_t is required' % owner)
     d = check_int('decay_t', decay_t, owner, low=1)
     # timm: base * decay_rate ** (j // d); StepDecay(j + 1) is that
-    decay = Shift(StepDecay(base_lr, d, decay_rate), -1)
+    decay = Shift(StepDecay(base_lr, d, _decay_rate(owner, decay_rate)), -1)
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def _timm_constant(owner, base_lr, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=False):
+    # create_scheduler_v2's 'constant': a step schedule that never decays
+    return _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init,
+                        warmup_prefix)
 
 
 def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
@@ -326,17 +427,73 @@ def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
         raise TypeError('%s: decay_t must be a non-empty list of updates, got %r'
                         % (owner, decay_t))
     ms = [check_int('decay_t[%d]' % i, m, owner, low=1) for i, m in enumerate(decay_t)]
-    # timm: base * decay_rate ** #{m <= j}; MultiStepDecay(j + 1) counts m < j + 1
-    decay = Shift(MultiStepDecay(base_lr, ms, decay_rate), -1)
+    if any(b <= a for a, b in zip(ms, ms[1:])):
+        raise ValueError('%s: decay_t must be strictly increasing, got %r' % (owner, decay_t))
+    # timm: base * decay_rate ** #{m <= j + 1} (bisect_right(decay_t, j + 1): milestone m
+    # applies from index m - 1, "kept for compatibility" in its source), and
+    # MultiStepDecay(j + 2) counts m < j + 2
+    decay = Shift(MultiStepDecay(base_lr, ms, _decay_rate(owner, decay_rate)), -2)
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
 
 
+_WSD_DECAYS = ('linear', '1-sqrt', 'cosine')
+
+
+def _timm_wsd(owner, base_lr, t_initial=None, decay_t=None, lr_min=0.0, stable_fn='constant',
+              stable_timescale=None, stable_power=0.5, decay_fn='1-sqrt', decay_power=0.5,
+              decay_ratio=0.1, warmup_t=0, warmup_lr_init=0.0):
+    """timm's WSDLRScheduler: the warm-up (always a prefix), ``t_initial`` updates of
+    stable + decay, the decay over the last ``decay_t`` of them, then ``lr_min``."""
+    if t_initial is None or decay_t is None:
+        raise ValueError('%s: t_initial and decay_t are required' % owner)
+    t_initial = check_int('t_initial', t_initial, owner, low=1)
+    d = check_int('decay_t', decay_t, owner, low=1, high=t_initial)
+    floor = _lr_min(owner, base_lr, lr_min)
+    if stable_fn != 'constant':
+        raise ValueError("%s: stable_fn must be 'constant' (timm's 'rsqrt' and 'power' "
+                         "stable phases are not offered: lr_min + (stable - lr_min) decay "
+                         "is a sum no composite here builds), got %r" % (owner, stable_fn))
+    if not isinstance(decay_fn, str) or decay_fn not in _WSD_DECAYS:
+        raise ValueError("%s: decay_fn must be one of %s (timm's 'power' 1 - x^p, 'exp' and "
+                         "callables are not offered), got %r"
+                         % (owner, ', '.join(map(repr, _WSD_DECAYS)), decay_fn))
+    # checked as timm does, unused by the offered functions
+    check_real('stable_power', stable_power, owner, low=0.0, low_open=True,
+               what='a finite number > 0')
+    check_real('decay_power', decay_power, owner, low=0.0, low_open=True,
+               what='a finite number > 0')
+    check_real('decay_ratio', decay_ratio, owner, low=0.0, high=1.0, low_open=True,
+               high_open=True, what='a number in (0, 1)')
+    if stable_timescale is not None:
+        check_real('stable_timescale', stable_timescale, owner, low=0.0, low_open=True,
+                   what='a finite number > 0')
+    w = check_int('warmup_t', warmup_t, owner, low=0)
+    init = check_lr('warmup_lr_init', warmup_lr_init, owner)
+    s = WarmupStableDecay(base_lr, total_steps=w + t_initial, warmup_steps=w, decay_steps=d,
+                          decay=decay_fn, start_lr=init, final_lr=floor)
+    return Shift(s, 1)
+
+
 def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
-                  cooldown_t=0, warmup_t=0, warmup_lr_init=0.0, lr_min=0.0, mode='max'):
-    child = _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init, True)
-    return ReduceLROnPlateau(child, mode=mode, factor=decay_rate, patience=patience_t,
-                             threshold=threshold, cooldown=cooldown_t, min_lr=lr_min)
+                  cooldown_t=0, warmup_t=0, warmup_lr_init=0.0, lr_min=0.0, mode='max',
+                  noise_range_t=None, noise_type='normal', noise_pct=0.67, noise_std=1.0,
+                  noise_seed=None):
+    factor = _decay_rate(owner, decay_rate, high_open=True)
+    patience = check_int('patience_t', patience_t, owner, low=0)
+    cooldown = check_int('cooldown_t', cooldown_t, owner, low=0)
+    floor = check_lr('lr_min', lr_min, owner)
+    mode = check_choice('mode', mode, ('min', 'max'), owner)
+    w = check_int('warmup_t', warmup_t, owner, low=0)
+    child = _timm_warmup(owner, base_lr, Constant(base_lr), w, warmup_lr_init, True)
+    child = _timm_noise(owner, child, noise_range_t, noise_pct, noise_std, noise_seed,
+                        noise_type)
+    # timm's step(epoch, metric) does not step the plateau while epoch <= warmup_t
+    return ReduceLROnPlateau(child, mode=mode, factor=factor, patience=patience,
+                             threshold=threshold, cooldown=cooldown, min_lr=floor,
+                             ignore_until=w)
 
 
-_TIMM_BUILDERS = {'cosine': _timm_cosine, 'tanh': _timm_tanh, 'step': _timm_step,
-                  'multistep': _timm_multistep, 'poly': _timm_poly, 'plateau': _timm_plateau}
+_TIMM_BUILDERS = {'cosine': _noisy(_timm_cosine), 'tanh': _noisy(_timm_tanh),
+                  'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
+                  'poly': _noisy(_timm_poly), 'constant': _noisy(_timm_constant),
+                  'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}

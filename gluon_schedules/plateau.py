@@ -77,6 +77,10 @@ class ReduceLROnPlateau(Schedule):
     state : (float or None, int, int, int), optional
         The decision state ``(best, bad_evals, cooldown_left, evals)``, ``best``
         None before the first evaluation (normally produced by :meth:`observe`).
+    ignore_until : int, default 0
+        Evaluations at ``num_update <= ignore_until`` are not counted
+        (:meth:`observe` returns the schedule unchanged): timm's plateau, which
+        does not step while its warm-up runs.
 
     Examples
     --------
@@ -90,11 +94,11 @@ class ReduceLROnPlateau(Schedule):
     """
 
     _param_names = ('schedule', 'mode', 'factor', 'patience', 'threshold', 'threshold_mode',
-                    'cooldown', 'min_lr', 'eps', 'events', 'state')
+                    'cooldown', 'min_lr', 'eps', 'events', 'state', 'ignore_until')
 
     def __init__(self, schedule, mode='min', factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode='rel', cooldown=0, min_lr=0.0, eps=1e-8, events=(),
-                 state=None):
+                 state=None, ignore_until=0):
         super().__init__()
         owner = 'ReduceLROnPlateau'
         self.schedule = _as_child(schedule, 'schedule', owner)
@@ -110,6 +114,7 @@ class ReduceLROnPlateau(Schedule):
         self.eps = check_real('eps', eps, owner, low=0.0)
         self.events = _check_events(events, owner)
         self.state = _check_state(state, self.mode, owner)
+        self.ignore_until = check_int('ignore_until', ignore_until, owner, low=0)
         mults = [1.0]
         for _, f in self.events:
             mults.append(mults[-1] * f)
@@ -152,6 +157,8 @@ class ReduceLROnPlateau(Schedule):
         if self._updates and num_update < self._updates[-1]:
             raise ValueError('%s: num_update must be >= %d (the update of the last '
                              'reduction), got %r' % (owner, self._updates[-1], num_update))
+        if num_update <= self.ignore_until:
+            return self
         best, bad, cool, evals = self.state
         if self._is_better(current, best):
             best, bad = current, 0          # better is never NaN
@@ -169,7 +176,8 @@ class ReduceLROnPlateau(Schedule):
             cool, bad = self.cooldown, 0
         out = ReduceLROnPlateau(self.schedule, self.mode, self.factor, self.patience,
                                 self.threshold, self.threshold_mode, self.cooldown,
-                                self.min_lr, self.eps, events, (best, bad, cool, evals + 1))
+                                self.min_lr, self.eps, events, (best, bad, cool, evals + 1),
+                                self.ignore_until)
         if self._scale != 1.0:
             object.__setattr__(out, '_scale', self._scale)
         return out

@@ -600,53 +600,8 @@ def test_doctests():
     assert result.attempted >= 20 and result.failed == 0
 
 
-# Literal tables printed by torch 2.13.0+cpu (the pip wheel) on 2026-11-23 by
-# running the real schedulers on torch.optim.SGD([p], lr, momentum=0.9) and
-# reading param_groups[0]['lr'] and ['momentum'] before each optimizer.step(),
-# rounded to 12 significant digits ('%.12g'). An extra check only: the tests
-# above compare with independent closed forms. (Compared by hand over whole
-# runs of 14 configurations, the classes gave PyTorch's floats bit for bit.)
-# tests/make_torch_tables.py prints this assignment (with torch installed);
-# tests/test_torch_tables.py checks that it prints exactly these lines.
-TORCH_TABLES = [
-    (lambda: OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.3),
-     [0.04, 0.52, 1.0, 0.950484632013, 0.81174565395, 0.611262021936, 0.388741978064,
-      0.18825834605, 0.0495193679865, 4e-06],
-     [0.95, 0.9, 0.85, 0.854951556605, 0.868825509907, 0.888873953302, 0.911126046698,
-      0.931174490093, 0.945048443395, 0.95]),
-    (lambda: OneCycleLR(max_lr=1.0, total_steps=12, pct_start=0.3, anneal_strategy='linear',
-                        three_phase=True),
-     [0.04, 0.409230769231, 0.778461538462, 0.852307692308, 0.483076923077, 0.113846153846,
-      0.0344833103448, 0.0275874482759, 0.0206915862069, 0.0137957241379, 0.00689986206897,
-      4e-06],
-     [0.95, 0.911538461538, 0.873076923077, 0.865384615385, 0.903846153846, 0.942307692308,
-      0.95, 0.95, 0.95, 0.95, 0.95, 0.95]),
-    (lambda: CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=3,
-                      mode='exp_range', gamma=0.9),
-     [0.1, 0.505, 0.829, 0.5374, 0.29683, 0.1, 0.33914845, 0.53046721, 0.358280326,
-      0.2162261467, 0.1, 0.241214768241],
-     [0.9, 0.855, 0.819, 0.8514, 0.87813, 0.9, 0.87342795, 0.85217031, 0.871302186,
-      0.8870859837, 0.9, 0.884309470195]),
-    (lambda: CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=3,
-                      mode='triangular2'),
-     [0.1, 0.55, 1.0, 0.7, 0.4, 0.1, 0.325, 0.55, 0.4, 0.25, 0.1, 0.2125],
-     [0.9, 0.85, 0.8, 0.833333333333, 0.866666666667, 0.9, 0.875, 0.85, 0.866666666667,
-      0.883333333333, 0.9, 0.8875]),
-    (lambda: CosineAnnealingWarmRestarts(T_0=2, T_mult=3, eta_min=0.01, base_lr=1.0),
-     [1.0, 0.505, 1.0, 0.933682574873, 0.7525, 0.505, 0.2575, 0.0763174251267, 1.0,
-      0.992479837741, 0.970147847289, 0.933682574873],
-     None),
-]
-
-
-@pytest.mark.parametrize('i', range(len(TORCH_TABLES)))
-def test_literal_tables_from_pytorch(i):
-    make, lrs, moms = TORCH_TABLES[i]
-    s = make()
-    ks = range(1, len(lrs) + 1)
-    close([s(k) for k in ks], lrs, rtol=1e-11)
-    if moms is not None:
-        close([s.momentum(k) for k in ks], moms, rtol=1e-11)
+# PyTorch's own values (OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts run by
+# tests/make_anchor_tables.py) are compared in tests/test_anchor_tables.py.
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,200 @@
+"""The library against tables produced by running PyTorch, transformers and timm.
+
+The tables in tests/anchor_tables/*.json were written by tests/make_anchor_tables.py
+(run by hand in its own virtual environment, see its docstring), with the
+versions of the libraries that produced them inside each file. Nothing here
+needs torch. Index conventions: the script's docstring (PyTorch's and
+transformers' optimizer step ``k`` and timm's ``step_update(k)`` are the
+library's update ``k + 1``).
+"""
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import gluon_schedules as gs
+
+HERE = pathlib.Path(__file__).resolve().parent
+RTOL = 1e-12
+
+
+def load(name):
+    """The table file ``tests/anchor_tables/<name>.json`` as a dict."""
+    return json.loads((HERE / 'anchor_tables' / ('%s.json' % name)).read_text())
+
+
+TORCH, HF, TIMM = load('torch'), load('transformers'), load('timm')
+
+
+def close(got, want):
+    np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
+                               rtol=RTOL, atol=1e-15)
+
+
+def check_every_update(s, lrs):
+    """``s(k + 1) == lrs[k]`` for every k, called one by one and vectorised."""
+    ks = np.arange(1, len(lrs) + 1)
+    close([s(int(k)) for k in ks], lrs)
+    close(s.values(ks), lrs)
+
+
+# ---------------------------------------------------------------------------
+# the files and the script agree
+# ---------------------------------------------------------------------------
+
+def load_script():
+    spec = importlib.util.spec_from_file_location('make_anchor_tables',
+                                                  HERE / 'make_anchor_tables.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_files_record_the_anchor_versions():
+    assert TORCH['versions']['torch'].startswith('2.')
+    assert set(HF['versions']) == {'python', 'torch', 'transformers'}
+    assert set(TIMM['versions']) == {'python', 'torch', 'timm'}
+    for data in (TORCH, HF, TIMM):
+        assert data['produced_by'].startswith('tests/make_anchor_tables.py')
+
+
+def test_files_hold_the_scripts_cases():
+    """The files were written from the script's present cases (none edited by hand,
+    none added to the script without a run)."""
+    script = load_script()
+    assert [(t['key'], t['scheduler'], t['lr'], len(t['lrs'])) for t in TORCH['tables']] == \
+        [tuple(c) for c in script.TORCH_CASES]
+    assert [(t['key'], t['kwargs'], t['lr'], t['metrics']) for t in TORCH['plateau']] == \
+        [tuple(c) for c in script.TORCH_PLATEAU_CASES]
+    assert [(t['name'], t['kwargs'], len(t['lrs'])) for t in HF['tables']] == \
+        [tuple(c) for c in script.HF_CASES]
+    assert [(t['kwargs'], t['metrics']) for t in HF['plateau']] == \
+        [tuple(c) for c in script.HF_PLATEAU_CASES]
+    assert [(t['name'], t['kwargs'], len(t['lrs'])) for t in TIMM['tables']] == \
+        [tuple(c) for c in script.TIMM_CASES]
+    assert [(t['kwargs'], t['metrics']) for t in TIMM['plateau']] == \
+        [tuple(c) for c in script.TIMM_PLATEAU_CASES]
+    for data in (HF, TIMM):
+        assert data['base_lr'] == script.BASE_LR
+
+
+# ---------------------------------------------------------------------------
+# PyTorch
+# ---------------------------------------------------------------------------
+
+def _torch_schedule(key, spec, lr):
+    """The library's schedule for a PyTorch case (update k + 1 = PyTorch step k)."""
+    kw = spec.get('kwargs', {})
+    if key.startswith('one_cycle'):
+        return gs.OneCycleLR(**kw)
+    if key.startswith('cyclic'):
+        return gs.CyclicLR(**kw)
+    if key == 'cosine_warm_restarts':
+        return gs.CosineAnnealingWarmRestarts(**kw, base_lr=lr)
+    if key == 'step':
+        return gs.StepDecay(lr, kw['step_size'], gamma=kw['gamma'])
+    if key == 'multistep':
+        return gs.MultiStepDecay(lr, kw['milestones'], gamma=kw['gamma'])
+    if key == 'cosine_annealing':      # the cosine that rises again past T_max
+        return gs.Shift(gs.CosineCycles(lr, kw['T_max'], 0.5, final_lr=kw['eta_min']), 1)
+    if key == 'chained_constant_exponential':
+        c, e = (s['kwargs'] for s in spec['schedulers'])
+        return gs.Shift(gs.Product([gs.Join([gs.Constant(c['factor']), gs.Constant(1.0)],
+                                             [c['total_iters']]),
+                                    gs.ExponentialDecay(lr, e['gamma'], 1)]), 1)
+    return None
+
+
+TORCH_EXACT = [t for t in TORCH['tables'] if _torch_schedule(t['key'], t['scheduler'], t['lr'])]
+
+
+@pytest.mark.parametrize('table', TORCH_EXACT, ids=[t['key'] for t in TORCH_EXACT])
+def test_pytorch_schedulers(table):
+    s = _torch_schedule(table['key'], table['scheduler'], table['lr'])
+    check_every_update(s, table['lrs'])
+    if table['momenta'] is not None:
+        ks = range(1, len(table['lrs']) + 1)
+        close([s.momentum(k) for k in ks], table['momenta'])
+
+
+def _torch(key):
+    return next(t for t in TORCH['tables'] if t['key'] == key)
+
+
+def test_cosine_decay_is_cosine_annealing_lr_only_up_to_t_max():
+    """Porting note: ``CosineDecay`` holds ``final_lr`` after ``T_max`` where
+    PyTorch's ``CosineAnnealingLR`` rises again (``CosineCycles`` follows it)."""
+    table = _torch('cosine_annealing')
+    kw, lrs = table['scheduler']['kwargs'], table['lrs']
+    s = gs.Shift(gs.CosineDecay(table['lr'], kw['T_max'], final_lr=kw['eta_min']), 1)
+    n = kw['T_max'] + 1                 # PyTorch steps 0 .. T_max
+    check_every_update(s, lrs[:n])
+    assert all(s(k + 1) == kw['eta_min'] < lrs[k] for k in range(n, len(lrs) - 1))
+
+
+def test_product_is_chained_scheduler_only_while_every_factor_multiplies():
+    """Porting note: a chained ``CosineAnnealingLR`` is a factor only up to ``T_max``;
+    past it PyTorch's recursive form adds to the LR, and the product is not it."""
+    table = _torch('chained_cosine_exponential')
+    cos, exp = (s['kwargs'] for s in table['scheduler']['schedulers'])
+    s = gs.Shift(gs.Product([gs.CosineDecay(table['lr'], cos['T_max']),
+                             gs.ExponentialDecay(1.0, exp['gamma'], 1)]), 1)
+    n = cos['T_max'] + 1
+    check_every_update(s, table['lrs'][:n])
+    rest = range(n, len(table['lrs']))
+    assert all(abs(s(k + 1) - table['lrs'][k]) > 0.01 for k in rest)
+
+
+@pytest.mark.parametrize('table', TORCH['plateau'], ids=[t['key'] for t in TORCH['plateau']])
+def test_pytorch_reduce_lr_on_plateau(table):
+    s = gs.ReduceLROnPlateau(table['lr'], **table['kwargs'])
+    every = 10
+    got = [s(1)]
+    for i, m in enumerate(table['metrics'], 1):
+        s = s.observe(m, i * every)
+        got.append(s(i * every + 1))
+    close(got, table['lrs'])
+
+
+# ---------------------------------------------------------------------------
+# transformers and timm by name
+# ---------------------------------------------------------------------------
+
+def _ids(tables):
+    return ['%s-%s' % (t['name'], '-'.join('%s=%s' % kv for kv in t['kwargs'].items()))
+            for t in tables]
+
+
+@pytest.mark.parametrize('table', HF['tables'], ids=_ids(HF['tables']))
+def test_transformers_get_scheduler(table):
+    s = gs.get_schedule(table['name'], HF['base_lr'], **table['kwargs'])
+    check_every_update(s, table['lrs'])
+
+
+@pytest.mark.parametrize('table', TIMM['tables'], ids=_ids(TIMM['tables']))
+def test_timm_schedulers(table):
+    s = gs.get_schedule(table['name'], TIMM['base_lr'], library='timm', **table['kwargs'])
+    check_every_update(s, table['lrs'])
+
+
+def _observed(s, table):
+    every = table['every']
+    got = [s(1)]
+    for i, m in enumerate(table['metrics'], 1):
+        s = s.observe(m, i * every)
+        got.append(s(i * every + 1))
+    return got
+
+
+@pytest.mark.parametrize('table', HF['plateau'], ids=_ids(HF['plateau']))
+def test_transformers_reduce_lr_on_plateau(table):
+    s = gs.get_schedule('reduce_lr_on_plateau', HF['base_lr'], **table['kwargs'])
+    close(_observed(s, table), table['lrs'])
+
+
+@pytest.mark.parametrize('table', TIMM['plateau'], ids=_ids(TIMM['plateau']))
+def test_timm_plateau(table):
+    s = gs.get_schedule('plateau', TIMM['base_lr'], library='timm', **table['kwargs'])
+    close(_observed(s, table), table['lrs'])
