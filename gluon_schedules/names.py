@@ -9,16 +9,21 @@ A config file or a command line can name a schedule::
 
 Each name builds an ordinary composite of the library's schedules (its ``repr``
 shows what it is made of; it pickles and round-trips its config like any
-other), equal to that library's formula at every update:
+other), equal to that library's values at every update (tests/test_anchor_tables.py
+compares them with tables made by running transformers and timm):
 
 * ``library='hf'`` (default): transformers' ``get_scheduler`` types. PyTorch's
   ``LambdaLR`` gives optimizer step ``k`` (from 0) ``base_lr * lr_lambda(k)``;
   MXNet's ``num_update`` counts from 1, so update ``t`` gets ``lr_lambda(t - 1)``
-  (and ``t = 0``, before training, ``lr_lambda(0)``).
+  (and ``t = 0``, before training, ``lr_lambda(0)``). ``num_warmup_steps`` and
+  ``num_training_steps`` are taken by every name and ignored where unused, as
+  ``get_scheduler`` does.
 * ``library='timm'``: timm's ``create_scheduler_v2`` types, stepped per update
   (``step_update(num_updates)`` is called after each update with the count so
   far, so update ``t`` gets ``_get_lr(t - 1)``): give every ``*_t`` argument in
-  updates.
+  updates. timm's noise arguments are taken; the noisy values follow timm's
+  distribution on timm's updates but are not timm's draws (timm uses PyTorch's
+  generator).
 """
 import math
 
@@ -63,16 +68,22 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
         ``ReduceLROnPlateau`` options for 'reduce_lr_on_plateau'); for 'timm',
         the scheduler class's (``t_initial``, ``lr_min``, ``warmup_t``,
         ``warmup_lr_init``, ``warmup_prefix``, ``cycle_mul``, ``cycle_decay``,
-        ``cycle_limit``, ``k_decay``, ``decay_t``, ``decay_rate``, ``power``...).
+        ``cycle_limit``, ``k_decay``, ``decay_t``, ``decay_rate``, ``power``,
+        ``patience_t``, ``cooldown_t``, ``decay_fn``, ``noise_range_t``,
+        ``noise_pct``, ``noise_std``, ``noise_seed``, ``t_in_epochs=False``...).
 
-    Raises ``ValueError`` naming the argument for an unknown name, a missing or
-    bad argument, and ``TypeError`` for an argument the schedule does not take.
+    Raises ``ValueError`` naming the argument (as the caller named it) for an
+    unknown name, a missing or bad argument, and ``TypeError`` for an argument
+    the schedule does not take.
 
     Examples
     --------
     >>> s = get_schedule('linear', 1.0, num_warmup_steps=2, num_training_steps=6)
     >>> [s(t) for t in range(8)]
     [0.0, 0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0]
+    >>> s = get_schedule('multistep', 1.0, library='timm', decay_t=[3, 5], decay_rate=0.5)
+    >>> [s(t) for t in range(1, 7)]        # timm: milestone m from its index m - 1
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
     owner = 'get_schedule'
     library = check_choice('library', library, ('hf', 'timm'), owner)
