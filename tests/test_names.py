@@ -197,3 +197,12 @@ def test_timm_noise_arguments():
 def test_errors_name_the_callers_parameter(args, kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
         gs.get_schedule(*args, **kwargs)
+
+
+def test_timm_plateau_keeps_its_warm_up_rule_through_pickle_and_config():
+    s = gs.get_schedule('plateau', 0.5, library='timm', warmup_t=3, patience_t=0,
+                        decay_rate=0.5, mode='min')
+    for c in (pickle.loads(pickle.dumps(s, 0)), gs.from_config(json.loads(json.dumps(
+            s.get_config())))):
+        c = c.observe(1.0, 2).observe(2.0, 3).observe(1.0, 4).observe(2.0, 5)
+        assert c.events == ((5, 0.5),)
