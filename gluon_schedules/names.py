@@ -335,10 +335,10 @@ def _lr_min(owner, base_lr, lr_min):
 
 
 def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed,
-                noise_type='normal'):
+                noise_type='normal', first=0):
     """timm's noise (``Scheduler._add_noise``): ``lr (1 + n)`` for timm's index ``t``
     with ``noise_range_t[0] <= t < noise_range_t[1]`` (or ``t >= noise_range_t``),
-    i.e. updates ``t + 1``. The same distribution, not the same draws: timm seeds
+    i.e. updates ``t + 1``, and ``t >= first``. The same distribution, not the same draws: timm seeds
     PyTorch's generator with ``noise_seed + t``, this a counter-based generator."""
     if noise_range_t is None:               # timm: no noise, the other noise_* unused
         return schedule
@@ -351,12 +351,12 @@ def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed
         if not r1 > r0:
             raise ValueError('%s: noise_range_t must have start < end, got %r'
                              % (owner, noise_range_t))
-        start, end = math.ceil(r0) + 1, math.ceil(r1) + 1
+        start, end = max(math.ceil(r0), first) + 1, math.ceil(r1) + 1
         if end <= start:
             return schedule                 # no whole update in the range
     else:
-        start, end = math.ceil(check_real('noise_range_t', noise_range_t, owner,
-                                          low=0.0)) + 1, None
+        start, end = max(math.ceil(check_real('noise_range_t', noise_range_t, owner,
+                                              low=0.0)), first) + 1, None
     pct = check_real('noise_pct', noise_pct, owner, low=0.0, high=1.0, low_open=True,
                      high_open=True, what='a number in (0, 1)')
     std = check_real('noise_std', noise_std, owner, low=0.0, low_open=True,
@@ -496,8 +496,9 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
     mode = check_choice('mode', mode, ('min', 'max'), owner)
     w = check_int('warmup_t', warmup_t, owner, low=0)
     child = _timm_warmup(owner, base_lr, Constant(base_lr), w, warmup_lr_init, True)
+    # timm adds noise only after the warm-up (epoch > warmup_t)
     child = _timm_noise(owner, child, noise_range_t, noise_pct, noise_std, noise_seed,
-                        noise_type)
+                        noise_type, first=w + 1)
     # timm's step(epoch, metric) does not step the plateau while epoch <= warmup_t
     return ReduceLROnPlateau(child, mode=mode, factor=factor, patience=patience,
                              threshold=threshold, cooldown=cooldown, min_lr=floor,

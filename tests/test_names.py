@@ -148,8 +148,8 @@ def test_timm_noise_arguments():
                         ('multistep', {'decay_t': [4]}), ('constant', {}),
                         ('wsd', {'t_initial': 9, 'decay_t': 3}),
                         ('plateau', {'noise_type': 'uniform'})]:
-        s = gs.get_schedule(name, 0.5, library='timm', noise_range_t=[0, 5], **extra)
-        assert s(1) != 0.5 and s(7) == gs.get_schedule(name, 0.5, library='timm', **extra)(7)
+        s = gs.get_schedule(name, 0.5, library='timm', noise_range_t=[1, 5], **extra)
+        assert s(2) != 0.5 and s(7) == gs.get_schedule(name, 0.5, library='timm', **extra)(7)
     json.dumps(s.get_config())
 
 
@@ -206,3 +206,13 @@ def test_timm_plateau_keeps_its_warm_up_rule_through_pickle_and_config():
             s.get_config())))):
         c = c.observe(1.0, 2).observe(2.0, 3).observe(1.0, 4).observe(2.0, 5)
         assert c.events == ((5, 0.5),)
+
+
+def test_timm_plateau_noise_starts_after_the_warm_up():
+    # timm's plateau adds noise in step(epoch) only when epoch > warmup_t
+    s = gs.get_schedule('plateau', 0.5, library='timm', warmup_t=3, warmup_lr_init=0.1,
+                        noise_range_t=(0, 10), noise_pct=0.3)
+    clean = gs.get_schedule('plateau', 0.5, library='timm', warmup_t=3, warmup_lr_init=0.1)
+    # timm's t = update - 1 in [0, 10) and > warmup_t: updates 5 .. 10
+    assert [s(t) for t in range(1, 5)] == [clean(t) for t in range(1, 5)]
+    assert all(s(t) != clean(t) for t in range(5, 11)) and s(11) == clean(11)
