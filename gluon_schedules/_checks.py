@@ -21,6 +21,10 @@ __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
 
+# The largest integer argument (a count of updates, cycles, epochs...): float64, in
+# which values() computes, holds every integer up to 2**53 and no further.
+MAX_INT = 2 ** 53
+
 
 def _prefix(owner):
     return '%s: ' % owner if owner else ''
@@ -78,11 +82,18 @@ def check_lr(name, value, owner=None, positive=False):
 
 
 def check_int(name, value, owner=None, *, low=None, high=None):
-    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high]."""
+    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high].
+
+    Whatever the bounds, ``|value|`` must be at most :data:`MAX_INT` (``2**53``).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         # accept integral floats such as 1000.0 would hide a unit mistake: refuse
         raise TypeError('%s%s must be an integer, got %r' % (_prefix(owner), name, value))
     v = int(value)
+    if abs(v) > MAX_INT:
+        raise ValueError('%s%s must be an integer of at most 2**53 = %d in size (larger '
+                         'counts are not exact in float64), got %r'
+                         % (_prefix(owner), name, MAX_INT, value))
     if (low is not None and v < low) or (high is not None and v > high):
         if low is not None and high is None:
             what = 'an integer >= %d' % low
