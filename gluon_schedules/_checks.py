@@ -10,6 +10,8 @@ wherever a Python number is, and every check returns a *Python* number (``float`
 pickle is UTF-8 text (what MXNet sends to dist kvstore servers) and its config is
 JSON.
 """
+import contextlib
+import contextvars
 import math
 import numbers
 
@@ -20,6 +22,24 @@ __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
+
+# The largest integer argument (a count of updates, cycles, epochs...): float64, in
+# which values() computes, holds every integer up to 2**53 and no further.
+MAX_INT = 2 ** 53
+# Off while the library builds a child itself (CyclicalSchedule's growing cycles):
+# the bound is for the arguments a user gives.
+_BOUNDED = contextvars.ContextVar('gluon_schedules_bounded', default=True)
+
+
+@contextlib.contextmanager
+def internal_counts():
+    """Within it, :func:`check_int` does not bound integers by :data:`MAX_INT`:
+    for children the library builds itself, with lengths it computed."""
+    token = _BOUNDED.set(False)
+    try:
+        yield
+    finally:
+        _BOUNDED.reset(token)
 
 
 def _prefix(owner):
@@ -78,11 +98,18 @@ def check_lr(name, value, owner=None, positive=False):
 
 
 def check_int(name, value, owner=None, *, low=None, high=None):
-    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high]."""
+    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high].
+
+    Whatever the bounds, ``|value|`` must be at most :data:`MAX_INT` (``2**53``).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         # accept integral floats such as 1000.0 would hide a unit mistake: refuse
         raise TypeError('%s%s must be an integer, got %r' % (_prefix(owner), name, value))
     v = int(value)
+    if abs(v) > MAX_INT and _BOUNDED.get():
+        raise ValueError('%s%s must be an integer of at most 2**53 = %d in size (larger '
+                         'counts are not exact in float64), got %r'
+                         % (_prefix(owner), name, MAX_INT, value))
     if (low is not None and v < low) or (high is not None and v > high):
         if low is not None and high is None:
             what = 'an integer >= %d' % low

@@ -23,7 +23,7 @@ import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, pieces, _resolve_class
+from .base import Schedule, pieces, _import_name
 from .shapes import Constant
 from ._checks import check_real, check_lr, as_python_number
 
@@ -147,7 +147,7 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         return {'class': 'MXNetSchedule', 'params': {'scheduler': mxnet_config(self._scheduler)}}
 
     @classmethod
-    def _decode_params(cls, params):
+    def _decode_params(cls, params, trusted=()):
         return {'scheduler': mxnet_from_config(params['scheduler'])}
 
     def _warm(self, t):
@@ -250,8 +250,11 @@ def mxnet_config(s):
 
 
 def mxnet_from_config(cfg):
-    import mxnet.lr_scheduler as mxs  # pylint: disable=import-outside-toplevel
-    cls = getattr(mxs, cfg['mxnet_class'])
+    known = {c.__name__: c for c in _KNOWN}
+    cls = known.get(cfg['mxnet_class'])
+    if cls is None:
+        raise ValueError('from_config: an MXNet scheduler config\'s mxnet_class must be '
+                         'one of %s, got %r' % (', '.join(map(repr, known)), cfg['mxnet_class']))
     params = dict(cfg['params'])
     s = cls(**{k: v for k, v in params.items() if k != 'base_lr'},
             base_lr=cfg['warmup_final_lr'])
@@ -398,7 +401,7 @@ class FunctionSchedule(Schedule):
         else:
             key = '%s:%s' % (module, name)
             try:
-                found = _resolve_class(key)
+                found = _import_name(key)
             except Exception:  # pylint: disable=broad-except
                 found = None
             why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \

@@ -273,14 +273,15 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
                 'params': {k: _encode(v) for k, v in self._params()}}
 
     @classmethod
-    def from_config(cls, config):
-        """Rebuild a schedule from :meth:`get_config`'s output."""
-        return from_config(config)
+    def from_config(cls, config, trusted=None):
+        """Rebuild a schedule from :meth:`get_config`'s output (see :func:`from_config`)."""
+        return from_config(config, trusted)
 
     @classmethod
-    def _decode_params(cls, params):
-        """The constructor's arguments from a config's ``params`` (see :func:`from_config`)."""
-        return {k: _decode(v) for k, v in params.items()}
+    def _decode_params(cls, params, trusted=()):
+        """The constructor's arguments from a config's ``params`` (see :func:`from_config`;
+        ``trusted`` as checked there)."""
+        return {k: _decode(v, trusted) for k, v in params.items()}
 
     @classmethod
     def _from_params(cls, params):
@@ -379,16 +380,53 @@ def _class_key(cls):
     return '%s:%s' % (cls.__module__, cls.__qualname__)
 
 
-def _resolve_class(key):
-    if key in _REGISTRY:
+def _import_name(key):
+    """The object that ``'module:qualname'`` names, importing the module."""
+    module, qualname = key.split(':', 1)
+    obj = importlib.import_module(module)
+    for part in qualname.split('.'):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _check_trusted(trusted):
+    if trusted is None:
+        return ()
+    if not isinstance(trusted, (list, tuple, set, frozenset)) or any(
+            not (isinstance(x, str) or callable(x)) for x in trusted):
+        raise TypeError('from_config: trusted must be a list of module names (str) or '
+                        'of the classes and functions a config may name, got %r'
+                        % (trusted,))
+    return tuple(trusted)
+
+
+def _resolve_class(key, trusted=()):
+    """The class or function a config names: the library's own, or one the caller
+    trusts (a module name trusts that module and its submodules; an object, itself)."""
+    if not isinstance(key, str):
+        raise ValueError('from_config: a config names classes and functions by '
+                         'string, got %r' % (key,))
+    if ':' not in key:
+        if key in _REGISTRY:
+            return _REGISTRY[key]
+        raise ValueError('from_config: config class must name a schedule class, '
+                         'got %r' % key)
+    module = key.split(':', 1)[0]
+    if module.split('.')[0] == 'gluon_schedules' and key in _REGISTRY:
         return _REGISTRY[key]
-    if ':' in key:
-        module, qualname = key.split(':', 1)
-        obj = importlib.import_module(module)
-        for part in qualname.split('.'):
-            obj = getattr(obj, part)
-        return obj
-    raise ValueError('config class must name a schedule class, got %r' % key)
+    for x in trusted:
+        if isinstance(x, str):
+            if module == x or module.startswith(x + '.'):
+                return _import_name(key)
+        elif '%s:%s' % (getattr(x, '__module__', None),
+                        getattr(x, '__qualname__', None)) == key:
+            return x
+    raise ValueError(
+        'from_config: the config names %r, which is not a gluon_schedules class. '
+        'Building it would import %r and call what it names, so a config is built '
+        'from the library\'s classes only, unless you trust it: pass '
+        'trusted=[%r] (that module) or trusted=[the class or function itself]'
+        % (key, module, module))
 
 
 def _encode(v):
@@ -409,35 +447,46 @@ def _encode(v):
                     'lists and classes can be' % (v,))
 
 
-def _decode(v):
+def _decode(v, trusted=()):
     if isinstance(v, dict):
         if 'class_ref' in v:
-            return _resolve_class(v['class_ref'])
+            return _resolve_class(v['class_ref'], trusted)
         if 'dict' in v:
-            return {k: _decode(x) for k, x in v['dict'].items()}
+            return {k: _decode(x, trusted) for k, x in v['dict'].items()}
         if 'class' in v:
-            return from_config(v)
+            return _build(v, trusted)
         raise ValueError('unknown entry in a schedule config: %r' % (v,))
     if isinstance(v, list):
-        return [_decode(x) for x in v]
+        return [_decode(x, trusted) for x in v]
     return v
 
 
-def from_config(config):
+def from_config(config, trusted=None):
     """Build a schedule from a dict made by :meth:`Schedule.get_config`.
 
     Library classes are named by their short name; other classes (your own
-    Schedule subclasses, functions of a FunctionSchedule) as ``module:qualname``,
-    and that module is imported: load configs you trust, as with pickles.
+    Schedule subclasses, functions of a FunctionSchedule) as ``module:qualname``.
+    Building those imports the module and calls what the config names, so by
+    default only the library's classes are built and any other name is refused
+    (nothing is imported). ``trusted`` opts in: a list of module names (each
+    trusts that module and its submodules) and of classes and functions (each
+    trusts itself, without an import)::
+
+        gs.from_config(cfg, trusted=['my_project.schedules'])
+        gs.from_config(cfg, trusted=[my_lr_function])
     """
+    return _build(config, _check_trusted(trusted))
+
+
+def _build(config, trusted):
     if not isinstance(config, dict) or 'class' not in config or 'params' not in config:
         raise ValueError("config must be a dict with 'class' and 'params', got %r"
                          % (config,))
-    cls = _resolve_class(config['class'])
+    cls = _resolve_class(config['class'], trusted)
     if not (isinstance(cls, type) and issubclass(cls, Schedule)):
         raise ValueError('config class must name a Schedule subclass, got %r'
                          % config['class'])
-    obj = cls._from_params(cls._decode_params(config['params']))
+    obj = cls._from_params(cls._decode_params(config['params'], trusted))
     scale = config.get('scale', 1.0)
     if scale != 1.0:
         object.__setattr__(obj, '_scale', float(scale))

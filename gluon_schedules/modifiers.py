@@ -24,7 +24,7 @@ import numpy as np
 from .base import Schedule, pieces
 from .shapes import _flat, _int_power_table
 from .adapters import as_schedule
-from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL
+from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL, internal_counts
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
            'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
@@ -491,8 +491,9 @@ class CyclicalSchedule(Schedule):
         if c is None:
             if len(self._children) > 512:       # a cache, kept small
                 self._children.clear()
-            c = self._children[length] = self.schedule_class(cycle_length=length,
-                                                             **self.kwargs)
+            with internal_counts():     # growing cycles may pass 2**53 updates
+                c = self._children[length] = self.schedule_class(cycle_length=length,
+                                                                 **self.kwargs)
         return c
 
     def _value(self, t):

@@ -3,6 +3,7 @@ import math
 import re
 
 import mxnet as mx
+import numpy as np
 import pytest
 
 import gluon_schedules as gs
@@ -133,3 +134,37 @@ def test_error_messages_read_well():
         gs.TriangularSchedule(min_lr=0, max_lr=1, cycle_length=5, inc_fraction=math.pi)
     assert str(info.value) == ('TriangularSchedule: inc_fraction must be a number in (0, 1), '
                                'got 3.141592653589793')
+
+
+# An integer argument is a count of updates (or of cycles, epochs...): above 2**53 a
+# float64 no longer holds every integer, values() would compute with object arrays or
+# fail inside NumPy. Such integers are refused at construction, naming the parameter.
+HUGE = [
+    ('CyclicDecay', lambda n: gs.CyclicDecay('cosine', n, 0.1, cycle_limit=3), 't_initial'),
+    ('CyclicDecay', lambda n: gs.CyclicDecay('cosine', 10, 0.1, cycle_limit=n), 'cycle_limit'),
+    ('CosineCycles', lambda n: gs.CosineCycles(0.1, n), 'length'),
+    ('InEpochs', lambda n: gs.InEpochs(gs.CosineDecay(0.1, 10), n), 'steps_per_epoch'),
+    ('InverseTimeDecay', lambda n: gs.InverseTimeDecay(0.1, n, 0.5), 'decay_steps'),
+    ('Shift', lambda n: gs.Shift(gs.CosineDecay(0.1, 10), n), 'steps'),
+    ('Shift', lambda n: gs.Shift(gs.CosineDecay(0.1, 10), -n), 'steps'),
+    ('CosineDecay', lambda n: gs.CosineDecay(0.1, n), 'length'),
+    ('StepDecay', lambda n: gs.StepDecay(0.1, n), 'step_size'),
+    ('MultiStepDecay', lambda n: gs.MultiStepDecay(0.1, [5, n]), 'milestones[1]'),
+    ('OneCycleLR', lambda n: gs.OneCycleLR(0.1, n), 'total_steps'),
+]
+
+
+@pytest.mark.parametrize('owner,build,param', HUGE,
+                         ids=['%s-%s' % (o, p) for o, _, p in HUGE])
+def test_integers_beyond_float64_are_refused(owner, build, param):
+    limit = 2 ** 53
+    ok = build(limit)                      # the largest accepted: values stay float64
+    v = ok.values([0, 1, 5, limit])
+    assert v.dtype == np.float64 and np.all(np.isfinite(v))
+    assert v[-1] == ok(limit)
+    for n in (limit + 1, 2 ** 64, 10 ** 30):
+        with pytest.raises(ValueError) as info:
+            build(n)
+        msg = str(info.value)
+        assert msg.startswith(owner + ': ' + param + ' must be an integer'), msg
+        assert '2**53' in msg and re.search(r'got -?%d$' % n, msg), msg
