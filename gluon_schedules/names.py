@@ -26,6 +26,7 @@ compares them with tables made by running transformers and timm):
   generator).
 """
 import math
+import warnings
 
 from .shapes import (Constant, Linear, PolynomialDecay, InverseSqrt, WarmupStableDecay,
                      StepDecay, MultiStepDecay)
@@ -272,6 +273,15 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
                              % (owner, num_training_steps, w, d))
     else:
         stable = check_int('num_stable_steps', num_stable_steps, owner, low=0)
+        if num_training_steps is not None:
+            n = check_int('num_training_steps', num_training_steps, owner, low=1)
+            if n != w + stable + d:
+                # transformers warns too (even when they agree) and uses num_stable_steps
+                warnings.warn('%s: num_training_steps=%r and num_stable_steps=%r disagree '
+                              '(%r + %r + %r != %r): num_stable_steps is used, as in '
+                              'transformers; after the decay the LR stays at its final '
+                              'value' % (owner, n, stable, w, stable, d, n),
+                              UserWarning, stacklevel=3)
     warmup_type = check_choice('warmup_type', warmup_type, ('linear', 'cosine', '1-sqrt'), owner)
     decay_type = check_choice('decay_type', decay_type, ('linear', 'cosine', '1-sqrt'), owner)
     r = check_real('min_lr_ratio', min_lr_ratio, owner, low=0.0, high=1.0,

@@ -147,6 +147,11 @@ HF_CASES = [
                                  warmup_type='cosine', decay_type='1-sqrt', min_lr_ratio=0.1), 12),
     ('warmup_stable_decay', dict(num_warmup_steps=4, num_decay_steps=5, num_stable_steps=1,
                                  warmup_type='1-sqrt', decay_type='linear'), 12),
+    # both lengths: consistent, and not (transformers warns and uses num_stable_steps)
+    ('warmup_stable_decay', dict(num_warmup_steps=3, num_decay_steps=4, num_stable_steps=5,
+                                 num_training_steps=12), 14),
+    ('warmup_stable_decay', dict(num_warmup_steps=3, num_decay_steps=4, num_stable_steps=2,
+                                 num_training_steps=14), 16),
 ]
 
 # transformers' reduce_lr_on_plateau: (kwargs of get_schedule, metrics); evaluated
@@ -287,8 +292,15 @@ def hf_tables():
     tables = []
     for name, kwargs, n in HF_CASES:
         opt = optimizer(BASE_LR)
-        lrs, _ = run_steps(opt, hf_scheduler(opt, name, kwargs), n)
-        tables.append(dict(name=name, kwargs=kwargs, lrs=lrs))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            sched = hf_scheduler(opt, name, kwargs)
+        lrs, _ = run_steps(opt, sched, n)
+        # the warnings transformers itself gives for these arguments
+        warns = [str(w.message) for w in caught
+                 if w.filename.replace('\\', '/').split('/site-packages/')[-1]
+                 .startswith('transformers/')]
+        tables.append(dict(name=name, kwargs=kwargs, lrs=lrs, warns=warns))
     plateau = []
     for kwargs, metrics in HF_PLATEAU_CASES:
         opt = optimizer(BASE_LR)

@@ -9,6 +9,7 @@ library's update ``k + 1``).
 """
 import importlib.util
 import json
+import warnings
 import pathlib
 
 import numpy as np
@@ -169,8 +170,33 @@ def _ids(tables):
 
 @pytest.mark.parametrize('table', HF['tables'], ids=_ids(HF['tables']))
 def test_transformers_get_scheduler(table):
-    s = gs.get_schedule(table['name'], HF['base_lr'], **table['kwargs'])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        s = gs.get_schedule(table['name'], HF['base_lr'], **table['kwargs'])
     check_every_update(s, table['lrs'])
+    # where transformers warns, so does the library, unless the warning would say
+    # nothing (both WSD lengths given and consistent: transformers warns anyway)
+    kw = table['kwargs']
+    consistent = 'num_stable_steps' in kw and kw.get('num_training_steps') == \
+        kw['num_warmup_steps'] + kw['num_stable_steps'] + kw['num_decay_steps']
+    mine = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert bool(mine) == (bool(table['warns']) and not consistent), (mine, table['warns'])
+
+
+def test_wsd_given_both_lengths_that_disagree_warns_and_uses_num_stable_steps():
+    with pytest.warns(UserWarning, match=r"get_schedule\('warmup_stable_decay'\): "
+                      r'num_training_steps=14 and num_stable_steps=2 disagree \(3 \+ 2 \+ 4 '
+                      r'!= 14\): num_stable_steps is used, as in transformers'):
+        s = gs.get_schedule('warmup_stable_decay', 1.0, num_warmup_steps=3, num_decay_steps=4,
+                            num_stable_steps=2, num_training_steps=14)
+    assert s(6) == 1.0 and s(10) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        gs.get_schedule('warmup_stable_decay', 1.0, num_warmup_steps=3, num_decay_steps=4,
+                        num_stable_steps=7, num_training_steps=14)
+    with pytest.raises(TypeError, match='num_training_steps must be an integer'):
+        gs.get_schedule('warmup_stable_decay', 1.0, num_warmup_steps=3, num_decay_steps=4,
+                        num_stable_steps=2, num_training_steps=14.5)
 
 
 @pytest.mark.parametrize('table', TIMM['tables'], ids=_ids(TIMM['tables']))
