@@ -36,12 +36,18 @@ A schedule is rescaled at most once: an optimizer that asks for a *different*
 one optimizer applies must never change because another optimizer was created;
 build one schedule per optimizer, or pass ``learning_rate=None``).
 
-Composites never follow a child's rescaling: a composite (warm-up, join, ...)
-evaluates its children's own values (``_value``/``_values``, never ``__call__``)
-and a child that an optimizer had already rescaled when the composite was built
-enters it as ``Scale(child, factor)`` (:meth:`Schedule._pinned`). So the values
-of a composite are fixed when it is built, whatever happens to its children later;
-its config and repr describe its children's own values too (``_config``).
+No holder of a schedule follows a rescaling made after it took the schedule.
+Every holder (composites such as warm-up and join, ``ReduceLROnPlateau``, the
+``lr_groups`` and the momentum/beta1/wd schedules of ``scheduled_optimizer``)
+takes a schedule through one function, ``adapters.hold``, and evaluates it
+through its own values (``_value``/``_values``, never ``__call__``): a schedule
+that an optimizer had already rescaled enters as ``Scale(schedule, factor)``
+(:meth:`Schedule._pinned`), and a scale another optimizer sets later lives only
+in the shared object's ``__call__``. So the values of a holder are fixed when it
+is built, whatever happens to what it holds; a composite's config and repr
+describe its children's own values too (``_config``). A holder works in its
+children's units (``ReduceLROnPlateau`` compares ``min_lr`` and ``eps`` with its
+own values): its own scale multiplies everything, once, in ``__call__``.
 
 Layers
 ------

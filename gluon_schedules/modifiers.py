@@ -23,7 +23,7 @@ import numpy as np
 
 from .base import Schedule, pieces
 from .shapes import _flat, _int_power_table
-from .adapters import as_schedule
+from .adapters import hold
 from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
@@ -31,8 +31,8 @@ __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale'
 
 
 def _as_child(obj, name, owner):
-    """A composite's child: coerced to a schedule, its current values pinned."""
-    return as_schedule(obj, name, owner)._pinned()
+    """A composite's child, held as every holder holds a schedule (adapters.hold)."""
+    return hold(obj, name, owner)
 
 
 class LinearWarmUp(Schedule):
