@@ -247,6 +247,18 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
             names[self._lr_groups[g][0]].append(p.name if p is not None else idx)
         return list(self._lr_groups), names
 
+    def set_lr_group_schedules(self, schedules):
+        """Give the groups new schedules, one per group in order (the patterns and
+        which parameters each group holds stay); used by
+        :func:`~gluon_schedules.plateau_step` to reduce every group."""
+        owner = '%s.set_lr_group_schedules' % type(self).__name__
+        if not isinstance(schedules, (list, tuple)) or len(schedules) != len(self._lr_groups):
+            raise ValueError('%s: give one schedule for each of the %d groups, got %r'
+                             % (owner, len(self._lr_groups), schedules))
+        self._lr_groups = tuple(
+            (pat, hold(s, 'schedules[%d]' % i, owner))
+            for i, ((pat, _), s) in enumerate(zip(self._lr_groups, schedules)))
+
     def _get_lrs(self, indices):
         lrs = super()._get_lrs(indices)
         if not self._group_of:
