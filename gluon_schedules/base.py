@@ -136,17 +136,19 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return self._scale * self._value(num_update)
 
     def _pinned(self):
-        """This schedule as a composite's child: its values as they are now.
+        """This schedule as a holder takes it: its values as they are now.
 
-        Composites evaluate children with ``_value``/``_values``, which ignore the
-        base_lr rule's scale, so a later rescale of a shared child by another
-        optimizer changes nothing in the composite. A child rescaled *before*
-        composition keeps its current values as ``Scale(unscaled copy, scale)``.
+        A private shallow copy without the base_lr rule's scale (or ``Scale(that
+        copy, scale)`` if an optimizer had rescaled it), so no optimizer can reach
+        what a holder holds: a later rescale of the shared object changes nothing
+        in the holder, and a holder rebuilt from what it holds (a plateau record
+        growing, a parameter group reduced) keeps the same values. Holders also
+        evaluate it through ``_value``/``_values`` only (see ``adapters.hold``).
         """
-        if self._scale == 1.0:
-            return self
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
+        if self._scale == 1.0:
+            return own
         return _REGISTRY['Scale'](own, self._scale)
 
     def _value(self, t):
