@@ -9,7 +9,8 @@ rescale made by another optimizer, a rescaled plateau compared unscaled ``min_lr
 * a rescale of the held schedule by *another* optimizer, before the holder takes it
   (the holder keeps the values it had then) or during training (changes nothing);
 * a rescale of the holder by *this* optimizer's ``learning_rate`` (scales the main
-  schedule only; ``lr_groups`` are absolute);
+  schedule only; ``lr_groups`` are absolute); the main schedule is a
+  ``ReduceLROnPlateau`` made directly or by name (``get_schedule('reduce_lr_on_plateau')``);
 * ``save_states``/``load_states`` into a fresh Trainer, a protocol-0 pickle of the
   optimizer (what a dist server gets) and ``plateau_step`` with random metrics;
 
@@ -86,9 +87,10 @@ class Case:
         opt_params = {}
         if kind in ('composite', 'plateau'):
             inner = gs.LinearWarmUp(self.shared, 0.0, 3) if kind == 'composite' else self.shared
-        else:
-            inner = gs.Constant(0.1)
-        main = gs.ReduceLROnPlateau(inner, factor=FACTOR, patience=0, eps=EPS)
+            main = gs.ReduceLROnPlateau(inner, factor=FACTOR, patience=0, eps=EPS)
+        else:       # the same schedule by name: ReduceLROnPlateau(Constant(0.1), ...)
+            main = gs.get_schedule('reduce_lr_on_plateau', 0.1, factor=FACTOR, patience=0,
+                                   eps=EPS)
         # this optimizer's learning_rate rescales the main schedule by this_k
         opt_params['learning_rate'] = None if this_k == 1.0 else this_k * main.base_lr
         self.this_k = this_k
