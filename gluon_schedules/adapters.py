@@ -28,6 +28,7 @@ from .shapes import Constant
 from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
+# hold() is public inside the package (every holder of a schedule uses it), not exported
 
 _KNOWN = (FactorScheduler, MultiFactorScheduler, PolyScheduler, CosineScheduler)
 
@@ -450,3 +451,25 @@ def as_schedule(obj, name='schedule', owner=None):
                     'LRScheduler, a function of num_update or a number), got %r'
                     % (prefix, name, obj))
 
+
+
+def hold(obj, name='schedule', owner=None):
+    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned.
+
+    Every holder of a schedule (composites, :class:`~gluon_schedules.ReduceLROnPlateau`,
+    ``lr_groups`` and the momentum/beta1/wd schedules of
+    :func:`~gluon_schedules.scheduled_optimizer`) takes it through this function and
+    evaluates the result through its own values only (``_value``/``_values``, never
+    ``__call__`` or ``values``), so that
+
+    * a schedule an optimizer had already rescaled keeps the values it has now
+      (it is held as ``Scale(unscaled copy, factor)``, :meth:`Schedule._pinned`);
+    * a rescale made *later* by another optimizer (``Adam(lr_scheduler=s)`` on a
+      shared ``s``) changes nothing in the holder: the scale it sets lives in the
+      shared object's ``__call__``, which holders never use.
+
+    Only the holder's own scale (when an optimizer rescales the holder itself)
+    multiplies its values, once, in its ``__call__``; see "The base_lr rule" in
+    :mod:`gluon_schedules.base`.
+    """
+    return as_schedule(obj, name, owner)._pinned()

@@ -36,12 +36,18 @@ A schedule is rescaled at most once: an optimizer that asks for a *different*
 one optimizer applies must never change because another optimizer was created;
 build one schedule per optimizer, or pass ``learning_rate=None``).
 
-Composites never follow a child's rescaling: a composite (warm-up, join, ...)
-evaluates its children's own values (``_value``/``_values``, never ``__call__``)
-and a child that an optimizer had already rescaled when the composite was built
-enters it as ``Scale(child, factor)`` (:meth:`Schedule._pinned`). So the values
-of a composite are fixed when it is built, whatever happens to its children later;
-its config and repr describe its children's own values too (``_config``).
+No holder of a schedule follows a rescaling made after it took the schedule.
+Every holder (composites such as warm-up and join, ``ReduceLROnPlateau``, the
+``lr_groups`` and the momentum/beta1/wd schedules of ``scheduled_optimizer``)
+takes a schedule through one function, ``adapters.hold``, and evaluates it
+through its own values (``_value``/``_values``, never ``__call__``): a schedule
+that an optimizer had already rescaled enters as ``Scale(schedule, factor)``
+(:meth:`Schedule._pinned`), and a scale another optimizer sets later lives only
+in the shared object's ``__call__``. So the values of a holder are fixed when it
+is built, whatever happens to what it holds; a composite's config and repr
+describe its children's own values too (``_config``). A holder works in its
+children's units (``ReduceLROnPlateau`` compares ``min_lr`` and ``eps`` with its
+own values): its own scale multiplies everything, once, in ``__call__``.
 
 Layers
 ------
@@ -130,17 +136,19 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return self._scale * self._value(num_update)
 
     def _pinned(self):
-        """This schedule as a composite's child: its values as they are now.
+        """This schedule as a holder takes it: its values as they are now.
 
-        Composites evaluate children with ``_value``/``_values``, which ignore the
-        base_lr rule's scale, so a later rescale of a shared child by another
-        optimizer changes nothing in the composite. A child rescaled *before*
-        composition keeps its current values as ``Scale(unscaled copy, scale)``.
+        A private shallow copy without the base_lr rule's scale (or ``Scale(that
+        copy, scale)`` if an optimizer had rescaled it), so no optimizer can reach
+        what a holder holds: a later rescale of the shared object changes nothing
+        in the holder, and a holder rebuilt from what it holds (a plateau record
+        growing, a parameter group reduced) keeps the same values. Holders also
+        evaluate it through ``_value``/``_values`` only (see ``adapters.hold``).
         """
-        if self._scale == 1.0:
-            return self
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
+        if self._scale == 1.0:
+            return own
         return _REGISTRY['Scale'](own, self._scale)
 
     def _value(self, t):

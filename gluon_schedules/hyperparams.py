@@ -55,10 +55,12 @@ import numbers
 import pickle
 import re
 
+import warnings
+
 import numpy as np
 from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
 
-from .adapters import as_schedule, ReplaySchedule
+from .adapters import hold, ReplaySchedule
 
 __all__ = ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
            'ScheduledOptimizer']
@@ -91,16 +93,20 @@ def _value_ok(name, v):
 
 
 def _check_schedule(name, schedule, owner):
-    """``as_schedule(schedule)`` after checking its values on the sample ``_CHECK_T``."""
+    """``hold(schedule)`` after checking its values on the sample ``_CHECK_T``.
+
+    Held as every holder of a schedule holds one (:func:`~gluon_schedules.adapters.hold`)
+    and evaluated through its own values: another optimizer that rescales the
+    schedule later (``Adam(lr_scheduler=s)``) changes nothing here."""
     if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool):
         if not _value_ok(name, float(schedule)):
             raise ValueError('%s: %s must be %s, got %r'
                              % (owner, name, _range_text(name), schedule))
-    s = as_schedule(schedule, name=name, owner=owner)
+    s = hold(schedule, name=name, owner=owner)
     # a ReplaySchedule replays its scheduler call by call: check it up to t = 1000 only
     sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
                    else (_CHECK_T, _CHECK_DOC))
-    vals = s.values(sample)
+    vals = s._values(sample)
     bad = ~np.isfinite(vals) | (vals < 0)
     if name != 'wd':
         bad |= vals >= 1
@@ -157,15 +163,44 @@ def _check_lr_groups(lr_groups, owner):
         except re.error as e:
             raise ValueError('%s: lr_groups[%d] pattern %r is not a regular expression: %s'
                              % (owner, i, pair[0], e)) from None
-        sched = as_schedule(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
-        vals = sched.values(_CHECK_T)
+        # held (adapters.hold) and evaluated through its own values, as every
+        # holder of a schedule: a later rescale by another optimizer changes nothing
+        sched = hold(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
+        vals = sched._values(_CHECK_T)
         if not np.all(np.isfinite(vals) & (vals >= 0)):
             j = int(np.argmax(~(np.isfinite(vals) & (vals >= 0))))
             raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at '
                              'every update (checked at %s), got %r at t=%d'
                              % (owner, i, _CHECK_DOC, float(vals[j]), int(_CHECK_T[j])))
-        out.append((pair[0], sched._pinned()))
+        out.append((pair[0], sched))
     return tuple(out)
+
+
+def _resolve_groups(groups, param_dict):
+    """``{parameter index: group number}`` (the first matching pattern wins); a
+    pattern that takes no parameter is refused: a typo would silently train those
+    layers at the main LR."""
+    group_of, taken = {}, set()
+    for idx, p in param_dict.items():
+        for k, (pat, _) in enumerate(groups):
+            if re.search(pat, p.name):
+                group_of[idx] = k
+                taken.add(k)
+                break
+    for k, (pat, _) in enumerate(groups):
+        if k in taken:
+            continue
+        names = [p.name for _, p in sorted(param_dict.items(), key=lambda kv: kv[0])]
+        shown = ', '.join(repr(n) for n in names[:10])
+        if len(names) > 10:
+            shown += ', ... (%d in all)' % len(names)
+        earlier = any(re.search(pat, n) for n in names)
+        raise ValueError(
+            'scheduled_optimizer: lr_groups[%d] pattern %r matches no parameter%s; the '
+            'parameters are %s (patterns are regular expressions searched in these '
+            'names, the first matching pair wins)'
+            % (k, pat, ' that an earlier pattern did not take' if earlier else '', shown))
+    return group_of
 
 
 # --------------------------------------------------------------------------------
@@ -198,12 +233,9 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
 
     @param_dict.setter
     def param_dict(self, value):
-        self.__dict__['param_dict'] = value
         if value and self._lr_groups:
-            self._group_of = {
-                idx: g for idx, p in value.items()
-                for g in [next((k for k, (pat, _) in enumerate(self._lr_groups)
-                                if re.search(pat, p.name)), None)] if g is not None}
+            self._group_of = _resolve_groups(self._lr_groups, value)
+        self.__dict__['param_dict'] = value
 
     @property
     def lr_groups(self):
@@ -215,6 +247,18 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
             names[self._lr_groups[g][0]].append(p.name if p is not None else idx)
         return list(self._lr_groups), names
 
+    def set_lr_group_schedules(self, schedules):
+        """Give the groups new schedules, one per group in order (the patterns and
+        which parameters each group holds stay); used by
+        :func:`~gluon_schedules.plateau_step` to reduce every group."""
+        owner = '%s.set_lr_group_schedules' % type(self).__name__
+        if not isinstance(schedules, (list, tuple)) or len(schedules) != len(self._lr_groups):
+            raise ValueError('%s: give one schedule for each of the %d groups, got %r'
+                             % (owner, len(self._lr_groups), schedules))
+        self._lr_groups = tuple(
+            (pat, hold(s, 'schedules[%d]' % i, owner))
+            for i, ((pat, _), s) in enumerate(zip(self._lr_groups, schedules)))
+
     def _get_lrs(self, indices):
         lrs = super()._get_lrs(indices)
         if not self._group_of:
@@ -223,7 +267,7 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         for i, index in enumerate(indices):
             g = self._group_of.get(index)
             if g is not None:
-                lrs[i] = self._lr_groups[g][1](t) * self._lr_mult_of(index)
+                lrs[i] = self._lr_groups[g][1]._value(t) * self._lr_mult_of(index)
         return lrs
 
     def _lr_mult_of(self, index):
@@ -253,7 +297,7 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         if t == self._hp_applied_t:      # already set for this update
             return
         for name, sched in self._hp_schedules.items():
-            v = float(sched(t))
+            v = float(sched._value(t))
             if not _value_ok(name, v):
                 raise ValueError('%s: %s must be %s, got %s(%r) = %r from %r'
                                  % (type(self).__name__, name, _range_text(name),
@@ -437,8 +481,16 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
         matching pair wins) gets ``schedule(t)`` times its ``lr_mult``; the others
         follow the optimizer's ``lr_scheduler`` (or ``learning_rate``). The
         groups are resolved from the names when the Trainer hands the optimizer
-        its parameters, and reach dist kvstore servers with the optimizer.
-        ``optimizer.lr_groups`` tells which names each group holds.
+        its parameters (a pattern that takes no parameter then raises
+        ``ValueError``, naming the parameters), and reach dist kvstore servers
+        with the optimizer. ``optimizer.lr_groups`` tells which names each group
+        holds. The groups' LRs are absolute: the optimizer's ``learning_rate``
+        (Adam's default 0.001 too) rescales ``lr_scheduler`` only, never a
+        group (this warns, as the ratio between the groups and the other
+        parameters changes; ``learning_rate=None`` keeps every schedule's own
+        values), and another optimizer that rescales a group's schedule later
+        changes nothing here. :func:`~gluon_schedules.plateau_step` reduces the
+        groups with the main schedule, as PyTorch reduces every parameter group.
     **optimizer_params
         Passed to the optimizer's constructor (``learning_rate``,
         ``lr_scheduler``, ``rescale_grad``...). A constant ``momentum`` /
@@ -509,7 +561,17 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
     groups = _check_lr_groups(lr_groups, owner)
     scheds = _collect(owner, base, momentum, beta1, wd, groups)
     if not isinstance(optimizer, Optimizer):
+        main = optimizer_params.get('lr_scheduler')
+        before = getattr(main, 'scale', None)
         optimizer = base(**optimizer_params)
+        if groups and before is not None and main.scale != before:
+            warnings.warn(
+                "%s: the optimizer's learning_rate rescaled lr_scheduler by %.6g; the "
+                "lr_groups schedules are not rescaled (each group applies its schedule's "
+                "own values), so their ratio to the other parameters' LR changed by that "
+                "factor. To keep every schedule's own values, create the optimizer with "
+                "learning_rate=None." % (owner, main.scale / before),
+                UserWarning, stacklevel=2)
     return _convert(optimizer, scheds, groups)
 
 

@@ -622,11 +622,16 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
                         contexts, dtype, start_lr, end_lr, num_it, mode,
                         beta, stop_div, diverge_th, batch_size, progress, accumulate)
         finally:
-            snap.restore()
-            for p, grads in zip(written, kept):
-                p.grad_req = 'write'
-                for g, old in zip(p.list_grad(), grads):
-                    old.copyto(g)
+            # grad_req first: switching it gives new gradient arrays, marked stale;
+            # the restore then sets the fresh flags as they were, so gradients
+            # computed before the test can still be applied after it
+            try:
+                for p, grads in zip(written, kept):
+                    p.grad_req = 'write'
+                    for g, old in zip(p.list_grad(), grads):
+                        old.copyto(g)
+            finally:
+                snap.restore()
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .base import Schedule, pieces
 from .shapes import _flat, _int_power_table
-from .adapters import as_schedule
+from .adapters import hold
 from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL, internal_counts
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
@@ -31,8 +31,8 @@ __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale'
 
 
 def _as_child(obj, name, owner):
-    """A composite's child: coerced to a schedule, its current values pinned."""
-    return as_schedule(obj, name, owner)._pinned()
+    """A composite's child, held as every holder holds a schedule (adapters.hold)."""
+    return hold(obj, name, owner)
 
 
 class LinearWarmUp(Schedule):
@@ -826,16 +826,24 @@ class InEpochs(Schedule):
     r"""A schedule written in epochs, run on updates: the one way to use epochs.
 
     .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
-              schedule(\lceil t / S \rceil)
+              schedule(\max(\lceil t / S \rceil - 1, 0))
 
     with ``S = steps_per_epoch``. Every duration of ``schedule`` (lengths,
-    milestones, cycle lengths, warm-up) is then in epochs, and the values are
-    exact at epoch boundaries: update ``E * S`` (the last of epoch ``E``,
-    counting from 1) gets ``schedule(E)``, as a schedule stepped once per epoch
-    would give during epoch ``E``. In between, the schedule is followed update
-    by update (a smooth warm-up or decay); ``staircase=True`` holds each epoch's
-    value instead (PyTorch's per-epoch ``scheduler.step()``). Reference LR: the
-    schedule's.
+    milestones, cycle lengths, warm-up) is then in epochs. Without staircase the
+    schedule is followed update by update (a smooth warm-up or decay), exact at
+    epoch boundaries: update ``E * S`` (the last of epoch ``E``, counting from 1)
+    gets ``schedule(E)``.
+
+    ``staircase=True`` holds one value per epoch, as PyTorch's scheduler stepped
+    once at the end of each epoch: epoch ``E`` (its updates ``(E - 1) S + 1 ...
+    E S``) trains at ``schedule(E - 1)``, so the first epoch at ``schedule(0)``.
+    A 4-epoch ``CosineDecay(1.0, 4)`` trains its epochs at 1.0, 0.854, 0.5, 0.146,
+    as ``CosineAnnealingLR(T_max=4)`` stepped per epoch. A step decay keeps
+    MXNet's rule (milestone ``m`` still has the old value at ``m``):
+    ``MultiStepDecay(lr, [m])`` with staircase drops from epoch ``m + 2``; without
+    staircase (already constant within an epoch) it drops from epoch ``m + 1``,
+    as PyTorch's ``MultiStepLR(milestones=[m])`` stepped per epoch. Reference LR:
+    the schedule's.
 
     Parameters
     ----------
@@ -854,8 +862,15 @@ class InEpochs(Schedule):
     >>> [round(s(t), 3) for t in (1, 6, 7, 12, 13)]
     [1.0, 1.0, 0.1, 0.1, 0.01]
     >>> w = InEpochs(Linear(0.0, 1.0, 2), steps_per_epoch=4)
-    >>> [w(t) for t in (1, 4, 6, 8)], [InEpochs(Linear(0.0, 1.0, 2), 4, staircase=True)(t) for t in (1, 4, 5)]
-    ([0.125, 0.5, 0.75, 1.0], [0.5, 0.5, 1.0])
+    >>> [w(t) for t in (1, 4, 6, 8)]
+    [0.125, 0.5, 0.75, 1.0]
+
+    With staircase, 2 updates per epoch: epochs 1 to 4 train at
+    ``schedule(0), ..., schedule(3)``.
+
+    >>> c = InEpochs(CosineDecay(1.0, 4), steps_per_epoch=2, staircase=True)
+    >>> [round(c(t), 3) for t in range(0, 9)]
+    [1.0, 1.0, 1.0, 0.854, 0.854, 0.5, 0.5, 0.146, 0.146]
     """
 
     _param_names = ('schedule', 'steps_per_epoch', 'staircase')
@@ -869,17 +884,19 @@ class InEpochs(Schedule):
         self._ref = self.schedule.base_lr
 
     def _value(self, t):
-        e = t / self.steps_per_epoch
         if self.staircase:
-            e = math.ceil(e)
-        elif e == int(e):
+            # update t is in epoch ceil(t / S) (from 1), which trains at the
+            # value of the epochs completed before it
+            return self.schedule._value(max(math.ceil(t / self.steps_per_epoch) - 1, 0))
+        e = t / self.steps_per_epoch
+        if e == int(e):
             e = int(e)
         return self.schedule._value(e)
 
     def _values(self, t):
         e = np.asarray(t, dtype=np.float64) / self.steps_per_epoch
         if self.staircase:
-            e = np.ceil(e)
+            e = np.maximum(np.ceil(e) - 1.0, 0.0)
         return self.schedule._values(e)
 
 

@@ -33,7 +33,7 @@ from bisect import bisect_left
 import numpy as np
 
 from .base import Schedule
-from .modifiers import _as_child
+from .adapters import hold
 from ._checks import check_choice, check_int, check_lr, check_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler']
@@ -49,6 +49,13 @@ class ReduceLROnPlateau(Schedule):
     the new LR to the old one, where, as in PyTorch, ``new = max(old * factor,
     min_lr)`` and a reduction smaller than ``eps`` is skipped. Reference LR: the
     schedule's.
+
+    ``min_lr`` and ``eps`` are in the units of the schedule's own values: when an
+    optimizer rescales this schedule by ``k`` (the base_lr rule, e.g. Adam's
+    default ``learning_rate``) they are scaled by ``k`` with every other value, so
+    a rescaled schedule is always exactly ``k`` times the unscaled one given the
+    same metrics. The cost of :meth:`observe` does not depend on how many
+    evaluations and reductions came before.
 
     Parameters
     ----------
@@ -101,7 +108,7 @@ class ReduceLROnPlateau(Schedule):
                  state=None, ignore_until=0):
         super().__init__()
         owner = 'ReduceLROnPlateau'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.mode = check_choice('mode', mode, ('min', 'max'), owner)
         self.factor = check_real('factor', factor, owner, low=0.0, high=1.0, low_open=True,
                                  high_open=True, what='a number in (0, 1)')
@@ -121,6 +128,30 @@ class ReduceLROnPlateau(Schedule):
         self._updates = tuple(u for u, _ in self.events)
         self._mults = tuple(mults)
         self._ref = self.schedule.base_lr
+
+    def _next(self, event, state):
+        """This schedule with ``event`` (or None) appended and decision state
+        ``state``, without re-checking the record: observe()'s cost must not grow
+        with the history. Equal to the constructor's result for the same arguments
+        (same tuples, the same running products), scale included."""
+        out = object.__new__(ReduceLROnPlateau)
+        out.__dict__.update(self.__dict__)
+        object.__setattr__(out, 'state', state)
+        if event is not None:
+            object.__setattr__(out, 'events', self.events + (event,))
+            object.__setattr__(out, '_updates', self._updates + (event[0],))
+            object.__setattr__(out, '_mults', self._mults + (self._mults[-1] * event[1],))
+        return out
+
+    def _reduction(self, num_update):
+        """The event of a reduction decided after update ``num_update``, or None if it
+        would be smaller than ``eps``: PyTorch's rule, in the schedule's own units
+        (so an optimizer's rescale scales ``min_lr`` and ``eps`` too)."""
+        old = self._value(num_update + 1)
+        new = max(old * self.factor, self.min_lr)
+        if old - new > self.eps:
+            return (num_update, new / old)
+        return None
 
     def _value(self, t):
         return self.schedule._value(t) * self._mults[bisect_left(self._updates, t)]
@@ -149,6 +180,12 @@ class ReduceLROnPlateau(Schedule):
         more than ``patience`` evaluations, reduced from ``num_update + 1`` on.
         ``num_update`` must not be smaller than that of an earlier reduction.
         """
+        return self._observe(metric, num_update)[0]
+
+    def _observe(self, metric, num_update):
+        """``(next schedule, whether a reduction was decided)``: PyTorch decides for
+        every parameter group at once, and a group may still be reduced when this
+        schedule is already at ``min_lr``."""
         owner = 'ReduceLROnPlateau.observe'
         if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
             raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
@@ -158,7 +195,7 @@ class ReduceLROnPlateau(Schedule):
             raise ValueError('%s: num_update must be >= %d (the update of the last '
                              'reduction), got %r' % (owner, self._updates[-1], num_update))
         if num_update <= self.ignore_until:
-            return self
+            return self, False
         best, bad, cool, evals = self.state
         if self._is_better(current, best):
             best, bad = current, 0          # better is never NaN
@@ -167,20 +204,11 @@ class ReduceLROnPlateau(Schedule):
         if cool > 0:
             cool -= 1
             bad = 0
-        events = self.events
-        if bad > self.patience:
-            old = self(num_update + 1)
-            new = max(old * self.factor, self.min_lr)
-            if old - new > self.eps:
-                events = events + ((num_update, new / old),)
+        event, decided = None, bad > self.patience
+        if decided:
+            event = self._reduction(num_update)
             cool, bad = self.cooldown, 0
-        out = ReduceLROnPlateau(self.schedule, self.mode, self.factor, self.patience,
-                                self.threshold, self.threshold_mode, self.cooldown,
-                                self.min_lr, self.eps, events, (best, bad, cool, evals + 1),
-                                self.ignore_until)
-        if self._scale != 1.0:
-            object.__setattr__(out, '_scale', self._scale)
-        return out
+        return self._next(event, (best, bad, cool, evals + 1)), decided
 
     @property
     def num_reductions(self):
@@ -232,6 +260,14 @@ def plateau_step(trainer, metric):
     trainer's optimizer at its current ``num_update`` and returns True if a
     reduction was made. Call it once per evaluation.
 
+    An optimizer with ``lr_groups`` (:func:`~gluon_schedules.scheduled_optimizer`)
+    has every group reduced on the same decision, as PyTorch reduces every
+    parameter group: each group's LR becomes ``max(lr * factor, min_lr)`` (unless
+    that reduces it by less than ``eps``) with the main schedule's ``factor``,
+    ``min_lr`` and ``eps``, in the group's own values (the LR before
+    ``lr_mult``); the group's schedule becomes a :class:`ReduceLROnPlateau`
+    holding it, with the record of its reductions.
+
     Raises ``TypeError`` if the optimizer's ``lr_scheduler`` is not a
     ReduceLROnPlateau, ``ValueError`` for a dist kvstore with
     ``update_on_kvstore=True`` (its servers keep their own copy of the schedule:
@@ -250,24 +286,58 @@ def plateau_step(trainer, metric):
             '%s: this trainer updates on the dist kvstore servers, which hold their own '
             'copy of the schedule and would never see a reduction; create the Trainer '
             'with update_on_kvstore=False (and give every worker the same metric)' % owner)
-    nxt = sched.observe(metric, opt.num_update)
+    num_update = opt.num_update
+    nxt, decided = sched._observe(metric, num_update)
+    reduced = nxt.num_reductions > sched.num_reductions
+    groups = getattr(opt, 'lr_groups', None)     # a ScheduledOptimizer's groups
+    if decided and groups and groups[0]:
+        new = [_reduced_group(g, nxt, num_update) for _, g in groups[0]]
+        if any(a is not b for a, (_, b) in zip(new, groups[0])):
+            opt.set_lr_group_schedules(new)
+            reduced = True
     opt.lr_scheduler = nxt
-    return nxt.num_reductions > sched.num_reductions
+    return reduced
+
+
+def _reduced_group(schedule, decided, num_update):
+    """A parameter group's ``schedule`` after the reduction ``decided`` (the main
+    schedule, just observed) decided after ``num_update``. PyTorch reduces every
+    parameter group on the same decision, each by its own ``max(lr * factor,
+    min_lr)`` unless that is smaller than ``eps``; here in the group's own values
+    (the LR it applies, before ``lr_mult``). The group's first reduction holds its
+    schedule in a record with the main schedule's options; the record's decision
+    state is the main schedule's at the group's last reduction. Returns
+    ``schedule`` itself if it is not reduced."""
+    opts = (decided.factor, decided.min_lr, decided.eps)
+    rec = schedule
+    if not (isinstance(rec, ReduceLROnPlateau) and (rec.factor, rec.min_lr, rec.eps) == opts):
+        rec = ReduceLROnPlateau(schedule, decided.mode, decided.factor, decided.patience,
+                                decided.threshold, decided.threshold_mode, decided.cooldown,
+                                decided.min_lr, decided.eps)
+    event = rec._reduction(num_update)
+    return schedule if event is None else rec._next(event, decided.state)
 
 
 _HANDLER_CLASS = []
 
 
-def plateau_handler(monitor, priority=-1000):
+def plateau_handler(monitor, priority=-500):
     """An Estimator handler that calls :func:`plateau_step` at each epoch end.
 
     Parameters
     ----------
     monitor : mxnet.gluon.metric.EvalMetric
         The metric to watch, e.g. ``estimator.val_metrics[0]`` or a validation
-        loss metric; its ``get()`` value is observed after each epoch.
-    priority : number, default -1000
-        Estimator handler order (lower runs first): after the metrics are updated.
+        loss metric; its ``get()`` value is observed after each epoch, once the
+        epoch's validation has run.
+    priority : number, default -500
+        Estimator handler order (lower runs first; at equal priority a handler
+        you pass runs before the Estimator's own). The default runs after the
+        ``ValidationHandler`` (-1000), so a validation metric holds this
+        epoch's value, and before a ``CheckpointHandler`` (0), so a checkpoint
+        holds the reduced schedule. A priority of -1000 or lower would observe
+        the metric before validation (NaN after the first epoch, then always the
+        previous epoch's value).
 
     Examples
     --------

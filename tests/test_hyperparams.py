@@ -334,7 +334,8 @@ def test_schedule_hyperparams_keeps_other_schedules_and_state():
     buf = tr._updaters[0].states[0]
     schedule_hyperparams(tr, wd=wd)
     scheds = tr.optimizer.hyperparam_schedules
-    assert sorted(scheds) == ['momentum', 'wd'] and scheds['wd'] is wd
+    # held as every holder holds a schedule: a private copy of its values
+    assert sorted(scheds) == ['momentum', 'wd'] and repr(scheds['wd']) == repr(wd)
     assert repr(scheds['momentum']) == repr(mom)          # a copy of the old optimizer's
     assert tr._updaters[0].states[0] is buf and tr.optimizer.num_update == 2
     run(tr, p, 1)
@@ -616,3 +617,34 @@ def test_dist_sync_update_on_kvstore_server_applies_the_schedule(install, tmp_pa
     mom = gs.Linear(0.0, 0.9, 4)
     m_rec = (v[1:] + f32(0.1) * G) / v[:-1]
     np.testing.assert_allclose(m_rec, [mom(k) for k in range(2, 7)], rtol=1e-5)
+
+
+# -- issue 16, item 11: another optimizer never changes what this one applies -----------
+def test_a_momentum_schedule_does_not_follow_a_rescale_made_later_by_another_optimizer():
+    import warnings
+    mom = gs.Linear(0.9, 0.5, 10)
+    opt = gs.scheduled_optimizer('sgd', momentum=mom, learning_rate=0.1)
+    p = mx.gluon.Parameter('w', shape=(1,), init=mx.init.Zero())
+    p.initialize(ctx=mx.cpu())
+    trainer = mx.gluon.Trainer([p], opt, kvstore=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        mx.optimizer.Adam(lr_scheduler=mom)            # rescales mom by 0.001 / 0.9
+    for _ in range(4):
+        with mx.autograd.record():
+            loss = p.data().sum()
+        loss.backward()
+        trainer.step(1)
+    assert opt.momentum == pytest.approx(0.9 - 0.4 * 4 / 10)
+
+
+@pytest.mark.parametrize('name,opt_name', [('beta1', 'adam'), ('wd', 'sgd')])
+def test_beta1_and_wd_schedules_hold_their_values_too(name, opt_name):
+    import warnings
+    s = gs.Linear(0.5, 0.1, 10)
+    opt = gs.scheduled_optimizer(opt_name, learning_rate=0.1, **{name: s})
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        mx.optimizer.SGD(lr_scheduler=s, learning_rate=5.0)   # rescales s by 10
+    opt._apply_schedules(5)
+    assert getattr(opt, name) == pytest.approx(0.3)

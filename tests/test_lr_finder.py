@@ -889,3 +889,27 @@ def test_accumulation_leaves_grad_req_and_the_trainer_as_they_were():
     assert [p.grad_req for p in net.collect_params().values()] == reqs == ['write'] * 4
     with pytest.raises(ValueError, match=r'lr_find: accumulate must be an integer >= 1, got 0'):
         lr_find(net, trainer, SCE, loader(), **quiet(accumulate=0))
+
+
+# ---------------------------------------------------------------------------
+# issue 16, item 14: gradients computed before the test can be applied after it
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('accumulate', [1, 3])
+def test_gradients_computed_before_the_test_are_applied_after_it(accumulate):
+    def prepared():
+        net = mlp(seed=5)
+        trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+        train(net, trainer, loader(shuffle=False), 2)
+        x, y = next(iter(loader(shuffle=False)))
+        with autograd.record():
+            loss = SCE(net(x), y)
+        loss.backward()                       # fresh gradients, not yet applied
+        return net, trainer
+    net, trainer = prepared()
+    lr_find(net, trainer, SCE, loader(), num_it=5, **quiet(accumulate=accumulate))
+    trainer.step(64)                          # must not raise "stale grad"
+    twin, twin_trainer = prepared()
+    twin_trainer.step(64)                     # the same step without a range test between
+    assert bits_equal(weights(net), weights(twin))
+    assert not bits_equal(weights(net), weights(mlp(seed=5)))

@@ -154,3 +154,73 @@ def test_range_test_sweeps_every_group_at_its_ratio():
     assert [repr(g[1]) for g in opt._lr_groups] == [repr(gs.Constant(0.5)),
                                                     repr(gs.CosineDecay(0.02, 100))]
     assert all(float(p.data().asnumpy().ravel()[0]) == 0.0 for p in params)
+
+
+# -- issue 16, item 11: another optimizer never changes what the groups apply -----------
+def test_a_group_does_not_follow_a_rescale_made_later_by_another_optimizer():
+    net = net3()
+    params = list(net.collect_params().values())
+    head = gs.CosineDecay(0.2, 20)
+    opt = gs.scheduled_optimizer('sgd', lr_groups=[(params[2].name, head)],
+                                 lr_scheduler=gs.Constant(0.01))
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    before = applied(trainer, params, 3)[params[2].name]
+    with pytest.warns(UserWarning, match='base_lr set to 0.001'):
+        mx.optimizer.Adam(lr_scheduler=head)         # elsewhere: rescales head by 1/200
+    after = applied(trainer, params, 3)[params[2].name]
+    closed = [0.1 * (1 + np.cos(np.pi * t / 20)) for t in range(1, 7)]
+    np.testing.assert_allclose(before + after, np.float32(closed), rtol=1e-6)
+
+
+def test_groups_are_absolute_and_a_rescale_of_the_main_schedule_leaves_them_alone():
+    # the documented behaviour: Adam's default learning_rate rescales lr_scheduler only
+    net = net3()
+    params = list(net.collect_params().values())
+    with pytest.warns(UserWarning) as record:
+        opt = gs.scheduled_optimizer('adam', lr_scheduler=gs.Constant(0.01),
+                                     lr_groups=[(params[0].name, gs.Constant(0.05))])
+    messages = [str(w.message) for w in record]
+    assert any('base_lr set to 0.001' in m for m in messages)
+    assert any("scheduled_optimizer: the optimizer's learning_rate rescaled lr_scheduler "
+               "by 0.1; the lr_groups schedules are not rescaled" in m for m in messages)
+    gluon.Trainer(net.collect_params(), opt)
+    assert opt._get_lrs([0, 1]) == pytest.approx([0.05, 0.001])
+    # learning_rate=None keeps every schedule's own values, and so their ratio
+    opt = gs.scheduled_optimizer('adam', lr_scheduler=gs.Constant(0.01), learning_rate=None,
+                                 lr_groups=[(params[0].name, gs.Constant(0.05))])
+    gluon.Trainer(net3().collect_params(), opt)
+    assert opt._get_lrs([0, 1]) == pytest.approx([0.05, 0.01])
+
+
+# -- issue 16, item 13: a pattern that matches no parameter is refused -----------------
+def test_a_pattern_matching_no_parameter_is_refused_when_the_trainer_hands_the_names():
+    net = net3()
+    opt = gs.scheduled_optimizer('sgd', lr_scheduler=gs.Constant(0.1),
+                                 lr_groups=[('m_l0_', gs.Constant(0.5)),
+                                            ('m_l9_weight', gs.Constant(0.2))])
+    with pytest.raises(ValueError, match=r"scheduled_optimizer: lr_groups\[1\] pattern "
+                                         r"'m_l9_weight' matches no parameter; the "
+                                         r"parameters are 'm_l0_weight', 'm_l1_weight', "
+                                         r"'m_l2_weight'"):
+        gluon.Trainer(net.collect_params(), opt)
+
+
+def test_a_pattern_shadowed_by_an_earlier_one_is_refused_too():
+    net = net3()
+    opt = gs.scheduled_optimizer('sgd', lr_scheduler=gs.Constant(0.1),
+                                 lr_groups=[('weight', gs.Constant(0.5)),
+                                            ('m_l1_', gs.Constant(0.2))])
+    with pytest.raises(ValueError, match=r"lr_groups\[1\] pattern 'm_l1_' matches no "
+                                         r"parameter that an earlier pattern did not take"):
+        gluon.Trainer(net.collect_params(), opt)
+
+
+def test_the_names_in_the_message_are_few_for_a_large_net():
+    net = gluon.nn.HybridSequential(prefix='big_')
+    with net.name_scope():
+        for _ in range(30):
+            net.add(gluon.nn.Dense(1, in_units=1))
+    net.initialize()
+    opt = gs.scheduled_optimizer('sgd', lr_groups=[('hed', gs.Constant(0.5))])
+    with pytest.raises(ValueError, match=r"'big_dense13_weight', \.\.\. \(60 in all\)"):
+        gluon.Trainer(net.collect_params(), opt)

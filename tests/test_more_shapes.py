@@ -74,19 +74,38 @@ def test_in_epochs_is_exact_at_epoch_boundaries(spe):
     np.testing.assert_allclose([s(int(t)) for t in ts], [inner(t / spe) for t in ts],
                                rtol=1e-15)
     np.testing.assert_allclose(s.values(ts), [inner(t / spe) for t in ts], rtol=1e-15)
-    # staircase: update t is in epoch ceil(t / spe) (from 1) and gets its value
+    # staircase: update t is in epoch ceil(t / spe) (from 1), which trains at the value
+    # of the epochs before it (PyTorch's per-epoch step(): the first epoch at inner(0))
     st = gs.InEpochs(inner, spe, staircase=True)
-    np.testing.assert_allclose([st(int(t)) for t in ts], [inner(math.ceil(t / spe)) for t in ts],
-                               rtol=1e-15)
-    np.testing.assert_allclose(st.values(ts), [inner(math.ceil(t / spe)) for t in ts], rtol=1e-15)
+    held = [inner(max(math.ceil(t / spe) - 1, 0)) for t in ts]
+    np.testing.assert_allclose([st(int(t)) for t in ts], held, rtol=1e-15)
+    np.testing.assert_allclose(st.values(ts), held, rtol=1e-15)
     roundtrips(s)
 
 
 def test_in_epochs_drives_a_trainer_per_epoch():
-    # a step schedule in epochs: /10 after epoch 2; 4 updates per epoch
+    # a step schedule in epochs, 4 updates per epoch: MultiStepDecay keeps MXNet's rule
+    # (the value at milestone 2 is the old one), so with staircase epochs 1-3 train at
+    # schedule(0..2) = 0.5 and epoch 4 at schedule(3) = 0.05; without staircase the drop
+    # comes with epoch 3 (PyTorch's MultiStepLR([2]) stepped per epoch)
     s = gs.InEpochs(gs.MultiStepDecay(0.5, [2], 0.1), steps_per_epoch=4, staircase=True)
+    lrs, _ = applied_lrs(s, 16)
+    np.testing.assert_allclose(lrs, np.float32([0.5] * 12 + [0.05] * 4), rtol=1e-6)
+    s = gs.InEpochs(gs.MultiStepDecay(0.5, [2], 0.1), steps_per_epoch=4)
+    lrs, _ = applied_lrs(s, 16)
+    np.testing.assert_allclose(lrs, np.float32([0.5] * 8 + [0.05] * 8), rtol=1e-6)
+
+
+def test_in_epochs_staircase_is_pytorchs_per_epoch_step():
+    # issue 16, item 15. PyTorch's CosineAnnealingLR(T_max=4) stepped after each epoch
+    # trains epoch 1..4 at (1 + cos(pi e / 4)) / 2 for e = 0..3 (its closed form)
+    torch_per_epoch = [1.0, 0.8535533905932737, 0.5, 0.14644660940672627]
+    s = gs.InEpochs(gs.CosineDecay(1.0, 4), steps_per_epoch=3, staircase=True)
     lrs, _ = applied_lrs(s, 12)
-    np.testing.assert_allclose(lrs, np.float32([0.5] * 8 + [0.05] * 4), rtol=1e-6)
+    np.testing.assert_allclose(lrs, np.float32(np.repeat(torch_per_epoch, 3)), rtol=1e-6)
+    assert s(0) == 1.0                     # trainer.learning_rate before the first step
+    np.testing.assert_allclose(s.values(np.arange(1, 13)), np.repeat(torch_per_epoch, 3),
+                               rtol=1e-15)
 
 
 def test_in_epochs_bad_arguments():

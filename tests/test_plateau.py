@@ -243,3 +243,157 @@ def test_estimator_handler_reduces_at_epoch_end():
     assert s.state[3] == 3
     assert trainer.learning_rate == pytest.approx(0.025)     # update 6 applied 0.025
     assert s(7) == pytest.approx(0.0125)                      # the next one gets 0.0125
+
+
+# -- issue 16, item 10: a rescale scales min_lr and eps with every other value ----------
+@settings(max_examples=60, deadline=None)
+@given(metrics=st.lists(st.floats(0.0, 2.0), min_size=1, max_size=40),
+       k=st.sampled_from([0.01, 0.37, 3.0]),
+       min_lr=st.sampled_from([0.0, 1e-3, 0.02, 0.05]),
+       eps=st.sampled_from([0.0, 1e-8, 5e-3]),
+       patience=st.integers(0, 2), cooldown=st.integers(0, 1))
+def test_a_rescaled_schedule_is_k_times_the_unscaled_one(metrics, k, min_lr, eps, patience,
+                                                          cooldown):
+    import warnings
+    kw = dict(factor=0.5, patience=patience, cooldown=cooldown, min_lr=min_lr, eps=eps)
+    plain = gs.ReduceLROnPlateau(gs.LinearWarmUp(gs.Constant(0.1), 0.0, 5), **kw)
+    scaled = gs.ReduceLROnPlateau(gs.LinearWarmUp(gs.Constant(0.1), 0.0, 5), **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        scaled.base_lr = 0.1 * k
+    for i, m in enumerate(metrics):
+        plain, scaled = plain.observe(m, 3 * i), scaled.observe(m, 3 * i)
+    t = np.arange(0, 3 * len(metrics) + 3)
+    assert scaled.events == plain.events
+    np.testing.assert_allclose(scaled.values(t), k * plain.values(t), rtol=1e-12)
+
+
+def test_adams_default_learning_rate_no_longer_disables_every_reduction():
+    s = gs.ReduceLROnPlateau(0.1, factor=0.5, patience=0, min_lr=0.001)
+    with pytest.warns(UserWarning, match='base_lr set to 0.001'):
+        opt = mx.optimizer.Adam(lr_scheduler=s)
+    s = opt.lr_scheduler.observe(1.0, 10).observe(2.0, 20)
+    assert s.events == ((20, 0.5),) and s(21) == pytest.approx(0.0005)
+
+
+# -- issue 16, item 12: plateau_step reduces every parameter group -----------------------
+def _group_net():
+    net = gluon.nn.HybridSequential(prefix='g_')
+    with net.name_scope():
+        for i in range(3):
+            net.add(gluon.nn.Dense(1, in_units=1, use_bias=False, prefix='l%d_' % i))
+    net.initialize(mx.init.Zero())
+    return net
+
+
+def _applied_groups(trainer, params, n):
+    out = []
+    for _ in range(n):
+        with autograd.record():
+            loss = nd.add_n(*[p.data().sum() for p in params])
+        loss.backward()
+        trainer.step(1)
+        out.append([-float(p.data().asnumpy()[0, 0]) for p in params])
+        for p in params:
+            p.set_data(nd.zeros(p.shape))
+    return out
+
+
+def test_plateau_step_reduces_every_group_as_pytorch_reduces_every_param_group(tmp_path):
+    net = _group_net()
+    params = list(net.collect_params().values())
+    opt = gs.scheduled_optimizer(
+        'sgd', lr_scheduler=gs.ReduceLROnPlateau(0.4, factor=0.5, patience=0, min_lr=0.03),
+        lr_groups=[('l0_', gs.Constant(0.1)), ('l2_', gs.LinearWarmUp(gs.Constant(0.2), 0.0, 2))])
+    params[2].lr_mult = 0.5
+    trainer = gluon.Trainer(net.collect_params(), opt)
+    lrs = _applied_groups(trainer, params, 2)
+    assert gs.plateau_step(trainer, 1.0) is False
+    lrs += _applied_groups(trainer, params, 2)
+    assert gs.plateau_step(trainer, 1.5) is True          # reduce after update 4
+    lrs += _applied_groups(trainer, params, 2)
+    assert gs.plateau_step(trainer, 1.5) is True          # again after update 6
+    lrs += _applied_groups(trainer, params, 1)
+    # group 0: 0.1, 0.05, then floored at min_lr 0.03; main 0.4, 0.2, 0.1;
+    # group 2 (lr_mult 0.5): warm-up 0.1, 0.2, then 0.2, 0.1, 0.05 times 0.5
+    expected = [[0.1, 0.4, 0.05], [0.1, 0.4, 0.1], [0.1, 0.4, 0.1], [0.1, 0.4, 0.1],
+                [0.05, 0.2, 0.05], [0.05, 0.2, 0.05], [0.03, 0.1, 0.025]]
+    np.testing.assert_allclose(lrs, np.float32(expected), rtol=1e-6)
+    # the fourth reduction: the main schedule and group 0 are at min_lr 0.03, group 2
+    # still goes down (PyTorch decides for all groups, each skips alone)
+    assert gs.plateau_step(trainer, 1.5) is True
+    assert gs.plateau_step(trainer, 1.5) is True
+    assert gs.plateau_step(trainer, 1.5) is False         # now every one is at 0.03
+    lrs = _applied_groups(trainer, params, 1)
+    np.testing.assert_allclose(lrs, np.float32([[0.03, 0.03, 0.015]]), rtol=1e-6)
+    # the reduced groups travel with save_states and pickles
+    trainer.save_states(str(tmp_path / 'st'))
+    net2 = _group_net()
+    trainer2 = gluon.Trainer(net2.collect_params(), 'sgd')
+    trainer2.load_states(str(tmp_path / 'st'))
+    params2 = list(net2.collect_params().values())
+    params2[2].lr_mult = 0.5
+    np.testing.assert_allclose(_applied_groups(trainer2, params2, 1),
+                               np.float32([[0.03, 0.03, 0.015]]), rtol=1e-6)
+    clone = pickle.loads(pickle.dumps(trainer.optimizer, 0))
+    assert [repr(g) for _, g in clone.lr_groups[0]] == \
+        [repr(g) for _, g in trainer.optimizer.lr_groups[0]]
+
+
+# -- issue 16, item 9: the Estimator handler sees this epoch's validation --------------
+def test_estimator_handler_observes_the_validation_of_the_epoch_that_just_ended():
+    from mxnet.gluon.contrib.estimator import Estimator, EpochEnd
+    rng = np.random.RandomState(0)
+    X, y = nd.array(rng.randn(64, 3)), nd.array(rng.randn(64, 1))
+    data = gluon.data.DataLoader(gluon.data.ArrayDataset(X, y), batch_size=32)
+    val = gluon.data.DataLoader(gluon.data.ArrayDataset(X[:32], y[:32]), batch_size=16)
+    net = gluon.nn.Dense(1)
+    net.initialize(mx.init.Zero())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': gs.ReduceLROnPlateau(0.05, patience=100)})
+    est = Estimator(net, gluon.loss.L2Loss(), trainer=trainer)
+    metric = est.val_metrics[0]
+    seen, after = [], []
+
+    class Spy:                         # the README's monitor, watched
+        def get(self):
+            seen.append(metric.get()[1])
+            return metric.get()
+
+    class After(EpochEnd):             # runs after every other handler
+        priority = np.inf
+
+        def epoch_end(self, estimator, *args, **kwargs):
+            after.append(metric.get()[1])
+
+    est.fit(data, val, epochs=3, event_handlers=[gs.plateau_handler(Spy()), After()])
+    assert len(seen) == 3 and all(math.isfinite(v) for v in seen)
+    assert seen == after
+    assert trainer.optimizer.lr_scheduler.state[0] == min(after)
+
+
+def test_estimator_handler_with_the_readme_call_counts_no_nan_epoch():
+    from mxnet.gluon.contrib.estimator import Estimator
+    rng = np.random.RandomState(1)
+    X, y = nd.array(rng.randn(32, 3)), nd.array(rng.randn(32, 1))
+    data = gluon.data.DataLoader(gluon.data.ArrayDataset(X, y), batch_size=16)
+    net = gluon.nn.Dense(1)
+    net.initialize(mx.init.Zero())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': gs.ReduceLROnPlateau(0.01, patience=0)})
+    est = Estimator(net, gluon.loss.L2Loss(), trainer=trainer)
+    # a small LR on a convex loss: the validation loss improves every epoch
+    est.fit(data, data, epochs=3, event_handlers=[gs.plateau_handler(est.val_metrics[0])])
+    assert trainer.optimizer.lr_scheduler.events == ()
+
+
+# -- issue 16, item 19: observe() is built without re-checking the record ---------------
+def test_observe_gives_what_the_constructor_gives_for_the_same_record():
+    s = gs.ReduceLROnPlateau(gs.Constant(0.1), factor=0.9, patience=0, min_lr=0.01)
+    for i, m in enumerate([1.0, 2.0, 0.5, 3.0, 3.0, 0.1, 4.0]):
+        s = s.observe(m, 10 * i)
+    rebuilt = gs.ReduceLROnPlateau(**dict(s._params()))
+    assert s.events == rebuilt.events and s.state == rebuilt.state
+    assert s._updates == rebuilt._updates and s._mults == rebuilt._mults
+    assert pickle.dumps(s) == pickle.dumps(rebuilt)
+    assert s.get_config() == rebuilt.get_config()
