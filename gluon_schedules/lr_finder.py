@@ -474,9 +474,10 @@ def _progress_bar(progress, total):
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
     except ImportError:
         if progress:
-            warnings.warn('lr_find: progress=True needs tqdm (pip install tqdm, or '
-                          "pip install 'gluon-schedules[progress]'); running without a "
-                          'progress bar', UserWarning, stacklevel=3)
+            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the "
+                          "'progress' extra: pip install -e '.[progress]' in the "
+                          "repository); running without a progress bar",
+                          UserWarning, stacklevel=3)
         return None
     return tqdm(total=total, desc='lr_find', leave=False)
 

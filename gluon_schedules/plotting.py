@@ -13,8 +13,8 @@ def _pyplot(owner):
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
     except ImportError as err:
         raise ModuleNotFoundError(
-            "%s needs matplotlib, which is not installed: pip install "
-            "'gluon-schedules[plot]' (or pip install matplotlib)" % owner,
+            "%s needs matplotlib, which is not installed: pip install matplotlib "
+            "(the 'plot' extra: pip install -e '.[plot]' in the repository)" % owner,
             name='matplotlib') from err
     return plt
 

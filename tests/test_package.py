@@ -138,7 +138,8 @@ def test_plot_schedule_without_matplotlib_names_the_extra(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)        # import matplotlib now fails
     with pytest.raises(ModuleNotFoundError,
                        match=r"plot_schedule needs matplotlib, which is not installed: "
-                             r"pip install 'gluon-schedules\[plot\]'") as err:
+                             r"pip install matplotlib \(the 'plot' extra: "
+                             r"pip install -e '\.\[plot\]'") as err:
         gluon_schedules.plot_schedule(gluon_schedules.Constant(0.1), iterations=5)
     assert err.value.name == 'matplotlib'
     setup = open(os.path.join(os.path.dirname(PKG), 'setup.py')).read()
@@ -167,8 +168,9 @@ def test_lr_find_without_tqdm_is_silent_unless_a_bar_was_asked_for(monkeypatch, 
         assert _range_test().num_updates == 3
         assert _range_test(progress=False).num_updates == 3
     assert capsys.readouterr().err == ''
-    with pytest.warns(UserWarning, match=r"progress=True needs tqdm .*"
-                                         r"'gluon-schedules\[progress\]'"):
+    with pytest.warns(UserWarning, match=r"progress=True needs tqdm: pip install tqdm "
+                                         r"\(the 'progress' extra: "
+                                         r"pip install -e '\.\[progress\]'"):
         _range_test(progress=True)
     with pytest.raises(TypeError, match="lr_find: progress must be True or False, got 'yes'"):
         _range_test(progress='yes')
