@@ -14,9 +14,7 @@ gs_prepare_env
 PY="$GS_ENV/bin/python"
 
 # a CPU wheel and a CUDA build in one mxnet folder: repair first (see README, GPU)
-if ! "$PY" gluon_schedules/_mxnet_install.py; then
-  exit 1
-fi
+"$PY" -P gluon_schedules/_mxnet_install.py || exit 1
 
 STAMP="$GS_ENV/.gluon-schedules-installed"
 WANT="$PWD [$EXTRAS] $(cksum < setup.py)"
@@ -35,6 +33,8 @@ else
     tail -n 25 "$LOG" >&2
     exit 1
   fi
+  # pip may have added the CPU wheel beside another MXNet (one that is not a 1.9 CUDA build)
+  "$PY" -P gluon_schedules/_mxnet_install.py || exit 1
   echo "$WANT" > "$STAMP"
 fi
 OMP_NUM_THREADS=1 "$PY" -c "import mxnet, numpy, gluon_schedules; print('mxnet', mxnet.__version__, 'numpy', numpy.__version__, 'gluon_schedules', gluon_schedules.__version__, 'in', '$GS_ENV')"

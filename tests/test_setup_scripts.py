@@ -274,12 +274,12 @@ def test_one_mxnet_build_per_folder_is_fine(mixed_site):
 def test_setup_env_check_and_import_warn_about_a_mixed_folder(mixed_site):
     check = os.path.join(ROOT, 'gluon_schedules', '_mxnet_install.py')
     env = dict(os.environ, PYTHONPATH=str(mixed_site))
-    proc = subprocess.run([sys.executable, check], env=env, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, '-P', check], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1
     assert 'pip uninstall -y mxnet mxnet-cu117' in proc.stderr
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, check], env=env, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, '-P', check], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and proc.stderr == ''
     # at import: a warning (the folder last on sys.path, so the real mxnet is imported)
