@@ -21,7 +21,16 @@ Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
 (never ``mxnet.gluon``): a dist kvstore server unpickles schedules while
 ``mxnet`` is still importing.
 """
-from .base import Schedule, from_config
+import warnings as _warnings
+
+from ._mxnet_install import mixed_mxnet_installs as _mixed_mxnet_installs
+from ._mxnet_install import mixed_mxnet_message as _mixed_mxnet_message
+
+# before mxnet is imported (a mixed install may fail there): name the repair
+if _mixed_mxnet_installs():
+    _warnings.warn(_mixed_mxnet_message(_mixed_mxnet_installs()), UserWarning, stacklevel=2)
+
+from .base import Schedule, from_config  # noqa: E402  (after the check above)
 from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Linear,
                      LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay,
                      StepDecay, MultiStepDecay, InverseSqrt, InverseTimeDecay,

@@ -466,14 +466,18 @@ def _mean_loss(losses):
 
 
 def _progress_bar(progress, total):
-    if not progress:
+    """A tqdm bar, or None: progress=None means a bar only if tqdm is installed, and
+    only progress=True (asked for) warns without tqdm."""
+    if progress is False:
         return None
     try:
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
     except ImportError:
-        warnings.warn('lr_find: progress=True needs tqdm (pip install tqdm, or the '
-                      '"progress" extra); running without a progress bar',
-                      UserWarning, stacklevel=3)
+        if progress:
+            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the "
+                          "'progress' extra: pip install -e '.[progress]' in the "
+                          "repository); running without a progress bar",
+                          UserWarning, stacklevel=3)
         return None
     return tqdm(total=total, desc='lr_find', leave=False)
 
@@ -496,7 +500,7 @@ def _is_distributed(trainer):
 # -----------------------------------------------------------------------------
 def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             mode='exp', val_data=None, beta=0.98, stop_div=True, diverge_th=4.0,
-            batch_size=None, snapshot='device', progress=True, accumulate=1):
+            batch_size=None, snapshot='device', progress=None, accumulate=1):
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
     Trains ``net`` with ``trainer`` for at most ``num_it`` updates while the LR
@@ -549,8 +553,10 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     snapshot : {'device', 'cpu'}, default 'device'
         Where the in-memory copies of parameters and optimizer states are kept.
         ``'cpu'`` saves GPU memory. Nothing is ever written to disk.
-    progress : bool, default True
-        Show a tqdm progress bar (needs tqdm; without it a warning is issued).
+    progress : bool or None, default None
+        Show a tqdm progress bar: None shows one if tqdm is installed (the
+        ``progress`` extra) and runs silently without it; True asks for one and
+        warns when tqdm is missing; False shows none.
     accumulate : int, default 1
         Batches per update (gradient accumulation, as when training with a
         batch too large for the device): the gradients of ``accumulate``
@@ -584,7 +590,7 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     if batch_size is not None:
         batch_size = check_int('batch_size', batch_size, owner, low=1)
     snapshot = check_choice('snapshot', snapshot, ('device', 'cpu'), owner)
-    progress = check_bool('progress', progress, owner)
+    progress = None if progress is None else check_bool('progress', progress, owner)
     accumulate = check_int('accumulate', accumulate, owner, low=1)
     dist = _is_distributed(trainer)
     if dist is not None:

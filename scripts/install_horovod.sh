@@ -2,8 +2,9 @@
 # Install Horovod 0.28.1 with MXNet and Gloo (no MPI, no TensorFlow, no PyTorch) into
 # the virtualenv $VENV (default: .venv of the repository). Idempotent: does nothing
 # when `import horovod.mxnet` already works. Horovod has no wheel: it is built from
-# source against the installed MXNet (about 3 minutes on 2 cores; needs a C++
-# compiler and cmake, both installed here if missing when apt-get is available).
+# source against the installed MXNet (8 minutes on 2 free cores, more when busy; needs a C++ compiler
+# and cmake, both installed here if missing when apt-get is available; on a CUDA build
+# of MXNet also the CUDA toolkit). run_tests.sh skips it with GS_SKIP_HOROVOD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -38,6 +39,7 @@ fi
 "$PY" -m pip install -q wheel setuptools
 command -v cmake >/dev/null 2>&1 || "$PY" -m pip install -q cmake
 export PATH="$(dirname "$PY"):$PATH"
+echo "building Horovod 0.28.1 from source into $VENV (about 8 minutes on 2 free cores, much longer on busy ones; GS_SKIP_HOROVOD=1 bash scripts/run_tests.sh skips it)"
 HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
   HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1 \
   MAKEFLAGS="-j$(nproc 2>/dev/null || echo 2)" \

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Set up and run the main job: the super-convergence comparison on bundled MNIST digits.
 # The job lives in the tutorials' kit (tutorials/gs_examples), not in the library.
+# The environment is the one scripts/env.sh chooses (see scripts/setup_env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh tutorials
+source scripts/env.sh
+gs_choose_env
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export PYTHONPATH="$PWD/tutorials${PYTHONPATH:+:$PYTHONPATH}"
-exec .venv/bin/python -m gs_examples.demo "$@"
+exec "$GS_ENV/bin/python" -m gs_examples.demo "$@"

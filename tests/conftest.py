@@ -59,6 +59,7 @@ def run_worker_job(script, mode, outdir, num_workers=2, timeout=60.0):
            str(outdir)]
     env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
     if mode == 'horovod':
+        require_horovod()
         res = gs.launch_horovod(cmd, num_workers=num_workers, timeout=timeout, env=env,
                                 cwd=ROOT)
     else:
@@ -70,3 +71,56 @@ def run_worker_job(script, mode, outdir, num_workers=2, timeout=60.0):
         with open(os.path.join(outdir, name)) as f:
             outs.append(json.load(f))
     return outs
+
+
+def horovod_skip_reason(environ=None, importable=None):
+    """Why the Horovod tests skip here, or None when they run.
+
+    They skip when the user asked (``GS_SKIP_HOROVOD=1``, which also keeps
+    ``scripts/run_tests.sh`` from building Horovod) or when ``horovod.mxnet`` is not
+    installed; never with ``CI=true`` (``.ci/run``): CI builds Horovod and runs them.
+    ``importable`` (default: look for ``horovod.mxnet``) is for the tests of this rule.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get('CI') == 'true':
+        return None
+    if environ.get('GS_SKIP_HOROVOD', '0') not in ('', '0'):
+        return ('GS_SKIP_HOROVOD=%s: Horovod tests skipped as asked (unset it, and '
+                'scripts/run_tests.sh builds Horovod and runs them)'
+                % environ['GS_SKIP_HOROVOD'])
+    if importable is None:
+        importable = _horovod_importable()
+    if not importable:
+        return ('horovod.mxnet is not installed: bash scripts/install_horovod.sh builds it '
+                '(scripts/run_tests.sh does, unless GS_SKIP_HOROVOD=1)')
+    return None
+
+
+def _horovod_importable():
+    import importlib.util
+    try:
+        return importlib.util.find_spec('horovod.mxnet') is not None
+    except ImportError:
+        return False
+
+
+def require_horovod():
+    """Skip the calling test with :func:`horovod_skip_reason`'s reason, if any."""
+    reason = horovod_skip_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``horovod`` skip for :func:`horovod_skip_reason`; with ``CI=true``
+    a missing Horovod stops the run instead of skipping them."""
+    marked = [item for item in items if item.get_closest_marker('horovod')]
+    if not marked:
+        return
+    reason = horovod_skip_reason()
+    if reason:
+        for item in marked:
+            item.add_marker(pytest.mark.skip(reason=reason))
+    elif os.environ.get('CI') == 'true' and not _horovod_importable():
+        raise pytest.UsageError('CI=true: the Horovod tests must run, but horovod.mxnet is '
+                                'not importable (bash scripts/install_horovod.sh)')

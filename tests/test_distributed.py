@@ -179,6 +179,7 @@ def test_dist_sync_applies_every_scheduled_lr_momentum_and_wd(mode, tmp_path):
     _assert_schedules_applied(_check_workers(outs))
 
 
+@pytest.mark.horovod
 def test_horovod_applies_every_scheduled_lr_momentum_and_wd(tmp_path):
     """Two Horovod ranks (gloo on lo) with hvd.DistributedTrainer: same checks."""
     res, outs = _run_dist('horovod', tmp_path)
@@ -489,6 +490,7 @@ print('WEIGHT', float(net.weight.data().asscalar()))
 '''
 
 
+@pytest.mark.horovod
 def test_prepare_trainer_refuses_gluon_trainer_with_horovod_distributed_optimizer():
     import subprocess
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')

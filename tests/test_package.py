@@ -4,11 +4,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import gluon_schedules
 
 PKG = os.path.dirname(os.path.abspath(gluon_schedules.__file__))
 # the layers, bottom first: a module may import only modules of lower layers
-LAYERS = [['_checks'], ['base'], ['shapes', 'cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names'],
+LAYERS = [['_checks', '_mxnet_install'], ['base'], ['shapes', 'cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names'],
           ['hyperparams', 'lr_finder', 'distributed', 'launch', 'plotting'], ['__init__']]
 
 
@@ -128,3 +130,47 @@ def test_public_names_are_each_exported_once():
         assert hasattr(gluon_schedules, name), name
     src = open(os.path.join(PKG, '__init__.py')).read()
     assert '__all__ +=' not in src and '# ---' not in src
+
+
+# -- the optional extras: plot (matplotlib) and progress (tqdm) ----------------------------
+def test_plot_schedule_without_matplotlib_names_the_extra(monkeypatch):
+    for name in ('matplotlib', 'matplotlib.pyplot'):
+        monkeypatch.setitem(sys.modules, name, None)        # import matplotlib now fails
+    with pytest.raises(ModuleNotFoundError,
+                       match=r"plot_schedule needs matplotlib, which is not installed: "
+                             r"pip install matplotlib \(the 'plot' extra: "
+                             r"pip install -e '\.\[plot\]'") as err:
+        gluon_schedules.plot_schedule(gluon_schedules.Constant(0.1), iterations=5)
+    assert err.value.name == 'matplotlib'
+    setup = open(os.path.join(os.path.dirname(PKG), 'setup.py')).read()
+    assert "'plot': ['matplotlib" in setup and "'progress': ['tqdm" in setup
+
+
+def _range_test(**kwargs):
+    import mxnet as mx
+    from mxnet import gluon
+    mx.random.seed(0)
+    net = gluon.nn.Dense(2, in_units=3)
+    net.initialize(mx.init.Xavier())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    data = [(mx.nd.ones((4, 3)), mx.nd.array([0, 1, 0, 1]))] * 3
+    return gluon_schedules.lr_find(net, trainer, gluon.loss.SoftmaxCrossEntropyLoss(), data,
+                                   num_it=3, **kwargs)
+
+
+def test_lr_find_without_tqdm_is_silent_unless_a_bar_was_asked_for(monkeypatch, capsys):
+    import warnings
+    _range_test()                                       # tqdm installed: a bar by default
+    assert 'lr_find' in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, 'tqdm', None)       # import tqdm now fails
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)
+        assert _range_test().num_updates == 3
+        assert _range_test(progress=False).num_updates == 3
+    assert capsys.readouterr().err == ''
+    with pytest.warns(UserWarning, match=r"progress=True needs tqdm: pip install tqdm "
+                                         r"\(the 'progress' extra: "
+                                         r"pip install -e '\.\[progress\]'"):
+        _range_test(progress=True)
+    with pytest.raises(TypeError, match="lr_find: progress must be True or False, got 'yes'"):
+        _range_test(progress='yes')

@@ -52,6 +52,6 @@ def test_dist_sync_with_updates_on_the_servers_is_refused(tmp_path):
         assert o['reduced'] == []
 
 
+@pytest.mark.horovod
 def test_horovod_workers_reduce_at_the_same_update(tmp_path):
-    pytest.importorskip('horovod.mxnet')
     _check(_run('horovod', tmp_path))

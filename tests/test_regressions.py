@@ -93,7 +93,8 @@ def test_item1_cooldown_around_a_child_rescaled_later_does_not_jump():
     child = gs.CosineDecay(0.1, 100)
     cool = gs.LinearCoolDown(child, finish_lr=0.0, start_idx=50, length=50)
     before = [cool(t) for t in range(120)]
-    _optimizer('adam', child)           # Adam's default lr rescales the shared child
+    with pytest.warns(UserWarning, match='base_lr set to 0.001'):
+        _optimizer('adam', child)       # Adam's default lr rescales the shared child
     assert child.scale == pytest.approx(0.01)
     after = [cool(t) for t in range(120)]
     assert after == before
@@ -139,7 +140,8 @@ def test_item1_every_composite_ignores_a_later_rescale_of_its_child(name):
     s = build(child)
     want = [formula(own.__getitem__, t) for t in STEPS]
     np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
-    _optimizer('adam', child)
+    with pytest.warns(UserWarning, match='base_lr set to 0.001'):
+        _optimizer('adam', child)
     assert child.scale == pytest.approx(0.01)
     np.testing.assert_allclose([s(t) for t in STEPS], want, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(s.values(STEPS), want, rtol=1e-12, atol=1e-15)
@@ -182,7 +184,8 @@ def test_item1_rescaling_a_composite_scales_all_of_it_and_no_child(name):
 
 def test_item1_second_different_rescale_is_refused_with_what_to_do():
     s = gs.CosineDecay(0.1, 100)
-    first = _optimizer('sgd', s, learning_rate=0.05)
+    with pytest.warns(UserWarning, match='base_lr set to 0.05'):
+        first = _optimizer('sgd', s, learning_rate=0.05)
     assert s.scale == 0.5 and first.learning_rate == pytest.approx(0.05)
     with warnings.catch_warnings():
         warnings.simplefilter('error')
@@ -197,7 +200,8 @@ def test_item1_second_different_rescale_is_refused_with_what_to_do():
 
 def test_item1_same_learning_rate_again_and_none_are_fine():
     s = gs.CosineDecay(0.1, 100)
-    _optimizer('sgd', s, learning_rate=0.05)
+    with pytest.warns(UserWarning, match='base_lr set to 0.05'):
+        _optimizer('sgd', s, learning_rate=0.05)
     values = [s(t) for t in range(0, 101, 10)]
     with warnings.catch_warnings():
         warnings.simplefilter('error')          # no warning, no error
