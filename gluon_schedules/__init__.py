@@ -39,7 +39,7 @@ from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedu
 from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
                         Shift, LinearScaling, InEpochs, Noise, join_fractions)
 from .algebra import Product, Minimum, Maximum
-from .plateau import ReduceLROnPlateau, plateau_step, plateau_handler
+from .plateau import ReduceLROnPlateau, plateau_step, plateau_handler, set_lr_scheduler
 from .cycles import CyclicDecay, CosineCycles
 from .names import get_schedule, schedule_names
 from .policies import (OneCycleSchedule, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
@@ -62,7 +62,7 @@ __all__ = ['Schedule', 'from_config',
            'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule',
            'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
            'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions', 'Product', 'Minimum', 'Maximum',
-           'ReduceLROnPlateau', 'plateau_step', 'plateau_handler',
+           'ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler',
            'CyclicDecay', 'CosineCycles', 'get_schedule', 'schedule_names',
            'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',

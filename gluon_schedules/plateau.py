@@ -33,10 +33,10 @@ from bisect import bisect_left
 import numpy as np
 
 from .base import Schedule
-from .adapters import hold
+from .adapters import as_schedule, hold
 from ._checks import check_choice, check_int, check_lr, check_real
 
-__all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler']
+__all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']
 
 
 class ReduceLROnPlateau(Schedule):
@@ -253,6 +253,53 @@ def _check_state(state, mode, owner):
             check_int('state evals', state[3], owner, low=0))
 
 
+def _check_on_workers(trainer, owner, what, advice=''):
+    """Refuse a trainer whose dist kvstore servers apply the updates: they hold the
+    optimizer (and its schedule) as pickled at the first step and never see a
+    schedule installed on the worker afterwards."""
+    store = getattr(trainer, '_kvstore', None)
+    if store is not None and 'dist' in getattr(store, 'type', '') and \
+            getattr(trainer, '_update_on_kvstore', False):
+        raise ValueError(
+            '%s: this trainer updates on the dist kvstore servers, which hold their own '
+            'copy of the schedule and would never see %s; create the Trainer '
+            'with update_on_kvstore=False%s' % (owner, what, advice))
+
+
+def set_lr_scheduler(trainer, schedule):
+    """Make ``schedule`` the LR schedule of a running ``trainer``, from its next update.
+
+    For a decision made during training, such as a decay branched off a stable
+    phase at a checkpoint (:meth:`~gluon_schedules.WarmupStableDecay.branch`,
+    which keeps the scale an optimizer gave the schedule it branches from). The
+    schedule's values are applied as they are (``schedule(num_update)``, the
+    update count going on); the optimizer's ``learning_rate`` is not applied again.
+
+    Raises ``ValueError`` for a dist kvstore trainer with ``update_on_kvstore=True``
+    after its first step: its servers hold the optimizer pickled then and would
+    never see the new schedule (create the Trainer with ``update_on_kvstore=False``;
+    Horovod and local multi-device trainers are fine).
+
+    >>> import gluon_schedules as gs
+    >>> from mxnet import gluon
+    >>> net = gluon.nn.Dense(1, in_units=2)
+    >>> net.initialize()
+    >>> run = gs.WarmupStableDecay(0.1, None, warmup_steps=2, decay_steps=None)
+    >>> trainer = gluon.Trainer(net.collect_params(), 'sgd', {'lr_scheduler': run})
+    >>> gs.set_lr_scheduler(trainer, run.branch(4, decay_steps=2))
+    >>> [round(trainer.optimizer.lr_scheduler(t), 3) for t in range(8)]
+    [0.0, 0.05, 0.1, 0.1, 0.1, 0.05, 0.0, 0.0]
+    """
+    owner = 'set_lr_scheduler'
+    opt = getattr(trainer, 'optimizer', None)
+    if opt is None or not hasattr(opt, 'lr_scheduler'):
+        raise TypeError('%s: trainer must be a gluon.Trainer with an optimizer, got %r'
+                        % (owner, trainer))
+    schedule = as_schedule(schedule, 'schedule', owner)
+    _check_on_workers(trainer, owner, 'the new schedule')
+    opt.lr_scheduler = schedule
+
+
 def plateau_step(trainer, metric):
     """Observe ``metric`` for ``trainer``'s :class:`ReduceLROnPlateau` schedule.
 
@@ -279,13 +326,8 @@ def plateau_step(trainer, metric):
     if not isinstance(sched, ReduceLROnPlateau):
         raise TypeError('%s: the trainer\'s lr_scheduler must be a ReduceLROnPlateau, got %r'
                         % (owner, sched))
-    store = getattr(trainer, '_kvstore', None)
-    if store is not None and 'dist' in getattr(store, 'type', '') and \
-            getattr(trainer, '_update_on_kvstore', False):
-        raise ValueError(
-            '%s: this trainer updates on the dist kvstore servers, which hold their own '
-            'copy of the schedule and would never see a reduction; create the Trainer '
-            'with update_on_kvstore=False (and give every worker the same metric)' % owner)
+    _check_on_workers(trainer, owner, 'a reduction',
+                      ' (and give every worker the same metric)')
     num_update = opt.num_update
     nxt, decided = sched._observe(metric, num_update)
     reduced = nxt.num_reductions > sched.num_reductions

@@ -220,6 +220,32 @@ def test_plateau_step_refuses_other_schedulers_and_dist_servers():
     assert gs.plateau_step(trainer, 1.0) is False
 
 
+def test_set_lr_scheduler_installs_a_branch_and_refuses_dist_servers():
+    run = gs.WarmupStableDecay(0.1, None, warmup_steps=2, decay_steps=None)
+    net, trainer = _trainer(run)
+    before = _applied(net, trainer, 5)
+    gs.set_lr_scheduler(trainer, run.branch(6, decay_steps=4))
+    after = _applied(net, trainer, 7)
+    np.testing.assert_allclose(before + after,
+                               np.float32([0.05, 0.1, 0.1, 0.1, 0.1,
+                                           0.1, 0.075, 0.05, 0.025, 0.0, 0.0, 0.0]), rtol=1e-6)
+    with pytest.raises(TypeError, match='set_lr_scheduler: schedule must be a schedule'):
+        gs.set_lr_scheduler(trainer, 'cosine')
+    with pytest.raises(TypeError, match='set_lr_scheduler: trainer must be a gluon.Trainer'):
+        gs.set_lr_scheduler(object(), run)
+
+    class Store:
+        type = 'dist_sync'
+
+    trainer._kvstore, trainer._update_on_kvstore = Store(), True
+    with pytest.raises(ValueError, match=r'set_lr_scheduler: this trainer updates on the '
+                                         r'dist kvstore servers.*update_on_kvstore=False'):
+        gs.set_lr_scheduler(trainer, run.branch(20, decay_steps=4))
+    trainer._update_on_kvstore = False          # workers update: installed
+    gs.set_lr_scheduler(trainer, run.branch(20, decay_steps=4))
+    assert trainer.optimizer.lr_scheduler(24) == 0.0
+
+
 def test_estimator_handler_reduces_at_epoch_end():
     from mxnet.gluon.contrib.estimator import Estimator
     rng = np.random.RandomState(0)

@@ -50,6 +50,7 @@ def test_dist_sync_with_updates_on_the_servers_is_refused(tmp_path):
     for o in outs:
         assert 'update_on_kvstore=False' in o['error']
         assert o['reduced'] == []
+        assert o['set_error'].startswith('set_lr_scheduler: this trainer updates on the dist')
 
 
 @pytest.mark.horovod

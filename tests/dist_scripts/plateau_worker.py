@@ -75,6 +75,11 @@ def main(mode, outdir):
         except ValueError as e:
             out['error'] = str(e)
             break
+    if mode == 'server':          # a branch installed later would not reach the servers
+        try:
+            gs.set_lr_scheduler(trainer, gs.Constant(0.01))
+        except ValueError as e:
+            out['set_error'] = str(e)
     out['events'] = trainer.optimizer.lr_scheduler.events
     out['weights'] = [float(v) for v in net.weight.data().asnumpy().ravel()]
     with open(os.path.join(outdir, 'rank%d.json' % rank), 'w') as f:
