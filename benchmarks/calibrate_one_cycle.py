@@ -356,7 +356,10 @@ def sweep_seed(pair, data, grid, seed, epochs, log):
     return out
 
 
-def probe_seed(pair, data, test, seed, epochs, log):
+PROBE_FRACTIONS = {'probe': 0.25, 'probe50': 0.5}     # cache name -> fraction
+
+
+def probe_seed(pair, data, test, seed, epochs, what, log):
     def compute():
         t0 = time.time()
         net = make_net(pair, data, seed)
@@ -366,28 +369,31 @@ def probe_seed(pair, data, test, seed, epochs, log):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             p = gs.peak_probe(net, trainer, pair.loss, batches, result_of(test),
-                              total_steps=budget, progress=False)
+                              total_steps=budget, fraction=PROBE_FRACTIONS[what])
         return dict(pair=pair.name, seed=seed, peak=p.peak, candidates=list(p.candidates),
                     scores=list(p.scores), diverged=list(p.diverged),
-                    stepped_down=p.stepped_down, cost=p.cost, updates=p.updates,
+                    best_index=p.best_index, stepped_down=p.stepped_down, cost=p.cost,
+                    run_updates=p.run_updates, updates=p.updates,
                     seconds=time.time() - t0)
-    out = cached(cache_path(pair, 'probe_seed%d' % seed), compute)
-    log('  seed %d: probe peak %.3g of %s (%.0f s)' % (
-        seed, out['peak'], ['%.3g' % c for c in out['candidates']], out['seconds']))
+    out = cached(cache_path(pair, '%s_seed%d' % (what, seed)), compute)
+    log('  seed %d: %s peak %.3g of %s (%d updates a run, %.0f s)' % (
+        seed, what, out['peak'], ['%.3g' % c for c in out['candidates']],
+        out['run_updates'], out['seconds']))
     return out
 
 
-# cheapest first (measured by the 'time' step), so that a late run has both halves
-ORDER = (5, 4, 0, 7, 8, 6, 15, 14, 13, 10, 12, 2, 9, 1, 11, 3)
-
-
-def pairs_of(worker):
+def pairs_of(worker, only=None):
     k, n = (int(v) for v in worker.split('/'))
-    return [PAIRS[i] for j, i in enumerate(ORDER) if j % n == k]
+    return [PAIRS[i] for j, i in enumerate(ORDER) if j % n == k
+            and (only is None or only in PAIRS[i].name)]
+
+
+def swept(pair):
+    return all(os.path.exists(cache_path(pair, 'sweep_seed%d' % s)) for s in SEEDS)
 
 
 def run_sweep(args, log):
-    for pair in pairs_of(args.worker):
+    for pair in pairs_of(args.worker, args.only):
         log(pair.name)
         data = load(pair.data)
         grid = grid_for(pair, data, log)['grid']
@@ -396,12 +402,15 @@ def run_sweep(args, log):
 
 
 def run_probe(args, log):
-    for pair in pairs_of(args.worker):
+    for pair in pairs_of(args.worker, args.only):
+        if not swept(pair):
+            continue                    # the probe is read off a pair's sweep
         log(pair.name)
         data = load(pair.data)
         tests = grid_for(pair, data, log)['tests']['default']
-        for s, t in zip(SEEDS, tests):
-            probe_seed(pair, data, t, s, EPOCHS, log)
+        for what in PROBE_FRACTIONS:
+            for s, t in zip(SEEDS, tests):
+                probe_seed(pair, data, t, s, EPOCHS, what, log)
 
 
 def run_time(args, log):
@@ -424,22 +433,259 @@ def run_time(args, log):
 
 
 # -- the report (no training) --------------------------------------------------------
+WITHIN = 0.3                  # points: "within the noise" of the best peak
+MULTIPLIERS = [10 ** (k / 20.0) for k in range(-20, 41)]     # c: 0.1 .. 100
+EXPONENTS = [k / 10.0 for k in range(11)]                     # a: 0 .. 1
+
+
+def curve_features(test, sigma_in='fraction'):
+    """Loss floor F, climb-back LR D (and whether the loss climbed back) of a test.
+
+    The centred smoothing's width is 4 % of the planned updates ('fraction', the
+    library's before this calibration) or 0.32 decade of LR ('decade'; the same at
+    the defaults). D: the first LR above the floor where the smoothed loss exceeds
+    its value at the first point kept, else the last LR kept.
+    """
+    from gluon_schedules.lr_finder import _centred_smooth  # noqa  pylint: disable=import-outside-toplevel
+    r = result_of(test)
+    lo, hi = r._window(None, 5)                 # pylint: disable=protected-access
+    lrs, raw = r.lrs[lo:hi], r.losses[lo:hi]
+    plan = r.planned_lrs
+    if sigma_in == 'fraction':
+        sigma = max(0.04 * len(plan), 1.0)
+    else:
+        sigma = max(0.32 * (len(plan) - 1) / math.log10(plan[-1] / plan[0]), 1.0)
+    sm = _centred_smooth(raw, sigma)
+    i = int(np.argmin(sm))
+    above = np.nonzero(sm[i:] > sm[0])[0]
+    d = float(lrs[i + above[0]]) if above.size else float(lrs[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        fixed = {m: r.suggest(m) for m in ('median', 'valley', 'minimum/10')}
+        library = r.suggest('one_cycle')
+    return dict(F=float(lrs[i]), D=d, climbed=bool(above.size), library=library, **fixed)
+
+
+# name -> (function of the features and the constants, the constants' grids or None)
+RULES = collections.OrderedDict([
+    ('F / c', (lambda f, c: f['F'] / c, dict(c=MULTIPLIERS))),
+    ('sqrt(F D) / c', (lambda f, c: math.sqrt(f['F'] * f['D']) / c, dict(c=MULTIPLIERS))),
+    ('F^a D^(1-a) / c', (lambda f, a, c: f['F'] ** a * f['D'] ** (1 - a) / c,
+                         dict(a=EXPONENTS, c=MULTIPLIERS))),
+    ('D / c', (lambda f, c: f['D'] / c, dict(c=MULTIPLIERS))),
+    ('F / 1.5 (before)', (lambda f: f['F'] / 1.5, None)),
+    ('sqrt(F D) / sqrt(10) (issue 20)', (lambda f: math.sqrt(f['F'] * f['D'] / 10.0), None)),
+    ('median (constant-LR)', (lambda f: f['median'], None)),
+    ('valley', (lambda f: f['valley'], None)),
+    ('minimum/10', (lambda f: f['minimum/10'], None)),
+])
+
+
+def load_cache():
+    """{pair name: dict(grid, acc (seeds x grid), tests)} for the pairs complete."""
+    out = collections.OrderedDict()
+    for pair in PAIRS:
+        path = cache_path(pair, 'range_tests')
+        seeds = [cache_path(pair, 'sweep_seed%d' % s) for s in SEEDS]
+        if not (os.path.exists(path) and all(os.path.exists(q) for q in seeds)):
+            continue
+        with open(path) as f:
+            rt = json.load(f)
+        acc = []
+        for q in seeds:
+            with open(q) as f:
+                acc.append(json.load(f)['acc'])
+        probes = []
+        for s in SEEDS:
+            q = cache_path(pair, 'probe_seed%d' % s)
+            if os.path.exists(q):
+                with open(q) as f:
+                    probes.append(json.load(f))
+        out[pair.name] = dict(grid=rt['grid'], acc=np.array(acc), tests=rt['tests'],
+                              median_floor=rt['median_floor'],
+                              probes=probes if len(probes) == len(SEEDS) else None)
+    return out
+
+
+def read_off(entry, peak):
+    """(points lost at ``peak``, clamped): best mean of the grid minus the mean curve
+    interpolated linearly in log10 of the peak (held at the ends of the grid)."""
+    mean = entry['acc'].mean(axis=0)
+    x = np.log10(entry['grid'])
+    v = math.log10(peak)
+    return float(mean.max() - np.interp(v, x, mean)), bool(v < x[0] or v > x[-1])
+
+
+def pair_loss(entry, peaks):
+    lost = [read_off(entry, p) for p in peaks]
+    return float(np.mean([l for l, _ in lost])), sum(c for _, c in lost)
+
+
+def rule_losses(cache, feats, rule, consts, setting='default'):
+    """{pair: (mean points lost over the range tests, how many clamped)}."""
+    fn = RULES[rule][0]
+    return {name: pair_loss(cache[name], [fn(f, **consts) for f in feats[name][setting]])
+            for name in cache}
+
+
+def fit(cache, feats, rule, names):
+    """The constants of ``rule`` with the lowest mean loss over the pairs ``names``."""
+    grids = RULES[rule][1]
+    if grids is None:
+        return {}
+    keys = sorted(grids)
+    best, best_consts = math.inf, None
+    for values in __import__('itertools').product(*(grids[k] for k in keys)):
+        consts = dict(zip(keys, values))
+        fn = RULES[rule][0]
+        lost = np.mean([pair_loss(cache[n], [fn(f, **consts) for f in
+                                             feats[n]['default']])[0] for n in names])
+        if lost < best - 1e-12:
+            best, best_consts = lost, consts
+    return best_consts
+
+
+def summary(losses, names):
+    vals = np.array([losses[n][0] for n in names])
+    return dict(mean=float(vals.mean()), worst=float(vals.max()),
+                within=int((vals <= WITHIN).sum()), n=len(vals),
+                clamped=int(sum(losses[n][1] for n in names)))
+
+
+def bootstrap_mean(diffs, seed=0, reps=10000):
+    rs = np.random.RandomState(seed)
+    diffs = np.asarray(diffs)
+    means = diffs[rs.randint(0, len(diffs), (reps, len(diffs)))].mean(axis=1)
+    return float(np.percentile(means, 5)), float(np.percentile(means, 95))
+
+
+def report(log, sigma_in='fraction'):
+    cache = load_cache()
+    tune = [n for n in cache if n in TUNE]
+    held = [n for n in cache if n in REPORT]
+    log('%d pairs complete: %d tune, %d report' % (len(cache), len(tune), len(held)))
+    feats = {n: {st: [curve_features(t, sigma_in) for t in e['tests'][st]]
+                 for st in RANGE_TESTS} for n, e in cache.items()}
+    rows, fitted = collections.OrderedDict(), {}
+    for rule in RULES:
+        consts = fit(cache, feats, rule, tune)
+        fitted[rule] = consts
+        row = {}
+        for st in RANGE_TESTS:
+            losses = rule_losses(cache, feats, rule, consts, st)
+            row[st] = dict(tune=summary(losses, tune), report=summary(losses, held),
+                           pairs={n: losses[n][0] for n in cache})
+        rows[rule] = row
+    winner = min(RULES, key=lambda r: rows[r]['default']['report']['mean'])
+    before = 'F / 1.5 (before)'
+    diffs = [rows[before]['default']['pairs'][n] - rows[winner]['default']['pairs'][n]
+             for n in held]
+    probe = None
+    if all(cache[n]['probes'] for n in cache):
+        probe = {n: pair_loss(cache[n], [p['peak'] for p in cache[n]['probes']])
+                 for n in cache}
+        probe_cost = float(np.mean([p['cost'] for n in cache for p in cache[n]['probes']]))
+        probe_steps = sum(p['stepped_down'] for n in cache for p in cache[n]['probes'])
+        pdiffs = [rows[winner]['default']['pairs'][n] - probe[n][0] for n in held]
+    out = dict(sigma_in=sigma_in, tune=tune, report=held, fitted=fitted, rules=rows,
+               winner=winner, winner_vs_before=dict(mean=float(np.mean(diffs)),
+                                                    interval90=bootstrap_mean(diffs)))
+    # -- the tables
+    md = ['Points of test accuracy lost against the best peak of the sweep (read off '
+          'the sweep, averaged over the %d range tests of a pair; %d epochs of 1cycle, '
+          '%d seeds, grid of %d peaks a third of a decade apart).' % (
+              len(SEEDS), EPOCHS, len(SEEDS), len(GRID_STEPS)), '',
+          '| rule (constants fitted on the tuning half) | tune: mean / worst / within %.1f '
+          '| report: mean / worst / within %.1f | report, num_it=300: mean / within '
+          '| report, start_lr=1e-4: mean / within |' % (WITHIN, WITHIN),
+          '|---|---|---|---|---|']
+
+    def cell(s, full=True):
+        if full:
+            return '%.2f / %.2f / %d of %d' % (s['mean'], s['worst'], s['within'], s['n'])
+        return '%.2f / %d of %d' % (s['mean'], s['within'], s['n'])
+
+    for rule, row in rows.items():
+        consts = ', '.join('%s=%.3g' % kv for kv in sorted(fitted[rule].items()))
+        md.append('| %s%s%s | %s | %s | %s | %s |' % (
+            '**' if rule == winner else '', rule + (' (%s)' % consts if consts else ''),
+            '**' if rule == winner else '', cell(row['default']['tune']),
+            cell(row['default']['report']), cell(row['num_it=300']['report'], False),
+            cell(row['start_lr=1e-4']['report'], False)))
+    if probe is not None:
+        ps = {h: summary(probe, names) for h, names in (('tune', tune), ('report', held))}
+        md.append('| peak probe (factors %s of F, %.0f%% of the budget, training loss) '
+                  '| %s | %s | | |' % ('/'.join('%g' % f for f in (0.5, 1.5, 4.5, 13.5)),
+                                       100 * probe_cost, cell(ps['tune']), cell(ps['report'])))
+        out['probe'] = dict(pairs={n: probe[n][0] for n in cache}, cost=probe_cost,
+                            stepped_down=int(probe_steps), tune=ps['tune'],
+                            report=ps['report'],
+                            winner_minus_probe=dict(mean=float(np.mean(pdiffs)),
+                                                    interval90=bootstrap_mean(pdiffs)))
+    md += ['', 'Chosen on the report half: **%s**. It loses %.2f points less than '
+           'F / 1.5 on the report pairs (90%% bootstrap interval over the pairs %.2f to '
+           '%.2f).' % ((winner,) + (np.mean(diffs),) + bootstrap_mean(diffs))]
+    if probe is not None:
+        md.append('The probe loses %.2f points less than %s on the report pairs (90%% '
+                  'interval %.2f to %.2f); it stepped down on %d of %d range tests.' % (
+                      (np.mean(pdiffs),) + bootstrap_mean(pdiffs) + (winner, probe_steps,
+                                                                      len(SEEDS) * len(cache)))
+                  if False else
+                  'The probe loses %.2f points less than the chosen rule on the report '
+                  'pairs (90%% interval %.2f to %.2f); the guard stepped down on %d of '
+                  '%d probes.' % ((np.mean(pdiffs),) + bootstrap_mean(pdiffs) +
+                                  (probe_steps, len(SEEDS) * len(cache))))
+    md += ['', '| pair | half | median floor F | best peak (x F): accuracy +- se '
+           '| lost: F / 1.5 | lost: sqrt(F D)/sqrt(10) | lost: %s | lost: probe |' % winner,
+           '|---|---|---|---|---|---|---|---|']
+    for n, e in cache.items():
+        mean = e['acc'].mean(axis=0)
+        k = int(np.argmax(mean))
+        se = e['acc'][:, k].std(ddof=1) / math.sqrt(len(SEEDS))
+        edge = '*' if k in (0, len(mean) - 1) else ''
+        md.append('| %s | %s | %.3g | %.3g (x%.2g)%s: %.2f +- %.2f | %.2f | %.2f | %.2f | %s |'
+                  % (n, 'tune' if n in TUNE else 'report', e['median_floor'], e['grid'][k],
+                     e['grid'][k] / e['median_floor'], edge, mean[k], se,
+                     rows[before]['default']['pairs'][n],
+                     rows['sqrt(F D) / sqrt(10) (issue 20)']['default']['pairs'][n],
+                     rows[winner]['default']['pairs'][n],
+                     '%.2f' % probe[n][0] if probe is not None else '-'))
+    md += ['', '\\* best at the edge of the grid.',
+           'Suggestions outside the grid (loss held at the edge): %s.' % ', '.join(
+               '%s %d' % (r, rows[r]['default']['tune']['clamped'] +
+                          rows[r]['default']['report']['clamped']) for r in rows)]
+    text = '\n'.join(md) + '\n'
+    log(text)
+    return out, text
+
+
+def run_report(args, log):
+    out, text = report(log, args.sigma)
+    if args.write:
+        with open(os.path.join(HERE, 'calibration_results.json'), 'w') as f:
+            json.dump(out, f, indent=1)
+        with open(os.path.join(HERE, 'calibration_results.md'), 'w') as f:
+            f.write(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('step', choices=('time', 'sweep', 'probe', 'report'))
     parser.add_argument('--worker', default='0/1', help='k/n: pairs i with i %% n == k')
+    parser.add_argument('--only', default=None, help='sweep/probe: pairs whose name has this')
     parser.add_argument('--epochs', type=int, default=EPOCHS, help='for "time" only')
+    parser.add_argument('--sigma', choices=('fraction', 'decade'), default='fraction',
+                        help='report: the smoothing width in planned updates or decades')
+    parser.add_argument('--write', action='store_true',
+                        help='report: write calibration_results.json and .md')
     args = parser.parse_args(argv)
 
     def log(msg):
         print(msg, flush=True)
 
     t0 = time.time()
-    if args.step == 'report':
-        import calibration_report  # pylint: disable=import-outside-toplevel
-        calibration_report.report(log)
-    else:
-        {'time': run_time, 'sweep': run_sweep, 'probe': run_probe}[args.step](args, log)
+    {'time': run_time, 'sweep': run_sweep, 'probe': run_probe,
+     'report': run_report}[args.step](args, log)
     log('%s: %.0f s' % (args.step, time.time() - t0))
 
 

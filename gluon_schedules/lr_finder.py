@@ -107,12 +107,16 @@ __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 _MODES = ('exp', 'linear')
 _BASE_METHODS = ('valley', 'steepest', 'minimum/10')      # for a constant LR
 _METHODS = ('median',) + _BASE_METHODS + ('one_cycle',)
-# 'one_cycle': width (standard deviation) of the centred Gaussian smoothing of the
-# raw losses, as a fraction of the planned updates (4 of the default 100, about a
-# third of a decade from 1e-7 to 10), and the margin below the loss floor; both
-# calibrated by benchmarks/calibrate_one_cycle.py (results in the README)
+# 'one_cycle' (LRFinderResult's docstring has the rule): the width of the centred
+# Gaussian smoothing of the raw losses as a fraction of the planned updates, the
+# exponent of the floor and the divisor, and the updates per decade of the range
+# tests they were fitted on (the defaults: 100 from 1e-7 to 10), with the factor
+# beyond which suggest() warns; fitted by benchmarks/calibrate_one_cycle.py
 _FLOOR_WIDTH = 0.04
-_ONE_CYCLE_MARGIN = 1.5
+_PEAK_EXPONENT = 1.0
+_PEAK_DIVISOR = 1.5
+_CALIBRATED_PER_DECADE = 99 / 8.0
+_PER_DECADE_TOLERANCE = 1.5
 _DIST_KV = ('dist', 'horovod', 'byteps')
 
 
@@ -919,6 +923,13 @@ class LRFinderResult:
                              else 0, len(self.lrs), self.stop_reason))
         return lrs, sm
 
+    def _raw_smoothed(self, skip_start, skip_end):
+        """The LRs kept and the raw losses there smoothed without lag."""
+        lo, hi = self._window(skip_start, skip_end)
+        lrs = self._curve(skip_start, skip_end)[0]
+        sigma = max(_FLOOR_WIDTH * len(self.planned_lrs), 1.0)
+        return lrs, _centred_smooth(self.losses[lo:hi], sigma)
+
     def loss_floor(self, skip_start=None, skip_end=5):
         """The LR where the loss stops falling, and whether the test reached it.
 
@@ -926,14 +937,41 @@ class LRFinderResult:
         raw losses smoothed without lag (see the class docstring);
         ``reached`` is False when the test completed with that point the last
         one kept (the loss was still falling: rerun with a larger ``end_lr``).
-        ``'one_cycle'`` suggests ``lr / 1.5``.
         """
-        lo, hi = self._window(skip_start, skip_end)
-        lrs = self._curve(skip_start, skip_end)[0]
-        sigma = max(_FLOOR_WIDTH * len(self.planned_lrs), 1.0)
-        i = int(np.argmin(_centred_smooth(self.losses[lo:hi], sigma)))
+        lrs, sm = self._raw_smoothed(skip_start, skip_end)
+        i = int(np.argmin(sm))
         reached = i < len(lrs) - 1 or self.stop_reason in ('diverged', 'non-finite loss')
         return float(lrs[i]), bool(reached)
+
+    def loss_climb(self, skip_start=None, skip_end=5):
+        """The LR above the floor where the loss climbs back above its start.
+
+        Returns ``(lr, climbed)``: ``lr`` is the first LR after the floor
+        (:meth:`loss_floor`) where the smoothed raw loss exceeds its value at
+        the first point kept, or the last LR kept if it never does; ``climbed``
+        is False when it never does and the test completed (neither diverged
+        nor hit a non-finite loss): the room above the floor is unknown.
+        """
+        lrs, sm = self._raw_smoothed(skip_start, skip_end)
+        i = int(np.argmin(sm))
+        above = np.nonzero(sm[i:] > sm[0])[0]
+        if above.size:
+            return float(lrs[i + int(above[0])]), True
+        return float(lrs[-1]), self.stop_reason in ('diverged', 'non-finite loss')
+
+    def _one_cycle(self, skip_start, skip_end):
+        floor, reached = self.loss_floor(skip_start, skip_end)
+        climb, climbed = self.loss_climb(skip_start, skip_end)
+        peak = floor ** _PEAK_EXPONENT * climb ** (1.0 - _PEAK_EXPONENT) / _PEAK_DIVISOR
+        return peak, floor, reached, climb, climbed
+
+    def updates_per_decade(self):
+        """Planned updates per decade of LR, ``(num_it - 1) / log10(end_lr / start_lr)``
+        (exp mode; None in linear mode)."""
+        plan = self.planned_lrs
+        if self.mode != 'exp' or len(plan) < 2:
+            return None
+        return float((len(plan) - 1) / math.log10(plan[-1] / plan[0]))
 
     def suggest(self, method='median', skip_start=None, skip_end=5):
         """The LR suggested by ``method``.
@@ -947,14 +985,34 @@ class LRFinderResult:
         """
         method = check_choice('method', method, _METHODS, 'LRFinderResult')
         if method == 'one_cycle':
-            floor, reached = self.loss_floor(skip_start, skip_end)
+            peak, floor, reached, climb, climbed = self._one_cycle(skip_start, skip_end)
             if not reached:
                 warnings.warn('LRFinderResult: the smoothed loss was still falling at '
                               'the last LR kept (%.3g, test %s): the floor was not '
                               'reached and the one_cycle suggestion may be too low; '
                               'rerun lr_find with a larger end_lr'
                               % (floor, self.stop_reason), UserWarning, stacklevel=2)
-            return floor / _ONE_CYCLE_MARGIN
+            elif not climbed:
+                warnings.warn('LRFinderResult: the smoothed loss never climbed back above '
+                              'its starting value before the test ended (%s at %.3g): '
+                              'the room above the floor (%.3g) is unknown and the '
+                              'one_cycle suggestion may be too low; rerun lr_find with a '
+                              'larger end_lr' % (self.stop_reason, climb, floor),
+                              UserWarning, stacklevel=2)
+            per_decade = self.updates_per_decade()
+            if per_decade is not None and not (
+                    _CALIBRATED_PER_DECADE / _PER_DECADE_TOLERANCE <= per_decade
+                    <= _CALIBRATED_PER_DECADE * _PER_DECADE_TOLERANCE):
+                warnings.warn('LRFinderResult: the one_cycle constants were calibrated on '
+                              'range tests of %.1f updates per decade of LR (lr_find\'s '
+                              'defaults: 100 updates from 1e-7 to 10); this test planned '
+                              '%.1f (%d updates from %.3g to %.3g), where the suggestion '
+                              'lost more: prefer the defaults, or check it with '
+                              'peak_probe' % (_CALIBRATED_PER_DECADE, per_decade,
+                                              len(self.planned_lrs), self.planned_lrs[0],
+                                              self.planned_lrs[-1]),
+                              UserWarning, stacklevel=2)
+            return peak
         if method == 'median':
             return float(np.median([self.suggest(m, skip_start, skip_end)
                                     for m in _BASE_METHODS]))
@@ -974,7 +1032,7 @@ class LRFinderResult:
         """
         sugg = {m: self.suggest(m, skip_start, skip_end) for m in _BASE_METHODS}
         sugg['median'] = float(np.median(list(sugg.values())))
-        sugg['one_cycle'] = self.loss_floor(skip_start, skip_end)[0] / _ONE_CYCLE_MARGIN
+        sugg['one_cycle'] = self._one_cycle(skip_start, skip_end)[0]
         return sugg
 
     def disagreement(self, skip_start=None, skip_end=5):

@@ -64,7 +64,7 @@ __all__ = ['peak_probe', 'PeakProbeResult']
 
 _OWNER = 'peak_probe'
 _FACTORS = (0.5, 1.5, 4.5, 13.5)
-_MIN_RUN = 8          # updates per candidate run, at least
+_MIN_RUN = 5          # updates per candidate run, at least
 
 
 class PeakProbeResult:
@@ -208,7 +208,7 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
     Raises
     ------
     TypeError, ValueError
-        For bad arguments (naming the argument), fewer than 8 updates per run,
+        For bad arguments (naming the argument), fewer than 5 updates per run,
         or a distributed trainer.
     """
     from mxnet import autograd, gluon  # pylint: disable=import-outside-toplevel

@@ -245,7 +245,10 @@ def test_suggestions_fall_where_one_cycle_trains_well():
 
     # the one-liner: 1cycle with the suggestion, trained from a fresh copy
     steps = 5 * (N_TRAIN // 64)
-    sched = r.one_cycle(steps)
+    # this test completes at end_lr=10 with the loss still below its start
+    assert r.stop_reason == 'completed' and not r.loss_climb()[1]
+    with pytest.warns(UserWarning, match='never climbed back above its starting value'):
+        sched = r.one_cycle(steps)
     assert isinstance(sched, OneCycleLR)
     assert sched.max_lr == sugg['one_cycle'] and sched.total_steps == steps
     assert r.one_cycle(steps, method='median').max_lr == sugg['median']
@@ -642,6 +645,9 @@ def test_one_cycle_is_the_floor_of_the_raw_loss_without_the_lag(mode):
 
 
 def test_one_cycle_matches_the_documented_rule_on_noisy_curves(rng):
+    # curves of 12 to 160 points over 5.5 decades, some never climbing back:
+    # suggest warns about both (tested below), not what this test is about
+    warnings.simplefilter('ignore', UserWarning)
     for trial in range(20):
         n = rng.randint(12, 160)
         lrs = np.geomspace(1e-5, 3.0, n)
@@ -889,3 +895,90 @@ def test_accumulation_leaves_grad_req_and_the_trainer_as_they_were():
     assert [p.grad_req for p in net.collect_params().values()] == reqs == ['write'] * 4
     with pytest.raises(ValueError, match=r'lr_find: accumulate must be an integer >= 1, got 0'):
         lr_find(net, trainer, SCE, loader(), **quiet(accumulate=0))
+
+
+# -- issue 20: the room above the floor, and the suggestion's warnings ------------------------
+def _smooth_by_loops(raw, num_planned):
+    """The documented centred smoothing, with explicit loops (see _floor_by_loops)."""
+    s = max(0.04 * num_planned, 1.0)
+    half = math.ceil(4 * s)
+    out = []
+    for i in range(len(raw)):
+        num = den = 0.0
+        for j in range(max(0, i - half), min(len(raw), i + half + 1)):
+            w = math.exp(-(i - j) ** 2 / (2.0 * s * s))
+            num += w * raw[j]
+            den += w
+        out.append(num / den)
+    return out
+
+
+def _climb_by_loops(raw, lo, hi, num_planned):
+    """Index of the first point after the floor whose smoothed loss exceeds the first
+    point kept's, or None."""
+    sm = _smooth_by_loops(list(raw[lo:hi]), num_planned)
+    floor = min(range(len(sm)), key=sm.__getitem__)
+    for k in range(floor, len(sm)):
+        if sm[k] > sm[0]:
+            return lo + k
+    return None
+
+
+def test_loss_climb_is_the_first_lr_above_the_floor_over_the_starting_loss(rng):
+    lrs = np.geomspace(1e-7, 10.0, 100)           # the defaults: no settings warning
+    for trial in range(20):
+        x = np.linspace(-1, 1, 100)
+        raw = (x - rng.uniform(-0.6, 0.2)) ** 2 + rng.normal(0, 0.05, 100)
+        r = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', 'completed')
+        k = _climb_by_loops(raw, 10, 95, 100)
+        if k is None:
+            assert r.loss_climb() == (lrs[94], False), trial
+        else:
+            assert r.loss_climb() == (lrs[k], True), trial
+            assert r.loss_climb()[0] > r.loss_floor()[0]
+
+
+def test_one_cycle_warns_when_the_loss_never_climbed_back():
+    # falls, then stays low until the end: the floor is reached (it rises a
+    # little at the end) but the room above it is unknown
+    lrs = np.geomspace(1e-7, 10.0, 100)
+    raw = np.concatenate([np.linspace(2.3, 0.5, 70), np.linspace(0.5, 0.8, 30)])
+    r = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', 'completed')
+    assert r.loss_floor()[1] and r.loss_climb() == (lrs[94], False)
+    with pytest.warns(UserWarning, match=r'never climbed back above its starting value '
+                                         r'before the test ended \(completed at 3\.94\)'):
+        r.suggest('one_cycle')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        r.suggestions()
+        # the same curve in a test that diverged right after the points kept
+        d = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', 'diverged')
+        assert d.loss_climb() == (lrs[94], True)
+        d.suggest('one_cycle')
+
+
+@pytest.mark.parametrize('start, end, n, warns', [
+    (1e-7, 10.0, 100, False),       # the defaults, 12.4 updates per decade
+    (1e-6, 10.0, 100, False),       # 14.1
+    (1e-7, 10.0, 300, True),        # 37.4
+    (1e-4, 10.0, 100, True),        # 19.8
+    (1e-7, 10.0, 60, True),         # 7.4
+])
+def test_one_cycle_warns_when_the_updates_per_decade_differ_from_the_calibration(
+        start, end, n, warns):
+    lrs = np.geomspace(start, end, n)
+    raw = 1.0 + 0.02 * np.abs(np.arange(n) - n // 2)
+    r = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', 'diverged')
+    assert r.updates_per_decade() == pytest.approx((n - 1) / math.log10(end / start))
+    if warns:
+        with pytest.warns(UserWarning, match=r'calibrated on range tests of 12\.4 updates '
+                                             r'per decade .* this test planned %.1f '
+                                             r'\(%d updates' % (r.updates_per_decade(), n)):
+            r.suggest('one_cycle')
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            r.suggest('one_cycle')
+    lin = LRFinderResult(np.linspace(0, 1, n), raw, _ema(raw), None, np.linspace(0, 1, n),
+                         'linear', 'diverged')
+    assert lin.updates_per_decade() is None

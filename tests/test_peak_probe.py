@@ -183,9 +183,9 @@ def test_cost_is_the_updates_run_over_the_budget():
     (dict(snapshot='disk'), ValueError, "peak_probe: snapshot must be one of 'device', "
                                         "'cpu', got 'disk'"),
     (dict(batch_size=0), ValueError, 'peak_probe: batch_size must be an integer >= 1'),
-    (dict(total_steps=100), ValueError, r'peak_probe: fraction \* total_steps / '
-                                        r'len\(factors\) = 0.25 \* 100 / 4 gives 6 '
-                                        r'updates per run, fewer than 8'),
+    (dict(total_steps=79), ValueError, r'peak_probe: fraction \* total_steps / '
+                                       r'len\(factors\) = 0.25 \* 79 / 4 gives 4 '
+                                       r'updates per run, fewer than 5'),
 ])
 def test_bad_arguments_are_named(kwargs, exc, match):
     r, _ = v_curve()
