@@ -113,8 +113,8 @@ _METHODS = ('median',) + _BASE_METHODS + ('one_cycle',)
 # tests they were fitted on (the defaults: 100 from 1e-7 to 10), with the factor
 # beyond which suggest() warns; fitted by benchmarks/calibrate_one_cycle.py
 _FLOOR_WIDTH = 0.04
-_PEAK_EXPONENT = 1.0
-_PEAK_DIVISOR = 1.5
+_PEAK_EXPONENT = 0.5
+_PEAK_DIVISOR = math.sqrt(10.0)
 _CALIBRATED_PER_DECADE = 99 / 8.0
 _PER_DECADE_TOLERANCE = 1.5
 _DIST_KV = ('dist', 'horovod', 'byteps')
@@ -809,28 +809,27 @@ class LRFinderResult:
 
     For 1cycle's peak (``max_lr``), the default of :meth:`one_cycle`:
 
-    * ``'one_cycle'``: Smith's rule, the LR where the loss stops falling, with a
-      margin. The raw losses are smoothed by a centred Gaussian moving average
-      (standard deviation: 4 % of the planned updates, 4 points of the
-      default 100), which, unlike the recorded exponential average, has no
-      lag: the exponential average's minimum comes later than the raw loss's,
-      by an amount that depends on ``beta``, ``num_it`` and the range. The LR
-      of the lowest point of that curve is the *loss floor*
-      (:meth:`loss_floor`); the suggestion is the floor divided by 1.5. An
-      average over about ten points keeps the floor from jumping with the
-      batch noise (the raw minimum can wander by more than a decade). The
-      margin is there because 1cycle's accuracy falls off a cliff a little
-      above its best peak and declines slowly below it (in the calibration,
-      at 3-6 times the best peak 1cycle lost 11 to 89 points on four of the
-      ten pairs). Both constants were chosen on the calibration of
-      ``benchmarks/calibrate_one_cycle.py`` (ten model/data pairs, 10 epochs
-      of 1cycle, results in the README): there the suggestion moved at most
-      0.73 decade between the seeds of a pair, and 1cycle at it lost 0.18
-      points of accuracy on average (at most 0.70) against the best peak of
-      a sweep; the largest losses were on the BatchNorm CNN on MNIST, which
-      trained best 0.7-1 decade above the suggestion. If the test completed
-      while the smoothed loss was still falling at the last point kept, the
-      floor was not reached and :meth:`suggest` warns.
+    * ``'one_cycle'``: the geometric mean of the loss floor and of the LR where
+      the loss climbs back, over :math:`\sqrt{10}`:
+
+      .. math::
+
+          peak = \sqrt{F \cdot D} / \sqrt{10}
+
+      The raw losses of the points kept are smoothed by a centred Gaussian
+      moving average (standard deviation: 4 % of the planned updates, 4 points
+      of the default 100; no lag, unlike the recorded exponential average).
+      ``F``, the *loss floor* (:meth:`loss_floor`), is the LR of the lowest
+      point of that curve; ``D`` (:meth:`loss_climb`) is the first LR after
+      ``F`` where that curve exceeds its value at the first point kept, or the
+      last LR kept if it never does. Constants: exponent 1/2, divisor
+      ``sqrt(10)``, fitted on range tests with ``lr_find``'s defaults (100
+      updates from 1e-7 to 10, 12.4 updates per decade), see
+      ``benchmarks/README.md``. :meth:`suggest` warns when the loss was still
+      falling at the last point kept of a completed test (``F`` not reached),
+      when it never climbed back above its start in a completed test (``D``
+      unknown), and when the test planned fewer than 12.4 / 1.5 or more than
+      12.4 * 1.5 updates per decade of LR (exp mode).
 
     For a constant LR (or the start of a schedule that does not warm up),
     fastai's heuristics and their median; they keep well below the floor (as
@@ -860,24 +859,25 @@ class LRFinderResult:
     and 48-75 % validation accuracy, against 87-91 % at the best max_lr),
     'steepest' once landed on the divergence (3.97; 1cycle at 3.0 gets 10 %),
     'minimum/10' and the median always fell where 1cycle trains well (SGD
-    0.03-1, Adam 0.01-0.3). On the ten pairs of the calibration, 1cycle at
-    the median lost 0.50 points on average (at most 1.17) against the best
-    peak of the sweep, at ``'one_cycle'`` 0.18 (at most 0.70). A calibration
-    is no proof: look at the plot.
+    0.03-1, Adam 0.01-0.3). A calibration is no proof: look at the plot.
 
     Examples
     --------
-    A loss lowest at ``lr = 10**-0.7 = 0.1995`` (10 points per decade): the
-    floor is there, the 1cycle suggestion 1.5 times lower.
+    A loss lowest at ``lr = 10**-0.7 = 0.1995`` (10 points per decade), its
+    smoothed curve back above its first value at ``lr = 10**1.5 = 31.62``: the
+    1cycle suggestion is ``sqrt(0.1995 * 31.62) / sqrt(10) = 10**0.9 / 10``.
 
-    >>> lrs = np.geomspace(1e-4, 10.0, 51)
+    >>> lrs = np.geomspace(1e-3, 100.0, 51)
     >>> loss = 1.0 + (np.log10(lrs) + 0.7) ** 2
-    >>> r = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'completed')
-    >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
-    0.133
+    >>> r = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'diverged')
     >>> floor, reached = r.loss_floor(skip_start=0, skip_end=0)
     >>> round(floor, 4), reached
     (0.1995, True)
+    >>> climb, climbed = r.loss_climb(skip_start=0, skip_end=0)
+    >>> round(climb, 2), climbed
+    (31.62, True)
+    >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
+    0.7943
     >>> sched = r.one_cycle(total_steps=1000, skip_start=0, skip_end=0)
     >>> sched.max_lr == r.suggest('one_cycle', skip_start=0, skip_end=0)
     True
@@ -937,6 +937,7 @@ class LRFinderResult:
         raw losses smoothed without lag (see the class docstring);
         ``reached`` is False when the test completed with that point the last
         one kept (the loss was still falling: rerun with a larger ``end_lr``).
+        ``'one_cycle'`` uses it with :meth:`loss_climb`.
         """
         lrs, sm = self._raw_smoothed(skip_start, skip_end)
         i = int(np.argmin(sm))

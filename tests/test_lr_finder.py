@@ -595,8 +595,15 @@ def test_suggestion_methods_on_a_known_curve():
         r.lrs[0] = 1.0
 
 
-# -- the 1cycle suggestion ('one_cycle': a margin below the loss floor) ---------------------
-MARGIN = 1.5        # the documented margin: 'one_cycle' = loss floor / 1.5
+# -- the 1cycle suggestion ('one_cycle': sqrt(floor * climb) / sqrt(10)) -------------------
+DIVISOR = math.sqrt(10.0)   # the documented rule: 'one_cycle' = sqrt(F * D) / sqrt(10)
+
+
+def _peak_by_loops(raw, lrs, lo, hi, num_planned):
+    """The documented 1cycle suggestion: sqrt(F * D) / sqrt(10), F and D found by loops."""
+    f = _floor_by_loops(raw, lo, hi, num_planned)
+    d = _climb_by_loops(raw, lo, hi, num_planned)
+    return math.sqrt(lrs[f] * lrs[hi - 1 if d is None else d]) / DIVISOR
 
 
 def _ema(losses, beta=0.98):
@@ -629,7 +636,7 @@ def _floor_by_loops(losses, lo, hi, num_planned):
 @pytest.mark.parametrize('mode', ['exp', 'linear'])
 def test_one_cycle_is_the_floor_of_the_raw_loss_without_the_lag(mode):
     # a symmetric V lowest at update 40: a symmetric average keeps its lowest
-    # point there, so the floor is lrs[40] and the suggestion lrs[40] / MARGIN,
+    # point there, so the floor is lrs[40] (and the suggestion is built from it),
     # while the recorded exponential average, which lags, is lowest later
     lrs = np.geomspace(1e-6, 10.0, 100) if mode == 'exp' else np.linspace(0.0, 2.0, 100)
     raw = 1.0 + 0.02 * np.abs(np.arange(100) - 40)
@@ -637,8 +644,9 @@ def test_one_cycle_is_the_floor_of_the_raw_loss_without_the_lag(mode):
     r = LRFinderResult(lrs, raw, sm, None, lrs, mode, 'completed')
     assert int(np.argmin(sm[10:95])) + 10 >= 50             # the lag, ten updates or more
     assert r.loss_floor() == (lrs[40], True)
-    assert r.suggest('one_cycle') == lrs[40] / MARGIN
-    assert r.suggestions()['one_cycle'] == lrs[40] / MARGIN
+    peak = _peak_by_loops(raw, lrs, 10, 95, 100)
+    assert r.suggest('one_cycle') == pytest.approx(peak, rel=1e-15)
+    assert r.suggestions()['one_cycle'] == r.suggest('one_cycle')
     assert r.suggest('minimum/10') * 10 >= lrs[50]           # the other methods use the lag
     # the window: skipped points are not looked at
     assert r.loss_floor(skip_start=45)[0] == lrs[45]
@@ -657,7 +665,8 @@ def test_one_cycle_matches_the_documented_rule_on_noisy_curves(rng):
         r = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', stop)
         i = _floor_by_loops(raw, n // 10, n - 5, n)
         assert r.loss_floor()[0] == lrs[i], trial
-        assert r.suggest('one_cycle') == pytest.approx(lrs[i] / MARGIN, rel=1e-15)
+        assert r.suggest('one_cycle') == pytest.approx(
+            _peak_by_loops(raw, lrs, n // 10, n - 5, n), rel=1e-15)
         # a run stopped early keeps the width of the planned test
         r_short = LRFinderResult(lrs[:n - 3], raw[:n - 3], _ema(raw)[:n - 3], None, lrs,
                                  'exp', 'diverged')
@@ -668,14 +677,15 @@ def test_one_cycle_matches_the_documented_rule_on_noisy_curves(rng):
 def test_one_cycle_is_robust_to_noise():
     # a range test's shape (flat, falling, floor near 0.066, explosion) plus
     # batch noise (sd 0.2 for a fall of 1.7): over 30 noise draws the raw
-    # minimum wanders over more than a decade, the floor stays within 0.4
-    # decade of the noise-free one and the suggestion's spread below 0.75 decade
+    # minimum wanders over more than a decade, the suggestion stays within 0.4
+    # decade of the noise-free one and its spread below 0.75 decade
     lrs = np.geomspace(1e-7, 10.0, 100)
     x = np.log10(lrs)
     true = 0.6 + 1.7 / (1 + np.exp(3.0 * (x + 2.5))) + (x + 1.0).clip(0) ** 2
     clean = LRFinderResult(lrs, true, _ema(true), None, lrs, 'exp', 'diverged')
     floor = clean.loss_floor()[0]
     assert 0.05 < floor < 0.08
+    clean_peak = clean.suggest('one_cycle')
     sugg, raw_min = [], []
     for seed in range(30):
         noisy = true + np.random.RandomState(seed).normal(0, 0.2, 100)
@@ -683,7 +693,7 @@ def test_one_cycle_is_robust_to_noise():
         sugg.append(r.suggest('one_cycle'))
         raw_min.append(lrs[10 + int(np.argmin(noisy[10:95]))])
     assert math.log10(max(raw_min) / min(raw_min)) > 1.0       # the noise matters
-    assert np.abs(np.log10(np.array(sugg) * MARGIN / floor)).max() < 0.4
+    assert np.abs(np.log10(np.array(sugg) / clean_peak)).max() < 0.4
     assert math.log10(max(sugg) / min(sugg)) < 0.75
 
 
@@ -706,12 +716,14 @@ def test_one_cycle_builds_one_cycle_lr_at_the_suggestion_by_default():
     r = LRFinderResult(lrs, raw, _ema(raw), None, lrs, 'exp', 'diverged')
     sched = r.one_cycle(1000, pct_start=0.25, div_factor=10.0)
     assert isinstance(sched, OneCycleLR)
-    assert sched.max_lr == lrs[40] / MARGIN and sched.total_steps == 1000
-    assert sched.pct_start == 0.25 and sched(1) == pytest.approx(lrs[40] / MARGIN / 10.0)
+    peak = _peak_by_loops(raw, lrs, 10, 95, 100)
+    assert sched.max_lr == pytest.approx(peak, rel=1e-15) and sched.total_steps == 1000
+    assert sched.pct_start == 0.25 and sched(1) == pytest.approx(peak / 10.0)
     for method in ('median', 'valley', 'steepest', 'minimum/10', 'one_cycle'):
         assert r.one_cycle(1000, method=method).max_lr == r.suggest(method)
     assert r.one_cycle(1000, method='median').max_lr != sched.max_lr
-    assert r.one_cycle(1000, skip_start=45).max_lr == lrs[45] / MARGIN
+    assert r.one_cycle(1000, skip_start=45).max_lr == pytest.approx(
+        _peak_by_loops(raw, lrs, 45, 95, 100), rel=1e-15)
 
 
 def test_one_cycle_warns_when_the_loss_was_still_falling():
@@ -721,7 +733,7 @@ def test_one_cycle_warns_when_the_loss_was_still_falling():
     assert r.loss_floor() == (lrs[54], False)       # the last point kept
     with pytest.warns(UserWarning, match=r'still falling at the last LR kept \(0\.00'
                                          r'.*larger end_lr'):
-        assert r.suggest('one_cycle') == lrs[54] / MARGIN
+        assert r.suggest('one_cycle') == pytest.approx(lrs[54] / DIVISOR, rel=1e-15)
     with pytest.warns(UserWarning, match='still falling'):
         r.one_cycle(100)
     with warnings.catch_warnings():
