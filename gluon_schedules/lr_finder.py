@@ -4,7 +4,7 @@ r"""The LR range test ("LR finder") for Gluon: choose ``max_lr`` before 1cycle.
 grows from ``start_lr`` to ``end_lr``, records the loss at each LR, stops as soon
 as the loss diverges, and then puts the network and the trainer back exactly as
 they were. The returned :class:`LRFinderResult` suggests a peak for 1cycle
-(``'one_cycle'``: a margin below the LR where the loss stops falling), suggests a
+(``'one_cycle'``: between where the loss stops falling and where it climbs back), suggests a
 constant LR by three methods and their median and says how far those disagree,
 plots the curve and builds a ``OneCycleLR`` from the 1cycle suggestion::
 
