@@ -780,7 +780,7 @@ def _longest_decrease(values):
 
 
 class LRFinderResult:
-    """What :func:`lr_find` recorded, its suggestions and its plot.
+    r"""What :func:`lr_find` recorded, its suggestions and its plot.
 
     Attributes
     ----------
