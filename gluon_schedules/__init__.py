@@ -47,6 +47,7 @@ from .policies import (OneCycleSchedule, OneCycleLR, CyclicLR, CosineAnnealingWa
 from .hyperparams import (scheduled_optimizer, schedule_hyperparams, hyperparam_handler,
                           ScheduledOptimizer)
 from .lr_finder import lr_find, LRFinderResult, RangeTestSchedule
+from .peak_probe import peak_probe, PeakProbeResult
 from .distributed import (NotPicklableError, DistributedSetupError, check_picklable,
                           prepare_trainer, DistInfo, scale_lr_for_batch)
 from .launch import launch_local, launch_horovod, LaunchResult, find_free_port
@@ -68,7 +69,7 @@ __all__ = ['Schedule', 'from_config',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',
            'scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
            'ScheduledOptimizer',
-           'lr_find', 'LRFinderResult', 'RangeTestSchedule',
+           'lr_find', 'LRFinderResult', 'RangeTestSchedule', 'peak_probe', 'PeakProbeResult',
            'NotPicklableError', 'DistributedSetupError', 'check_picklable',
            'prepare_trainer', 'DistInfo', 'scale_lr_for_batch',
            'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port',

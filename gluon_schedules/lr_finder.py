@@ -4,7 +4,7 @@ r"""The LR range test ("LR finder") for Gluon: choose ``max_lr`` before 1cycle.
 grows from ``start_lr`` to ``end_lr``, records the loss at each LR, stops as soon
 as the loss diverges, and then puts the network and the trainer back exactly as
 they were. The returned :class:`LRFinderResult` suggests a peak for 1cycle
-(``'one_cycle'``: a margin below the LR where the loss stops falling), suggests a
+(``'one_cycle'``: between where the loss stops falling and where it climbs back), suggests a
 constant LR by three methods and their median and says how far those disagree,
 plots the curve and builds a ``OneCycleLR`` from the 1cycle suggestion::
 
@@ -107,12 +107,16 @@ __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 _MODES = ('exp', 'linear')
 _BASE_METHODS = ('valley', 'steepest', 'minimum/10')      # for a constant LR
 _METHODS = ('median',) + _BASE_METHODS + ('one_cycle',)
-# 'one_cycle': width (standard deviation) of the centred Gaussian smoothing of the
-# raw losses, as a fraction of the planned updates (4 of the default 100, about a
-# third of a decade from 1e-7 to 10), and the margin below the loss floor; both
-# calibrated by benchmarks/calibrate_one_cycle.py (results in the README)
+# 'one_cycle' (LRFinderResult's docstring has the rule): the width of the centred
+# Gaussian smoothing of the raw losses as a fraction of the planned updates, the
+# exponent of the floor and the divisor, and the updates per decade of the range
+# tests they were fitted on (the defaults: 100 from 1e-7 to 10), with the factor
+# beyond which suggest() warns; fitted by benchmarks/calibrate_one_cycle.py
 _FLOOR_WIDTH = 0.04
-_ONE_CYCLE_MARGIN = 1.5
+_PEAK_EXPONENT = 0.5
+_PEAK_DIVISOR = math.sqrt(10.0)
+_CALIBRATED_PER_DECADE = 99 / 8.0
+_PER_DECADE_TOLERANCE = 1.5
 _DIST_KV = ('dist', 'horovod', 'byteps')
 
 
@@ -787,7 +791,7 @@ def _longest_decrease(values):
 
 
 class LRFinderResult:
-    """What :func:`lr_find` recorded, its suggestions and its plot.
+    r"""What :func:`lr_find` recorded, its suggestions and its plot.
 
     Attributes
     ----------
@@ -816,28 +820,27 @@ class LRFinderResult:
 
     For 1cycle's peak (``max_lr``), the default of :meth:`one_cycle`:
 
-    * ``'one_cycle'``: Smith's rule, the LR where the loss stops falling, with a
-      margin. The raw losses are smoothed by a centred Gaussian moving average
-      (standard deviation: 4 % of the planned updates, 4 points of the
-      default 100), which, unlike the recorded exponential average, has no
-      lag: the exponential average's minimum comes later than the raw loss's,
-      by an amount that depends on ``beta``, ``num_it`` and the range. The LR
-      of the lowest point of that curve is the *loss floor*
-      (:meth:`loss_floor`); the suggestion is the floor divided by 1.5. An
-      average over about ten points keeps the floor from jumping with the
-      batch noise (the raw minimum can wander by more than a decade). The
-      margin is there because 1cycle's accuracy falls off a cliff a little
-      above its best peak and declines slowly below it (in the calibration,
-      at 3-6 times the best peak 1cycle lost 11 to 89 points on four of the
-      ten pairs). Both constants were chosen on the calibration of
-      ``benchmarks/calibrate_one_cycle.py`` (ten model/data pairs, 10 epochs
-      of 1cycle, results in the README): there the suggestion moved at most
-      0.73 decade between the seeds of a pair, and 1cycle at it lost 0.18
-      points of accuracy on average (at most 0.70) against the best peak of
-      a sweep; the largest losses were on the BatchNorm CNN on MNIST, which
-      trained best 0.7-1 decade above the suggestion. If the test completed
-      while the smoothed loss was still falling at the last point kept, the
-      floor was not reached and :meth:`suggest` warns.
+    * ``'one_cycle'``: the geometric mean of the loss floor and of the LR where
+      the loss climbs back, over :math:`\sqrt{10}`:
+
+      .. math::
+
+          peak = \sqrt{F \cdot D} / \sqrt{10}
+
+      The raw losses of the points kept are smoothed by a centred Gaussian
+      moving average (standard deviation: 4 % of the planned updates, 4 points
+      of the default 100; no lag, unlike the recorded exponential average).
+      ``F``, the *loss floor* (:meth:`loss_floor`), is the LR of the lowest
+      point of that curve; ``D`` (:meth:`loss_climb`) is the first LR after
+      ``F`` where that curve exceeds its value at the first point kept, or the
+      last LR kept if it never does. Constants: exponent 1/2, divisor
+      ``sqrt(10)``, fitted on range tests with ``lr_find``'s defaults (100
+      updates from 1e-7 to 10, 12.4 updates per decade), see
+      ``benchmarks/README.md``. :meth:`suggest` warns when the loss was still
+      falling at the last point kept of a completed test (``F`` not reached),
+      when it never climbed back above its start in a completed test (``D``
+      unknown), and when the test planned fewer than 12.4 / 1.5 or more than
+      12.4 * 1.5 updates per decade of LR (exp mode).
 
     For a constant LR (or the start of a schedule that does not warm up),
     fastai's heuristics and their median; they keep well below the floor (as
@@ -867,24 +870,25 @@ class LRFinderResult:
     and 48-75 % validation accuracy, against 87-91 % at the best max_lr),
     'steepest' once landed on the divergence (3.97; 1cycle at 3.0 gets 10 %),
     'minimum/10' and the median always fell where 1cycle trains well (SGD
-    0.03-1, Adam 0.01-0.3). On the ten pairs of the calibration, 1cycle at
-    the median lost 0.50 points on average (at most 1.17) against the best
-    peak of the sweep, at ``'one_cycle'`` 0.18 (at most 0.70). A calibration
-    is no proof: look at the plot.
+    0.03-1, Adam 0.01-0.3). A calibration is no proof: look at the plot.
 
     Examples
     --------
-    A loss lowest at ``lr = 10**-0.7 = 0.1995`` (10 points per decade): the
-    floor is there, the 1cycle suggestion 1.5 times lower.
+    A loss lowest at ``lr = 10**-0.7 = 0.1995`` (10 points per decade), its
+    smoothed curve back above its first value at ``lr = 10**1.5 = 31.62``: the
+    1cycle suggestion is ``sqrt(0.1995 * 31.62) / sqrt(10) = 10**0.9 / 10``.
 
-    >>> lrs = np.geomspace(1e-4, 10.0, 51)
+    >>> lrs = np.geomspace(1e-3, 100.0, 51)
     >>> loss = 1.0 + (np.log10(lrs) + 0.7) ** 2
-    >>> r = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'completed')
-    >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
-    0.133
+    >>> r = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'diverged')
     >>> floor, reached = r.loss_floor(skip_start=0, skip_end=0)
     >>> round(floor, 4), reached
     (0.1995, True)
+    >>> climb, climbed = r.loss_climb(skip_start=0, skip_end=0)
+    >>> round(climb, 2), climbed
+    (31.62, True)
+    >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
+    0.7943
     >>> sched = r.one_cycle(total_steps=1000, skip_start=0, skip_end=0)
     >>> sched.max_lr == r.suggest('one_cycle', skip_start=0, skip_end=0)
     True
@@ -930,6 +934,13 @@ class LRFinderResult:
                              else 0, len(self.lrs), self.stop_reason))
         return lrs, sm
 
+    def _raw_smoothed(self, skip_start, skip_end):
+        """The LRs kept and the raw losses there smoothed without lag."""
+        lo, hi = self._window(skip_start, skip_end)
+        lrs = self._curve(skip_start, skip_end)[0]
+        sigma = max(_FLOOR_WIDTH * len(self.planned_lrs), 1.0)
+        return lrs, _centred_smooth(self.losses[lo:hi], sigma)
+
     def loss_floor(self, skip_start=None, skip_end=5):
         """The LR where the loss stops falling, and whether the test reached it.
 
@@ -937,14 +948,42 @@ class LRFinderResult:
         raw losses smoothed without lag (see the class docstring);
         ``reached`` is False when the test completed with that point the last
         one kept (the loss was still falling: rerun with a larger ``end_lr``).
-        ``'one_cycle'`` suggests ``lr / 1.5``.
+        ``'one_cycle'`` uses it with :meth:`loss_climb`.
         """
-        lo, hi = self._window(skip_start, skip_end)
-        lrs = self._curve(skip_start, skip_end)[0]
-        sigma = max(_FLOOR_WIDTH * len(self.planned_lrs), 1.0)
-        i = int(np.argmin(_centred_smooth(self.losses[lo:hi], sigma)))
+        lrs, sm = self._raw_smoothed(skip_start, skip_end)
+        i = int(np.argmin(sm))
         reached = i < len(lrs) - 1 or self.stop_reason in ('diverged', 'non-finite loss')
         return float(lrs[i]), bool(reached)
+
+    def loss_climb(self, skip_start=None, skip_end=5):
+        """The LR above the floor where the loss climbs back above its start.
+
+        Returns ``(lr, climbed)``: ``lr`` is the first LR after the floor
+        (:meth:`loss_floor`) where the smoothed raw loss exceeds its value at
+        the first point kept, or the last LR kept if it never does; ``climbed``
+        is False when it never does and the test completed (neither diverged
+        nor hit a non-finite loss): the room above the floor is unknown.
+        """
+        lrs, sm = self._raw_smoothed(skip_start, skip_end)
+        i = int(np.argmin(sm))
+        above = np.nonzero(sm[i:] > sm[0])[0]
+        if above.size:
+            return float(lrs[i + int(above[0])]), True
+        return float(lrs[-1]), self.stop_reason in ('diverged', 'non-finite loss')
+
+    def _one_cycle(self, skip_start, skip_end):
+        floor, reached = self.loss_floor(skip_start, skip_end)
+        climb, climbed = self.loss_climb(skip_start, skip_end)
+        peak = floor ** _PEAK_EXPONENT * climb ** (1.0 - _PEAK_EXPONENT) / _PEAK_DIVISOR
+        return peak, floor, reached, climb, climbed
+
+    def updates_per_decade(self):
+        """Planned updates per decade of LR, ``(num_it - 1) / log10(end_lr / start_lr)``
+        (exp mode; None in linear mode)."""
+        plan = self.planned_lrs
+        if self.mode != 'exp' or len(plan) < 2:
+            return None
+        return float((len(plan) - 1) / math.log10(plan[-1] / plan[0]))
 
     def suggest(self, method='median', skip_start=None, skip_end=5):
         """The LR suggested by ``method``.
@@ -958,14 +997,34 @@ class LRFinderResult:
         """
         method = check_choice('method', method, _METHODS, 'LRFinderResult')
         if method == 'one_cycle':
-            floor, reached = self.loss_floor(skip_start, skip_end)
+            peak, floor, reached, climb, climbed = self._one_cycle(skip_start, skip_end)
             if not reached:
                 warnings.warn('LRFinderResult: the smoothed loss was still falling at '
                               'the last LR kept (%.3g, test %s): the floor was not '
                               'reached and the one_cycle suggestion may be too low; '
                               'rerun lr_find with a larger end_lr'
                               % (floor, self.stop_reason), UserWarning, stacklevel=2)
-            return floor / _ONE_CYCLE_MARGIN
+            elif not climbed:
+                warnings.warn('LRFinderResult: the smoothed loss never climbed back above '
+                              'its starting value before the test ended (%s at %.3g): '
+                              'the room above the floor (%.3g) is unknown and the '
+                              'one_cycle suggestion may be too low; rerun lr_find with a '
+                              'larger end_lr' % (self.stop_reason, climb, floor),
+                              UserWarning, stacklevel=2)
+            per_decade = self.updates_per_decade()
+            if per_decade is not None and not (
+                    _CALIBRATED_PER_DECADE / _PER_DECADE_TOLERANCE <= per_decade
+                    <= _CALIBRATED_PER_DECADE * _PER_DECADE_TOLERANCE):
+                warnings.warn('LRFinderResult: the one_cycle constants were calibrated on '
+                              'range tests of %.1f updates per decade of LR (lr_find\'s '
+                              'defaults: 100 updates from 1e-7 to 10); this test planned '
+                              '%.1f (%d updates from %.3g to %.3g), where the suggestion '
+                              'lost more: prefer the defaults, or check it with '
+                              'peak_probe' % (_CALIBRATED_PER_DECADE, per_decade,
+                                              len(self.planned_lrs), self.planned_lrs[0],
+                                              self.planned_lrs[-1]),
+                              UserWarning, stacklevel=2)
+            return peak
         if method == 'median':
             return float(np.median([self.suggest(m, skip_start, skip_end)
                                     for m in _BASE_METHODS]))
@@ -985,7 +1044,7 @@ class LRFinderResult:
         """
         sugg = {m: self.suggest(m, skip_start, skip_end) for m in _BASE_METHODS}
         sugg['median'] = float(np.median(list(sugg.values())))
-        sugg['one_cycle'] = self.loss_floor(skip_start, skip_end)[0] / _ONE_CYCLE_MARGIN
+        sugg['one_cycle'] = self._one_cycle(skip_start, skip_end)[0]
         return sugg
 
     def disagreement(self, skip_start=None, skip_end=5):

@@ -1,0 +1,350 @@
+r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
+
+:func:`peak_probe` takes a range test (:class:`~gluon_schedules.LRFinderResult`)
+and the training budget it serves (``total_steps`` updates), runs one short
+1cycle per candidate peak, scores each and picks one; the network and the
+trainer are restored after every run exactly as :func:`~gluon_schedules.lr_find`
+restores them (the same snapshot)::
+
+    result = lr_find(net, trainer, loss_fn, train_loader)
+    probe = peak_probe(net, trainer, loss_fn, train_loader, result,
+                       total_steps=epochs * len(train_loader), val_data=val_loader)
+    probe.plot()
+    schedule = OneCycleLR(max_lr=probe.peak, total_steps=epochs * len(train_loader))
+
+Definitions
+-----------
+With ``F`` the range test's loss floor (:meth:`LRFinderResult.loss_floor`) and
+``factors = (f_1 < f_2 < ... < f_K)``, the candidates are ``c_k = f_k F``. Each
+run has
+
+.. math::
+
+    n = \lfloor fraction \cdot total\_steps / K \rfloor
+
+updates of ``OneCycleLR(max_lr=c_k, total_steps=n)`` (its defaults otherwise),
+installed as the optimizer's ``lr_scheduler`` (shifted by the trainer's
+``num_update``); everything else of the optimizer (momentum, weight decay,
+states) runs as it is, as in the range test. Every run starts from the same
+state and sees the same batches (the NumPy and Python ``random`` states are put
+back too). The cost is ``K n`` updates, ``cost = K n / total_steps <= fraction``
+of the budget (the range test's own updates not included; ``cost_with_range_test``
+includes them).
+
+Run ``k`` *blew up* when a batch loss is not finite or exceeds ``diverge_th``
+times the run's first batch loss (the run stops there); it *diverged* when it
+blew up or when its training score is above its first batch loss. Its score is
+
+* with ``val_data``: the mean loss over one pass of ``val_data`` after the run
+  (not recording: dropout off, BatchNorm in inference mode);
+* without: the mean training batch loss (before each update) over the last
+  quarter of its ``n`` updates, ``ceil(n / 4)`` of them;
+
+``inf`` if it blew up. The pick is ``k* = argmin score``; the guard: when
+``c_{k*+1}`` diverged and ``k* > 0``, the pick is ``c_{k*-1}`` (``stepped_down``):
+a peak next to one that diverges within ``n`` updates may diverge later in the
+full run. If every run blew up the lowest candidate is returned with a warning.
+
+Restored after every run: what :func:`~gluon_schedules.lr_find` restores (its
+module docstring lists it), with the same exception (MXNet's own random
+generator, so dropout masks differ afterwards).
+"""
+import math
+import random
+import warnings
+
+import numpy as np
+
+from .modifiers import Scale, Shift
+from .lr_finder import (LRFinderResult, _Snapshot, _Cycler, _DataExhausted, _split,
+                        _mean_loss, _unpack, _is_distributed, _group_ratios)
+from ._checks import check_real, check_int, check_choice
+
+__all__ = ['peak_probe', 'PeakProbeResult']
+
+_OWNER = 'peak_probe'
+_FACTORS = (0.5, 1.5, 4.5, 13.5)
+_MIN_RUN = 5          # updates per candidate run, at least
+
+
+class PeakProbeResult:
+    """What :func:`peak_probe` measured (see the module docstring for the definitions).
+
+    Attributes
+    ----------
+    peak : float
+        The chosen candidate.
+    index : int
+        Its index in ``candidates``.
+    candidates : tuple of float
+        The peaks tried, increasing (``factors`` times the loss floor).
+    scores : tuple of float
+        The score of each (``inf`` when it blew up).
+    diverged : tuple of bool
+        Whether each run diverged (blew up, or ended above its first batch loss).
+    best_index : int
+        ``argmin`` of the scores, before the guard.
+    stepped_down : bool
+        Whether the guard moved the pick one candidate down.
+    score_kind : str
+        ``'validation loss'`` or ``'training loss'``.
+    run_updates : int
+        Updates planned per run (``n``).
+    updates : int
+        Updates run in all (runs stopped on divergence count what they ran).
+    total_steps : int
+        The training budget the probe serves.
+    cost : float
+        ``len(candidates) * run_updates / total_steps``.
+    cost_with_range_test : float
+        ``cost`` plus the range test's updates over ``total_steps``.
+    """
+
+    def __init__(self, candidates, scores, diverged, index, best_index, score_kind,
+                 run_updates, updates, total_steps, range_test_updates):
+        self.candidates = tuple(float(c) for c in candidates)
+        self.scores = tuple(float(s) for s in scores)
+        self.diverged = tuple(bool(d) for d in diverged)
+        self.index = int(index)
+        self.best_index = int(best_index)
+        self.peak = self.candidates[self.index]
+        self.stepped_down = self.index != self.best_index
+        self.score_kind = score_kind
+        self.run_updates = int(run_updates)
+        self.updates = int(updates)
+        self.total_steps = int(total_steps)
+        self.cost = len(self.candidates) * self.run_updates / self.total_steps
+        self.cost_with_range_test = self.cost + range_test_updates / self.total_steps
+
+    def plot(self, ax=None):
+        """Score against candidate peak (log x), diverged runs marked, the pick starred.
+
+        Returns the matplotlib axes (a new figure if ``ax`` is None).
+        """
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.2))
+        c = np.array(self.candidates)
+        s = np.array(self.scores)
+        ok = np.isfinite(s)
+        ax.plot(c[ok], s[ok], 'o-', color='C0', label=self.score_kind)
+        top = float(s[ok].max()) if ok.any() else 1.0
+        for x, d in zip(c, self.diverged):
+            if d:
+                ax.plot([x], [top], 'x', color='C3', markersize=9)
+        if any(self.diverged):
+            ax.plot([], [], 'x', color='C3', label='diverged')
+        ax.axvline(self.peak, color='k', linestyle=':', linewidth=1)
+        ax.plot([self.peak], [s[self.index] if ok[self.index] else top], '*',
+                color='k', markersize=12,
+                label='peak %.3g%s' % (self.peak, ' (stepped down)'
+                                       if self.stepped_down else ''))
+        ax.set_xscale('log')
+        ax.set_xlabel('1cycle peak (max_lr)')
+        ax.set_ylabel(self.score_kind)
+        ax.set_title('peak probe: %d runs of %d updates, %.0f%% of %d'
+                     % (len(c), self.run_updates, 100 * self.cost, self.total_steps),
+                     fontsize='small')
+        ax.legend(fontsize='small')
+        return ax
+
+    def __repr__(self):
+        return ('PeakProbeResult(peak=%.3g, candidates=[%s], scores=[%s], %s, '
+                'stepped_down=%r, cost=%.3f of %d updates)' % (
+                    self.peak, ', '.join('%.3g' % c for c in self.candidates),
+                    ', '.join('%.4g' % s for s in self.scores), self.score_kind,
+                    self.stepped_down, self.cost, self.total_steps))
+
+
+def _check_factors(factors):
+    if isinstance(factors, (str, bytes)) or not hasattr(factors, '__len__'):
+        raise TypeError('%s: factors must be a sequence of numbers, got %r'
+                        % (_OWNER, factors))
+    out = [check_real('factors[%d]' % i, f, _OWNER, low=0.0, low_open=True)
+           for i, f in enumerate(factors)]
+    if len(out) < 2:
+        raise ValueError('%s: factors must hold at least 2 numbers, got %r'
+                         % (_OWNER, factors))
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError('%s: factors must be strictly increasing, got %r'
+                         % (_OWNER, factors))
+    return tuple(out)
+
+
+def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
+               factors=_FACTORS, fraction=0.25, diverge_th=4.0, batch_size=None,
+               snapshot='device'):
+    """Pick 1cycle's peak by short 1cycle runs at ``factors`` times the loss floor.
+
+    See the module docstring for the candidates, the runs, the score, the
+    guard and the cost. ``net`` and ``trainer`` are restored after each run.
+
+    Parameters
+    ----------
+    net, trainer, loss_fn, data
+        As for :func:`~gluon_schedules.lr_find` (``data`` is restarted when it
+        runs out).
+    result : LRFinderResult
+        The range test whose loss floor the candidates multiply.
+    total_steps : int
+        Updates of the training the peak is for, >= 1.
+    val_data : iterable, optional
+        Validation batches: scored by their mean loss after each run.
+    factors : sequence of float, default (0.5, 1.5, 4.5, 13.5)
+        Candidates in multiples of the loss floor, > 0, strictly increasing.
+    fraction : float, default 0.25
+        Share of ``total_steps`` all runs together may use, in (0, 1].
+    diverge_th : float, default 4.0
+        A run diverges when a batch loss exceeds ``diverge_th`` times its first; > 1.
+    batch_size : int, optional
+        Passed to ``trainer.step``; the first dimension of each batch if None.
+    snapshot : {'device', 'cpu'}, default 'device'
+        Where the in-memory copies are kept.
+
+    Returns
+    -------
+    PeakProbeResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For bad arguments (naming the argument), fewer than 5 updates per run,
+        or a distributed trainer.
+    """
+    from mxnet import autograd, gluon  # pylint: disable=import-outside-toplevel
+    if not isinstance(net, gluon.Block):
+        raise TypeError('%s: net must be a gluon.Block, got %r' % (_OWNER, net))
+    if not isinstance(trainer, gluon.Trainer):
+        raise TypeError('%s: trainer must be a gluon.Trainer, got %r' % (_OWNER, trainer))
+    if not callable(loss_fn):
+        raise TypeError('%s: loss_fn must be callable, got %r' % (_OWNER, loss_fn))
+    if not isinstance(result, LRFinderResult):
+        raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), '
+                        'got %r' % (_OWNER, result))
+    total_steps = check_int('total_steps', total_steps, _OWNER, low=1)
+    factors = _check_factors(factors)
+    fraction = check_real('fraction', fraction, _OWNER, low=0.0, high=1.0,
+                          low_open=True, what='a number in (0, 1]')
+    diverge_th = check_real('diverge_th', diverge_th, _OWNER, low=1.0, low_open=True)
+    if batch_size is not None:
+        batch_size = check_int('batch_size', batch_size, _OWNER, low=1)
+    snapshot = check_choice('snapshot', snapshot, ('device', 'cpu'), _OWNER)
+    run_updates = int(math.floor(fraction * total_steps / len(factors)))
+    if run_updates < _MIN_RUN:
+        raise ValueError('%s: fraction * total_steps / len(factors) = %r * %d / %d gives '
+                         '%d updates per run, fewer than %d: raise total_steps or '
+                         'fraction, or give fewer factors'
+                         % (_OWNER, fraction, total_steps, len(factors), run_updates,
+                            _MIN_RUN))
+    dist = _is_distributed(trainer)
+    if dist is not None:
+        raise ValueError('%s: the trainer is distributed (%s); the probe runs in one '
+                         'process and cannot restore state held by servers or other '
+                         'workers: run it with a local trainer' % (_OWNER, dist))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')        # the suggestion's warnings are not ours
+        floor = result.loss_floor()[0]
+    candidates = [f * floor for f in factors]
+    train_batches = _Cycler(data, 'data')
+    contexts = list(trainer._contexts)
+    dtype = trainer._params[0].dtype if trainer._params else 'float32'
+
+    scores, diverged, updates = [], [], 0
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        if any(p._deferred_init for p in net.collect_params().values()):
+            x0, y0 = _Cycler(data, 'data').next()
+            chunks, _ = _split(x0, y0, contexts[:1], dtype)
+            with autograd.pause():
+                net(chunks[0][0])
+        for peak in candidates:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+            train_batches = _Cycler(data, 'data')
+            snap = _Snapshot(net, trainer, snapshot)
+            try:
+                score, div, ran = _one_run(net, trainer, loss_fn, train_batches, peak,
+                                           run_updates, contexts, dtype, batch_size,
+                                           diverge_th)
+                if val_data is not None and math.isfinite(score):
+                    score = _val_loss(net, loss_fn, val_data, contexts, dtype)
+                    if not math.isfinite(score):
+                        score, div = math.inf, True
+            finally:
+                snap.restore()
+            updates += ran
+            scores.append(score)
+            diverged.append(div)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+    finite = [i for i, s in enumerate(scores) if math.isfinite(s)]
+    if not finite:
+        warnings.warn('%s: every candidate blew up (%s): returning the lowest, %.3g; '
+                      'the range test\'s floor may be far too high'
+                      % (_OWNER, ', '.join('%.3g' % c for c in candidates), candidates[0]),
+                      UserWarning, stacklevel=2)
+        best = 0
+    else:
+        best = min(finite, key=lambda i: scores[i])
+    index = best
+    if best > 0 and best + 1 < len(candidates) and diverged[best + 1]:
+        index = best - 1
+    return PeakProbeResult(candidates, scores, diverged, index, best,
+                           'validation loss' if val_data is not None else 'training loss',
+                           run_updates, updates, total_steps, result.num_updates)
+
+
+def _one_run(net, trainer, loss_fn, batches, peak, n, contexts, dtype, batch_size,
+             diverge_th):
+    """``n`` updates of 1cycle at ``peak``: (training score or inf if it blew up,
+    diverged, updates run)."""
+    from mxnet import autograd  # pylint: disable=import-outside-toplevel
+    from .policies import OneCycleLR  # pylint: disable=import-outside-toplevel
+    opt = trainer._optimizer
+    sched = Shift(OneCycleLR(max_lr=peak, total_steps=n), int(opt.num_update))
+    ratios = _group_ratios(opt)
+    opt.lr_scheduler = sched
+    if ratios:                       # as in lr_find: each group at its ratio
+        opt._lr_groups = tuple((pat, Scale(sched, r))
+                               for (pat, _), r in zip(opt._lr_groups, ratios.values()))
+    add_params = [p for p in trainer._params if p.grad_req == 'add']
+    losses = []
+    for _ in range(n):
+        try:
+            x, y = batches.next()
+        except _DataExhausted:
+            raise ValueError('%s: data ran out after %d updates and cannot be restarted '
+                             '(a one-pass iterator): pass a re-iterable such as a '
+                             'DataLoader or a list' % (_OWNER, len(losses))) from None
+        for p in add_params:
+            p.zero_grad()
+        chunks, total = _split(x, y, contexts, dtype)
+        with autograd.record():
+            outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
+        autograd.backward(outs)
+        trainer.step(batch_size or total)
+        loss = _mean_loss(outs)
+        losses.append(loss)
+        if not math.isfinite(loss) or loss > diverge_th * abs(losses[0]):
+            return math.inf, True, len(losses)
+    tail = losses[-int(math.ceil(n / 4.0)):]
+    score = float(np.mean(tail))
+    return score, not score <= losses[0], len(losses)
+
+
+def _val_loss(net, loss_fn, val_data, contexts, dtype):
+    """Mean loss over one pass of ``val_data`` (not recording)."""
+    if callable(getattr(val_data, 'reset', None)):
+        val_data.reset()                # an mx.io.DataIter
+    total, count = 0.0, 0
+    for batch in val_data:
+        x, y = _unpack(batch, 'val_data')
+        chunks, _ = _split(x, y, contexts, dtype)
+        outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
+        total += sum(float(o.sum().asscalar()) for o in outs)
+        count += sum(o.size for o in outs)
+    if count == 0:
+        raise ValueError('%s: val_data yielded no batch (empty iterable)' % _OWNER)
+    return total / count
