@@ -303,10 +303,9 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         while k <= t:
             v = float(obj(k))
             k += 1
-        if t != int(t):       # fractional step: the scheduler's value at t itself
-            v = float(copy.deepcopy(obj)(t))
-            return v
-        c['t'], c['v'] = int(t), v
+        c['t'], c['v'] = k - 1, v
+        if t != k - 1:        # fractional step: the scheduler's value at t itself
+            return float(copy.deepcopy(obj)(t))
         return v
 
     def __getstate__(self):
