@@ -8,7 +8,7 @@ import gluon_schedules
 
 PKG = os.path.dirname(os.path.abspath(gluon_schedules.__file__))
 # the layers, bottom first: a module may import only modules of lower layers
-LAYERS = [['_checks'], ['base'], ['shapes', 'cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names'],
+LAYERS = [['_checks'], ['base'], ['shapes'], ['cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names'],
           ['hyperparams', 'lr_finder', 'distributed', 'launch', 'plotting'], ['__init__']]
 
 
