@@ -24,7 +24,7 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
                                 PolyScheduler, CosineScheduler)
 
 from .base import Schedule, pieces, _import_name
-from .shapes import Constant
+from .shapes import Constant, half_cosine
 from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
@@ -45,14 +45,6 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
     def scheduler(self):
         """A copy of the wrapped scheduler as it was wrapped (changing it changes nothing)."""
         return copy.deepcopy(self._scheduler)
-
-    def __setstate__(self, state):
-        if 'scheduler' in state:          # pickled before the snapshot became private
-            state = dict(state)
-            state['_scheduler'] = state.pop('scheduler')
-        if '_orig' in state and '_amp' not in state:     # pickled before _amp existed
-            state = dict(state, _amp=state['_orig'] - state['_final'])
-        super().__setstate__(state)
 
 
 class MXNetSchedule(_SnapshotScheduler, Schedule):
@@ -163,8 +155,7 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         if kind == 'CosineScheduler':        # first: the common case (per-call cost)
             if t > self._max_update:
                 t = self._max_update
-            return self._final + self._amp * \
-                (1 + math.cos(math.pi * (t - self._warmup_steps) / self._max_steps)) / 2
+            return self._final + self._amp * half_cosine(t - self._warmup_steps, self._max_steps)
         if kind == 'MultiFactorScheduler':
             return self._lrs[bisect_left(self._steps, t)]
         if kind == 'FactorScheduler':
@@ -207,9 +198,8 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         r = np.minimum(r, self._max_update)
         if kind == 'PolyScheduler':
             frac = (r - self._warmup_steps) / self._max_steps
-            return self._final + (self._orig - self._final) * np.power(1 - frac, self._power)
-        return self._final + (self._orig - self._final) * \
-            (1 + np.cos(np.pi * (r - self._warmup_steps) / self._max_steps)) / 2
+            return self._final + self._amp * np.power(1 - frac, self._power)
+        return self._final + self._amp * half_cosine(r - self._warmup_steps, self._max_steps, np)
 
 
 def _mx_repr(s):
@@ -307,10 +297,9 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         while k <= t:
             v = float(obj(k))
             k += 1
-        if t != int(t):       # fractional step: the scheduler's value at t itself
-            v = float(copy.deepcopy(obj)(t))
-            return v
-        c['t'], c['v'] = int(t), v
+        c['t'], c['v'] = k - 1, v
+        if t != k - 1:        # fractional step: the scheduler's value at t itself
+            return float(copy.deepcopy(obj)(t))
         return v
 
     def __getstate__(self):

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .base import Schedule
+from .shapes import half_cosine
 from ._checks import check_choice, check_int, check_lr, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
@@ -109,28 +110,28 @@ class CyclicDecay(Schedule):
         i = t // T
         return i, T, t - T * i
 
-    def _value(self, t):
-        i, t_i, t_curr = self._locate(t)
-        if i >= self.cycle_limit:
-            return self.lr_min
+    def _curve(self, i, t_i, t_curr, xp):
+        """The value in cycle ``i`` of length ``t_i``, ``t_curr`` steps in (timm's
+        expressions, for floats or arrays)."""
         amp = self.base_lr_ * self.cycle_decay ** i - self.lr_min
         if self.curve == 'tanh':
             r = t_curr / t_i
-            return self.lr_min + 0.5 * amp * (1 - math.tanh(self.lb * (1.0 - r) + self.ub * r))
-        k = self.k_decay
-        x = t_curr ** k / t_i ** k
+            return self.lr_min + 0.5 * amp * (1 - xp.tanh(self.lb * (1.0 - r) + self.ub * r))
+        x = t_curr ** self.k_decay / t_i ** self.k_decay
         if self.curve == 'cosine':
-            return self.lr_min + 0.5 * amp * (1 + math.cos(math.pi * x))
+            return self.lr_min + amp * half_cosine(x, 1, xp)
         return self.lr_min + amp * (1 - x) ** self.power
 
+    def _value(self, t):
+        i, t_i, t_curr = self._locate(t)
+        return self.lr_min if i >= self.cycle_limit else self._curve(i, t_i, t_curr, math)
+
     def _values(self, t):
-        # the same expressions on arrays (values() of 1e6 steps: a Python loop over
-        # _value takes ~1 s)
         m, T = self.cycle_mul, self.t_initial
         if m != 1:
             # the cycle index with math.log, as the scalar path (and timm): NumPy's
             # log may differ by an ulp and land on the other side of a cycle start
-            i = np.array([math.floor(math.log(1 - x / T * (1 - m), m)) for x in t.ravel()],
+            i = np.array([self._locate(x)[0] for x in t.ravel().tolist()],
                          dtype=np.float64).reshape(t.shape)
             t_i = np.power(m, i) * T
             t_curr = t - (1 - np.power(m, i)) / (1 - m) * T
@@ -138,17 +139,8 @@ class CyclicDecay(Schedule):
             i = np.floor_divide(t, T)
             t_i = T
             t_curr = t - T * i
-        amp = self.base_lr_ * np.power(self.cycle_decay, i) - self.lr_min
-        if self.curve == 'tanh':
-            r = t_curr / t_i
-            out = self.lr_min + 0.5 * amp * (1 - np.tanh(self.lb * (1.0 - r) + self.ub * r))
-        else:
-            x = np.power(t_curr, self.k_decay) / np.power(t_i, self.k_decay)
-            if self.curve == 'cosine':
-                out = self.lr_min + 0.5 * amp * (1 + np.cos(np.pi * x))
-            else:
-                out = self.lr_min + amp * np.power(1 - x, self.power)
-        return np.where(i >= self.cycle_limit, self.lr_min, out)
+        return np.where(i >= self.cycle_limit, self.lr_min,
+                        self._curve(i, t_i, t_curr, np))
 
 
 class CosineCycles(Schedule):
@@ -195,20 +187,17 @@ class CosineCycles(Schedule):
         self.restarts = restarts
         self._ref = self.base_lr_
 
+    def _curve(self, p, xp):
+        amp = self.base_lr_ - self.final_lr
+        if not self.restarts:
+            return self.final_lr + amp * 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * p))
+        return self.final_lr + amp * half_cosine((self.num_cycles * p) % 1.0, 1, xp)
+
     def _value(self, t):
         p = t / self.length
-        amp = self.base_lr_ - self.final_lr
-        if not self.restarts:
-            return self.final_lr + amp * 0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * p))
-        if p >= 1.0:
-            return self.final_lr
-        return self.final_lr + amp * 0.5 * (1.0 + math.cos(math.pi * ((self.num_cycles * p) % 1.0)))
+        return self.final_lr if self.restarts and p >= 1.0 else self._curve(p, math)
 
     def _values(self, t):
-        # the same expressions on arrays (a loop over _value: ~1 s per 1e6 steps)
         p = t / self.length
-        amp = self.base_lr_ - self.final_lr
-        if not self.restarts:
-            return self.final_lr + amp * 0.5 * (1.0 + np.cos(np.pi * self.num_cycles * 2.0 * p))
-        out = self.final_lr + amp * 0.5 * (1.0 + np.cos(np.pi * np.mod(self.num_cycles * p, 1.0)))
-        return np.where(p >= 1.0, self.final_lr, out)
+        out = self._curve(p, np)
+        return np.where(p >= 1.0, self.final_lr, out) if self.restarts else out

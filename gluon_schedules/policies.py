@@ -19,13 +19,13 @@ from collections import namedtuple
 
 import numpy as np
 
-from .base import Schedule, sorted_pieces
-from .shapes import TriangularSchedule, _check_min_max, _flat
+from .base import Schedule
+from .shapes import TriangularSchedule, _check_min_max, _flat, half_cosine
 from .modifiers import LinearCoolDown, _find_cycle
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
-_cos, _pi, _floor = math.cos, math.pi, math.floor
+_floor = math.floor
 
 __all__ = ['OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
            'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta']
@@ -326,7 +326,7 @@ class OneCycleLR(Schedule):
         # the last phase is taken whatever the step (end = inf), as in PyTorch
         tests = ends[:-1] + (math.inf,)
         lr_phases, mom_phases = (
-            [_Phase(tests[i], starts[i], ends[i] - starts[i], a, b, (a - b) / 2.0, b - a)
+            [_Phase(tests[i], starts[i], ends[i] - starts[i], a, b, a - b, b - a)
              for i, (a, b) in enumerate(pairs)]
             for pairs in (lrs, moms))
         # for _value: the records as exact tuples (CPython 3.11 unpacks those
@@ -364,57 +364,33 @@ class OneCycleLR(Schedule):
             s = 0
         elif s > self._last:
             s = self._last
-        for end, start, span, a, b, half, diff in \
+        for end, start, span, a, b, drop, diff in \
                 (self._mom_phases if momentum else self._lr_phases):   # _Phase fields
             if s <= end:
                 if self._cos:   # PyTorch: end + (start - end) / 2.0 * (cos(pi pct) + 1)
-                    return b + half * (_cos(_pi * ((s - start) / span)) + 1)
+                    return b + drop * half_cosine((s - start) / span, 1)
                 return diff * ((s - start) / span) + a  # (end - start) * pct + start
         raise AssertionError('unreachable')  # pragma: no cover
 
-    # Only the cycle's steps are computed when the steps are sorted (the steps
-    # after it are one constant slice): values() of 1e6 steps of a 1000-step
-    # cycle 0.5 ms, against 32-39 ms through the formula for every step
-    # (bench_schedules.py's steps).
     @_flat
     def _values(self, t, momentum=False):
-        sl = sorted_pieces(t, [self._last + 1])
-        if sl is None:
-            return self._formula(t, momentum)
-        head, tail = sl
-        out = np.empty_like(t)
-        out[head] = self._formula(t[head], momentum)
-        out[tail] = self._value(self._last + 1, momentum)
-        return out
-
-    def _formula(self, t, momentum):
         """The scalar formula on an array, each step's phase constants gathered
-        by index into one reused buffer (the same operations in the same order)."""
+        by index (the same operations in the same order)."""
         ph = self._mom_arrays if momentum else self._lr_arrays
-        s = t - 1
-        np.maximum(s, 0, out=s)
-        np.minimum(s, self._last, out=s)
+        s = np.clip(t - 1, 0, self._last)
         idx = np.searchsorted(ph.end[:-1], s, side='left')  # first phase with s <= end
-        buf = np.empty_like(s)
-        s -= np.take(ph.start, idx, out=buf)
-        s /= np.take(ph.span, idx, out=buf)         # pct
+        pct = (s - ph.start[idx]) / ph.span[idx]
         if self._cos:
-            s *= np.pi
-            np.cos(s, out=s)
-            s += 1
-            s *= np.take(ph.half, idx, out=buf)
-            s += np.take(ph.b, idx, out=buf)
-        else:
-            s *= np.take(ph.diff, idx, out=buf)
-            s += np.take(ph.a, idx, out=buf)
-        return s
+            return ph.b[idx] + ph.drop[idx] * half_cosine(pct, 1, np)
+        return ph.diff[idx] * pct + ph.a[idx]
 
 
 
 # One phase of a OneCycleLR curve: used for steps up to ``end`` (inf for the last,
 # as PyTorch), from step ``start`` over ``span`` steps, from value ``a`` to ``b``;
-# ``half = (a - b) / 2.0`` and ``diff = b - a`` are PyTorch's expressions.
-_Phase = namedtuple('_Phase', 'end start span a b half diff')
+# ``drop = a - b`` and ``diff = b - a`` (PyTorch's ``(a - b) / 2.0 * (cos + 1)`` is
+# the same float as ``drop * half_cosine``: halving is exact).
+_Phase = namedtuple('_Phase', 'end start span a b drop diff')
 
 
 class CyclicLR(Schedule):
@@ -706,25 +682,15 @@ class CosineAnnealingWarmRestarts(Schedule):
             t_cur = s - start
         return self._amp * self.restart_decay ** i if self._decays else self._amp, t_cur, t_i
 
-    # inlined: _value's table path, per call 1.94x vs 2.41x MXNet's cosine through
-    # _value (median of 5 interleaved runs, 22%; bench_schedules.py's loop)
-    def __call__(self, num_update):
-        s = num_update - 1 if num_update > 1 else 0
-        if s < self._table_end:
-            i = _bisect_right(self._starts, s) - 1
-            return self._scale * (self.eta_min + self._amps[i] * (
-                1 + _cos(_pi * (s - self._starts[i]) / self._lengths[i])) / 2)
-        return self._scale * self._value(num_update)
-
     def _value(self, t):
+        # PyTorch: eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
         s = t - 1 if t > 1 else 0
         if s < self._table_end:   # the same B_i as _locate_closed (tested)
             i = _bisect_right(self._starts, s) - 1
-            amp, t_cur, t_i = self._amps[i], s - self._starts[i], self._lengths[i]
-        else:
-            amp, t_cur, t_i = self._far(s)
-        # PyTorch: eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
-        return self.eta_min + amp * (1 + _cos(_pi * t_cur / t_i)) / 2
+            return self.eta_min + self._amps[i] * half_cosine(s - self._starts[i],
+                                                              self._lengths[i])
+        amp, t_cur, t_i = self._far(s)
+        return self.eta_min + amp * half_cosine(t_cur, t_i)
 
     @_flat
     def _values(self, t):
@@ -749,19 +715,8 @@ class CosineAnnealingWarmRestarts(Schedule):
                 b0[~inside] = [_to_float(x[1]) for x in far]
                 t_i[~inside] = [_to_float(x[2]) for x in far]
             t_cur = s - b0
-        # eta_min + amp * (1 + cos(pi * T_cur / T_i)) / 2, in PyTorch's order
-        x = t_cur
-        x *= np.pi
-        x /= t_i
-        np.cos(x, out=x)
-        x += 1
-        if self._decays:
-            x *= self._amp * np.power(self.restart_decay, i)
-        else:
-            x *= self._amp
-        x /= 2
-        x += self.eta_min
-        return x
+        amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
+        return self.eta_min + amp * half_cosine(t_cur, t_i, np)
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,

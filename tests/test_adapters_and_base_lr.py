@@ -190,3 +190,28 @@ def test_base_lr_of_zero_reference_cannot_be_rescaled():
         gs.Constant(0.0).base_lr = 0.1
     with pytest.raises(ValueError, match='base_lr'):
         gs.Constant(0.1).base_lr = -1
+
+
+class _Counting(mx.lr_scheduler.LRScheduler):
+    """Stateful and exact on fractional steps: ``1000 * (calls so far) + num_update``."""
+
+    def __init__(self):
+        super().__init__(base_lr=1.0)
+        self.calls = 0
+
+    def __call__(self, num_update):
+        v = 1000.0 * self.calls + num_update
+        self.calls += 1
+        return v
+
+
+def test_replay_fractional_step_is_the_schedulers_value_there_and_changes_no_later_value():
+    # a fresh copy called with 0, 1, 2 and then 2.5 returns 3 * 1000 + 2.5; the replay
+    # must not count that call: update 3 is still the 4th call (3003), update 2 the 3rd
+    s = gs.ReplaySchedule(_Counting())
+    assert s(1) == 1001.0
+    assert s(2.5) == 3002.5
+    assert s(3) == 3003.0
+    assert s(2.5) == 3002.5          # again, after a jump back (replayed from the start)
+    assert s(2) == 2002.0
+    assert s(0.5) == 1000.5

@@ -145,3 +145,35 @@ def test_noise_bad_arguments():
         gs.Noise(gs.Constant(0.1), kind='gauss')
     with pytest.raises(ValueError, match=r'Noise: end must be an integer >= 6, got 5'):
         gs.Noise(gs.Constant(0.1), start=5, end=5)
+
+
+def _splitmix64_finaliser(x):
+    """Written here from Vigna's splitmix64 (not taken from the library)."""
+    m = (1 << 64) - 1
+    z = (x + 0x9E3779B97F4A7C15) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    return z ^ (z >> 31)
+
+
+def test_splitmix64_gives_the_published_sequence():
+    # splitmix64 seeded with 0: first two outputs, as published with the reference code
+    assert _splitmix64_finaliser(0) == 0xE220A8397B1DCDAF
+    assert _splitmix64_finaliser(0x9E3779B97F4A7C15) == 0x6E789E6AA1B965F4
+
+
+@pytest.mark.parametrize('kind', ['normal', 'uniform'])
+def test_noise_amplitude_is_the_documented_one(kind):
+    # n(t) from the documented draw: u = (mix(mix(seed) ^ t) >> 11 + 0.5) / 2**53, then
+    # (2u - 1) pct (uniform) or the normal of sd std truncated to (-pct, pct) at quantile u
+    import statistics
+    pct, std, seed = 0.3, 0.5, 11
+    base = gs.CosineDecay(0.2, 500)
+    s = gs.Noise(base, pct=pct, std=std, seed=seed, kind=kind, start=10, end=400)
+    dist = statistics.NormalDist(0.0, std)
+    lo, hi = dist.cdf(-pct), dist.cdf(pct)
+    for t in (10, 11, 57, 399):
+        u = ((_splitmix64_finaliser(_splitmix64_finaliser(seed) ^ t) >> 11) + 0.5) / 2.0 ** 53
+        n = (2 * u - 1) * pct if kind == 'uniform' else dist.inv_cdf(lo + u * (hi - lo))
+        assert s(t) == pytest.approx(base(t) * (1 + n), rel=1e-14), t
+    assert s(9) == base(9) and s(400) == base(400)

@@ -463,7 +463,7 @@ def check_json_config(s, steps, got):
             s.get_config()
         return
     text = json.dumps(s.get_config())
-    again = gs.from_config(json.loads(text), trusted=[_fn_decay])
+    again = gs.from_config(json.loads(text), trusted=[_fn_decay, _fn_table])
     assert type(again) is type(s)
     assert json.dumps(again.get_config()) == text
     np.testing.assert_allclose([again(t) for t in steps], [got[t] for t in steps],

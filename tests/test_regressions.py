@@ -570,16 +570,6 @@ def test_item10_calling_or_editing_the_scheduler_attribute_changes_nothing(make)
         s.scheduler = exposed
 
 
-def test_item10_a_pickle_from_before_the_private_snapshot_still_loads():
-    s = gs.MXNetSchedule(mx.lr_scheduler.MultiFactorScheduler(step=[10], factor=0.5,
-                                                              base_lr=1.0))
-    state = dict(vars(s))
-    state['scheduler'] = state.pop('_scheduler')
-    old = gs.MXNetSchedule.__new__(gs.MXNetSchedule)
-    old.__setstate__(state)
-    assert [old(t) for t in (5, 15)] == [1.0, 0.5] and repr(old) == repr(s)
-
-
 # --------------------------------------------------------------------------------
 # Item 11 (adapters): a bad number given as a child names the caller's parameter
 # --------------------------------------------------------------------------------
