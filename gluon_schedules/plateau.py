@@ -84,10 +84,11 @@ class ReduceLROnPlateau(Schedule):
     state : (float or None, int, int, int), optional
         The decision state ``(best, bad_evals, cooldown_left, evals)``, ``best``
         None before the first evaluation (normally produced by :meth:`observe`).
-    ignore_until : int, default 0
+    ignore_until : int, optional
         Evaluations at ``num_update <= ignore_until`` are not counted
         (:meth:`observe` returns the schedule unchanged): timm's plateau, which
-        does not step while its warm-up runs.
+        does not step while its warm-up runs. None (the default): every
+        evaluation counts, as in PyTorch, also one at update 0.
 
     Examples
     --------
@@ -105,7 +106,7 @@ class ReduceLROnPlateau(Schedule):
 
     def __init__(self, schedule, mode='min', factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode='rel', cooldown=0, min_lr=0.0, eps=1e-8, events=(),
-                 state=None, ignore_until=0):
+                 state=None, ignore_until=None):
         super().__init__()
         owner = 'ReduceLROnPlateau'
         self.schedule = hold(schedule, 'schedule', owner)
@@ -121,7 +122,8 @@ class ReduceLROnPlateau(Schedule):
         self.eps = check_real('eps', eps, owner, low=0.0)
         self.events = _check_events(events, owner)
         self.state = _check_state(state, self.mode, owner)
-        self.ignore_until = check_int('ignore_until', ignore_until, owner, low=0)
+        self.ignore_until = None if ignore_until is None else \
+            check_int('ignore_until', ignore_until, owner, low=0)
         mults = [1.0]
         for _, f in self.events:
             mults.append(mults[-1] * f)
@@ -194,7 +196,7 @@ class ReduceLROnPlateau(Schedule):
         if self._updates and num_update < self._updates[-1]:
             raise ValueError('%s: num_update must be >= %d (the update of the last '
                              'reduction), got %r' % (owner, self._updates[-1], num_update))
-        if num_update <= self.ignore_until:
+        if self.ignore_until is not None and num_update <= self.ignore_until:
             return self, False
         best, bad, cool, evals = self.state
         if self._is_better(current, best):

@@ -423,3 +423,13 @@ def test_observe_gives_what_the_constructor_gives_for_the_same_record():
     assert s._updates == rebuilt._updates and s._mults == rebuilt._mults
     assert pickle.dumps(s) == pickle.dumps(rebuilt)
     assert s.get_config() == rebuilt.get_config()
+
+
+def test_every_evaluation_counts_by_default_also_one_at_update_0():
+    """PyTorch counts every step(metric); only timm's plateau (by name) skips its warm-up."""
+    s = gs.ReduceLROnPlateau(gs.Constant(0.2), factor=0.5, patience=0)
+    s = s.observe(1.0, 0).observe(1.0, 0)          # no improvement: reduced at once
+    assert s.events == ((0, 0.5),) and s(1) == 0.1
+    timm = gs.ReduceLROnPlateau(gs.Constant(0.2), factor=0.5, patience=0, ignore_until=3)
+    assert timm.observe(1.0, 0).observe(1.0, 3).events == ()
+    assert timm.observe(1.0, 4).observe(1.0, 5).events == ((5, 0.5),)
