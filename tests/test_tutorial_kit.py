@@ -85,7 +85,7 @@ def test_setup_py_sees_the_installed_mxnet(setup_py):
 # ---------------------------------------------------------------- a list of contexts
 def _two_contexts():
     import mxnet as mx
-    return [mx.cpu(0), mx.cpu(1)]       # the stand-in for two GPUs
+    return [mx.cpu(1), mx.cpu(2)]       # two GPUs' stand-in, neither the default context
 
 
 def _train(ctx, digits, epochs=2):
@@ -129,7 +129,7 @@ def test_uneven_split_trains_and_records_the_batch_loss(digits):
     import gs_examples as ex
     from mxnet import gluon
     Xtr, ytr, _, _ = digits
-    ctxs = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]              # 100 = 34 + 33 + 33
+    ctxs = [mx.cpu(1), mx.cpu(2), mx.cpu(3)]              # 100 = 34 + 33 + 33
     net = ex.make_mlp(hidden=(16,), seed=1, ctx=ctxs)
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
     h = ex.train(net, trainer, ex.Batches(Xtr[:300], ytr[:300], 100, ctx=ctxs), 3, ctx=ctxs)
@@ -142,11 +142,12 @@ def test_contexts_are_checked_and_picked(monkeypatch):
     import gs_examples as ex
     from gs_examples.data import as_contexts
     assert as_contexts(None, 'f') == [mx.cpu()] and as_contexts(mx.cpu(1), 'f') == [mx.cpu(1)]
-    assert as_contexts((mx.cpu(0), mx.cpu(1)), 'f') == _two_contexts()
+    assert as_contexts((mx.cpu(1), mx.cpu(2)), 'f') == _two_contexts()
     for bad in ([], 'cpu', [mx.cpu(), 'gpu']):
         with pytest.raises(ValueError, match=r'Batches: ctx must be an mx.Context, a non-empty'):
             ex.Batches(np.zeros((4, 2)), np.zeros(4), 2, ctx=bad)
     from gs_examples.data import pick_contexts
+    monkeypatch.delenv('GS_CONTEXTS', raising=False)
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
     assert pick_contexts() == [mx.cpu()]
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 3)
@@ -157,7 +158,10 @@ def test_evaluate_and_batches_take_a_list(digits):
     import gs_examples as ex
     Xtr, ytr, Xte, yte = digits
     _, net, _ = _train(_two_contexts(), digits, epochs=1)
-    assert ex.evaluate(net, Xte, yte, _two_contexts()) == ex.evaluate(net, Xte, yte)
+    assert ex.evaluate(net, Xte, yte, _two_contexts()) == \
+        ex.evaluate(net, Xte, yte, _two_contexts()[1:])
+    with pytest.raises(RuntimeError, match=r'not initialized on context cpu\(0\)'):
+        ex.evaluate(net, Xte, yte)       # what a notebook's missing ctx does on two GPUs
     data, _ = next(iter(ex.Batches(Xtr, ytr, 10, ctx=_two_contexts())))
     assert data.context == _two_contexts()[0]
 
