@@ -3,6 +3,7 @@ without Horovod, the MXNet requirement that keeps a CUDA build, training on a li
 contexts, and the CIFAR-10 reproduction's smoke mode."""
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -192,18 +193,27 @@ def test_resnet56_has_56_layers_and_classifies_cifar_shapes():
         resnet_cifar(55)
 
 
-def test_cifar10_smoke_mode_runs_both_schedules_on_the_cpu(tmp_path):
+def _cifar_smoke(tmp_path, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('GS_CONTEXTS', None)
+    script = os.path.join(TUTORIALS, 'gs_examples', 'cifar10.py')     # run as a file, from
+    proc = subprocess.run([sys.executable, script, '--smoke'] + list(args), cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)   # elsewhere
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_cifar10_smoke_mode_runs_both_schedules_prints_as_it_goes_and_resumes(tmp_path):
     import json
     from gs_examples.cifar10 import make_schedule
-    out = tmp_path / 'smoke.json'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, '-m', 'gs_examples.cifar10', '--smoke',
-                           '--out', str(out)], cwd=TUTORIALS, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'smoke mode: synthetic data' in proc.stdout
-    res = json.loads(out.read_text())
-    assert res['smoke'] and res['contexts'] == ['cpu(0)']
+    text = _cifar_smoke(tmp_path, '--out', 'full.json')
+    assert 'smoke mode: synthetic data' in text
+    # the accuracy of every evaluation is printed, in order, before the final table
+    evals = re.findall(r'(step|1cycle) iteration +(\d+) of (\d+) .*test accuracy', text)
+    assert evals == [('step', '4', '8'), ('step', '8', '8'), ('1cycle', '4', '4')]
+    assert text.index('1cycle iteration') < text.index('paper (logs)')
+    res = json.loads((tmp_path / 'full.json').read_text())      # relative to the cwd
+    assert res['smoke'] and res['contexts'] == ['cpu(0)'] and res['finished']
     assert [r['schedule'] for r in res['results']] == ['step', '1cycle']
     for r in res['results']:
         n = r['iterations']
@@ -212,3 +222,32 @@ def test_cifar10_smoke_mode_runs_both_schedules_on_the_cpu(tmp_path):
                            rtol=1e-12, atol=0)
         assert all(0.0 <= a <= 1.0 for a in r['test_acc'])
     assert res['results'][0]['paper'] == {'iterations': 80000, 'test_acc': 0.903}
+    assert (tmp_path / 'full.json.ckpt' / 'step.params').exists()
+
+    # interrupted after one evaluation: the results so far are on disk, marked unfinished
+    text = _cifar_smoke(tmp_path, '--out', 'cut.json', '--stop-after', '1')
+    assert 'continue with --resume' in text
+    cut = json.loads((tmp_path / 'cut.json').read_text())
+    assert cut['finished'] is None and [len(r['lr']) for r in cut['results']] == [4, 4]
+    # resumed: the same run as without the break, to the bit (one thread, on a CPU)
+    text = _cifar_smoke(tmp_path, '--out', 'cut.json', '--resume')
+    assert 'step: resumed from' in text and 'at iteration 4' in text
+    assert re.findall(r'(step|1cycle) iteration +(\d+)', text) == [('step', '8')]
+    again = json.loads((tmp_path / 'cut.json').read_text())
+    assert again['finished']
+    for a, b in zip(again['results'], res['results']):
+        assert (a['lr'], a['loss'], a['test_acc']) == (b['lr'], b['loss'], b['test_acc'])
+
+
+def test_cifar10_smoke_uses_the_contexts_the_kit_picks(monkeypatch):
+    import mxnet as mx
+    from gs_examples import cifar10
+    seen = []
+    monkeypatch.setattr(cifar10, 'run', lambda name, it, data, bs, ev, ctxs, *a, **k:
+                        seen.append(ctxs) or {'schedule': name, 'iterations': it,
+                                              'test_acc': [0.1], 'paper': cifar10.PAPER[name],
+                                              'finished': True})
+    monkeypatch.setattr(cifar10, '_write', lambda *a: None)
+    monkeypatch.setattr(cifar10, 'pick_contexts', lambda: [mx.gpu(0), mx.gpu(1)])
+    cifar10.main(['--smoke', '--schedule', 'step'])
+    assert seen == [[mx.gpu(0), mx.gpu(1)]]        # a GPU user's smoke test runs on the GPUs

@@ -78,7 +78,8 @@ def _current_momentum(trainer):
 
 
 def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
-          progress=None, on_update=None, stop_at=None, step_batch=None, val_data=None):
+          progress=None, on_update=None, stop_at=None, step_batch=None, val_data=None,
+          on_epoch=None):
     """Train ``net`` with ``trainer`` for ``epochs`` passes over ``batches``.
 
     Parameters
@@ -109,6 +110,9 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     stop_at : float, optional
         Stop after the first epoch whose validation accuracy (test accuracy without
         ``val_data``) reaches it.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, history)`` called after each epoch's evaluation (``epoch``
+        from 1): to print or save as training goes.
     step_batch : int, optional
         ``trainer.step(step_batch)``; default the batch's size. Distributed
         workers pass the global batch (dist_sync servers sum the gradients).
@@ -158,6 +162,8 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
         h['seconds'].append(time.perf_counter() - start)
         if progress is not None:
             progress.update(1)
+        if on_epoch is not None:
+            on_epoch(len(h['seconds']), h)
         watched = h['val_acc'] if val_data is not None else h['test_acc']
         if stop_at is not None and watched and watched[-1] >= stop_at:
             break
