@@ -167,6 +167,51 @@ def test_evaluate_and_batches_take_a_list(digits):
     assert data.context == _two_contexts()[0]
 
 
+def test_range_test_restores_the_batchnorm_cnn_of_tutorial_2_exactly(digits):
+    """Tutorial 2 relies on it (its range tests reuse one network and trainer): after twenty
+    updates, a range test puts back the weights, BatchNorm statistics, momentum buffers and
+    update counts byte for byte; one more update does change them (the check can see it)."""
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    import gluon_schedules as gs
+    import gs_examples as ex
+    from gs_examples.demo import cnn_bn
+    X, y = ex.load_mnist_5k(n_test=1000, seed=0, image_shape=True)[:2]
+    X, y = X[:1500], y[:1500]       # 23 batches: twenty, then one more
+    ctx = [mx.cpu(1)]               # not the default context: nothing may assume cpu(0)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def state_of(net, trainer):
+        params = {k: p.data(ctx[0]).asnumpy().copy() for k, p in net.collect_params().items()}
+        opt = trainer.optimizer
+        return (params, trainer._updaters[0].get_states(dump_optimizer=False),
+                (opt.num_update, dict(opt._index_update_count)))
+
+    def same(a, b):
+        return (a[0].keys() == b[0].keys() and all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
+                and a[1] == b[1] and a[2] == b[2])
+
+    def one_update(net, trainer, data, label):
+        with autograd.record():
+            loss = loss_fn(net(data), label)
+        loss.backward()
+        trainer.step(data.shape[0])
+
+    ex.seed_everything(7)
+    net = cnn_bn(7, ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.05, 'momentum': 0.9,
+                                                          'wd': 1e-4})
+    it = iter(ex.Batches(X, y, 64, seed=7, ctx=ctx))
+    for _ in range(20):
+        one_update(net, trainer, *next(it))
+    before = state_of(net, trainer)
+    gs.lr_find(net, trainer, loss_fn, ex.Batches(X, y, 64, seed=8, ctx=ctx), start_lr=1e-3,
+               end_lr=1.0, num_it=30, progress=False)
+    assert same(before, state_of(net, trainer))          # restored exactly
+    one_update(net, trainer, *next(it))
+    assert not same(before, state_of(net, trainer))      # and the check can see a change
+
+
 # ---------------------------------------------------------------- CIFAR-10 reproduction
 def test_cifar10_schedules_are_the_papers():
     from gs_examples.cifar10 import make_schedule

@@ -176,10 +176,10 @@ def build_parser():
                         % ','.join('%g' % x for x in PILOT_LRS))
     p.add_argument('--pilot-seeds', type=_positive_int, default=len(PILOT_SEEDS),
                    help='number of held-out pilot seeds, from 100 (default: %(default)s)')
-    p.add_argument('--target', type=_fraction, default=0.97,
-                   help='test accuracy to reach, BatchNorm CNN (default: %(default)s)')
-    p.add_argument('--mlp-target', type=_fraction, default=0.94,
-                   help='test accuracy to reach, MLP (default: %(default)s)')
+    p.add_argument('--target', type=_fraction, default=0.965,
+                   help='validation accuracy to reach, BatchNorm CNN (default: %(default)s)')
+    p.add_argument('--mlp-target', type=_fraction, default=0.93,
+                   help='validation accuracy to reach, MLP (default: %(default)s)')
     p.add_argument('--no-contrast', action='store_true', help='leave the MLP out')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p

@@ -170,6 +170,15 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     return h
 
 
+def claim(sentence, holds):
+    """Print ``sentence`` when ``holds`` is true, else raise ``AssertionError`` naming it:
+    a notebook's statement about its own run, checked where it is printed (so that a
+    rerun elsewhere cannot leave a false sentence standing)."""
+    if not holds:
+        raise AssertionError('not true on this run: ' + sentence)
+    print(sentence)
+
+
 def first_reach(history, target, curve='test_acc'):
     """``(epochs, seconds)`` when ``history[curve]`` (per epoch) first reaches
     ``target``, else ``(None, None)``."""
