@@ -342,6 +342,28 @@ def test_large_batch_schedule_literal():
     assert got == [0.1, 0.12, 0.4, 0.4, 0.04, 0.04, 0.004, 0.004]
 
 
+def test_large_batch_schedule_with_a_constant_warm_up_literal():
+    # Goyal et al.'s stepwise alternative: the base rate for the warm-up, then the jump
+    s = ex.large_batch_schedule(0.1, 512, 1, 64, 10, 7, 2, warmup='constant')
+    assert [round(s(t), 6) for t in (1, 13, 14, 35, 36, 53, 70)] == \
+        [0.1, 0.1, 0.8, 0.8, 0.08, 0.008, 0.008]
+    with pytest.raises(ValueError, match="large_batch_schedule: warmup must be 'gradual' or "
+                                         "'constant', got 'smooth'"):
+        ex.large_batch_schedule(0.1, 512, 1, 64, 10, 7, 2, warmup='smooth')
+
+
+def test_worker_command_runs_the_worker_from_anywhere(tmp_path):
+    import os
+    import subprocess
+    argv, env = ex.worker_command()
+    full = dict(os.environ, **env)
+    full.pop('PYTHONPATH', None)
+    full['PYTHONPATH'] = env['PYTHONPATH']
+    proc = subprocess.run(argv, cwd=tmp_path, env=full, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and 'usage: python -m gs_examples.large_batch' in proc.stderr
+
+
 def test_train_large_batch_applies_the_scaled_schedule(digits):
     h = ex.train_large_batch(batch_size=250, k=4, warmup_epochs=1, seed=0, data=digits,
                              epochs=2, base_batch=64)

@@ -83,6 +83,36 @@ def test_setup_py_sees_the_installed_mxnet(setup_py):
     assert mx_dists and all(v == importlib.metadata.version(n) for n, v in mx_dists.items())
 
 
+NOTEBOOKS = sorted(glob.glob(os.path.join(TUTORIALS, '0*.ipynb')))
+
+
+def _code_cells(path):
+    import json
+    with open(path) as f:
+        return [c for c in json.load(f)['cells'] if c['cell_type'] == 'code']
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebooks_compare_nothing_that_depends_on_the_mxnet_build(path):
+    assert len(NOTEBOOKS) == 4
+    for cell in _code_cells(path):
+        src = ''.join(cell['source'])
+        ignored = src.startswith('# NBVAL_IGNORE_OUTPUT')
+        shown = ''.join(''.join(o.get('text', '')) for o in cell.get('outputs', []))
+        if '__version__' in src or 'MXNet 1.' in shown or 'HybridSequential(' in shown:
+            assert ignored, src[:200]
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebooks_read_every_parameter_on_a_named_context(path):
+    # .data() without a context reads the default one, cpu(0): on two GPUs (or with
+    # GS_CONTEXTS="cpu(1),cpu(2)") the parameter is not there and the cell crashes
+    for cell in _code_cells(path):
+        src = ''.join(cell['source'])
+        assert not re.search(r'\.data\(\)', src), src[:300]
+        assert 'pick_context()' not in src, src[:300]      # one device: use pick_contexts()
+
+
 # ---------------------------------------------------------------- a list of contexts
 def _two_contexts():
     import mxnet as mx

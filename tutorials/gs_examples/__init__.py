@@ -28,7 +28,7 @@ from .compare import (Setup, make_trainer, compare_schedules, comparison_table,
                       paired_difference, paired_interval, t_critical, verdict,
                       plot_comparison, one_cycle_from_range_test)
 from .large_batch import (large_batch_schedule, train_large_batch, large_batch_worker,
-                          read_ranks)
+                          read_ranks, worker_command)
 
 __all__ = ['pick_context', 'pick_contexts', 'as_contexts', 'seed_everything', 'load_mnist_5k',
            'load_digits_8x8', 'validation_split',
