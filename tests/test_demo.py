@@ -16,8 +16,10 @@ from gs_examples.training import History
 from conftest import TUTORIALS
 
 
-def _hist(finals):
-    return History(test_acc=[0.5, finals], seconds=[1.0, 2.0])
+def _hist(finals, val=None):
+    """A run of the comparison: the validation curve, and the test set read once."""
+    return History(val_acc=[0.5, finals if val is None else val], final_test_acc=finals,
+                   seconds=[1.0, 2.0])
 
 
 def _results(one, full, short):
@@ -62,30 +64,48 @@ def test_pilot_lrs_parse():
     assert demo.build_parser().parse_args(['--pilot-lrs', '0.01,0.3']).pilot_lrs == (0.01, 0.3)
 
 
+T5 = 2.7764      # Student t, 4 degrees of freedom, two-sided 95% (a t table)
+
+
 @pytest.mark.parametrize('one, verdict', [
     ([0.980, 0.982, 0.979, 0.981, 0.983], 'BEATS'),
-    ([0.975, 0.977, 0.974, 0.976, 0.978], 'MATCHES'),
-    ([0.972, 0.976, 0.973, 0.978, 0.975], 'MATCHES'),
-    ([0.960, 0.962, 0.959, 0.961, 0.963], 'does NOT match')])
-def test_verdict_is_computed_from_the_differences(one, verdict):
+    ([0.975, 0.977, 0.974, 0.976, 0.978], 'NOT DISTINGUISHABLE'),
+    ([0.972, 0.976, 0.973, 0.978, 0.975], 'NOT DISTINGUISHABLE'),
+    # -0.28 ± 0.128: 2.2 SE below zero ("does not match" by the old 2-SE rule), but the
+    # t interval (2.78 SE) reaches zero
+    ([0.969, 0.976, 0.969, 0.973, 0.979], 'NOT DISTINGUISHABLE'),
+    ([0.960, 0.962, 0.959, 0.961, 0.963], 'TRAILS')])
+def test_verdict_is_computed_from_the_t_interval(one, verdict):
     full = [0.975, 0.977, 0.974, 0.976, 0.978]
     short = [0.95] * 5
     res, o, f, s = _results(one, full, short)
     lines = compare.superconvergence_verdict(res, o, f, s)
     d = 100 * (np.array(one) - np.array(full))
     se = d.std(ddof=1) / np.sqrt(5)
-    assert lines[0].endswith('%+.2f ± %.2f points' % (d.mean(), se))
-    assert 'SE = standard error of the mean of the 5 paired differences' in lines[3]
-    assert lines[-1].startswith('verdict: 1cycle %s the tuned step schedule with 5 of 15 epochs'
-                                % verdict)
-    assert ('super-convergence on this run' in lines[-1]) == (verdict != 'does NOT match')
-    if verdict == 'does NOT match':
-        assert 'it trails by %.2f ± %.2f points (more than 2 SE)' % (-d.mean(), se) in lines[-1]
-    else:
-        assert '(%+.2f ± %.2f points, ' % (d.mean(), se) in lines[-1]
+    lo, hi = d.mean() - T5 * se, d.mean() + T5 * se
+    assert lines[0].endswith('%+.2f ± %.2f points, 95%% interval [%+.2f, %+.2f]'
+                             % (d.mean(), se, lo, hi))
+    assert 'interval = mean ∓ t·SE with t = 2.78 for 5 pairs' in lines[3]
+    assert ('BEATS' in lines[-1]) == (lo > 0) and ('TRAILS' in lines[-1]) == (hi < 0)
+    assert verdict in lines[-1]
+    assert (': super-convergence on this run.' in lines[-1]) == (verdict == 'BEATS')
+    if one[0] == 0.969:
+        assert 2 * se < -d.mean() < T5 * se
+    if verdict == 'NOT DISTINGUISHABLE':
+        assert ('rules out 1cycle trailing by more than %.2f points or leading by more than '
+                '%.2f' % (-lo, hi)) in lines[-1]
     # the squeezed control: the short step schedule against the full one
-    assert re.search(r'step lr=0\.05, 5 ep +- step lr=0\.05, 15 ep +-2\.6\d ± 0\.\d\d points '
-                     r'\(the squeezed control\)', lines[2])
+    assert re.search(r'step lr=0\.05, 5 ep +- step lr=0\.05, 15 ep +-2\.6\d ± 0\.\d\d points, '
+                     r'95% interval \[-\d\.\d\d, -\d\.\d\d\] \(the squeezed control\)', lines[2])
+
+
+def test_the_verdict_reads_the_test_set_and_the_pilot_the_validation_set():
+    # validation and test disagree: the pilot follows validation, the verdict the test set
+    res = {ex.Setup('step', 0.05, 9): [_hist(0.99, val=0.90), _hist(0.99, val=0.90)],
+           ex.Setup('step', 0.1, 9): [_hist(0.90, val=0.95), _hist(0.90, val=0.95)]}
+    assert compare.best_lr(res, 'step') == 0.1
+    assert compare.paired_difference(res, ('step', 0.1, 9), ('step', 0.05, 9)) == \
+        pytest.approx((-9.0, 0.0))
 
 
 def test_best_lr_takes_the_best_mean_not_the_best_seed():
@@ -145,14 +165,15 @@ def test_main_small_run_prints_table_verdict_and_writes_png(tmp_path, capsys):
     peak = float(re.search(r'1cycle peak from result.one_cycle\(\): ([\d.e-]+)', text).group(1))
     lr = float(re.search(r'-> tuned lr ([\d.]+)', text).group(1))
     assert lr in (0.05, 0.1)
-    assert 'pilot of the step schedule (seeds 100)' in text
+    assert 'pilot of the step schedule (seeds 100), mean final validation accuracy' in text
+    assert '3,000 to train, 1,000 to validate every choice, 1,000 to test once' in text
     for name in ('1cycle lr=%.3g, 1 ep' % peak, 'step lr=%.3g, 3 ep' % lr,
                  'step lr=%.3g, 1 ep' % lr):
         assert re.search(re.escape(name) + r' +\d+ +\d+\.\d±', text), name
-    assert 'target: 50.0% test accuracy' in text
-    assert '(the squeezed control)' in text and 'SE = standard error' in text
-    assert re.search(r'verdict: 1cycle (BEATS|MATCHES|does NOT match) the tuned step '
-                     r'schedule with 1 of 3 epochs', text)
+    assert 'target: 50.0% validation accuracy' in text
+    assert '(the squeezed control)' in text and 't = 12.71 for 2 pairs' in text
+    assert re.search(r'verdict: 1cycle (BEATS|TRAILS|with 1 of 3 epochs is NOT DISTINGUISHABLE)',
+                     text)
     assert 'wrote %s' % out in text
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
@@ -170,9 +191,88 @@ def test_main_with_the_mlp_contrast_compares_the_range_tests(tmp_path, capsys):
     for reason, n, lr in (m.group(1, 2, 3), m.group(4, 5, 6)):
         assert (reason, int(n), float(lr)) == ('completed', 100, 10.0) or \
             (reason == 'diverged' and int(n) < 100 and float(lr) < 10)
-    assert ('diverges at rates the CNN still trains at' in text) == \
-        (m.group(1) == 'completed' and m.group(4) == 'diverged')
+    assert ("stayed below that bound up to lr 10: bounded, not necessarily still falling"
+            in text) == (m.group(1) == 'completed' and m.group(4) == 'diverged')
     assert text.count('verdict: 1cycle') == 2
+
+
+def test_each_network_is_reported_as_soon_as_it_is_done(monkeypatch):
+    events = []
+
+    def fake(model, data, *args, **kwargs):
+        events.append(('train', model.__name__))
+        return {'model': model.__name__}
+
+    monkeypatch.setattr(demo, 'superconvergence', fake)
+    demo.run(seeds=(0, 1), progress=False,
+             on_done=lambda name, exp: events.append(('done', name, exp['model'])))
+    assert events == [('train', 'cnn_bn'), ('done', 'cnn_bn', 'cnn_bn'), ('train', 'mlp'),
+                      ('done', 'mlp', 'mlp')]
+
+
+def test_the_progress_bar_says_what_it_counts():
+    pytest.importorskip('tqdm')
+    bar = demo._progress(10, True, 'MLP')
+    try:
+        assert bar.desc == 'MLP: epochs trained (pilot and comparison runs)' and bar.unit == 'epoch'
+    finally:
+        bar.close()
+    assert demo._progress(10, False, 'MLP') is None
+
+
+def test_the_figure_has_a_title_verdicts_legends_and_an_unclipped_accuracy_axis():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    one, full, short = ex.Setup('1cycle', 0.2, 1), ex.Setup('step', 0.05, 3), \
+        ex.Setup('step', 0.05, 1)
+
+    def run(vals):
+        return History(lr=[0.1] * (10 * len(vals)), momentum=[0.9] * (10 * len(vals)),
+                       train_loss=[1.0] * len(vals), val_acc=list(vals),
+                       final_test_acc=vals[-1])
+    # 1cycle's first epoch at 60%: an axis clipped at 85% would hide it
+    res = {one: [run([0.60]), run([0.62])], full: [run([0.9, 0.95, 0.97])] * 2,
+           short: [run([0.8]), run([0.81])]}
+    exp = {'results': res, 'one_cycle': one, 'step_full': full, 'step_short': short,
+           'seeds': [0, 1]}
+    figs = []
+
+    class Plt:        # pyplot, keeping the figure for the test
+        figure = staticmethod(plt.figure)
+
+        @staticmethod
+        def close(fig):
+            figs.append(fig)
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        demo.write_figure({'cnn_bn': exp, 'mlp': None}, os.path.join(d, 'a', 'f.png'), Plt)
+        assert os.path.exists(os.path.join(d, 'a', 'f.png'))
+    fig = figs[0]
+    assert fig._suptitle.get_text().startswith('Super-convergence on MNIST digits')
+    sub_title = fig.subfigs[0]._suptitle.get_text().replace('\n', ' ')
+    assert sub_title.startswith('BatchNorm CNN: 1cycle') and 'interval' in sub_title
+    axes = fig.subfigs[0].axes
+    assert len(axes) == 4 and all(ax.get_legend() is not None for ax in axes)
+    assert all(t.get_fontsize() >= 9 for ax in axes for t in ax.get_legend().get_texts())
+    assert axes[-1].get_ylim()[0] < 60
+    plt.close(fig)
+
+
+def test_a_relative_out_is_written_in_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, 'run', lambda **kw: {'cnn_bn': None, 'mlp': None})
+    written = []
+    monkeypatch.setattr(demo, 'write_figure', lambda out, path, plt: written.append(path) or path)
+    demo.main(['--no-progress', '--out', 'figs/x.png'])
+    assert written == [str(tmp_path / 'figs' / 'x.png')]
+    # and the shell entry point runs the job in the caller's directory: its last cd,
+    # before it starts Python, goes back there
+    script = open(os.path.join(os.path.dirname(TUTORIALS), 'scripts', 'run_main.sh')).read()
+    cds = re.findall(r'^\s*cd (.*)$', script, re.M)
+    assert script.startswith('#!/usr/bin/env bash') and 'HERE="$PWD"' in script
+    assert cds and cds[-1] == '"$HERE"', cds
+    assert script.index('cd "$HERE"') < script.index('exec "$GS_ENV/bin/python"')
 
 
 def test_module_entry_point_runs():

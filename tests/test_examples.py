@@ -36,6 +36,20 @@ def test_mnist_5k_image_shape_and_digits_8x8():
     assert Xtr.max() <= 1.0 and sorted(np.unique(yte).tolist()) == list(range(10))
 
 
+def test_validation_split_is_stratified_disjoint_and_leaves_the_test_set_alone():
+    Xtr, ytr, Xte, yte = ex.load_mnist_5k(n_test=1000, seed=0)
+    Xf, yf, Xv, yv = ex.validation_split(Xtr, ytr, 1000, seed=0)
+    assert Xf.shape == (3000, 784) and Xv.shape == (1000, 784)
+    assert np.bincount(yv).tolist() == [100] * 10 and np.bincount(yf).tolist() == [300] * 10
+    fit_rows = {r.tobytes() for r in Xf}
+    test_rows = {r.tobytes() for r in Xte}
+    assert not any(r.tobytes() in fit_rows or r.tobytes() in test_rows for r in Xv)
+    assert sorted(map(bytes, (r.tobytes() for r in np.concatenate([Xf, Xv])))) == \
+        sorted(map(bytes, (r.tobytes() for r in Xtr)))
+    with pytest.raises(ValueError, match=r'validation_split: n_val must be an integer'):
+        ex.validation_split(Xtr, ytr, 4000)
+
+
 @pytest.mark.parametrize('n_test', [0, 5000, 2.5, True])
 def test_bad_n_test_is_named(n_test):
     with pytest.raises(ValueError, match=r'load_mnist_5k: n_test must be'):
@@ -78,8 +92,23 @@ def test_seed_everything_rejects_bad_seed():
 
 @pytest.mark.parametrize('gpus,expected', [(0, mx.cpu()), (1, mx.gpu(0)), (3, mx.gpu(0))])
 def test_pick_context_follows_the_gpus_mxnet_sees(monkeypatch, gpus, expected):
+    monkeypatch.delenv('GS_CONTEXTS', raising=False)
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: gpus)
     assert ex.pick_context() == expected
+
+
+def test_gs_contexts_overrides_the_picked_contexts(monkeypatch):
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 2)
+    monkeypatch.setenv('GS_CONTEXTS', 'cpu(1), cpu(2)')
+    assert ex.pick_contexts() == [mx.cpu(1), mx.cpu(2)] and ex.pick_context() == mx.cpu(1)
+    monkeypatch.setenv('GS_CONTEXTS', 'gpu(1)')
+    assert ex.pick_contexts() == [mx.gpu(1)]
+    monkeypatch.setenv('GS_CONTEXTS', '')
+    assert ex.pick_contexts() == [mx.gpu(0), mx.gpu(1)]
+    monkeypatch.setenv('GS_CONTEXTS', 'cpu1')
+    with pytest.raises(ValueError, match=r'GS_CONTEXTS must be contexts such as .*'
+                                         r"got 'cpu1'"):
+        ex.pick_contexts()
 
 
 # ---------------------------------------------------------------- tables
@@ -99,9 +128,11 @@ def test_value_table_does_not_advance_an_mxnet_scheduler():
     assert s(1) == 1.0 and s.cur_step_ind == 0
 
 
-def _hist(accs, secs):
+def _hist(accs, secs, final_test=None):
+    """A comparison's run: validation accuracy per epoch, the test set read once."""
     return ex.History(lr=[0.1] * (2 * len(accs)), momentum=[], wd=[], loss=[], train_loss=[],
-                      test_acc=list(accs), seconds=list(secs))
+                      test_acc=list(accs), val_acc=list(accs), seconds=list(secs),
+                      final_test_acc=accs[-1] if final_test is None else final_test)
 
 
 def test_first_reach_and_summary():
@@ -118,13 +149,15 @@ def test_first_reach_and_summary():
 
 
 def test_comparison_table_rows():
-    res = {ex.Setup('step', 0.1, 3): [_hist([0.5, 0.8, 0.9], [1, 2, 3])],
+    # final accuracy from the test set read once; the target on the validation curve
+    res = {ex.Setup('step', 0.1, 3): [_hist([0.5, 0.8, 0.9], [1, 2, 3], final_test=0.85)],
            ex.Setup('1cycle', 0.3, 3): [_hist([0.4, 0.6, 0.7], [1, 2, 3])]}
     lines = ex.comparison_table(res, target=0.8, timings=False).splitlines()
-    assert lines[2].split() == ['step', 'lr=0.1,', '3', 'ep', '6', '90.0±0.0', '90.0..90.0',
+    assert lines[2].split() == ['step', 'lr=0.1,', '3', 'ep', '6', '85.0±0.0', '85.0..85.0',
                                 '1/1', '2.0']
     assert lines[3].split()[-2:] == ['0/1', '-']
-    assert lines[-1].startswith('target: 80.0%')
+    assert lines[-1].startswith('final acc: test set, read once after training; target: 80.0% '
+                                'validation accuracy')
 
 
 def test_paired_difference_and_verdict():
@@ -135,6 +168,18 @@ def test_paired_difference_and_verdict():
            ex.Setup('step', 0.1, 9): [_hist([0.93] * 9, [1] * 9), _hist([0.93] * 9, [1] * 9)]}
     d, se = ex.paired_difference(res, ('1cycle', 0.3, 3), ('step', 0.1, 3))
     assert math.isclose(d, 2.0) and math.isclose(se, 1.0)
+    iv = ex.paired_interval(res, ('1cycle', 0.3, 3), ('step', 0.1, 3))
+    # t for 2 pairs (1 degree of freedom), from a t table: 12.706
+    assert iv['n'] == 2 and round(iv['t'], 3) == 12.706
+    assert math.isclose(iv['low'], 2.0 - iv['t']) and math.isclose(iv['high'], 2.0 + iv['t'])
+    assert round(ex.t_critical(5), 3) == 2.776 and round(ex.t_critical(30), 3) == 2.045
+    with pytest.raises(ValueError, match='t_critical: n must be an integer >= 2'):
+        ex.t_critical(1)
+    # on='val' reads the validation curve; the default reads the test set
+    moved = {s: [ex.History(dict(h, final_test_acc=0.5)) for h in hs] for s, hs in res.items()}
+    assert ex.paired_difference(moved, ('1cycle', 0.3, 3), ('step', 0.1, 3))[0] == 0.0
+    assert math.isclose(ex.paired_difference(moved, ('1cycle', 0.3, 3), ('step', 0.1, 3),
+                                             on='val')[0], 2.0)
     lines = ex.verdict(res)
     assert len(lines) == 2
     assert lines[0].split()[-2:] == ['1.00', 'points']
@@ -200,6 +245,12 @@ def test_on_update_hook_and_stop_at(digits):
                  on_update=lambda tr, t: seen.append(t), stop_at=0.0)
     assert len(h.test_acc) == 1          # stopped after the first epoch
     assert seen == [1, 2, 3]
+    # with val_data the stop watches the validation curve, not the test set
+    net = ex.make_mlp(hidden=(16,), seed=0)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    h = ex.train(net, trainer, ex.Batches(Xtr, ytr, 500), 3, val_data=(Xte[:10], yte[:10]),
+                 stop_at=1.01)
+    assert len(h.val_acc) == 3 and h.test_acc == []
 
 
 def test_make_trainer_step_and_one_cycle(digits):
@@ -228,13 +279,27 @@ def test_compare_schedules_and_plot(digits):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     setups = [('step', 0.1, 1), ('1cycle', 0.2, 1)]
-    res = ex.compare_schedules(setups, seeds=[0, 1], data=digits, batch_size=250,
-                               hidden=(16,))
+    Xtr, ytr, Xte, yte = digits
+    fit_val = ex.validation_split(Xtr, ytr, 300, seed=0)
+    res = ex.compare_schedules(setups, seeds=[0, 1], data=fit_val, batch_size=250,
+                               hidden=(16,), test=(Xte, yte))
     assert list(res) == [ex.Setup(*s) for s in setups]
-    assert all(len(hs) == 2 and len(hs[0].lr) == 6 for hs in res.values())
+    assert all(len(hs) == 2 and len(hs[0].lr) == 4 for hs in res.values())   # 1200 // 250
     assert res[ex.Setup('step', 0.1, 1)][0].loss != res[ex.Setup('step', 0.1, 1)][1].loss
+    for hs in res.values():
+        for h in hs:    # the curve on the validation digits, the test set once, at the end
+            assert len(h.val_acc) == 1 and h.test_acc == [] and 0 < h.final_test_acc <= 1
+    pilot = ex.compare_schedules(setups[:1], seeds=[0], data=fit_val, batch_size=250,
+                                 hidden=(16,))
+    assert 'final_test_acc' not in pilot[ex.Setup(*setups[0])][0]
+    with pytest.raises(ValueError, match="final_accuracies: on='test' needs runs with"):
+        ex.paired_difference(pilot, setups[0], setups[0])
     axes = ex.plot_comparison(res, loss=True)
     assert len(axes) == 4 and len(axes[0].lines) == 2
+    # a legend in every panel; the accuracy axis shows the lowest epoch of every seed
+    assert all(ax.get_legend() is not None for ax in axes)
+    lowest = min(100 * min(h.val_acc) for hs in res.values() for h in hs)
+    assert axes[-1].get_ylim()[0] < lowest
     plt.close('all')
     with pytest.raises(ValueError, match='plot_comparison: axes must hold 3 axes'):
         ex.plot_comparison(res, axes=[None])
@@ -275,6 +340,28 @@ def test_large_batch_schedule_literal():
     assert isinstance(s, gs.LinearScaling) and s.factor == 4.0 and s.warmup_steps == 15
     got = [round(s(t), 6) for t in (0, 1, 15, 30, 31, 45, 46, 60)]
     assert got == [0.1, 0.12, 0.4, 0.4, 0.04, 0.04, 0.004, 0.004]
+
+
+def test_large_batch_schedule_with_a_constant_warm_up_literal():
+    # Goyal et al.'s stepwise alternative: the base rate for the warm-up, then the jump
+    s = ex.large_batch_schedule(0.1, 512, 1, 64, 10, 7, 2, warmup='constant')
+    assert [round(s(t), 6) for t in (1, 13, 14, 35, 36, 53, 70)] == \
+        [0.1, 0.1, 0.8, 0.8, 0.08, 0.008, 0.008]
+    with pytest.raises(ValueError, match="large_batch_schedule: warmup must be 'gradual' or "
+                                         "'constant', got 'smooth'"):
+        ex.large_batch_schedule(0.1, 512, 1, 64, 10, 7, 2, warmup='smooth')
+
+
+def test_worker_command_runs_the_worker_from_anywhere(tmp_path):
+    import os
+    import subprocess
+    argv, env = ex.worker_command()
+    full = dict(os.environ, **env)
+    full.pop('PYTHONPATH', None)
+    full['PYTHONPATH'] = env['PYTHONPATH']
+    proc = subprocess.run(argv, cwd=tmp_path, env=full, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and 'usage: python -m gs_examples.large_batch' in proc.stderr
 
 
 def test_train_large_batch_applies_the_scaled_schedule(digits):

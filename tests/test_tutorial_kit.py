@@ -3,6 +3,7 @@ without Horovod, the MXNet requirement that keeps a CUDA build, training on a li
 contexts, and the CIFAR-10 reproduction's smoke mode."""
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,10 +83,40 @@ def test_setup_py_sees_the_installed_mxnet(setup_py):
     assert mx_dists and all(v == importlib.metadata.version(n) for n, v in mx_dists.items())
 
 
+NOTEBOOKS = sorted(glob.glob(os.path.join(TUTORIALS, '0*.ipynb')))
+
+
+def _code_cells(path):
+    import json
+    with open(path) as f:
+        return [c for c in json.load(f)['cells'] if c['cell_type'] == 'code']
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebooks_compare_nothing_that_depends_on_the_mxnet_build(path):
+    assert len(NOTEBOOKS) == 4
+    for cell in _code_cells(path):
+        src = ''.join(cell['source'])
+        ignored = src.startswith('# NBVAL_IGNORE_OUTPUT')
+        shown = ''.join(''.join(o.get('text', '')) for o in cell.get('outputs', []))
+        if '__version__' in src or 'MXNet 1.' in shown or 'HybridSequential(' in shown:
+            assert ignored, src[:200]
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebooks_read_every_parameter_on_a_named_context(path):
+    # .data() without a context reads the default one, cpu(0): on two GPUs (or with
+    # GS_CONTEXTS="cpu(1),cpu(2)") the parameter is not there and the cell crashes
+    for cell in _code_cells(path):
+        src = ''.join(cell['source'])
+        assert not re.search(r'\.data\(\)', src), src[:300]
+        assert 'pick_context()' not in src, src[:300]      # one device: use pick_contexts()
+
+
 # ---------------------------------------------------------------- a list of contexts
 def _two_contexts():
     import mxnet as mx
-    return [mx.cpu(0), mx.cpu(1)]       # the stand-in for two GPUs
+    return [mx.cpu(1), mx.cpu(2)]       # two GPUs' stand-in, neither the default context
 
 
 def _train(ctx, digits, epochs=2):
@@ -129,7 +160,7 @@ def test_uneven_split_trains_and_records_the_batch_loss(digits):
     import gs_examples as ex
     from mxnet import gluon
     Xtr, ytr, _, _ = digits
-    ctxs = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]              # 100 = 34 + 33 + 33
+    ctxs = [mx.cpu(1), mx.cpu(2), mx.cpu(3)]              # 100 = 34 + 33 + 33
     net = ex.make_mlp(hidden=(16,), seed=1, ctx=ctxs)
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
     h = ex.train(net, trainer, ex.Batches(Xtr[:300], ytr[:300], 100, ctx=ctxs), 3, ctx=ctxs)
@@ -142,11 +173,12 @@ def test_contexts_are_checked_and_picked(monkeypatch):
     import gs_examples as ex
     from gs_examples.data import as_contexts
     assert as_contexts(None, 'f') == [mx.cpu()] and as_contexts(mx.cpu(1), 'f') == [mx.cpu(1)]
-    assert as_contexts((mx.cpu(0), mx.cpu(1)), 'f') == _two_contexts()
+    assert as_contexts((mx.cpu(1), mx.cpu(2)), 'f') == _two_contexts()
     for bad in ([], 'cpu', [mx.cpu(), 'gpu']):
         with pytest.raises(ValueError, match=r'Batches: ctx must be an mx.Context, a non-empty'):
             ex.Batches(np.zeros((4, 2)), np.zeros(4), 2, ctx=bad)
     from gs_examples.data import pick_contexts
+    monkeypatch.delenv('GS_CONTEXTS', raising=False)
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
     assert pick_contexts() == [mx.cpu()]
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 3)
@@ -157,9 +189,57 @@ def test_evaluate_and_batches_take_a_list(digits):
     import gs_examples as ex
     Xtr, ytr, Xte, yte = digits
     _, net, _ = _train(_two_contexts(), digits, epochs=1)
-    assert ex.evaluate(net, Xte, yte, _two_contexts()) == ex.evaluate(net, Xte, yte)
+    assert ex.evaluate(net, Xte, yte, _two_contexts()) == \
+        ex.evaluate(net, Xte, yte, _two_contexts()[1:])
+    with pytest.raises(RuntimeError, match=r'not initialized on context cpu\(0\)'):
+        ex.evaluate(net, Xte, yte)       # what a notebook's missing ctx does on two GPUs
     data, _ = next(iter(ex.Batches(Xtr, ytr, 10, ctx=_two_contexts())))
     assert data.context == _two_contexts()[0]
+
+
+def test_range_test_restores_the_batchnorm_cnn_of_tutorial_2_exactly(digits):
+    """Tutorial 2 relies on it (its range tests reuse one network and trainer): after twenty
+    updates, a range test puts back the weights, BatchNorm statistics, momentum buffers and
+    update counts byte for byte; one more update does change them (the check can see it)."""
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    import gluon_schedules as gs
+    import gs_examples as ex
+    from gs_examples.demo import cnn_bn
+    X, y = ex.load_mnist_5k(n_test=1000, seed=0, image_shape=True)[:2]
+    X, y = X[:1500], y[:1500]       # 23 batches: twenty, then one more
+    ctx = [mx.cpu(1)]               # not the default context: nothing may assume cpu(0)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def state_of(net, trainer):
+        params = {k: p.data(ctx[0]).asnumpy().copy() for k, p in net.collect_params().items()}
+        opt = trainer.optimizer
+        return (params, trainer._updaters[0].get_states(dump_optimizer=False),
+                (opt.num_update, dict(opt._index_update_count)))
+
+    def same(a, b):
+        return (a[0].keys() == b[0].keys() and all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
+                and a[1] == b[1] and a[2] == b[2])
+
+    def one_update(net, trainer, data, label):
+        with autograd.record():
+            loss = loss_fn(net(data), label)
+        loss.backward()
+        trainer.step(data.shape[0])
+
+    ex.seed_everything(7)
+    net = cnn_bn(7, ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.05, 'momentum': 0.9,
+                                                          'wd': 1e-4})
+    it = iter(ex.Batches(X, y, 64, seed=7, ctx=ctx))
+    for _ in range(20):
+        one_update(net, trainer, *next(it))
+    before = state_of(net, trainer)
+    gs.lr_find(net, trainer, loss_fn, ex.Batches(X, y, 64, seed=8, ctx=ctx), start_lr=1e-3,
+               end_lr=1.0, num_it=30, progress=False)
+    assert same(before, state_of(net, trainer))          # restored exactly
+    one_update(net, trainer, *next(it))
+    assert not same(before, state_of(net, trainer))      # and the check can see a change
 
 
 # ---------------------------------------------------------------- CIFAR-10 reproduction
@@ -188,18 +268,27 @@ def test_resnet56_has_56_layers_and_classifies_cifar_shapes():
         resnet_cifar(55)
 
 
-def test_cifar10_smoke_mode_runs_both_schedules_on_the_cpu(tmp_path):
+def _cifar_smoke(tmp_path, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('GS_CONTEXTS', None)
+    script = os.path.join(TUTORIALS, 'gs_examples', 'cifar10.py')     # run as a file, from
+    proc = subprocess.run([sys.executable, script, '--smoke'] + list(args), cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)   # elsewhere
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_cifar10_smoke_mode_runs_both_schedules_prints_as_it_goes_and_resumes(tmp_path):
     import json
     from gs_examples.cifar10 import make_schedule
-    out = tmp_path / 'smoke.json'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, '-m', 'gs_examples.cifar10', '--smoke',
-                           '--out', str(out)], cwd=TUTORIALS, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'smoke mode: synthetic data' in proc.stdout
-    res = json.loads(out.read_text())
-    assert res['smoke'] and res['contexts'] == ['cpu(0)']
+    text = _cifar_smoke(tmp_path, '--out', 'full.json')
+    assert 'smoke mode: synthetic data' in text
+    # the accuracy of every evaluation is printed, in order, before the final table
+    evals = re.findall(r'(step|1cycle) iteration +(\d+) of (\d+) .*test accuracy', text)
+    assert evals == [('step', '4', '8'), ('step', '8', '8'), ('1cycle', '4', '4')]
+    assert text.index('1cycle iteration') < text.index('paper (logs)')
+    res = json.loads((tmp_path / 'full.json').read_text())      # relative to the cwd
+    assert res['smoke'] and res['contexts'] == ['cpu(0)'] and res['finished']
     assert [r['schedule'] for r in res['results']] == ['step', '1cycle']
     for r in res['results']:
         n = r['iterations']
@@ -208,3 +297,32 @@ def test_cifar10_smoke_mode_runs_both_schedules_on_the_cpu(tmp_path):
                            rtol=1e-12, atol=0)
         assert all(0.0 <= a <= 1.0 for a in r['test_acc'])
     assert res['results'][0]['paper'] == {'iterations': 80000, 'test_acc': 0.903}
+    assert (tmp_path / 'full.json.ckpt' / 'step.params').exists()
+
+    # interrupted after one evaluation: the results so far are on disk, marked unfinished
+    text = _cifar_smoke(tmp_path, '--out', 'cut.json', '--stop-after', '1')
+    assert 'continue with --resume' in text
+    cut = json.loads((tmp_path / 'cut.json').read_text())
+    assert cut['finished'] is None and [len(r['lr']) for r in cut['results']] == [4, 4]
+    # resumed: the same run as without the break, to the bit (one thread, on a CPU)
+    text = _cifar_smoke(tmp_path, '--out', 'cut.json', '--resume')
+    assert 'step: resumed from' in text and 'at iteration 4' in text
+    assert re.findall(r'(step|1cycle) iteration +(\d+)', text) == [('step', '8')]
+    again = json.loads((tmp_path / 'cut.json').read_text())
+    assert again['finished']
+    for a, b in zip(again['results'], res['results']):
+        assert (a['lr'], a['loss'], a['test_acc']) == (b['lr'], b['loss'], b['test_acc'])
+
+
+def test_cifar10_smoke_uses_the_contexts_the_kit_picks(monkeypatch):
+    import mxnet as mx
+    from gs_examples import cifar10
+    seen = []
+    monkeypatch.setattr(cifar10, 'run', lambda name, it, data, bs, ev, ctxs, *a, **k:
+                        seen.append(ctxs) or {'schedule': name, 'iterations': it,
+                                              'test_acc': [0.1], 'paper': cifar10.PAPER[name],
+                                              'finished': True})
+    monkeypatch.setattr(cifar10, '_write', lambda *a: None)
+    monkeypatch.setattr(cifar10, 'pick_contexts', lambda: [mx.gpu(0), mx.gpu(1)])
+    cifar10.main(['--smoke', '--schedule', 'step'])
+    assert seen == [[mx.gpu(0), mx.gpu(1)]]        # a GPU user's smoke test runs on the GPUs

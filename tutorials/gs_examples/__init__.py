@@ -19,19 +19,22 @@ Modules: ``data`` (loaders, batches, seeds, device), ``models`` (MLP, CNN),
 seeds: tables, paired differences, plots), ``large_batch`` (tutorial 4 and its
 worker program ``python -m gs_examples.large_batch``), ``demo`` (the main job).
 """
-from .data import (pick_context, pick_contexts, as_contexts, seed_everything, load_mnist_5k, load_digits_8x8, Batches,
-                   data_loader)
+from .data import (pick_context, pick_contexts, as_contexts, seed_everything, load_mnist_5k,
+                   load_digits_8x8, validation_split, Batches, data_loader)
 from .models import make_mlp, make_cnn
-from .training import (evaluate, train, History, hyperparam_recorder, first_reach,
+from .training import (evaluate, train, History, hyperparam_recorder, first_reach, claim,
                        summarize_runs, value_table)
 from .compare import (Setup, make_trainer, compare_schedules, comparison_table,
-                      paired_difference, verdict, plot_comparison)
+                      paired_difference, paired_interval, t_critical, verdict,
+                      plot_comparison, one_cycle_from_range_test)
 from .large_batch import (large_batch_schedule, train_large_batch, large_batch_worker,
-                          read_ranks)
+                          read_ranks, worker_command)
 
-__all__ = ['pick_context', 'pick_contexts', 'as_contexts', 'seed_everything', 'load_mnist_5k', 'load_digits_8x8',
+__all__ = ['pick_context', 'pick_contexts', 'as_contexts', 'seed_everything', 'load_mnist_5k',
+           'load_digits_8x8', 'validation_split',
            'Batches', 'data_loader', 'hyperparam_recorder', 'make_mlp', 'make_cnn',
-           'evaluate', 'train', 'History', 'summarize_runs', 'first_reach', 'value_table',
+           'evaluate', 'train', 'History', 'claim', 'summarize_runs', 'first_reach', 'value_table',
            'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison',
-           'paired_difference', 'verdict',
+           'paired_difference', 'paired_interval', 't_critical', 'verdict',
+           'one_cycle_from_range_test',
            'large_batch_schedule', 'train_large_batch', 'large_batch_worker', 'read_ranks']

@@ -1,6 +1,7 @@
 """Smith and Topin's CIFAR-10 ResNet-56: a step schedule against 1cycle, for a GPU.
 
-``python -m gs_examples.cifar10`` (run from ``tutorials/``) trains the ResNet-56 of
+``python -m gs_examples.cifar10`` (with ``tutorials/`` on the path), or from anywhere
+``python path/to/tutorials/gs_examples/cifar10.py``, trains the ResNet-56 of
 He et al. (2016) on CIFAR-10 twice, with the two schedules of Figure 1a of
 *Super-Convergence* (Smith and Topin, 2017, arXiv:1708.07120), as set in their Caffe
 solver files (github.com/lnsmith54/super-convergence, ``solver.prototxt`` and
@@ -27,21 +28,32 @@ nothing downloaded) for a handful of iterations with both schedules shrunk to th
 budget: a check that the script works, in seconds on a CPU; its accuracies mean
 nothing. The project's tests run it.
 
-Results go to ``--out`` (JSON): per schedule the iterations, the rate applied at every
-iteration, the test accuracy at every evaluation and the time.
+Every ``--eval-every`` iterations it prints the test accuracy, rewrites ``--out``
+(JSON: per schedule the iterations, the rate applied at every iteration, the test
+accuracy at every evaluation and the time, ``"finished": null`` until the end) and
+saves a checkpoint in ``--out`` + ``.ckpt/`` (weights, optimizer with its update count
+and momentum buffers, the data stream's random state, the history so far).
+``--resume`` continues from it, with the same result as a run without a break; a
+schedule already finished is not trained again. ``--smoke`` uses every GPU MXNet
+sees, like the full run (``GS_CONTEXTS`` chooses others, see ``gs_examples.data``).
 """
 import argparse
 import json
 import math
+import os
+import pickle
 import sys
 import time
 
 import numpy as np
 
-import gluon_schedules as gs
+if __package__ in (None, ''):      # run as a file: put the kit's folder on the path
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from .data import pick_contexts, seed_everything
-from .training import train
+import gluon_schedules as gs  # noqa: E402  pylint: disable=wrong-import-position
+
+from gs_examples.data import pick_contexts, seed_everything  # noqa: E402
+from gs_examples.training import train  # noqa: E402
 
 #: what Smith and Topin report for ResNet-56 on CIFAR-10 (Figure 1a, their logs)
 PAPER = {'step': {'iterations': 80000, 'test_acc': 0.903},
@@ -143,6 +155,15 @@ class AugmentedBatches:
         self.rng = np.random.RandomState(seed)
         self.order, self.pos = self.rng.permutation(len(X)), 0
 
+    def get_state(self):
+        """Where the stream is: the generator's state, the permutation and position."""
+        return {'rng': self.rng.get_state(), 'order': self.order.copy(), 'pos': self.pos}
+
+    def set_state(self, state):
+        """Continue the stream from :meth:`get_state`."""
+        self.rng.set_state(state['rng'])
+        self.order, self.pos = state['order'].copy(), state['pos']
+
     def _indices(self):
         if self.pos + self.batch_size > len(self.order):
             self.order, self.pos = self.rng.permutation(len(self.X)), 0
@@ -163,10 +184,19 @@ class AugmentedBatches:
                    mx.nd.array(self.y[idx], ctx=self.ctx, dtype='float32'))
 
 
+def _checkpoint_paths(ckpt_dir, name):
+    return {k: os.path.join(ckpt_dir, '%s.%s' % (name, k)) for k in ('params', 'states', 'meta')}
+
+
 def run(name, iterations, data, batch_size, eval_every, ctxs, seed=0, depth=56,
-        log=print):
+        log=print, ckpt_dir=None, resume=False, stop_after=None, on_eval=None):
     """Train ResNet-``depth`` with schedule ``name`` for ``iterations`` updates on
-    ``data`` (uint8 images); evaluate every ``eval_every`` updates. Returns a dict."""
+    ``data`` (uint8 images); evaluate every ``eval_every`` updates. Returns a dict.
+
+    After every evaluation it logs the accuracy, calls ``on_eval(partial result)`` and,
+    with ``ckpt_dir``, saves a checkpoint there; ``resume`` continues from it.
+    ``stop_after`` evaluations end the run early (as an interruption would; the result
+    then has ``'finished': False``)."""
     from mxnet import gluon  # pylint: disable=import-outside-toplevel
     if iterations % eval_every:
         raise ValueError('run: iterations (%d) must be a multiple of eval_every (%d)'
@@ -178,15 +208,65 @@ def run(name, iterations, data, batch_size, eval_every, ctxs, seed=0, depth=56,
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'lr_scheduler': schedule, 'momentum': 0.9, 'wd': 1e-4})
     batches = AugmentedBatches(X_train, y_train, batch_size, eval_every, seed, ctxs[0])
+    hist = {'lr': [], 'loss': [], 'test_acc': [], 'seconds': []}
+    paths = _checkpoint_paths(ckpt_dir, name) if ckpt_dir else None
+    if resume and paths and os.path.exists(paths['meta']):
+        with open(paths['meta'], 'rb') as f:
+            meta = pickle.load(f)
+        net.load_parameters(paths['params'], ctx=ctxs)
+        trainer.load_states(paths['states'])
+        batches.set_state(meta['batches'])
+        hist = meta['history']
+        log('%s: resumed from %s at iteration %d' % (name, paths['meta'],
+                                                     len(hist['lr'])))
+    done_before, seconds_before = len(hist['test_acc']), (hist['seconds'] or [0.0])[-1]
+    total_evals = iterations // eval_every
+    todo = total_evals - done_before
+    if stop_after is not None:
+        todo = min(todo, stop_after)
     log('%s: %d iterations, batch %d on %s, %r' % (name, iterations, batch_size, ctxs, schedule))
-    h = train(net, trainer, batches, iterations // eval_every,
-              test_data=(normalize(X_test), y_test), ctx=ctxs)
-    for k, acc in enumerate(h.test_acc):
-        log('  %s iteration %6d  lr %.4f  test accuracy %.4f  (%.0f s)'
-            % (name, (k + 1) * eval_every, h.lr[(k + 1) * eval_every - 1], acc, h.seconds[k]))
-    return {'schedule': name, 'iterations': iterations, 'batch_size': batch_size,
-            'lr': h.lr, 'loss': h.loss, 'eval_every': eval_every, 'test_acc': h.test_acc,
-            'seconds': h.seconds[-1], 'paper': PAPER[name]}
+
+    def result(finished):
+        return {'schedule': name, 'iterations': iterations, 'batch_size': batch_size,
+                'lr': hist['lr'], 'loss': hist['loss'], 'eval_every': eval_every,
+                'test_acc': hist['test_acc'],
+                'seconds': hist['seconds'][-1] if hist['seconds'] else 0.0,
+                'paper': PAPER[name], 'finished': finished}
+
+    def after_epoch(epoch, h):
+        n = (epoch - 1) * eval_every
+        hist['lr'] += h.lr[n:]
+        hist['loss'] += h.loss[n:]
+        hist['test_acc'].append(h.test_acc[-1])
+        hist['seconds'].append(seconds_before + h.seconds[-1])
+        k = len(hist['test_acc'])
+        log('  %s iteration %6d of %d  lr %.4f  test accuracy %.4f  (%.0f s)'
+            % (name, k * eval_every, iterations, hist['lr'][-1], hist['test_acc'][-1],
+               hist['seconds'][-1]))
+        if paths:
+            os.makedirs(ckpt_dir, exist_ok=True)
+            net.save_parameters(paths['params'])
+            trainer.save_states(paths['states'])
+            with open(paths['meta'] + '.tmp', 'wb') as f:
+                pickle.dump({'batches': batches.get_state(), 'history': hist}, f)
+            os.replace(paths['meta'] + '.tmp', paths['meta'])
+        if on_eval is not None:
+            on_eval(result(k == total_evals))
+
+    if todo > 0:
+        train(net, trainer, batches, todo, test_data=(normalize(X_test), y_test), ctx=ctxs,
+              on_epoch=after_epoch)
+    return result(len(hist['test_acc']) == total_evals)
+
+
+def _write(path, smoke, ctxs, results, finished):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump({'smoke': smoke, 'contexts': [str(c) for c in ctxs],
+                   'results': [{k: (v if not isinstance(v, float) or math.isfinite(v)
+                                    else None) for k, v in r.items()} for r in results],
+                   'finished': time.strftime('%Y-%m-%d %H:%M:%S') if finished else None}, f)
+    os.replace(tmp, path)
 
 
 def main(argv=None):
@@ -202,36 +282,53 @@ def main(argv=None):
     p.add_argument('--eval-every', type=int, default=1000, help='iterations between tests')
     p.add_argument('--data-dir', default='~/.mxnet/datasets/cifar10')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', help='write the results here (JSON)')
+    p.add_argument('--out', default='cifar10_results.json',
+                   help='results (JSON), rewritten after every evaluation; checkpoints go to '
+                        'OUT.ckpt/ (default: %(default)s, in the current directory)')
+    p.add_argument('--resume', action='store_true',
+                   help='continue from the checkpoints in OUT.ckpt/')
+    p.add_argument('--stop-after', type=int, metavar='EVALS',
+                   help='stop each schedule after EVALS more evaluations (resume later)')
     p.add_argument('--smoke', action='store_true',
-                   help='synthetic CIFAR-shaped data, a few iterations, CPU: seconds')
+                   help='synthetic CIFAR-shaped data, a few iterations, on the GPUs if any: '
+                        'seconds')
     args = p.parse_args(argv)
-    import mxnet as mx  # pylint: disable=import-outside-toplevel
+    ctxs = pick_contexts()
     if args.smoke:
         data = synthetic_cifar(seed=args.seed)
-        ctxs = [mx.cpu()]
         budgets = {'step': 8, '1cycle': 4}
         args.batch_size, args.eval_every = 16, 4
     else:
-        data = load_cifar10(args.data_dir)
-        ctxs = pick_contexts()
+        data = load_cifar10(os.path.expanduser(args.data_dir))
         budgets = {'step': args.step_iterations, '1cycle': args.clr_iterations}
     names = ['step', '1cycle'] if args.schedule == 'both' else [args.schedule]
-    results = [run(n, budgets[n], data, args.batch_size, args.eval_every, ctxs, args.seed)
-               for n in names]
+    out = os.path.abspath(args.out)
+    print('results: %s (rewritten after every evaluation), checkpoints: %s.ckpt/' % (out, out),
+          flush=True)
+    results = []
+
+    def log(text):
+        print(text, flush=True)
+
+    def on_eval(partial):
+        _write(out, args.smoke, ctxs, results + [partial], False)
+
+    for n in names:
+        results.append(run(n, budgets[n], data, args.batch_size, args.eval_every, ctxs,
+                           args.seed, log=log, ckpt_dir=out + '.ckpt', resume=args.resume,
+                           stop_after=args.stop_after, on_eval=on_eval))
+    finished = all(r['finished'] for r in results)
     print('%-7s %10s %12s %14s' % ('', 'iterations', 'test acc', 'paper (logs)'))
     for r in results:
-        print('%-7s %10d %12.4f %9.3f at %dk' % (r['schedule'], r['iterations'], r['test_acc'][-1],
+        print('%-7s %10d %12.4f %9.3f at %dk' % (r['schedule'], r['iterations'],
+                                                 r['test_acc'][-1] if r['test_acc'] else math.nan,
                                                  r['paper']['test_acc'],
                                                  r['paper']['iterations'] // 1000))
     if args.smoke:
         print('smoke mode: synthetic data, the accuracies mean nothing')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump({'smoke': args.smoke, 'contexts': [str(c) for c in ctxs],
-                       'results': [{k: (v if not isinstance(v, float) or math.isfinite(v)
-                                        else None) for k, v in r.items()} for r in results],
-                       'finished': time.strftime('%Y-%m-%d %H:%M:%S')}, f)
+    if not finished:
+        print('stopped early (--stop-after): continue with --resume')
+    _write(out, args.smoke, ctxs, results, finished)
     return 0
 
 

@@ -1,19 +1,50 @@
 """Data that ship in PyPI packages (nothing downloads), seeds, batches and the device."""
+import os
 import random
+import re
 
 import numpy as np
 
 
-def pick_context():
-    """``mx.gpu()`` when MXNet sees a GPU, else ``mx.cpu()``."""
+#: the environment variable that overrides the contexts the kit picks, e.g.
+#: ``GS_CONTEXTS="cpu(1),cpu(2)"``: two CPU contexts stand in for two GPUs (the
+#: notebooks' check that nothing assumes the default context ``cpu(0)``)
+CONTEXTS_VARIABLE = 'GS_CONTEXTS'
+
+
+def _contexts_from_environment():
+    """The contexts named by ``$GS_CONTEXTS`` (``"gpu(0),gpu(1)"``, ``"cpu(1),cpu(2)"``),
+    or None when it is unset or empty."""
     import mxnet as mx  # pylint: disable=import-outside-toplevel
-    return mx.gpu() if mx.context.num_gpus() > 0 else mx.cpu()
+    text = os.environ.get(CONTEXTS_VARIABLE, '').strip()
+    if not text:
+        return None
+    ctxs = []
+    for part in text.split(','):
+        m = re.fullmatch(r'\s*(cpu|gpu)\((\d+)\)\s*', part)
+        if m is None:
+            raise ValueError('%s must be contexts such as "cpu(1),cpu(2)" or "gpu(0)", '
+                             'separated by commas, got %r' % (CONTEXTS_VARIABLE, text))
+        ctxs.append(mx.Context(m.group(1), int(m.group(2))))
+    return ctxs
+
+
+def pick_context():
+    """The first of :func:`pick_contexts`: ``mx.gpu()`` when MXNet sees a GPU, else
+    ``mx.cpu()`` (or the first context of ``$GS_CONTEXTS``)."""
+    return pick_contexts()[0]
 
 
 def pick_contexts():
     """Every GPU MXNet sees (``[mx.gpu(0), mx.gpu(1), ...]``), else ``[mx.cpu()]``: the
-    list of contexts the models, :class:`Batches` and :func:`train` take."""
+    list of contexts the models, :class:`Batches` and :func:`train` take.
+
+    ``$GS_CONTEXTS`` overrides it: ``GS_CONTEXTS="cpu(1),cpu(2)"`` runs everything on
+    two CPU contexts, neither of them the default one, as two GPUs would."""
     import mxnet as mx  # pylint: disable=import-outside-toplevel
+    ctxs = _contexts_from_environment()
+    if ctxs is not None:
+        return ctxs
     n = mx.context.num_gpus()
     return [mx.gpu(i) for i in range(n)] if n > 0 else [mx.cpu()]
 
@@ -46,8 +77,9 @@ def seed_everything(seed):
 def _split(X, y, n_test, seed, owner):
     """Stratified split: ``n_test`` samples, the same share of every class."""
     if not isinstance(n_test, int) or isinstance(n_test, bool) or not 0 < n_test < len(y):
-        raise ValueError('%s: n_test must be an integer in [1, %d), got %r'
-                         % (owner, len(y), n_test))
+        raise ValueError('%s: %s must be an integer in [1, %d), got %r'
+                         % (owner, 'n_val' if owner == 'validation_split' else 'n_test',
+                            len(y), n_test))
     rng = np.random.RandomState(seed)
     classes = np.unique(y)
     test_idx = []
@@ -62,6 +94,17 @@ def _split(X, y, n_test, seed, owner):
     rng.shuffle(train_idx)
     rng.shuffle(test_idx)
     return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+
+
+def validation_split(X, y, n_val, seed=0):
+    """Split training data into the part to fit and a validation part that chooses.
+
+    Stratified like the train/test split (``n_val / n`` of every class) and fixed by
+    ``seed``. Every choice of the tutorials (a rate from a pilot, the range test's
+    validation loss) is made on the validation part; the test set is read once, at
+    the end. Returns ``(X_fit, y_fit, X_val, y_val)``.
+    """
+    return _split(X, y, n_val, seed, 'validation_split')
 
 
 def load_mnist_5k(n_test=1000, seed=0, image_shape=False):

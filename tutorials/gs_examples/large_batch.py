@@ -9,26 +9,38 @@ from .training import evaluate, train
 
 
 def large_batch_schedule(base_lr, per_worker_batch, num_workers, base_batch, epochs,
-                         updates_per_epoch, warmup_epochs):
+                         updates_per_epoch, warmup_epochs, warmup='gradual'):
     """The schedule of tutorial 4: a step schedule tuned for ``base_batch``
     (``base_lr``, divided by 10 after 50% and 75% of the updates), scaled by the
-    linear scaling rule for the global batch with ``warmup_epochs`` of gradual
-    warm-up (:func:`gluon_schedules.scale_lr_for_batch`). ``updates_per_epoch``
-    counts updates of the *global* batch."""
+    linear scaling rule for the global batch with ``warmup_epochs`` of warm-up.
+    ``updates_per_epoch`` counts updates of the *global* batch.
+
+    ``warmup='gradual'`` (Goyal et al.'s choice): the rate rises linearly to the
+    scaled one (:func:`gluon_schedules.scale_lr_for_batch`); ``'constant'`` (their
+    stepwise alternative): the base rate, unscaled, for the warm-up, then a jump to
+    the scaled schedule."""
+    if warmup not in ('gradual', 'constant'):
+        raise ValueError("large_batch_schedule: warmup must be 'gradual' or 'constant', got %r"
+                         % (warmup,))
     total = epochs * updates_per_epoch
+    steps = warmup_epochs * updates_per_epoch
     base = gs.MultiStepDecay(base_lr, [int(total * 0.5), int(total * 0.75)], 0.1)
-    return gs.scale_lr_for_batch(base, per_worker_batch, num_workers, base_batch=base_batch,
-                              warmup_steps=warmup_epochs * updates_per_epoch)
+    if warmup == 'gradual' or steps == 0:
+        return gs.scale_lr_for_batch(base, per_worker_batch, num_workers, base_batch=base_batch,
+                                     warmup_steps=steps)
+    scaled = gs.scale_lr_for_batch(base, per_worker_batch, num_workers, base_batch=base_batch)
+    return gs.Join([gs.Constant(base_lr), gs.Shift(scaled, -steps)], boundaries=[steps])
 
 
 def train_large_batch(batch_size, k, warmup_epochs, seed, data, epochs, base_lr=0.1,
-                      base_batch=64, ctx=None):
+                      base_batch=64, ctx=None, warmup='gradual'):
     """One run of tutorial 4's single-process experiment; returns its History.
 
     Trains the MLP with mini-batches of ``batch_size`` and
     :func:`large_batch_schedule` with scaling factor ``k`` (``k = 1``: the base
     rate unscaled; ``k = batch_size / base_batch``: the linear scaling rule),
-    ``warmup_epochs`` of gradual warm-up, SGD with momentum 0.9 and wd 1e-4.
+    ``warmup_epochs`` of ``warmup`` (``'gradual'`` or ``'constant'``) warm-up, SGD
+    with momentum 0.9 and wd 1e-4.
     """
     X_train, y_train, X_test, y_test = data
     seed_everything(seed)
@@ -36,11 +48,25 @@ def train_large_batch(batch_size, k, warmup_epochs, seed, data, epochs, base_lr=
     batches = Batches(X_train, y_train, batch_size, seed=seed, ctx=ctx)
     # k = per_worker_batch * num_workers / base_batch with one "worker"
     schedule = large_batch_schedule(base_lr, k * base_batch, 1, base_batch, epochs,
-                                    len(batches), warmup_epochs)
+                                    len(batches), warmup_epochs, warmup)
     from mxnet import gluon  # pylint: disable=import-outside-toplevel
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'lr_scheduler': schedule, 'momentum': 0.9, 'wd': 1e-4})
     return train(net, trainer, batches, epochs, test_data=(X_test, y_test), ctx=ctx)
+
+
+def worker_command():
+    """``(argv, env)`` to start one :func:`large_batch_worker` from anywhere: the
+    Python running now with ``-m gs_examples.large_batch``, and the environment the
+    worker needs on top of the launcher's (the library's and the kit's folders on
+    ``PYTHONPATH``, one OpenMP thread). Pass them to
+    :func:`gluon_schedules.launch_local` or :func:`gluon_schedules.launch_horovod`."""
+    import os  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(gs.__file__)))
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return ([sys.executable, '-m', 'gs_examples.large_batch'],
+            {'PYTHONPATH': os.pathsep.join([repo, kit]), 'OMP_NUM_THREADS': '1'})
 
 
 def read_ranks(outdir, num_workers):

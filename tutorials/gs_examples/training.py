@@ -55,8 +55,10 @@ class History(dict):
     Per update (lists of length ``updates``): ``lr``, ``momentum`` (the
     optimizer's ``momentum``, else its ``beta1``, else None), ``wd`` (the
     optimizer's weight decay) and ``loss`` (mean loss of the batch).
-    Per epoch (lists of length ``epochs``): ``train_loss``, ``test_acc``,
-    ``seconds`` (wall-clock time since the start, training and evaluation).
+    Per epoch (lists of length ``epochs``): ``train_loss``, ``test_acc`` (on
+    ``test_data``), ``val_acc`` (on ``val_data``), ``seconds`` (wall-clock time since
+    the start, training and evaluation). :func:`gs_examples.compare.compare_schedules`
+    adds ``final_test_acc``: the test set read once, after training.
     """
 
     def __getattr__(self, name):
@@ -76,7 +78,8 @@ def _current_momentum(trainer):
 
 
 def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
-          progress=None, on_update=None, stop_at=None, step_batch=None):
+          progress=None, on_update=None, stop_at=None, step_batch=None, val_data=None,
+          on_epoch=None):
     """Train ``net`` with ``trainer`` for ``epochs`` passes over ``batches``.
 
     Parameters
@@ -90,6 +93,8 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     epochs : int
     test_data : (X, y), optional
         NumPy arrays evaluated after each epoch (``test_acc``).
+    val_data : (X, y), optional
+        The same for a validation set (``val_acc``): the curve to choose from.
     ctx : Context or list of Context, default ``[mx.cpu()]``
         Where the network lives. With several (GPUs), every batch is split over
         them with ``gluon.utils.split_and_load`` and the trainer sums the
@@ -103,7 +108,11 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
         with the number of the update about to be applied (1 for the first): a
         hook for hand-made hyperparameter schedules.
     stop_at : float, optional
-        Stop after the first epoch whose test accuracy reaches it.
+        Stop after the first epoch whose validation accuracy (test accuracy without
+        ``val_data``) reaches it.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, history)`` called after each epoch's evaluation (``epoch``
+        from 1): to print or save as training goes.
     step_batch : int, optional
         ``trainer.step(step_batch)``; default the batch's size. Distributed
         workers pass the global batch (dist_sync servers sum the gradients).
@@ -116,6 +125,8 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
     ctxs = as_contexts(ctx, 'train')
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     h = History(lr=[], momentum=[], wd=[], loss=[], train_loss=[], test_acc=[], seconds=[])
+    if val_data is not None:
+        h['val_acc'] = []
     start = time.perf_counter()
     for _ in range(epochs):
         total, n = 0.0, 0
@@ -144,35 +155,49 @@ def train(net, trainer, batches, epochs, test_data=None, ctx=None, loss_fn=None,
             total += batch_loss * data.shape[0]
             n += data.shape[0]
         h['train_loss'].append(total / max(n, 1))
+        if val_data is not None:
+            h['val_acc'].append(evaluate(net, val_data[0], val_data[1], ctxs))
         if test_data is not None:
             h['test_acc'].append(evaluate(net, test_data[0], test_data[1], ctxs))
         h['seconds'].append(time.perf_counter() - start)
         if progress is not None:
             progress.update(1)
-        if stop_at is not None and h['test_acc'] and h['test_acc'][-1] >= stop_at:
+        if on_epoch is not None:
+            on_epoch(len(h['seconds']), h)
+        watched = h['val_acc'] if val_data is not None else h['test_acc']
+        if stop_at is not None and watched and watched[-1] >= stop_at:
             break
     return h
 
 
-def first_reach(history, target):
-    """``(epochs, seconds)`` when ``history.test_acc`` first reaches ``target``, else
-    ``(None, None)``."""
-    for i, acc in enumerate(history['test_acc']):
+def claim(sentence, holds):
+    """Print ``sentence`` when ``holds`` is true, else raise ``AssertionError`` naming it:
+    a notebook's statement about its own run, checked where it is printed (so that a
+    rerun elsewhere cannot leave a false sentence standing)."""
+    if not holds:
+        raise AssertionError('not true on this run: ' + sentence)
+    print(sentence)
+
+
+def first_reach(history, target, curve='test_acc'):
+    """``(epochs, seconds)`` when ``history[curve]`` (per epoch) first reaches
+    ``target``, else ``(None, None)``."""
+    for i, acc in enumerate(history[curve]):
         if acc >= target:
             return i + 1, history['seconds'][i]
     return None, None
 
 
-def summarize_runs(histories, target):
+def summarize_runs(histories, target, curve='test_acc', final=None):
     """Mean, spread and time-to-target of several seeds' histories of one setup.
 
     Returns a dict: ``final_mean``, ``final_std``, ``final_min``, ``final_max``
-    (final test accuracy over seeds), ``reached`` (seeds reaching ``target``),
-    ``epochs_to_target`` and ``seconds_to_target`` (means over the seeds that
-    reached it; NaN if none did).
+    (over seeds, of ``history[final]``, default the last value of ``curve``),
+    ``reached`` (seeds whose ``curve`` reaches ``target``), ``epochs_to_target`` and
+    ``seconds_to_target`` (means over the seeds that reached it; NaN if none did).
     """
-    finals = np.array([h['test_acc'][-1] for h in histories])
-    reach = [first_reach(h, target) for h in histories]
+    finals = np.array([h[curve][-1] if final is None else h[final] for h in histories])
+    reach = [first_reach(h, target, curve) for h in histories]
     ok = [r for r in reach if r[0] is not None]
     return {'final_mean': float(finals.mean()), 'final_std': float(finals.std()),
             'final_min': float(finals.min()), 'final_max': float(finals.max()),
