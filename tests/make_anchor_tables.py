@@ -18,7 +18,7 @@ project's ``.venv``: torch would replace its NumPy)::
     /work/anchor-venv/bin/python tests/make_anchor_tables.py
 
 then commit the changed JSON files and run the tests. To add a case: add it to
-``TORCH_CASES``, ``HF_CASES`` or ``TIMM_CASES`` below and to the library side
+``TORCH_CASES``, ``HF_CASES``, ``TIMM_CASES`` or ``GLUONCV_CASES`` below and to the library side
 in tests/test_anchor_tables.py if its kind is new.
 
 Index conventions (MXNet's ``num_update`` is 1 for the first ``trainer.step()``):
