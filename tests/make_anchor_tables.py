@@ -18,7 +18,7 @@ project's ``.venv``: torch would replace its NumPy)::
     /work/anchor-venv/bin/python tests/make_anchor_tables.py
 
 then commit the changed JSON files and run the tests. To add a case: add it to
-``TORCH_CASES``, ``HF_CASES`` or ``TIMM_CASES`` below and to the library side
+``TORCH_CASES``, ``HF_CASES``, ``TIMM_CASES`` or ``GLUONCV_CASES`` below and to the library side
 in tests/test_anchor_tables.py if its kind is new.
 
 Index conventions (MXNet's ``num_update`` is 1 for the first ``trainer.step()``):
@@ -41,7 +41,24 @@ installed torchvision cannot load next to the CPU torch (PyPI's torchvision is a
 CUDA build), the installed ``timm/scheduler`` package is imported alone, under a
 bare ``timm`` package object: the scheduler code run is timm's own, unchanged,
 and the table file says which import was used.
+
+GluonCV (``gluoncv.utils.lr_scheduler``: ``LRScheduler``, ``LRSequential``) needs
+MXNet, not torch, so it has a virtual environment of its own and a table of its
+own, ``tests/anchor_tables/gluoncv.json``, written only with ``--only gluoncv``
+(the run without ``--only`` writes the three torch tables, as before)::
+
+    /usr/bin/env python3.11 -m venv /work/gluoncv-venv
+    /work/gluoncv-venv/bin/pip install 'mxnet==1.9.1' 'numpy<1.24' gluoncv==0.10.5.post0
+    /work/gluoncv-venv/bin/python tests/make_anchor_tables.py --only gluoncv
+
+Each GluonCV scheduler is built fresh for its table and driven by MXNet's own
+``mx.optimizer.SGD(lr_scheduler=...)``, as a ``gluon.Trainer`` drives it:
+``lrs[0]`` is ``optimizer.learning_rate`` before any update (``num_update`` 0),
+``lrs[k]`` the LR the optimizer uses for update ``k`` (``_update_count`` then
+``_get_lr``, ``num_update`` ``k``), in increasing order (the schedulers keep
+state). So for GluonCV ``lrs[k]`` is the library's update ``k`` itself.
 """
+import argparse
 import importlib
 import importlib.metadata
 import importlib.util
@@ -219,6 +236,74 @@ TIMM_PLATEAU_CASES = [
                                                       0.7]),
 ]
 
+# GluonCV: (key, spec, learning_rate given to the optimizer, number of values). A
+# spec is {'class': 'LRScheduler', 'kwargs': {...}} or {'class': 'LRSequential',
+# 'schedulers': [spec, ...]}. Values are read at num_update 0 .. n - 1; each case
+# runs past the end of its schedule.
+def _gcv(mode, **kwargs):
+    return {'class': 'LRScheduler', 'kwargs': dict(mode=mode, **kwargs)}
+
+
+def _gcv_seq(*children):
+    return {'class': 'LRSequential', 'schedulers': list(children)}
+
+
+GLUONCV_CASES = [
+    ('constant', _gcv('constant', base_lr=0.4, niters=5), None, 8),
+    ('step_iter', _gcv('step', base_lr=0.4, niters=12, step_iter=[3, 7], step_factor=0.5),
+     None, 15),
+    # a step after niters - 1 never comes (GluonCV holds T at niters - 1)
+    ('step_iter_past_the_end', _gcv('step', base_lr=0.4, niters=10, step_iter=[3, 9, 20],
+                                    step_factor=0.5), None, 24),
+    ('step_epoch', _gcv('step', base_lr=0.4, nepochs=6, iters_per_epoch=3, step_epoch=[2, 4],
+                        step_factor=0.1), None, 22),
+    ('step_offset', _gcv('step', base_lr=0.4, niters=10, step_iter=[3, 6], step_factor=0.5,
+                         offset=4), None, 17),
+    ('linear', _gcv('linear', base_lr=0.4, target_lr=0.04, niters=9), None, 13),
+    ('linear_offset', _gcv('linear', base_lr=0.4, target_lr=0.04, niters=9, offset=3),
+     None, 15),
+    ('linear_warmup', _gcv('linear', base_lr=0.0, target_lr=0.4, niters=5), None, 8),
+    ('poly_epochs', _gcv('poly', base_lr=0.4, target_lr=0.01, nepochs=3, iters_per_epoch=4),
+     None, 15),
+    ('poly_power', _gcv('poly', base_lr=0.4, niters=10, power=0.9, offset=2), None, 15),
+    ('cosine_epochs', _gcv('cosine', base_lr=0.4, nepochs=4, iters_per_epoch=3), None, 15),
+    ('cosine_niters_offset', _gcv('cosine', base_lr=0.4, target_lr=0.02, niters=10, offset=2),
+     None, 15),
+    # MXNet's optimizer sets a lone scheduler's base_lr to its learning_rate
+    ('cosine_learning_rate', _gcv('cosine', base_lr=0.4, target_lr=0.02, niters=10), 0.8, 13),
+    # the classification scripts' recipe: a linear warm-up, then the decay
+    ('warmup_cosine', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, nepochs=2, iters_per_epoch=3),
+        _gcv('cosine', base_lr=0.4, target_lr=0.0, nepochs=6, iters_per_epoch=3)), None, 28),
+    ('warmup_step', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, nepochs=2, iters_per_epoch=3),
+        _gcv('step', base_lr=0.4, nepochs=6, iters_per_epoch=3, step_epoch=[2, 4],
+             step_factor=0.1)), None, 28),
+    ('warmup_poly', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, niters=4),
+        _gcv('poly', base_lr=0.4, target_lr=0.0, niters=9, power=2)), None, 16),
+    # warmup_epochs=0, the scripts' default: the warm-up has no update
+    ('no_warmup_cosine', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, nepochs=0, iters_per_epoch=3),
+        _gcv('cosine', base_lr=0.4, target_lr=0.0, nepochs=4, iters_per_epoch=3)), None, 15),
+    # the optimizer's learning_rate goes to LRSequential's own base_lr, which it never reads
+    ('warmup_cosine_learning_rate', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, niters=4),
+        _gcv('cosine', base_lr=0.4, target_lr=0.0, niters=8)), 0.8, 14),
+    ('three_children', _gcv_seq(
+        _gcv('linear', base_lr=0.0, target_lr=0.4, niters=3),
+        _gcv('constant', base_lr=0.4, niters=4),
+        _gcv('linear', base_lr=0.4, target_lr=0.0, niters=5)), None, 15),
+]
+
+# GluonCV's LRSequential writes ``offset`` into its children: a composite, then a
+# second one built with the same decay child, and the first one read again
+GLUONCV_SHARED = dict(
+    first=_gcv_seq(_gcv('linear', base_lr=0.0, target_lr=0.4, niters=3), 'shared'),
+    second=_gcv_seq(_gcv('linear', base_lr=0.0, target_lr=0.4, niters=6), 'shared'),
+    shared=_gcv('cosine', base_lr=0.4, target_lr=0.0, niters=8),
+    n=16)
+
 
 # ---------------------------------------------------------------------------
 # running them
@@ -352,6 +437,48 @@ def timm_tables():
     return dict(base_lr=BASE_LR, timm_import=how, tables=tables, plateau=plateau)
 
 
+def gluoncv_scheduler(module, spec, shared=None):
+    if spec == 'shared':
+        return shared
+    if spec['class'] == 'LRSequential':
+        return module.LRSequential([gluoncv_scheduler(module, c, shared)
+                                    for c in spec['schedulers']])
+    return module.LRScheduler(**spec['kwargs'])
+
+
+def mxnet_lrs(scheduler, n, learning_rate=None):
+    """lrs[k]: the LR MXNet's SGD uses at num_update k (k = 0: before any update)."""
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+    opt = mx.optimizer.SGD(learning_rate=learning_rate, lr_scheduler=scheduler)
+    lrs = [float(opt.learning_rate)]
+    for _ in range(1, n):
+        opt._update_count(0)                    # pylint: disable=protected-access
+        lrs.append(float(opt._get_lr(0)))       # pylint: disable=protected-access
+    assert opt.num_update == n - 1
+    return lrs
+
+
+def gluoncv_tables():
+    import gluoncv  # pylint: disable=import-outside-toplevel
+    import gluoncv.utils.lr_scheduler as module  # pylint: disable=import-outside-toplevel
+    tables = []
+    for key, spec, learning_rate, n in GLUONCV_CASES:
+        lrs = mxnet_lrs(gluoncv_scheduler(module, spec), n, learning_rate)
+        tables.append(dict(key=key, scheduler=spec, learning_rate=learning_rate, lrs=lrs))
+    sh = GLUONCV_SHARED
+    child = gluoncv_scheduler(module, sh['shared'])
+    first = gluoncv_scheduler(module, sh['first'], child)
+    before = mxnet_lrs(first, sh['n'])
+    gluoncv_scheduler(module, sh['second'], child)
+    after = mxnet_lrs(first, sh['n'])
+    shared = dict(sh, first_lrs=before, first_lrs_after_second=after)
+    return dict(gluoncv_import='import gluoncv.utils.lr_scheduler (%s)' % module.__file__
+                .replace('\\', '/').split('/site-packages/')[-1],
+                # 0.10.5.post0's package says 0.11.0 of itself
+                gluoncv_dunder_version=gluoncv.__version__,
+                tables=tables, shared_child=shared)
+
+
 def versions(*names):
     out = {'python': platform.python_version()}
     for name in names:
@@ -368,11 +495,25 @@ def write(name, body, libs):
                              ', '.join('%s %s' % kv for kv in data['versions'].items())))
 
 
-def main():
+TABLES = {
+    'torch': (torch_tables, ['torch']),
+    'transformers': (hf_tables, ['torch', 'transformers']),
+    'timm': (timm_tables, ['torch', 'timm']),
+    'gluoncv': (gluoncv_tables, ['gluoncv', 'mxnet', 'numpy']),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--only', nargs='+', choices=sorted(TABLES), metavar='NAME',
+                        default=['torch', 'transformers', 'timm'],
+                        help='the tables to write (default: torch transformers timm; '
+                             'gluoncv needs its own venv, see the docstring)')
+    args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    write('torch', torch_tables(), ['torch'])
-    write('transformers', hf_tables(), ['torch', 'transformers'])
-    write('timm', timm_tables(), ['torch', 'timm'])
+    for name in args.only:
+        build, libs = TABLES[name]
+        write(name, build(), libs)
 
 
 if __name__ == '__main__':

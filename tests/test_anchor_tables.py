@@ -1,17 +1,19 @@
-"""The library against tables produced by running PyTorch, transformers and timm.
+"""The library against tables produced by running PyTorch, transformers, timm and GluonCV.
 
 The tables in tests/anchor_tables/*.json were written by tests/make_anchor_tables.py
 (run by hand in its own virtual environment, see its docstring), with the
 versions of the libraries that produced them inside each file. Nothing here
 needs torch. Index conventions: the script's docstring (PyTorch's and
 transformers' optimizer step ``k`` and timm's ``step_update(k)`` are the
-library's update ``k + 1``).
+library's update ``k + 1``; GluonCV's ``lrs[k]``, read from MXNet's optimizer at
+``num_update`` ``k``, is the library's update ``k``).
 """
 import importlib.util
 import json
 import warnings
 import pathlib
 
+import mxnet as mx
 import numpy as np
 import pytest
 
@@ -27,6 +29,7 @@ def load(name):
 
 
 TORCH, HF, TIMM = load('torch'), load('transformers'), load('timm')
+GLUONCV = load('gluoncv')
 
 
 def close(got, want):
@@ -57,7 +60,9 @@ def test_files_record_the_anchor_versions():
     assert TORCH['versions']['torch'].startswith('2.')
     assert set(HF['versions']) == {'python', 'torch', 'transformers'}
     assert set(TIMM['versions']) == {'python', 'torch', 'timm'}
-    for data in (TORCH, HF, TIMM):
+    assert set(GLUONCV['versions']) == {'python', 'gluoncv', 'mxnet', 'numpy'}
+    assert GLUONCV['versions']['mxnet'] == '1.9.1'
+    for data in (TORCH, HF, TIMM, GLUONCV):
         assert data['produced_by'].startswith('tests/make_anchor_tables.py')
 
 
@@ -79,6 +84,11 @@ def test_files_hold_the_scripts_cases():
         [tuple(c) for c in script.TIMM_PLATEAU_CASES]
     for data in (HF, TIMM):
         assert data['base_lr'] == script.BASE_LR
+    assert [(t['key'], t['scheduler'], t['learning_rate'], len(t['lrs']))
+            for t in GLUONCV['tables']] == [tuple(c) for c in script.GLUONCV_CASES]
+    shared = GLUONCV['shared_child']
+    assert {k: shared[k] for k in script.GLUONCV_SHARED} == script.GLUONCV_SHARED
+    assert len(shared['first_lrs']) == len(shared['first_lrs_after_second']) == shared['n']
 
 
 # ---------------------------------------------------------------------------
@@ -224,3 +234,115 @@ def test_transformers_reduce_lr_on_plateau(table):
 def test_timm_plateau(table):
     s = gs.get_schedule('plateau', TIMM['base_lr'], library='timm', **table['kwargs'])
     close(_observed(s, table), table['lrs'])
+
+
+# ---------------------------------------------------------------------------
+# GluonCV's LRScheduler and LRSequential (docs/porting_gluoncv.md's recipe)
+# ---------------------------------------------------------------------------
+
+def _gluoncv_curve(kw):
+    """The library's curve of GluonCV's ``T`` (its update minus its offset, held
+    at ``niters - 1``) for ``LRScheduler(**kw)``."""
+    kw = dict(dict(base_lr=0.1, target_lr=0, niters=0, nepochs=0, iters_per_epoch=0,
+                   power=2, step_iter=None, step_epoch=None, step_factor=0.1), **kw)
+    niters, steps = kw['niters'], kw['step_iter']
+    if kw['nepochs'] * kw['iters_per_epoch'] > 0:
+        niters = kw['nepochs'] * kw['iters_per_epoch']
+        if kw['step_epoch'] is not None:
+            steps = [e * kw['iters_per_epoch'] for e in kw['step_epoch']]
+    last = niters - 1                   # GluonCV's N: T never passes it
+    base, target = kw['base_lr'], kw['target_lr']
+    mode = kw['mode']
+    if mode == 'constant':
+        return gs.Constant(base)
+    if mode == 'linear':
+        return gs.Linear(base, target, last)
+    if mode == 'poly':
+        return gs.PolynomialDecay(base, last, power=kw['power'], final_lr=target)
+    if mode == 'cosine':
+        return gs.CosineDecay(base, last, final_lr=target)
+    assert mode == 'step'
+    steps = [m for m in steps if m <= last]      # the later ones never come
+    if not steps:
+        return gs.Constant(base)
+    # GluonCV counts the steps m <= T; MultiStepDecay the milestones m < t
+    return gs.Shift(gs.MultiStepDecay(base, steps, gamma=kw['step_factor']), -1)
+
+
+def _gluoncv_schedule(spec, learning_rate=None):
+    """The library's schedule for a GluonCV case (update k = GluonCV's num_update k)."""
+    if spec['class'] == 'LRScheduler':
+        kw = dict(spec['kwargs'])
+        if learning_rate is not None:   # MXNet's optimizer sets base_lr
+            kw['base_lr'] = learning_rate
+        return gs.Shift(_gluoncv_curve(kw), kw.get('offset', 0))
+    # LRSequential: child i from the sum of the niters before it, seeing T; a child
+    # of no update is never used; the optimizer's learning_rate changes nothing
+    children, bounds, start = [], [], 0
+    for child in spec['schedulers']:
+        kw = child['kwargs']
+        n = kw.get('niters', 0)
+        if kw.get('nepochs', 0) * kw.get('iters_per_epoch', 0) > 0:
+            n = kw['nepochs'] * kw['iters_per_epoch']
+        if n > 0:
+            if children:
+                bounds.append(start)
+            children.append(_gluoncv_curve(kw))
+        start += n
+    return gs.Join(children, bounds)
+
+
+def check_every_num_update(s, lrs):
+    """``s(k) == lrs[k]`` for every k from 0, called one by one and vectorised."""
+    ks = np.arange(len(lrs))
+    close([s(int(k)) for k in ks], lrs)
+    close(s.values(ks), lrs)
+
+
+@pytest.mark.parametrize('table', GLUONCV['tables'], ids=[t['key'] for t in GLUONCV['tables']])
+def test_gluoncv_schedulers(table):
+    s = _gluoncv_schedule(table['scheduler'], table['learning_rate'])
+    check_every_num_update(s, table['lrs'])
+    # the port in MXNet's optimizer, given no learning_rate (the port holds it)
+    opt = mx.optimizer.SGD(learning_rate=None, lr_scheduler=s)
+    assert opt.lr_scheduler is s
+    check_every_num_update(opt.lr_scheduler, table['lrs'])
+
+
+def test_gluoncv_sequential_ignores_the_optimizers_learning_rate_the_port_does_not():
+    """Porting note: GluonCV's LRSequential never reads the ``base_lr`` MXNet's
+    optimizer sets from its ``learning_rate``; the library's Join follows the base_lr
+    rule (rescales and warns), so the port is given ``learning_rate=None``."""
+    table = next(t for t in GLUONCV['tables'] if t['key'] == 'warmup_cosine_learning_rate')
+    assert table['learning_rate'] == 0.8 and max(table['lrs']) == 0.4
+    s = _gluoncv_schedule(table['scheduler'])
+    with pytest.warns(UserWarning, match=r'base_lr set to 0\.8 .* scaled by 2'):
+        mx.optimizer.SGD(learning_rate=table['learning_rate'], lr_scheduler=s)
+    close([s(k) for k in range(len(table['lrs']))], [2 * v for v in table['lrs']])
+
+
+def test_gluoncv_tables_cover_every_mode_and_run_past_the_end():
+    modes = set()
+    for t in GLUONCV['tables']:
+        specs = t['scheduler'].get('schedulers', [t['scheduler']])
+        modes |= {c['kwargs']['mode'] for c in specs}
+        assert t['lrs'][-1] == t['lrs'][-2]              # held after the end
+    assert modes == {'constant', 'step', 'linear', 'poly', 'cosine'}
+
+
+def test_gluoncv_reused_child_changes_the_first_composite_and_join_does_not():
+    """GluonCV's LRSequential writes ``offset`` into its children: building a second
+    composite with the same decay child changed the first one's values. The Join
+    built from one child object keeps its values whatever else is built from it."""
+    sh = GLUONCV['shared_child']
+    assert sh['first_lrs'] != sh['first_lrs_after_second']
+
+    def spec(seq):
+        return dict(seq, schedulers=[sh['shared'] if c == 'shared' else c
+                                     for c in seq['schedulers']])
+    first = _gluoncv_schedule(spec(sh['first']))
+    check_every_num_update(first, sh['first_lrs'])
+    # the same child object in a second Join
+    decay = first.schedules[1]
+    gs.Join([_gluoncv_curve(sh['second']['schedulers'][0]['kwargs']), decay], [6])
+    check_every_num_update(first, sh['first_lrs'])
