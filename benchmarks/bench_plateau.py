@@ -6,7 +6,7 @@ A schedule that has made ``n`` reductions (``factor`` close to 1, so none is
 skipped) observes one more metric: ``observe`` must cost the same for any ``n``
 (issue 16, item 19). Two cases: an evaluation that reduces (one event appended)
 and one that does not (most evaluations). Times are the minimum over repeats,
-in microseconds per call. Results are in the README's Benchmarks section.
+in microseconds per call. Results are in benchmarks/README.md.
 """
 import os
 import sys

@@ -267,7 +267,7 @@ def test_item2_factor_scheduler_with_negative_factor_is_refused_not_guessed():
 # --------------------------------------------------------------------------------
 # Item 3: the base_lr rule for every optimizer of MXNet's registry
 # --------------------------------------------------------------------------------
-# Optimizers that do not follow the rule, as the README's base_lr section states:
+# Optimizers that do not follow the rule, as the base_lr rule in docs/schedules.md states:
 # Ftrl keeps its learning_rate to itself (never passes it to Optimizer), so a
 # schedule given to it is applied as it is, whatever learning_rate says.
 RULE_EXCEPTIONS = {'ftrl': 'Ftrl'}
@@ -275,7 +275,7 @@ RULE_EXCEPTIONS = {'ftrl': 'Ftrl'}
 
 def _readme_section(title):
     import os
-    with open(os.path.join(os.path.dirname(__file__), '..', 'README.md')) as f:
+    with open(os.path.join(os.path.dirname(__file__), '..', 'docs', 'schedules.md')) as f:
         text = f.read()
     start = text.index(title)
     end = text.find('\n## ', start + len(title))
@@ -309,7 +309,7 @@ def test_item3_every_registered_optimizer_follows_the_rule_or_is_documented(name
             assert opt.learning_rate == pytest.approx(lr, rel=1e-12)
     if name in RULE_EXCEPTIONS:
         section = _readme_section('## The `base_lr` rule')
-        assert RULE_EXCEPTIONS[name] in section, 'README must state the exception'
+        assert RULE_EXCEPTIONS[name] in section, 'docs/schedules.md must state the exception'
 
 
 def test_item3_the_exceptions_are_the_registry_s():
