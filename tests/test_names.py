@@ -46,6 +46,8 @@ def test_timm_plateau_does_not_count_evaluations_during_the_warm_up():
 
 
 @pytest.mark.parametrize('library,name,kwargs', CASES)
+# the WSD case given both lengths warns; that warning is tested in test_anchor_tables.py
+@pytest.mark.filterwarnings('ignore:get_schedule.*disagree:UserWarning')
 def test_named_schedules_pickle_and_round_trip_their_config(library, name, kwargs):
     s = gs.get_schedule(name, 0.5, library=library, **kwargs)
     t = list(range(40))

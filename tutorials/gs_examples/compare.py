@@ -148,15 +148,15 @@ def range_test(model, data, batch_size=64, seed=0, ctx=None, wd=1e-4, momentum=0
     """The library's LR range test on a fresh ``model(seed, ctx)`` with the SGD
     trainer of the step schedule (momentum 0.9, weight decay ``wd``); returns the
     :class:`gluon_schedules.LRFinderResult`. ``kwargs`` go to
-    :func:`gluon_schedules.lr_find` (default ``start_lr=1e-4, end_lr=10,
-    num_it=100``)."""
+    :func:`gluon_schedules.lr_find` (its defaults: 1e-7 to 10 in 100 updates, the
+    settings its ``one_cycle`` suggestion was calibrated at)."""
     from mxnet import gluon  # pylint: disable=import-outside-toplevel
     X_train, y_train = data[0], data[1]
     seed_everything(seed)
     net = model(seed, ctx)
     batches = Batches(X_train, y_train, batch_size, seed=seed, ctx=ctx)
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'momentum': momentum, 'wd': wd})
-    kw = dict(start_lr=1e-4, end_lr=10.0, num_it=100, progress=False)
+    kw = dict(progress=False)
     kw.update(kwargs)
     return gs.lr_find(net, trainer, gluon.loss.SoftmaxCrossEntropyLoss(), batches, **kw)
 
