@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'fractions_sum_to_one', 'as_python_number']
+           'check_choice', 'check_bool', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -144,13 +144,3 @@ def check_bool(name, value, owner=None):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError('%s%s must be True or False, got %r' % (_prefix(owner), name, value))
     return bool(value)
-
-
-def fractions_sum_to_one(names, values, owner=None, tol=FRACTION_TOL):
-    """Check that fractions add up to 1 within ``tol`` (floats never compared with ==)."""
-    total = math.fsum(values)
-    if abs(total - 1.0) > tol:
-        raise ValueError('%s%s must add up to 1 (within %g), got %s = %r'
-                         % (_prefix(owner), ' + '.join(names), tol,
-                            ' + '.join(repr(v) for v in values), total))
-    return total

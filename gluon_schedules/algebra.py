@@ -16,7 +16,7 @@ its children.
 import numpy as np
 
 from .base import Schedule
-from .modifiers import _as_child
+from .adapters import hold
 
 __all__ = ['Product', 'Minimum', 'Maximum']
 
@@ -32,7 +32,7 @@ class _Combination(Schedule):
         if not isinstance(schedules, (list, tuple)) or len(schedules) < 2:
             raise TypeError('%s: schedules must be a list of two or more schedules, got %r'
                             % (owner, schedules))
-        self.schedules = tuple(_as_child(s, 'schedules[%d]' % i, owner)
+        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner)
                                for i, s in enumerate(schedules))
         self._ref = self._combine([s.base_lr for s in self.schedules])
 

@@ -22,17 +22,13 @@ from types import MappingProxyType
 import numpy as np
 
 from .base import Schedule, pieces
-from .shapes import _flat, _int_power_table
+from .shapes import flat, int_power_table
 from .adapters import hold
-from ._checks import check_lr, check_int, check_real, check_bool, FRACTION_TOL, internal_counts
+from ._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
+                      internal_counts, as_python_number)
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
            'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
-
-
-def _as_child(obj, name, owner):
-    """A composite's child, held as every holder holds a schedule (adapters.hold)."""
-    return hold(obj, name, owner)
 
 
 class LinearWarmUp(Schedule):
@@ -70,7 +66,7 @@ class LinearWarmUp(Schedule):
     def __init__(self, schedule, start_lr, length):
         super().__init__()
         owner = 'LinearWarmUp'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.length = check_int('length', length, owner, low=1)
         self.finish_lr = float(self.schedule(0))
@@ -83,7 +79,7 @@ class LinearWarmUp(Schedule):
             return c._value(t - self.length)
         return t * self._d / self.length + self.start_lr
 
-    @_flat
+    @flat
     def _values(self, t):
         out = np.empty_like(t)
         warm, rest = pieces(t, [self.length], side='left')
@@ -129,7 +125,7 @@ class LinearCoolDown(Schedule):
     def __init__(self, schedule, finish_lr, start_idx, length):
         super().__init__()
         owner = 'LinearCoolDown'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.finish_lr = check_lr('finish_lr', finish_lr, owner)
         self.start_idx = check_int('start_idx', start_idx, owner, low=0)
         self.length = check_int('length', length, owner, low=1)
@@ -146,7 +142,7 @@ class LinearCoolDown(Schedule):
             return (t - self.start_idx) * self._d / self.length + self.start_lr
         return self.finish_lr
 
-    @_flat
+    @flat
     def _values(self, t):
         out = np.empty_like(t)
         head, mid, tail = pieces(t, [self.start_idx, self.finish_idx], side='left')
@@ -156,7 +152,7 @@ class LinearCoolDown(Schedule):
         return out
 
 
-def _find_cycle(start, t, i, lo=0, hi=None):
+def find_cycle(start, t, i, lo=0, hi=None):
     """The index ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)``, from a
     guess (a closed form, which may be off by a step or two near a boundary).
 
@@ -293,7 +289,7 @@ class _Cycles:
             lin = length - s / 2
             # lin > 0 in a run of several cycles (_run_length): the stable root
             m = int(2 * q / (lin + math.sqrt(max(lin * lin + 2 * s * q, 0.0))))
-            m = _find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
+            m = find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
         start = b + m * length + s * m * (m - 1) // 2
         size = length + s * m
         last = self.forever and r == len(self.runs) - 1 and m == n - 1
@@ -356,7 +352,7 @@ class _Cycles:
                     off[a:z] = x
                 groups.append((a, z, length, k0))
                 continue
-            # as the scalar path: the root of the quadratic, then _find_cycle
+            # as the scalar path: the root of the quadratic, then find_cycle
             lin = length - s / 2
             m = (2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
             m = m.astype(np.int64)
@@ -447,7 +443,7 @@ class CyclicalSchedule(Schedule):
             'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0,
             low_open=True, what='a number in (0, 1] (a factor > 1 would grow the LR '
                                 'without bound)')
-        kwargs = {k: _py_number(v) for k, v in kwargs.items()}
+        kwargs = {k: as_python_number(v) for k, v in kwargs.items()}
         self.kwargs = MappingProxyType(kwargs)      # read-only view of a private copy
         try:
             first = schedule_class(cycle_length=self.cycle_length, **kwargs)
@@ -505,7 +501,7 @@ class CyclicalSchedule(Schedule):
             self._memo[0] = (start, end, c, mag)
         return c._value(t - start) * mag
 
-    @_flat
+    @flat
     def _values(self, t):
         if t.size == 0:
             return np.empty_like(t)
@@ -517,7 +513,7 @@ class CyclicalSchedule(Schedule):
             k = np.floor(t / self.cycle_length)
             out = self._child(self.cycle_length)._values(t - k * self.cycle_length)
             if decay != 1:
-                out *= _int_power_table(1.0, decay, k)
+                out *= int_power_table(1.0, decay, k)
             return out
         order = None
         # steps of one cycle length (the periodic tail of shrinking cycles) need
@@ -535,7 +531,7 @@ class CyclicalSchedule(Schedule):
                     if k:
                         v *= decay ** k
                 else:                           # cycles of one length
-                    v *= _int_power_table(1.0, decay, k)
+                    v *= int_power_table(1.0, decay, k)
             if out is None:
                 out = v
             else:
@@ -545,15 +541,6 @@ class CyclicalSchedule(Schedule):
             res[order] = out
             out = res
         return out
-
-
-def _py_number(v):
-    """A NumPy number as the Python number it holds (pickles as text, JSON-able)."""
-    if isinstance(v, np.generic):
-        return v.item()
-    if type(v) in (list, tuple):
-        return type(v)(_py_number(x) for x in v)
-    return v
 
 
 def _rebuild(cls, params, scale):
@@ -604,7 +591,7 @@ class Join(Schedule):
             raise ValueError('%s: boundaries must have one entry fewer than schedules '
                              '(%d), got %d: %r' % (owner, len(schedules) - 1,
                                                    len(boundaries), boundaries))
-        self.schedules = tuple(_as_child(s, 'schedules[%d]' % i, owner)
+        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner)
                                for i, s in enumerate(schedules))
         b = [check_int('boundaries[%d]' % i, x, owner, low=1) for i, x in enumerate(boundaries)]
         if any(y <= x for x, y in zip(b, b[1:])):
@@ -622,7 +609,7 @@ class Join(Schedule):
         c = self.schedules[i]
         return c._value(t - self._starts[i])
 
-    @_flat
+    @flat
     def _values(self, t):
         out = np.empty_like(t)
         for i, (s, m) in enumerate(zip(self.schedules, pieces(t, self.boundaries))):
@@ -675,7 +662,7 @@ class Scale(Schedule):
 
     def __init__(self, schedule, factor):
         super().__init__()
-        self.schedule = _as_child(schedule, 'schedule', 'Scale')
+        self.schedule = hold(schedule, 'schedule', 'Scale')
         self.factor = check_real('factor', factor, 'Scale', low=0.0,
                                  what='a finite number >= 0')
         self._ref = self.factor * self.schedule.base_lr
@@ -684,7 +671,7 @@ class Scale(Schedule):
         c = self.schedule
         return self.factor * c._value(t)
 
-    @_flat
+    @flat
     def _values(self, t):
         return self.factor * self.schedule._values(t)
 
@@ -704,7 +691,7 @@ class Clip(Schedule):
     def __init__(self, schedule, min_lr=None, max_lr=None):
         super().__init__()
         owner = 'Clip'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         if min_lr is None and max_lr is None:
             raise ValueError('%s: give min_lr, max_lr or both, got neither' % owner)
         self.min_lr = None if min_lr is None else check_lr('min_lr', min_lr, owner)
@@ -722,7 +709,7 @@ class Clip(Schedule):
         v = c._value(t)
         return self._lo if v < self._lo else (self._hi if v > self._hi else v)
 
-    @_flat
+    @flat
     def _values(self, t):
         return np.clip(self.schedule._values(t), self._lo, self._hi)
 
@@ -747,7 +734,7 @@ class Shift(Schedule):
 
     def __init__(self, schedule, steps):
         super().__init__()
-        self.schedule = _as_child(schedule, 'schedule', 'Shift')
+        self.schedule = hold(schedule, 'schedule', 'Shift')
         self.steps = check_int('steps', steps, 'Shift')
         self._ref = self.schedule.base_lr
 
@@ -756,7 +743,7 @@ class Shift(Schedule):
         c = self.schedule
         return c._value(t if t > 0 else 0)
 
-    @_flat
+    @flat
     def _values(self, t):
         return self.schedule._values(np.maximum(t - self.steps, 0))
 
@@ -801,7 +788,7 @@ class LinearScaling(Schedule):
     def __init__(self, schedule, factor, warmup_steps=0):
         super().__init__()
         owner = 'LinearScaling'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.factor = check_real('factor', factor, owner, low=0.0, low_open=True,
                                  what='a finite number > 0')
         self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
@@ -813,7 +800,7 @@ class LinearScaling(Schedule):
             return self.factor * self.schedule._value(t)
         return (1.0 + (self.factor - 1.0) * t / w) * self.schedule._value(t)
 
-    @_flat
+    @flat
     def _values(self, t):
         w = self.warmup_steps
         ramp = self.factor if w == 0 else \
@@ -878,7 +865,7 @@ class InEpochs(Schedule):
     def __init__(self, schedule, steps_per_epoch, staircase=False):
         super().__init__()
         owner = 'InEpochs'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, owner, low=1)
         self.staircase = check_bool('staircase', staircase, owner)
         self._ref = self.schedule.base_lr
@@ -938,7 +925,7 @@ class Noise(Schedule):
                  end=None):
         super().__init__()
         owner = 'Noise'
-        self.schedule = _as_child(schedule, 'schedule', owner)
+        self.schedule = hold(schedule, 'schedule', owner)
         self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True,
                               high_open=True, what='a number in (0, 1)')
         self.std = check_real('std', std, owner, low=0.0, low_open=True,

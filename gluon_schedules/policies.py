@@ -20,8 +20,8 @@ from collections import namedtuple
 import numpy as np
 
 from .base import Schedule
-from .shapes import TriangularSchedule, _check_min_max, _flat, half_cosine
-from .modifiers import LinearCoolDown, _find_cycle
+from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine
+from .modifiers import LinearCoolDown, find_cycle
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
@@ -372,7 +372,7 @@ class OneCycleLR(Schedule):
                 return diff * ((s - start) / span) + a  # (end - start) * pct + start
         raise AssertionError('unreachable')  # pragma: no cover
 
-    @_flat
+    @flat
     def _values(self, t, momentum=False):
         """The scalar formula on an array, each step's phase constants gathered
         by index (the same operations in the same order)."""
@@ -497,7 +497,7 @@ class CyclicLR(Schedule):
             return self.max_momentum - self._mamp * f * g
         return self.base_lr_ + self._amp * f * g
 
-    @_flat
+    @flat
     def _values(self, t, momentum=False):
         s = t - 1
         np.maximum(s, 0, out=s)
@@ -668,8 +668,8 @@ class CosineAnnealingWarmRestarts(Schedule):
     def _locate_closed(self, s):
         """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
         t0, m = self.T_0, self.T_mult
-        # the logarithm may be off by one at a boundary: _find_cycle corrects it
-        i = _find_cycle(self._start, s, int(math.log(s / t0 * (m - 1) + 1) / self._log_m))
+        # the logarithm may be off by one at a boundary: find_cycle corrects it
+        i = find_cycle(self._start, s, int(math.log(s / t0 * (m - 1) + 1) / self._log_m))
         start = self._start(i)
         return i, start, self._start(i + 1) - start
 
@@ -692,7 +692,7 @@ class CosineAnnealingWarmRestarts(Schedule):
         amp, t_cur, t_i = self._far(s)
         return self.eta_min + amp * half_cosine(t_cur, t_i)
 
-    @_flat
+    @flat
     def _values(self, t):
         s = t - 1
         np.maximum(s, 0, out=s)
