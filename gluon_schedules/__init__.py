@@ -6,16 +6,17 @@ function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'lr_scheduler': TriangularSchedule(0.01, 0.1, 1000)})
 
-Modules, each importing only those before it: ``base`` (the Schedule contract),
-``shapes`` (curves of ``num_update``), ``adapters`` (MXNet's schedulers,
-functions and numbers as schedules), ``modifiers`` (schedules made of
-schedules), ``cycles`` (timm's and Hugging Face's cyclic decays), ``algebra`` (products,
-minima and maxima of schedules), ``plateau`` (reduce on plateau as a pure
-schedule), ``names`` (schedules by Hugging Face's and timm's names),
-``policies`` (1cycle, cyclic, warm restarts, with momentum),
-``hyperparams`` (momentum/beta1/wd schedules in an optimizer), ``lr_finder``
-(the LR range test), ``distributed`` (dist_sync and Horovod), ``launch`` (local
-jobs), ``plotting``.
+Modules, each importing only those of lower layers (the layers are drawn in
+``base``'s docstring): ``base`` (the Schedule contract), ``shapes`` (curves of
+``num_update``), ``cycles`` (timm's and Hugging Face's cyclic decays),
+``adapters`` (MXNet's schedulers, functions and numbers as schedules; how every
+holder holds one), ``modifiers`` (schedules made of schedules), ``policies``
+(1cycle, cyclic, warm restarts, with momentum), ``algebra`` (products, minima and
+maxima of schedules), ``plateau`` (reduce on plateau as a pure schedule), ``names``
+(schedules by Hugging Face's and timm's names), ``hyperparams`` (momentum/beta1/wd
+schedules in an optimizer), ``lr_finder`` (the LR range test), ``distributed``
+(dist_sync and Horovod), ``launch`` (local jobs), ``plotting``, ``peak_probe``
+(short 1cycle runs at candidate peaks).
 
 Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
 (never ``mxnet.gluon``): a dist kvstore server unpickles schedules while

@@ -46,6 +46,20 @@ def test_every_module_has_a_layer_and_a_purpose():
         assert doc and len(doc.splitlines()[0]) > 20, m
 
 
+def test_the_documented_layers_are_the_checked_ones():
+    """base.py's docstring and docs/development.md draw the layers that LAYERS checks."""
+    import re
+    doc = re.sub(r'\s+', ' ', gluon_schedules.base.__doc__.split('Layers')[1])
+    listed = [[m.strip('`') for m in re.findall(r'``(\w+)``', part)]
+              for part in doc.split(':', 1)[0].split(' < ')]
+    assert listed == [layer for layer in LAYERS if layer != ['__init__']], listed
+    with open(os.path.join(PKG, '..', 'docs', 'development.md')) as f:
+        drawing = f.read().split('```')[3]
+    rows = [line.split('(')[0].split() for line in drawing.strip().splitlines()
+            if line.strip() and line.strip() != '|']
+    assert rows[::-1] == [layer for layer in LAYERS if layer != ['__init__']], rows
+
+
 def test_imports_only_go_up_the_layers():
     rank = {m: i for i, layer in enumerate(LAYERS) for m in layer}
     for m in _modules():
