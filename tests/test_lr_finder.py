@@ -619,17 +619,7 @@ def _floor_by_loops(losses, lo, hi, num_planned):
     """The documented floor, with explicit loops: index of the lowest point of the
     raw losses[lo:hi] averaged with Gaussian weights exp(-d**2 / (2 s**2)),
     |d| <= ceil(4 s), s = max(0.04 * num_planned, 1), renormalised at the ends."""
-    s = max(0.04 * num_planned, 1.0)
-    half = math.ceil(4 * s)
-    raw = list(losses[lo:hi])
-    smooth = []
-    for i in range(len(raw)):
-        num = den = 0.0
-        for j in range(max(0, i - half), min(len(raw), i + half + 1)):
-            w = math.exp(-(i - j) ** 2 / (2.0 * s * s))
-            num += w * raw[j]
-            den += w
-        smooth.append(num / den)
+    smooth = _smooth_by_loops(list(losses[lo:hi]), num_planned)
     return lo + min(range(len(smooth)), key=smooth.__getitem__)
 
 
@@ -935,7 +925,7 @@ def test_gradients_computed_before_the_test_are_applied_after_it(accumulate):
 
 # -- issue 20: the room above the floor, and the suggestion's warnings ------------------------
 def _smooth_by_loops(raw, num_planned):
-    """The documented centred smoothing, with explicit loops (see _floor_by_loops)."""
+    """The documented centred smoothing, with explicit loops (used by _floor_by_loops)."""
     s = max(0.04 * num_planned, 1.0)
     half = math.ceil(4 * s)
     out = []
