@@ -2,6 +2,7 @@
 without Horovod, the MXNet requirement that keeps a CUDA build, training on a list of
 contexts, and the CIFAR-10 reproduction's smoke mode."""
 import glob
+import pathlib
 import os
 import re
 import subprocess
@@ -326,3 +327,24 @@ def test_cifar10_smoke_uses_the_contexts_the_kit_picks(monkeypatch):
     monkeypatch.setattr(cifar10, 'pick_contexts', lambda: [mx.gpu(0), mx.gpu(1)])
     cifar10.main(['--smoke', '--schedule', 'step'])
     assert seen == [[mx.gpu(0), mx.gpu(1)]]        # a GPU user's smoke test runs on the GPUs
+
+
+# ---------------------------------------------------------------- every check has a break
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_every_check_of_the_notebooks_has_a_break(path):
+    """``tutorials/check_claims.py`` breaks each assert and claim of the notebooks once
+    and watches it fail (minutes; run by hand, see tutorials/README.md). Here, without
+    running anything: every check has its break, in a table that matches the notebook."""
+    import check_claims
+    from claim_breaks import BREAKS
+    assert check_claims.check_cells(pathlib.Path(path))            # the notebook has checks
+    assert check_claims.coverage_problems(pathlib.Path(path),
+                                          BREAKS[os.path.basename(path)]) == []
+
+
+def test_the_check_counter_sees_asserts_and_claims_but_not_prose():
+    import check_claims
+    src = ("x = 1\nassert x == 1\nif x:\n    assert x, 'in a branch'\n"
+           "examples.claim('a %s' % 'sentence',\n               x > 0)\n"
+           "claim('another', True)\nprint('assert claim(')\n%matplotlib inline\n")
+    assert check_claims.count_checks(src) == 4
