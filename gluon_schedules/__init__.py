@@ -15,7 +15,7 @@ holder holds one), ``modifiers`` (schedules made of schedules), ``policies``
 maxima of schedules), ``plateau`` (reduce on plateau as a pure schedule), ``names``
 (schedules by Hugging Face's and timm's names), ``hyperparams`` (momentum/beta1/wd
 schedules in an optimizer), ``lr_finder`` (the LR range test), ``distributed``
-(dist_sync and Horovod), ``launch`` (local jobs), ``plotting``, ``peak_probe``
+(dist_sync and Horovod), ``plotting``, ``peak_probe``
 (short 1cycle runs at candidate peaks).
 
 Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
@@ -51,7 +51,6 @@ from .lr_finder import lr_find, LRFinderResult, RangeTestSchedule
 from .peak_probe import peak_probe, PeakProbeResult
 from .distributed import (NotPicklableError, DistributedSetupError, check_picklable,
                           prepare_trainer, DistInfo, scale_lr_for_batch)
-from .launch import launch_local, launch_horovod, LaunchResult, find_free_port
 from .plotting import plot_schedule
 
 __version__ = '0.1.0'
@@ -73,6 +72,5 @@ __all__ = ['Schedule', 'from_config',
            'lr_find', 'LRFinderResult', 'RangeTestSchedule', 'peak_probe', 'PeakProbeResult',
            'NotPicklableError', 'DistributedSetupError', 'check_picklable',
            'prepare_trainer', 'DistInfo', 'scale_lr_for_batch',
-           'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port',
            'plot_schedule',
            '__version__']

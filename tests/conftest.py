@@ -54,17 +54,17 @@ def run_worker_job(script, mode, outdir, num_workers=2, timeout=60.0):
     import json
     import sys
     import uuid
-    import gluon_schedules as gs
+    from gs_examples.launch import launch_horovod, launch_local
     cmd = [sys.executable, os.path.join(ROOT, 'tests', 'dist_scripts', script), mode,
            str(outdir)]
     env = {'PYTHONPATH': ROOT, 'OMP_NUM_THREADS': '1', 'GS_TEST_TOKEN': uuid.uuid4().hex}
     if mode == 'horovod':
         require_horovod()
-        res = gs.launch_horovod(cmd, num_workers=num_workers, timeout=timeout, env=env,
-                                cwd=ROOT)
+        res = launch_horovod(cmd, num_workers=num_workers, timeout=timeout, env=env,
+                             cwd=ROOT)
     else:
-        res = gs.launch_local(cmd, num_workers=num_workers, num_servers=1, timeout=timeout,
-                              env=env, cwd=ROOT)
+        res = launch_local(cmd, num_workers=num_workers, num_servers=1, timeout=timeout,
+                           env=env, cwd=ROOT)
     res.check()
     outs = []
     for name in sorted(os.listdir(outdir)):

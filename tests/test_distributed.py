@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
+from gs_examples.launch import launch_local, launch_horovod  # noqa: E402 (the kit's launchers)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(ROOT, 'tests', 'dist_scripts')
@@ -64,11 +65,11 @@ def _env(token):
 def _run_dist(mode, tmp_path):
     token = uuid.uuid4().hex
     if mode == 'horovod':
-        res = gs.launch_horovod([sys.executable, WORKER, mode, str(tmp_path)],
+        res = launch_horovod([sys.executable, WORKER, mode, str(tmp_path)],
                                 num_workers=dc.NUM_WORKERS, timeout=JOB_TIMEOUT,
                                 env=_env(token), cwd=ROOT)
     else:
-        res = gs.launch_local([sys.executable, WORKER, mode, str(tmp_path)],
+        res = launch_local([sys.executable, WORKER, mode, str(tmp_path)],
                               num_workers=dc.NUM_WORKERS, num_servers=1,
                               timeout=JOB_TIMEOUT, env=_env(token), cwd=ROOT)
     assert _processes_with(token) == [], 'processes left behind'
@@ -246,7 +247,7 @@ time.sleep(600)
 
 def test_launch_local_ends_everything_when_a_worker_fails():
     token = uuid.uuid4().hex
-    res = gs.launch_local([sys.executable, '-c', _CHILDREN, 'fail'], num_workers=2,
+    res = launch_local([sys.executable, '-c', _CHILDREN, 'fail'], num_workers=2,
                           timeout=JOB_TIMEOUT, env=_env(token))
     assert _processes_with(token) == []
     assert not res.ok and not res.timed_out
@@ -260,7 +261,7 @@ def test_launch_local_ends_everything_when_a_worker_fails():
 
 def test_launch_local_timeout_ends_everything():
     token = uuid.uuid4().hex
-    res = gs.launch_local([sys.executable, '-c', _CHILDREN, 'hang'], num_workers=2,
+    res = launch_local([sys.executable, '-c', _CHILDREN, 'hang'], num_workers=2,
                           num_servers=2, timeout=4.0, env=_env(token))
     assert _processes_with(token) == []
     assert res.timed_out and not res.ok
@@ -275,7 +276,7 @@ def test_launch_local_sets_the_dmlc_environment_on_loopback():
     token = uuid.uuid4().hex
     # the servers are not needed here: a scheduler/server that is not a worker
     # would wait for workers that never register; they are ended after grace=0
-    res = gs.launch_local([sys.executable, '-c', code], num_workers=2, num_servers=1,
+    res = launch_local([sys.executable, '-c', code], num_workers=2, num_servers=1,
                           timeout=JOB_TIMEOUT, env=_env(token), grace=0.0)
     assert _processes_with(token) == []
     assert res.ok
@@ -301,7 +302,7 @@ def test_launch_local_validates_its_arguments(kwargs, exc, msg):
     args.update(kwargs)
     with pytest.raises(exc, match='launch_local: ' + msg.replace('(', r'\(')
                        .replace(')', r'\)').replace('.', r'\.')):
-        gs.launch_local(**args)
+        launch_local(**args)
 
 
 # ---------------------------------------------------------------------------
@@ -471,6 +472,7 @@ _HOROVOD_OPTIMIZER = r'''
 import mxnet as mx, horovod.mxnet as hvd
 from mxnet import autograd, gluon, nd
 import gluon_schedules as gs
+from gs_examples.launch import launch_local, launch_horovod  # noqa: E402 (the kit's launchers)
 hvd.init()
 net = gluon.nn.Dense(1, in_units=1, use_bias=False, weight_initializer=mx.init.Zero())
 net.initialize()

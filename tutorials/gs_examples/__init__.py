@@ -17,7 +17,8 @@ instruction set, other thread count) may give slightly different accuracies.
 Modules: ``data`` (loaders, batches, seeds, device), ``models`` (MLP, CNN),
 ``training`` (the loop, its history, value tables), ``compare`` (schedules over
 seeds: tables, paired differences, plots), ``large_batch`` (tutorial 4 and its
-worker program ``python -m gs_examples.large_batch``), ``demo`` (the main job).
+worker program ``python -m gs_examples.large_batch``), ``launch`` (dist_sync and Horovod jobs
+on this machine, for tutorial 4 and the library's tests), ``demo`` (the main job).
 """
 from .data import (pick_context, pick_contexts, as_contexts, seed_everything, load_mnist_5k,
                    load_digits_8x8, validation_split, Batches, data_loader)
@@ -27,6 +28,7 @@ from .training import (evaluate, train, History, hyperparam_recorder, first_reac
 from .compare import (Setup, make_trainer, compare_schedules, comparison_table,
                       paired_difference, paired_interval, t_critical, verdict,
                       plot_comparison, one_cycle_from_range_test)
+from .launch import launch_local, launch_horovod, LaunchResult, find_free_port
 from .large_batch import (large_batch_schedule, train_large_batch, large_batch_worker,
                           read_ranks, worker_command)
 
@@ -37,4 +39,5 @@ __all__ = ['pick_context', 'pick_contexts', 'as_contexts', 'seed_everything', 'l
            'Setup', 'make_trainer', 'compare_schedules', 'comparison_table', 'plot_comparison',
            'paired_difference', 'paired_interval', 't_critical', 'verdict',
            'one_cycle_from_range_test',
-           'large_batch_schedule', 'train_large_batch', 'large_batch_worker', 'read_ranks']
+           'large_batch_schedule', 'train_large_batch', 'large_batch_worker', 'read_ranks',
+           'launch_local', 'launch_horovod', 'LaunchResult', 'find_free_port']

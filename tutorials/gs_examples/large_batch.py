@@ -60,7 +60,7 @@ def worker_command():
     Python running now with ``-m gs_examples.large_batch``, and the environment the
     worker needs on top of the launcher's (the library's and the kit's folders on
     ``PYTHONPATH``, one OpenMP thread). Pass them to
-    :func:`gluon_schedules.launch_local` or :func:`gluon_schedules.launch_horovod`."""
+    :func:`gs_examples.launch.launch_local` or :func:`gs_examples.launch.launch_horovod`."""
     import os  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
     repo = os.path.dirname(os.path.dirname(os.path.abspath(gs.__file__)))
@@ -88,8 +88,8 @@ def large_batch_worker(argv=None):
     """One worker of the distributed example of tutorial 4 (a command-line program).
 
     ``python -m gs_examples.large_batch --mode dist_sync|horovod
-    --out DIR [options]``, started by :func:`gluon_schedules.launch_local` (dist_sync)
-    or :func:`gluon_schedules.launch_horovod`. Each worker trains the MLP on its
+    --out DIR [options]``, started by :func:`gs_examples.launch.launch_local` (dist_sync)
+    or :func:`gs_examples.launch.launch_horovod`. Each worker trains the MLP on its
     shard of the 4,000 MNIST training digits (rank ``r`` of ``n`` takes every
     ``n``-th digit from ``r``) with :func:`large_batch_schedule` for the global
     batch, and writes ``DIR/rank<r>.json`` (the LR applied at every update, the

@@ -5,11 +5,13 @@
 job that hangs is ended at its timeout, and every process it started (also
 those that escaped into their own process group, found through /proc) is
 signalled and reaped before the launcher returns a :class:`LaunchResult`.
-They serve tests, tutorials and quick experiments; they know nothing of
-schedules (see :mod:`gluon_schedules.distributed` for training on several
-processes).
+They serve the library's tests, tutorial 4 and quick experiments, which is why they
+live in the tutorials' kit and not in the library: they know nothing of schedules (see
+:mod:`gluon_schedules.distributed` for training on several processes).
 """
 import collections
+import math
+import numbers
 import os
 import shutil
 import signal
@@ -19,9 +21,27 @@ import sys
 import tempfile
 import time
 
-from ._checks import check_int, check_real
 
 __all__ = ['launch_local', 'launch_horovod', 'LaunchResult', 'ProcessResult', 'find_free_port']
+
+
+def _count(name, value, owner):
+    """An integer >= 1 (not bool), else TypeError/ValueError naming ``owner`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError('%s: %s must be an integer, got %r' % (owner, name, value))
+    if value < 1:
+        raise ValueError('%s: %s must be an integer >= 1, got %r' % (owner, name, value))
+    return int(value)
+
+
+def _seconds(name, value, owner, positive=True):
+    """A finite number of seconds, > 0 (or >= 0 when not ``positive``)."""
+    what = 'a finite number %s 0' % ('>' if positive else '>=')
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError('%s: %s must be %s, got %r' % (owner, name, what, value))
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError('%s: %s must be %s, got %r' % (owner, name, what, value))
+    return float(value)
 
 
 def find_free_port(host='127.0.0.1'):
@@ -336,11 +356,10 @@ def launch_local(worker_cmd, num_workers=2, num_servers=1, timeout=60.0, env=Non
     worker_cmd = _check_cmd(worker_cmd, 'worker_cmd', owner)
     server_cmd = [sys.executable, '-c', 'import mxnet'] if server_cmd is None else \
         _check_cmd(server_cmd, 'server_cmd', owner)
-    num_workers = check_int('num_workers', num_workers, owner, low=1)
-    num_servers = check_int('num_servers', num_servers, owner, low=1)
-    timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
-                         what='a finite number > 0')
-    grace = check_real('grace', grace, owner, low=0.0, what='a finite number >= 0')
+    num_workers = _count('num_workers', num_workers, owner)
+    num_servers = _count('num_servers', num_servers, owner)
+    timeout = _seconds('timeout', timeout, owner)
+    grace = _seconds('grace', grace, owner, positive=False)
     base = _base_env(env, owner)
     port = find_free_port()
     base.update({'DMLC_PS_ROOT_URI': '127.0.0.1', 'DMLC_PS_ROOT_PORT': str(port),
@@ -410,9 +429,8 @@ def launch_horovod(worker_cmd, num_workers=2, timeout=60.0, env=None, cwd=None,
     """
     owner = 'launch_horovod'
     worker_cmd = _check_cmd(worker_cmd, 'worker_cmd', owner)
-    num_workers = check_int('num_workers', num_workers, owner, low=1)
-    timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
-                         what='a finite number > 0')
+    num_workers = _count('num_workers', num_workers, owner)
+    timeout = _seconds('timeout', timeout, owner)
     if horovodrun is None:
         here = os.path.join(os.path.dirname(sys.executable), 'horovodrun')
         horovodrun = here if os.path.exists(here) else shutil.which('horovodrun')
