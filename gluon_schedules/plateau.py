@@ -255,13 +255,17 @@ def _check_state(state, mode, owner):
             check_int('state evals', state[3], owner, low=0))
 
 
-def _check_on_workers(trainer, owner, what, advice=''):
-    """Refuse a trainer whose dist kvstore servers apply the updates: they hold the
-    optimizer (and its schedule) as pickled at the first step and never see a
-    schedule installed on the worker afterwards."""
+def servers_hold_optimizer(trainer):
+    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the
+    optimizer (and its schedules) as pickled at the first step and never see a
+    change made on the worker afterwards (used by ``hyperparams`` too)."""
     store = getattr(trainer, '_kvstore', None)
-    if store is not None and 'dist' in getattr(store, 'type', '') and \
-            getattr(trainer, '_update_on_kvstore', False):
+    return store is not None and 'dist' in getattr(store, 'type', '') and \
+        bool(getattr(trainer, '_update_on_kvstore', False))
+
+
+def _check_on_workers(trainer, owner, what, advice=''):
+    if servers_hold_optimizer(trainer):
         raise ValueError(
             '%s: this trainer updates on the dist kvstore servers, which hold their own '
             'copy of the schedule and would never see %s; create the Trainer '
