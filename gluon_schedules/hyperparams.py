@@ -23,12 +23,11 @@ beta1     Adam, Adamax, Nadam, LAMB, FTML          in [0, 1)
 wd        every optimizer (times ``wd_mult``)      finite and >= 0
 ========  =======================================  ===============
 
-Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG
-allocate their momentum buffer when the momentum is scheduled, even if created with
-``momentum=0``, and a scheduled momentum of exactly 0 runs the momentum kernel with
-``momentum=0`` (MXNet's aggregated kernel would skip the buffer). Adam, Adamax and
-Nadam compute the bias correction ``1 - beta1 ** t`` with the current ``beta1`` (as
-PyTorch does). ``optimizer.momentum`` (etc.) reads the value of the last update.
+Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG with
+a scheduled momentum always have a momentum buffer (also created with ``momentum=0``;
+a momentum of exactly 0 runs the momentum kernel, which MXNet's aggregated kernel
+would skip). Adam's bias correction ``1 - beta1 ** t`` uses the current ``beta1``
+(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update.
 
 Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
 optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
@@ -167,15 +166,13 @@ def _resolve_groups(groups, param_dict):
     """``{parameter index: group number}`` (the first matching pattern wins); a
     pattern that takes no parameter is refused: a typo would silently train those
     layers at the main LR."""
-    group_of, taken = {}, set()
+    group_of = {}
     for idx, p in param_dict.items():
-        for k, (pat, _) in enumerate(groups):
-            if re.search(pat, p.name):
-                group_of[idx] = k
-                taken.add(k)
-                break
+        k = next((k for k, (pat, _) in enumerate(groups) if re.search(pat, p.name)), None)
+        if k is not None:
+            group_of[idx] = k
     for k, (pat, _) in enumerate(groups):
-        if k in taken:
+        if k in group_of.values():
             continue
         names = [p.name for _, p in sorted(param_dict.items(), key=lambda kv: kv[0])]
         shown = ', '.join(repr(n) for n in names[:10])
@@ -190,18 +187,14 @@ def _resolve_groups(groups, param_dict):
     return group_of
 
 
-# --------------------------------------------------------------------------------
-# The optimizer classes
-# --------------------------------------------------------------------------------
+# -- the optimizer classes ---------------------------------------------------------
 class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """Mixin of the optimizers made by :func:`scheduled_optimizer`.
 
-    ``isinstance(trainer.optimizer, ScheduledOptimizer)`` tells whether a Trainer's
-    hyperparameters follow schedules; :attr:`hyperparam_schedules` gives them.
-    The concrete class is ``Scheduled<Base>`` (e.g. ``ScheduledSGD``), a subclass
-    of both this mixin and the MXNet optimizer class; it pickles by reference to
-    the base class, so it unpickles in any process that can import
-    ``gluon_schedules`` (a dist kvstore server, ``Trainer.load_states``).
+    The concrete class ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses this
+    mixin and the MXNet class; it pickles by reference to the base class, so it
+    unpickles wherever ``gluon_schedules`` imports (a dist kvstore server,
+    ``Trainer.load_states``). :attr:`hyperparam_schedules` gives the schedules.
     """
 
     _base_class = Optimizer
@@ -275,10 +268,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     def _coming_num_update(self, index):
         # the num_update that Optimizer._update_count(index) is about to produce
         idxs = index if isinstance(index, (list, tuple)) else [index]
-        n = self.num_update
-        for idx in idxs:
-            n = max(n, self._index_update_count.get(idx, self.begin_num_update) + 1)
-        return n
+        return max([self.num_update] + [self._index_update_count.get(i, self.begin_num_update)
+                                        + 1 for i in idxs])
 
     def _apply_schedules(self, t):
         if t == self._hp_applied_t:      # already set for this update
@@ -438,9 +429,7 @@ def _convert(opt, scheds, lr_groups=()):
     return new
 
 
-# --------------------------------------------------------------------------------
-# Front ends
-# --------------------------------------------------------------------------------
+# -- front ends ----------------------------------------------------------------------
 def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups=None,
                         **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
@@ -480,12 +469,10 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
         Passed to the optimizer's constructor (``learning_rate``,
         ``lr_scheduler``, ``rescale_grad``...).
 
-    A schedule is any gluon_schedules schedule, MXNet ``LRScheduler``, function of
-    ``num_update`` (module-level, to pickle) or number (see :func:`as_schedule`).
-    Before training each is checked at t = 0, 1, ..., 1000 and 2000 geometrically
-    spaced t up to 10**7 (a :class:`ReplaySchedule` up to t = 1000 only); every
-    applied value is checked again before its update (a ``ValueError`` then stops
-    training).
+    A schedule is anything :func:`as_schedule` takes (a function of ``num_update``
+    module-level, to pickle). Before training each is checked at t = 0, ..., 1000 and
+    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000 only),
+    and every applied value again before its update (``ValueError``).
 
     Returns
     -------
@@ -495,8 +482,8 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
     Raises
     ------
     TypeError
-        The optimizer has no such hyperparameter (e.g. ``beta1`` for SGD), or a
-        schedule is not a schedule.
+        The optimizer has no such hyperparameter (``beta1`` for SGD), or a schedule
+        is not a schedule.
     ValueError
         A sampled value is outside its range, or no schedule is given.
 
@@ -568,13 +555,11 @@ def _same(a, b):
 def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
 
-    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy, all of
-    its state kept (``num_update``, learning rate and scheduler, multipliers, the
-    updaters' per-parameter states; SGD/NAG momentum buffers that an optimizer with
-    ``momentum=0`` did not allocate are allocated as zeros). Schedules already
-    installed for other hyperparameters are kept. The schedules use the absolute
-    ``num_update``: installed after 500 updates, the next update applies
-    ``schedule(501)``.
+    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy, with
+    all its state (``num_update``, LR and scheduler, multipliers, the updaters'
+    states; missing SGD/NAG momentum buffers are allocated as zeros) and the
+    schedules installed before for other hyperparameters. ``t`` is the absolute
+    ``num_update``: installed after 500 updates, the next applies ``schedule(501)``.
 
     Parameters
     ----------
@@ -591,11 +576,9 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     Raises
     ------
     RuntimeError
-        The trainer's *dist* kvstore is already initialised with
-        ``update_on_kvstore=True`` (its first ``step``, ``save_states`` or
-        ``load_states`` has run): the servers hold a pickled copy of the old
-        optimizer. Call this before the first step, or build the Trainer with
-        :func:`scheduled_optimizer`.
+        The trainer's *dist* kvstore is initialised with ``update_on_kvstore=True``
+        (after its first ``step``, ``save_states`` or ``load_states``): the servers
+        hold a pickled copy of the old optimizer.
     TypeError, ValueError
         As :func:`scheduled_optimizer`.
 
@@ -685,10 +668,9 @@ def _handler_class():
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on
-    ``estimator.trainer``, so every update of ``estimator.fit`` applies the same
-    values as a plain loop with the same Trainer: ``schedule(num_update)``.
-    Calling ``fit`` again keeps the installed schedules (``num_update`` goes on).
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``:
+    every update of ``fit`` applies ``schedule(num_update)``, as a plain loop with
+    the same Trainer; calling ``fit`` again keeps the schedules.
 
     Parameters
     ----------
