@@ -194,24 +194,11 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
        catches modules that use ``mx.lr_scheduler``, ``mx.gluon``, ``mx.kv`` & co at
        import time. It costs an interpreter start.
 
-    Parameters
-    ----------
-    obj : object
-        Usually ``trainer.optimizer``; any schedule or object works.
-    name : str, default 'optimizer'
-        How ``obj`` is called in the error messages.
-    fresh_process : bool, default True
-        Run stage 5.
-    timeout : float, default 60
-        Seconds allowed for stage 5; the child is killed after that.
+    ``obj`` is usually ``trainer.optimizer`` (any object works), ``name`` how the
+    messages call it; ``timeout`` bounds stage 5 in seconds. Raises
+    :class:`NotPicklableError` naming the stage, the offending object (by attribute
+    path) and the fix:
 
-    Raises
-    ------
-    NotPicklableError
-        Naming the stage, the offending object (by attribute path) and the fix.
-
-    Examples
-    --------
     >>> from gluon_schedules import FunctionSchedule
     >>> check_picklable(FunctionSchedule(lambda t: 0.1), name='schedule',
     ...                 fresh_process=False)  # doctest: +ELLIPSIS
@@ -351,32 +338,15 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
     With Horovod's ``hvd.DistributedTrainer`` the parameters are broadcast from
     rank 0. With any other kvstore (one process) nothing is done.
 
-    Parameters
-    ----------
-    trainer : mxnet.gluon.Trainer
-        Not stepped yet, its parameters initialised (not deferred).
-    batch_size : int or float
-        The number you will pass to ``trainer.step()``: for dist_sync the global
-        batch, to train with the mean gradient (see the module docstring).
-    check : bool, default True
-        Run :func:`check_picklable` on the optimizer when it is sent to servers.
-    timeout : float, default 60
-        Seconds allowed to the pickling check's fresh interpreter.
-
-    Returns
-    -------
-    DistInfo
-        ``(mode, rank, num_workers, update_on_kvstore)``.
-
-    Raises
-    ------
-    NotPicklableError
-        A server could not rebuild the optimizer or one of its schedules.
-    DistributedSetupError
-        ``dist_async`` (a schedule would run ``num_workers`` times too fast); a
-        ``gluon.Trainer`` around ``hvd.DistributedOptimizer`` (use
-        ``hvd.DistributedTrainer``); a trainer already stepped; parameters not
-        initialised.
+    ``trainer`` must not be stepped yet, its parameters initialised (not deferred);
+    ``batch_size`` is what you will pass to ``trainer.step()`` (for dist_sync the
+    global batch, see the module docstring); ``check`` runs :func:`check_picklable`
+    (``timeout`` seconds) when the optimizer goes to servers. Returns a
+    :class:`DistInfo`; raises :class:`NotPicklableError` (a server could not rebuild
+    the optimizer) or :class:`DistributedSetupError` for ``dist_async`` (a schedule
+    would run ``num_workers`` times too fast), a ``gluon.Trainer`` around
+    ``hvd.DistributedOptimizer`` (use ``hvd.DistributedTrainer``), a trainer already
+    stepped, or parameters not initialised.
 
     Examples
     --------
@@ -391,7 +361,6 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
 
     In one process nothing is distributed:
 
-    >>> import mxnet as mx
     >>> from mxnet import gluon
     >>> from gluon_schedules import Constant
     >>> net = gluon.nn.Dense(1, in_units=2)
@@ -492,25 +461,11 @@ def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
     ``trainer.step(per_worker_batch)``, with dist_sync ``trainer.step(per_worker_batch
     * num_workers)``.
 
-    Parameters
-    ----------
-    schedule : schedule
-        The schedule tuned for batches of ``base_batch`` samples.
-    per_worker_batch : int
-        Samples per worker per update, >= 1.
-    num_workers : int
-        Workers (Horovod processes or dist_sync workers), >= 1.
-    base_batch : int, optional
-        The batch the schedule was tuned for; default ``per_worker_batch`` (a
-        schedule tuned on one worker, now run on ``num_workers``). Goyal et
-        al. use 256.
-    warmup_steps : int, default 0
-        Updates of gradual warm-up. Updates are counted with the *global* batch:
-        5 epochs are ``5 * ceil(train_size / (per_worker_batch * num_workers))``.
-
-    Returns
-    -------
-    LinearScaling
+    ``schedule`` was tuned for batches of ``base_batch`` samples (default
+    ``per_worker_batch``: tuned on one worker, now run on ``num_workers``; Goyal et
+    al. use 256); ``per_worker_batch`` and ``num_workers`` are >= 1. ``warmup_steps``
+    counts updates of the *global* batch: 5 epochs are ``5 * ceil(train_size /
+    (per_worker_batch * num_workers))``. Returns a :class:`LinearScaling`.
 
     Examples
     --------

@@ -441,33 +441,21 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
     Parameters
     ----------
     optimizer : str, Optimizer subclass or Optimizer instance
-        ``'sgd'``, ``'nag'``, ``'adam'``... (MXNet's registry), a class, or an
-        instance; an instance is copied, never changed (then no
-        ``optimizer_params`` may be given).
-    momentum : schedule, optional
-        For SGD and NAG. Values must be in [0, 1).
-    beta1 : schedule, optional
-        For Adam, Adamax, Nadam, LAMB and FTML. Values must be in [0, 1).
-    wd : schedule, optional
-        For any optimizer. Values must be finite and >= 0; the per-parameter
-        ``wd_mult`` still multiplies it.
+        ``'sgd'``, ``'adam'``... (MXNet's registry), a class, or an instance (copied,
+        never changed; then no ``optimizer_params`` may be given).
+    momentum, beta1, wd : schedule, optional
+        For the optimizers and in the ranges of the module's table.
     lr_groups : list of (pattern, schedule), optional
-        Different LR schedules for groups of parameters (fastai's discriminative
-        LRs): a parameter whose name matches the regular expression ``pattern``
-        (``re.search``; the first matching pair wins) gets ``schedule(t)`` times its
-        ``lr_mult``; the others follow ``lr_scheduler`` (or ``learning_rate``).
-        Groups are resolved from the names when the Trainer hands the optimizer
-        its parameters (a pattern that takes no parameter raises ``ValueError``,
-        naming the parameters) and reach dist kvstore servers with the optimizer;
+        LR schedules for groups of parameters (fastai's discriminative LRs): a
+        parameter whose name matches the regular expression ``pattern``
+        (``re.search``, the first matching pair wins) gets ``schedule(t)`` times its
+        ``lr_mult``, the others ``lr_scheduler``. Resolved when the Trainer hands
+        over the parameters (a pattern that takes none raises ``ValueError``);
         ``optimizer.lr_groups`` tells which names each group holds. A group's LRs
-        are absolute: ``learning_rate`` rescales ``lr_scheduler`` only (this warns,
-        as the ratio between the groups and the other parameters changes;
-        ``learning_rate=None`` keeps every schedule's own values).
-        :func:`~gluon_schedules.plateau_step` reduces the groups with the main
-        schedule, as PyTorch reduces every parameter group.
+        are absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
+        :func:`~gluon_schedules.plateau_step` reduces the groups too.
     **optimizer_params
-        Passed to the optimizer's constructor (``learning_rate``,
-        ``lr_scheduler``, ``rescale_grad``...).
+        For the optimizer's constructor (``learning_rate``, ``lr_scheduler``...).
 
     A schedule is anything :func:`as_schedule` takes (a function of ``num_update``
     module-level, to pickle). Before training each is checked at t = 0, ..., 1000 and
@@ -477,7 +465,7 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
     Returns
     -------
     ScheduledOptimizer
-        An instance of ``Scheduled<Optimizer>``, a subclass of the MXNet class.
+        A ``Scheduled<Optimizer>``, a subclass of the MXNet class.
 
     Raises
     ------
@@ -672,18 +660,10 @@ def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     every update of ``fit`` applies ``schedule(num_update)``, as a plain loop with
     the same Trainer; calling ``fit`` again keeps the schedules.
 
-    Parameters
-    ----------
-    momentum, beta1, wd : schedule, optional
-        As in :func:`scheduled_optimizer`; checked when the handler is made.
-    priority : number, default -3000
-        Estimator handler order (lower runs first): before the gradient update
-        (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``.
-
-    Returns
-    -------
-    mxnet.gluon.contrib.estimator.TrainBegin
-        The handler; its ``schedules`` attribute gives the checked schedules.
+    ``momentum``, ``beta1``, ``wd`` are as in :func:`scheduled_optimizer`, checked
+    now; ``priority`` (lower runs first) -3000 runs before the gradient update
+    (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``. The
+    handler's ``schedules`` attribute gives the checked schedules.
 
     Examples
     --------
