@@ -549,26 +549,12 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     schedules installed before for other hyperparameters. ``t`` is the absolute
     ``num_update``: installed after 500 updates, the next applies ``schedule(501)``.
 
-    Parameters
-    ----------
-    trainer : mxnet.gluon.Trainer
-        Also Horovod's ``DistributedTrainer``.
-    momentum, beta1, wd : schedule, optional
-        As in :func:`scheduled_optimizer`.
-
-    Returns
-    -------
-    ScheduledOptimizer
-        The trainer's new optimizer (``trainer.optimizer``).
-
-    Raises
-    ------
-    RuntimeError
-        The trainer's *dist* kvstore is initialised with ``update_on_kvstore=True``
-        (after its first ``step``, ``save_states`` or ``load_states``): the servers
-        hold a pickled copy of the old optimizer.
-    TypeError, ValueError
-        As :func:`scheduled_optimizer`.
+    ``trainer`` may be Horovod's ``DistributedTrainer``; ``momentum``, ``beta1``,
+    ``wd`` and the ``TypeError``/``ValueError`` are as in :func:`scheduled_optimizer`.
+    Returns the new ``trainer.optimizer``. Raises ``RuntimeError`` if the trainer's
+    *dist* kvstore is initialised with ``update_on_kvstore=True`` (after its first
+    ``step``, ``save_states`` or ``load_states``): the servers hold a pickled copy
+    of the old optimizer.
 
     Examples
     --------

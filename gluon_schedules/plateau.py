@@ -53,26 +53,21 @@ class ReduceLROnPlateau(Schedule):
         (``LinearWarmUp(Constant(0.1), 0.0, 500)``) or any schedule.
     mode : {'min', 'max'}, default 'min'
         Whether the metric should go down (a loss) or up (an accuracy).
-    factor : float, default 0.1
-        Multiplier of a reduction, in (0, 1).
-    patience : int, default 10
-        Evaluations without improvement tolerated before a reduction, >= 0.
-    threshold : float, default 1e-4
-        Smallest change that counts as an improvement, >= 0.
-    threshold_mode : {'rel', 'abs'}, default 'rel'
-        ``'rel'``: better than ``best * (1 -/+ threshold)``; ``'abs'``: than
-        ``best -/+ threshold``.
+    factor : float in (0, 1), default 0.1
+        Multiplier of a reduction.
+    patience : int >= 0, default 10
+        Evaluations without improvement tolerated before a reduction.
+    threshold : float >= 0, default 1e-4; threshold_mode : {'rel', 'abs'}, default 'rel'
+        Better means better than ``best * (1 -/+ threshold)`` ('rel') or
+        ``best -/+ threshold`` ('abs').
     cooldown : int, default 0
         Evaluations after a reduction during which bad evaluations are not counted.
-    min_lr : float, default 0
-        A reduction never goes below it.
-    eps : float, default 1e-8
-        A reduction smaller than this is not made.
-    events : sequence of (int, float), default ()
-        The reductions made so far (normally produced by :meth:`observe`).
-    state : (float or None, int, int, int), optional
-        The decision state ``(best, bad_evals, cooldown_left, evals)``, ``best``
-        None before the first evaluation (normally produced by :meth:`observe`).
+    min_lr : float, default 0; eps : float, default 1e-8
+        A reduction never goes below ``min_lr`` and is not made if smaller than ``eps``.
+    events, state : optional
+        The reductions ``((update, factor), ...)`` made so far and the decision state
+        ``(best, bad_evals, cooldown_left, evals)`` (``best`` None before the first
+        evaluation), normally produced by :meth:`observe`.
     ignore_until : int, optional
         Evaluations at ``num_update <= ignore_until`` are not counted (timm's
         plateau, which does not step during its warm-up). None: every evaluation
@@ -330,17 +325,11 @@ def _reduced_group(schedule, decided, num_update):
 def plateau_handler(monitor, priority=-500):
     """An Estimator handler that calls :func:`plateau_step` at each epoch end.
 
-    Parameters
-    ----------
-    monitor : mxnet.gluon.metric.EvalMetric
-        The metric to watch (e.g. ``estimator.val_metrics[0]``); its ``get()``
-        value is observed after each epoch's validation.
-    priority : number, default -500
-        Estimator handler order (lower runs first): after the
-        ``ValidationHandler`` (-1000), so a validation metric holds this epoch's
-        value (at -1000 or lower it would hold the previous epoch's, NaN at
-        first), and before a ``CheckpointHandler`` (0), which then saves the
-        reduced schedule.
+    ``monitor`` is the metric to watch (e.g. ``estimator.val_metrics[0]``): its
+    ``get()`` value is observed. ``priority`` (lower runs first) -500 runs after
+    the ``ValidationHandler`` (-1000), so a validation metric holds this epoch's
+    value (at -1000 or lower: the previous epoch's, NaN at first), and before a
+    ``CheckpointHandler`` (0), which then saves the reduced schedule.
 
     Examples
     --------
