@@ -307,7 +307,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
 
 
 class _MomentumBuffer:
-    """For SGD/NAG: always allocate the momentum buffer when momentum is scheduled."""
+    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists. (NAG
+    runs nag_mom_update whenever it does: at momentum 0 too, nothing to correct.)"""
 
     def create_state(self, index, weight):
         if 'momentum' not in self._hp_schedules:
@@ -330,13 +331,18 @@ class _MomentumBuffer:
                     'with gluon_schedules.schedule_hyperparams(trainer, ...), which '
                     'allocates the missing buffers' % type(self).__name__)
 
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        self._check_buffers(states, multi_precision)
+        return super()._update_impl(indices, weights, grads, states,
+                                    multi_precision=multi_precision)
+
 
 class _SGDMixin(_MomentumBuffer):
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
-        self._check_buffers(states, multi_precision)
         if 'momentum' not in self._hp_schedules or self.momentum != 0:
             return super()._update_impl(indices, weights, grads, states,
                                         multi_precision=multi_precision)
+        self._check_buffers(states, multi_precision)
         # momentum == 0 this update: MXNet's aggregated kernel would skip the momentum
         # buffer; run the momentum kernel with momentum=0 so the buffer stays right.
         from mxnet.ndarray import (  # pylint: disable=import-outside-toplevel
@@ -359,15 +365,6 @@ class _SGDMixin(_MomentumBuffer):
         return None
 
 
-class _NAGMixin(_MomentumBuffer):
-    # NAG calls nag_mom_update whenever the buffer exists; at momentum 0 it omits
-    # the momentum argument, whose default is 0: nothing to correct.
-    def _update_impl(self, index, weight, grad, state, multi_precision=False):
-        self._check_buffers(state, multi_precision)
-        return super()._update_impl(index, weight, grad, state,
-                                    multi_precision=multi_precision)
-
-
 def _base_of(cls):
     """The MXNet class under ``cls`` (``SGD`` for ``ScheduledSGD``)."""
     return cls._base_class if issubclass(cls, ScheduledOptimizer) else cls
@@ -384,10 +381,8 @@ def _scheduled_class(base):
     cls = _CLASSES.get(base)
     if cls is None:
         mixins = [ScheduledOptimizer]
-        if issubclass(base, SGD):
-            mixins.append(_SGDMixin)
-        elif issubclass(base, NAG):
-            mixins.append(_NAGMixin)
+        if issubclass(base, (SGD, NAG)):
+            mixins.append(_SGDMixin if issubclass(base, SGD) else _MomentumBuffer)
         cls = type('Scheduled' + base.__name__, tuple(mixins) + (base,),
                    {'_base_class': base, '__module__': __name__,
                     '__doc__': 'MXNet %s whose hyperparameters follow schedules '
@@ -603,7 +598,7 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
 
 def _allocate_buffers(trainer, opt):
     updaters = list(zip(trainer._updaters, trainer._contexts or []))
-    kv_updater = getattr(trainer._kvstore, '_updater', None) if trainer._kvstore else None
+    kv_updater = getattr(trainer._kvstore, '_updater', None)
     for updater, ctx in updaters + ([(kv_updater, None)] if kv_updater is not None else []):
         for idx, st in list(updater.states.items()):
             if isinstance(st, (tuple, list)) and len(st) == 2 and st[0] is None:
