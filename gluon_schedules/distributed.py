@@ -51,9 +51,7 @@ class DistributedSetupError(ValueError):
     """A distributed set-up in which the schedule would not be applied as written."""
 
 
-# ---------------------------------------------------------------------------
-# The pickling check
-# ---------------------------------------------------------------------------
+# -- the pickling check ------------------------------------------------------
 
 # Run in a fresh interpreter: unpickles stdin where a dist server does, when
 # ``import mxnet`` first imports ``mxnet.kvstore.kvstore_server``; reports as JSON.
@@ -300,9 +298,7 @@ def _check_in_server_like_process(obj, name, data, globs, timeout, fix):
         % (name, report['error'], detail, fix))
 
 
-# ---------------------------------------------------------------------------
-# Getting a Trainer ready
-# ---------------------------------------------------------------------------
+# -- getting a Trainer ready -------------------------------------------------
 
 DistInfo = collections.namedtuple('DistInfo', 'mode rank num_workers update_on_kvstore')
 DistInfo.__doc__ = """What :func:`prepare_trainer` found.
@@ -323,7 +319,7 @@ def _await_weights(trainer):
             arr.wait_to_read()
 
 
-def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
+def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: disable=protected-access
     """Get a ``gluon.Trainer`` ready for distributed training; call before the first step.
 
     With ``kvstore='dist_sync'`` (or ``'dist_sync_device'``):
@@ -381,12 +377,12 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
         raise TypeError('%s: check must be True or False, got %r' % (owner, check))
     timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
                          what='a finite number > 0')
-    if trainer._optimizer.num_update > 0 or trainer._kv_initialized:  # pylint: disable=protected-access
+    if trainer._optimizer.num_update > 0 or trainer._kv_initialized:
         raise DistributedSetupError(
             '%s: the trainer has already been stepped (or its kvstore initialised); '
             'call prepare_trainer before the first trainer.step(), when the optimizer '
             'has not yet been sent to the servers' % owner)
-    deferred = [p.name for p in trainer._params if p._deferred_init]  # pylint: disable=protected-access
+    deferred = [p.name for p in trainer._params if p._deferred_init]
     if deferred:
         raise DistributedSetupError(
             '%s: parameters %s are not initialised yet (deferred initialisation); give '
@@ -395,7 +391,7 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'worker before the first step' % (owner, ', '.join(deferred)))
 
     if _is_horovod(trainer._optimizer, 'DistributedOptimizer') and \
-            not _is_horovod(trainer, 'DistributedTrainer'):  # pylint: disable=protected-access
+            not _is_horovod(trainer, 'DistributedTrainer'):
         raise DistributedSetupError(
             '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the '
             'schedule as written: the Trainer sets the gradient scale 1/batch_size and '
@@ -404,14 +400,14 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'hvd.DistributedTrainer(params, optimizer) instead' % owner)
     if _is_horovod(trainer, 'DistributedTrainer'):
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
-        params = {p.name: p for p in trainer._params}  # pylint: disable=protected-access
+        params = {p.name: p for p in trainer._params}
         hvd.broadcast_parameters(params, root_rank=0)
         _await_weights(trainer)
         return DistInfo('horovod', hvd.rank(), hvd.size(), False)
 
-    kv = trainer._kvstore_params['kvstore']  # pylint: disable=protected-access
+    kv = trainer._kvstore_params['kvstore']
     kv_type = kv if isinstance(kv, str) or kv is None else getattr(kv, 'type', '')
-    uok = trainer._kvstore_params['update_on_kvstore']  # pylint: disable=protected-access
+    uok = trainer._kvstore_params['update_on_kvstore']
     if not kv_type or 'dist' not in kv_type:
         return DistInfo('local', 0, 1, False)
     if 'async' in kv_type:
@@ -422,30 +418,28 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'non-deterministic order); use kvstore=\'dist_sync\' or Horovod'
             % (owner, kv_type))
     on_servers = uok is None or bool(uok)
-    opt = trainer._optimizer  # pylint: disable=protected-access
+    opt = trainer._optimizer
     if on_servers:
         # A server's optimizer has an empty param_dict: carry the multipliers by index.
-        for i, p in enumerate(trainer._params):  # pylint: disable=protected-access
+        for i, p in enumerate(trainer._params):
             if p.lr_mult != 1.0:
                 opt.lr_mult[i] = p.lr_mult
             if p.wd_mult != 1.0:
                 opt.wd_mult[i] = p.wd_mult
         if check:
             check_picklable(opt, 'trainer.optimizer', fresh_process=True, timeout=timeout)
-    trainer._check_and_rescale_grad(trainer._scale / batch_size)  # pylint: disable=protected-access
-    trainer._init_kvstore()  # pylint: disable=protected-access
-    if trainer._params_to_init:  # pylint: disable=protected-access
-        trainer._init_params()  # pylint: disable=protected-access
+    trainer._check_and_rescale_grad(trainer._scale / batch_size)
+    trainer._init_kvstore()
+    if trainer._params_to_init:
+        trainer._init_params()
     _await_weights(trainer)
-    store = trainer._kvstore  # pylint: disable=protected-access
-    store._barrier()  # pylint: disable=protected-access
+    store = trainer._kvstore
+    store._barrier()
     return DistInfo('dist_sync', store.rank, store.num_workers,
-                    bool(trainer._update_on_kvstore))  # pylint: disable=protected-access
+                    bool(trainer._update_on_kvstore))
 
 
-# ---------------------------------------------------------------------------
-# Large-batch rule
-# ---------------------------------------------------------------------------
+# -- large-batch rule --------------------------------------------------------
 
 def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
                        warmup_steps=0):
