@@ -27,7 +27,8 @@ Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG wi
 a scheduled momentum always have a momentum buffer (also created with ``momentum=0``;
 a momentum of exactly 0 runs the momentum kernel, which MXNet's aggregated kernel
 would skip). Adam's bias correction ``1 - beta1 ** t`` uses the current ``beta1``
-(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update.
+(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update
+(before training: ``schedule(num_update)``).
 
 Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
 optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
@@ -194,7 +195,9 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     The concrete class ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses this
     mixin and the MXNet class; it pickles by reference to the base class, so it
     unpickles wherever ``gluon_schedules`` imports (a dist kvstore server,
-    ``Trainer.load_states``). :attr:`hyperparam_schedules` gives the schedules.
+    ``Trainer.load_states``). ``isinstance(trainer.optimizer, ScheduledOptimizer)``
+    tells whether a Trainer's hyperparameters follow schedules,
+    :attr:`hyperparam_schedules` which.
     """
 
     _base_class = Optimizer

@@ -223,7 +223,8 @@ def _check_state(state, owner):
                              or math.isnan(best)):
         raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
                         'got %r' % (owner, best))
-    return (None if best is None else float(best), check_int('state bad_evals', state[1], owner, low=0),
+    return (None if best is None else float(best),
+            check_int('state bad_evals', state[1], owner, low=0),
             check_int('state cooldown_left', state[2], owner, low=0),
             check_int('state evals', state[3], owner, low=0))
 
