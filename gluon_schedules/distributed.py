@@ -1,43 +1,28 @@
 """Schedules on several processes: MXNet's dist_sync kvstore and Horovod.
 
-A schedule that works on one process can fail on a cluster without a word.
-MXNet's ``kvstore='dist_sync'`` has two update modes:
+:func:`prepare_trainer` gets a Trainer ready before its first step and refuses the
+set-ups that would train with another schedule than the one written;
+:func:`check_picklable` proves that a dist server can rebuild the optimizer;
+:func:`scale_lr_for_batch` is the linear scaling rule with gradual warm-up of Goyal
+et al. (2017). What goes wrong without a word otherwise:
 
-* ``update_on_kvstore=True`` (the default for dist): the worker pickles the
-  optimizer, with its ``lr_scheduler`` and any hyperparameter schedules, and
-  sends it to the servers, which apply every update. If a server cannot rebuild
-  the optimizer (a lambda or a closure, a class defined in ``__main__``, a
-  module that uses ``mx.lr_scheduler``, ``mx.gluon`` or ``mx.kv`` at import
-  time: the server unpickles from inside ``import mxnet``, before these exist) the exception is swallowed
-  inside a C callback, the server keeps no optimizer and stores the summed
-  gradients as weights, and the workers exit 0 with wrong weights. Changes made
-  to the worker's optimizer after that (``trainer.set_learning_rate``,
-  ``optimizer.momentum = ...``) never reach the servers. MXNet also sends the
-  pickle as *text*: protocol 0, decoded as UTF-8, so an optimizer holding, for
-  example, a NumPy array of floats can fail with ``UnicodeDecodeError``.
-* ``update_on_kvstore=False``: the workers sum their gradients through the
-  servers and update locally. The first ``trainer.step()`` initialises the
-  kvstore lazily and races with the other workers' gradient pushes: a worker
-  can pull the summed gradient as its initial weight, and the workers diverge.
+* ``update_on_kvstore=True`` (dist's default): the servers apply the updates with a
+  copy of the optimizer (its ``lr_scheduler`` and hyperparameter schedules too),
+  sent at the first step as ``pickle.dumps(optimizer, 0)`` decoded as UTF-8 and
+  unpickled while ``import mxnet`` is still running (``mx.lr_scheduler``,
+  ``mx.gluon``, ``mx.kv`` are not attributes yet). A failure there is swallowed in a
+  C callback: the servers store the summed gradients as weights and the workers
+  exit 0. Changes made on the worker afterwards never reach the servers.
+* ``update_on_kvstore=False``: the workers update locally; a lazy kvstore
+  initialisation at the first ``step`` races with the other workers' gradient
+  pushes (a worker can pull the summed gradient as its initial weight).
+* Horovod's ``hvd.DistributedTrainer`` updates on every worker (nothing is
+  pickled); the parameters must be broadcast from rank 0 before the first step.
 
-Horovod's ``hvd.DistributedTrainer`` updates on every worker (nothing is
-pickled) and averages the gradients; the parameters must be broadcast from
-rank 0 before the first step.
-
-:func:`prepare_trainer` deals with all of this before training starts: it
-checks that the optimizer survives the trip to a server (:func:`check_picklable`),
-initialises the kvstore and the parameters, waits on a barrier, and raises a
-clear error for combinations that would train with another schedule than the
-one written. :func:`scale_lr_for_batch` applies the linear scaling rule with
-gradual warm-up of Goyal et al. (2017) (:class:`~gluon_schedules.LinearScaling`).
-:mod:`gluon_schedules.launch` runs small jobs on this machine.
-
-Units: ``num_update`` counts ``trainer.step()`` calls on a worker (dist_sync
-applies one update per step of all workers together). Gradient scale: with
-dist_sync the servers *sum* the workers' gradients, so ``trainer.step(n)``
-with the per-worker batch ``n`` trains with ``num_workers`` times the gradient
-of one worker; pass the global batch, ``trainer.step(n * num_workers)``, to
-average as Horovod does and as the LR scaling rule assumes.
+Units: ``num_update`` counts a worker's ``trainer.step()`` calls (dist_sync applies
+one update per step of all workers together). dist_sync's servers *sum* the
+workers' gradients: ``trainer.step(n * num_workers)`` with the per-worker batch
+``n`` averages them, as Horovod does and the LR scaling rule assumes.
 """
 import collections
 import json
@@ -66,21 +51,17 @@ class DistributedSetupError(ValueError):
     """A distributed set-up in which the schedule would not be applied as written."""
 
 
-# ---------------------------------------------------------------------------
-# The pickling check
-# ---------------------------------------------------------------------------
+# -- the pickling check ------------------------------------------------------
 
-# Run in a fresh interpreter. It unpickles the optimizer at the moment a dist
-# server does: when ``import mxnet`` first imports ``mxnet.kvstore.kvstore_server``
-# (from ``mxnet.model``, so mx.lr_scheduler, mx.gluon, mx.kv ... are not yet
-# attributes of mxnet; ``from mxnet.lr_scheduler import X`` still works).
+# Run in a fresh interpreter: unpickles stdin where a dist server does, when
+# ``import mxnet`` first imports ``mxnet.kvstore.kvstore_server``; reports as JSON.
 _SERVER_EMULATION = r'''
 import importlib, importlib.abc, importlib.util, json, os, pickle, sys, traceback
 _data = sys.stdin.buffer.read()
 _globals = json.loads(sys.argv[1])
 
-def _report(hooked):
-    out = {"hooked": hooked, "ok": True, "error": None, "bad_globals": []}
+def _report():
+    out = {"ok": True, "error": None, "bad_globals": []}
     try:
         pickle.loads(_data)
     except BaseException as e:
@@ -106,11 +87,11 @@ class _AtServerImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         return None
     def exec_module(self, module):
-        _report(True)
+        _report()
 
 sys.meta_path.insert(0, _AtServerImport())
 import mxnet
-_report(False)
+_report()
 '''
 
 
@@ -162,20 +143,13 @@ def _smallest_failing(obj, path, fails):
             return path, obj
 
 
-def _pickle_fails(obj):
-    try:
-        pickle.dumps(obj, 0)
-    except Exception:  # pylint: disable=broad-except
-        return True
-    return False
-
-
-def _not_text(obj):
+def _failing_stage(obj):
+    """1 if ``pickle.dumps(obj, 0)`` fails, 2 if MXNet could not send it as text, else 0."""
     try:
         data = pickle.dumps(obj, 0)
     except Exception:  # pylint: disable=broad-except
-        return False
-    return _text_problem(data) is not None
+        return 1
+    return 0 if _text_problem(data) is None else 2
 
 
 def _text_problem(data):
@@ -190,77 +164,39 @@ def _text_problem(data):
 
 
 def _pickle_globals(data):
-    """(module, qualname) of every class and function the pickle refers to."""
-    out = []
-    strings = []
-    for op, arg, _ in pickletools.genops(data):
-        if op.name == 'GLOBAL':
-            module, name = arg.split(' ', 1)
-            out.append((module, name))
-        elif op.name == 'STACK_GLOBAL' and len(strings) >= 2:
-            out.append((strings[-2], strings[-1]))
-        elif isinstance(arg, str):
-            strings.append(arg)
-    seen, uniq = set(), []
-    for g in out:
-        if g not in seen:
-            seen.add(g)
-            uniq.append(g)
-    return uniq
+    """(module, qualname) of every class and function a protocol-0 pickle refers to
+    (its GLOBAL opcodes), in order, each once."""
+    return list(dict.fromkeys(tuple(arg.split(' ', 1))
+                              for op, arg, _ in pickletools.genops(data) if op.name == 'GLOBAL'))
 
 
 def _paths_using(obj, name, module, qualname):
     """Paths under ``obj`` of objects that are, or are instances of, module.qualname."""
-    paths = []
-    for path, o in _walk(obj, name, set()):
-        for cand in (o, type(o)):
-            if getattr(cand, '__module__', None) == module and \
-                    getattr(cand, '__qualname__', None) == qualname:
-                paths.append('%s = %s' % (path, _describe(o)))
-                break
-    return paths
+    return ['%s = %s' % (path, _describe(o)) for path, o in _walk(obj, name, set())
+            if any(getattr(c, '__module__', None) == module and
+                   getattr(c, '__qualname__', None) == qualname for c in (o, type(o)))]
 
 
 def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     """Check that a dist kvstore server can rebuild ``obj``; raise a clear error if not.
 
-    With ``update_on_kvstore=True`` MXNet sends the optimizer (and so its
-    ``lr_scheduler`` and any hyperparameter schedules) to every server as
-    ``pickle.dumps(optimizer, 0)`` decoded as UTF-8 text, and the server
-    unpickles it while ``import mxnet`` is still running. A failure there is
-    swallowed and the job trains with wrong weights. This function repeats each
-    stage and names the object that breaks it:
+    Repeats each stage of MXNet's trip to a server (see the module docstring) and
+    names the object that breaks it:
 
     1. ``pickle.dumps(obj, 0)`` (lambdas, closures, open files, locks fail);
     2. the text conversion (bytes that are not UTF-8, NUL bytes);
-    3. no class or function from ``__main__`` (a server's ``__main__`` is not
-       the worker's script);
+    3. no class or function from ``__main__`` (a server runs another ``__main__``);
     4. ``pickle.loads`` in this process;
-    5. if ``fresh_process``, ``pickle.loads`` in a new interpreter at the point
-       where a server does it: inside ``import mxnet``, with this process's
-       ``sys.path`` (as when servers run the workers' command, as MXNet's
-       ``launch.py`` does). This catches modules that use ``mx.lr_scheduler``,
-       ``mx.gluon``, ``mx.kv`` & co at import time. It costs an interpreter
-       start (~2 s).
+    5. if ``fresh_process``, ``pickle.loads`` in a new interpreter (with this
+       process's ``sys.path``) inside ``import mxnet``, where a server does it: this
+       catches modules that use ``mx.lr_scheduler``, ``mx.gluon``, ``mx.kv`` & co at
+       import time. It costs an interpreter start.
 
-    Parameters
-    ----------
-    obj : object
-        Usually ``trainer.optimizer``; any schedule or object works.
-    name : str, default 'optimizer'
-        How ``obj`` is called in the error messages.
-    fresh_process : bool, default True
-        Run stage 5.
-    timeout : float, default 60
-        Seconds allowed for stage 5; the child is killed after that.
+    ``obj`` is usually ``trainer.optimizer`` (any object works), ``name`` how the
+    messages call it; ``timeout`` bounds stage 5 in seconds. Raises
+    :class:`NotPicklableError` naming the stage, the offending object (by attribute
+    path) and the fix:
 
-    Raises
-    ------
-    NotPicklableError
-        Naming the stage, the offending object (by attribute path) and the fix.
-
-    Examples
-    --------
     >>> from gluon_schedules import FunctionSchedule
     >>> check_picklable(FunctionSchedule(lambda t: 0.1), name='schedule',
     ...                 fresh_process=False)  # doctest: +ELLIPSIS
@@ -280,7 +216,7 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     try:
         data = pickle.dumps(obj, 0)
     except Exception as e:  # pylint: disable=broad-except
-        path, bad = _smallest_failing(obj, name, _pickle_fails)
+        path, bad = _smallest_failing(obj, name, lambda o: _failing_stage(o) == 1)
         raise NotPicklableError(
             '%s = %s cannot be pickled (%s: %s), so MXNet cannot send %s to the dist '
             'kvstore servers (update_on_kvstore=True) nor save it with '
@@ -289,7 +225,7 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     # 2. text
     problem = _text_problem(data)
     if problem is not None:
-        path, bad = _smallest_failing(obj, name, _not_text)
+        path, bad = _smallest_failing(obj, name, lambda o: _failing_stage(o) == 2)
         raise NotPicklableError(
             '%s = %s cannot be sent to the dist kvstore servers: MXNet sends the '
             'optimizer as protocol-0 pickle text and %s. This usually means a NumPy '
@@ -298,15 +234,13 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
             % (path, _describe(bad), problem))
     # 3. __main__
     globs = _pickle_globals(data)
-    main = [(m, n) for m, n in globs if m == '__main__']
+    main = [p for m, n in globs if m == '__main__'
+            for p in _paths_using(obj, name, m, n) or ['%s.%s' % (m, n)]]
     if main:
-        paths = []
-        for m, n in main:
-            paths += _paths_using(obj, name, m, n) or ['%s.%s' % (m, n)]
         raise NotPicklableError(
             '%s refers to %s, defined in __main__: a dist kvstore server runs another '
             '__main__ and cannot rebuild it; %s'
-            % (name, '; '.join(paths), fix))
+            % (name, '; '.join(main), fix))
     # 4. loads here
     try:
         pickle.loads(data)
@@ -364,9 +298,7 @@ def _check_in_server_like_process(obj, name, data, globs, timeout, fix):
         % (name, report['error'], detail, fix))
 
 
-# ---------------------------------------------------------------------------
-# Getting a Trainer ready
-# ---------------------------------------------------------------------------
+# -- getting a Trainer ready -------------------------------------------------
 
 DistInfo = collections.namedtuple('DistInfo', 'mode rank num_workers update_on_kvstore')
 DistInfo.__doc__ = """What :func:`prepare_trainer` found.
@@ -381,59 +313,36 @@ def _is_horovod(obj, name):
                for c in type(obj).__mro__)
 
 
-def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
+def _await_weights(trainer):
+    for p in trainer._params:  # pylint: disable=protected-access
+        for arr in p.list_data():
+            arr.wait_to_read()
+
+
+def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: disable=protected-access
     """Get a ``gluon.Trainer`` ready for distributed training; call before the first step.
 
     With ``kvstore='dist_sync'`` (or ``'dist_sync_device'``):
 
-    1. ``update_on_kvstore`` True or None (MXNet's default for dist): parameter
-       ``lr_mult``/``wd_mult`` values are copied into the optimizer's index
-       tables (a server never sees the Parameters), then
-       :func:`check_picklable` proves that a server can rebuild the optimizer
-       with its schedules, so a failure is an error here instead of wrong
-       weights later;
-    2. the gradient scale ``1 / batch_size`` is set (it travels to the servers
-       with the optimizer);
-    3. the kvstore and the parameters are initialised (rank 0's initial
-       weights are sent to all workers), the weights are awaited, and all
-       workers meet at a kvstore barrier. Without this, the first
-       ``trainer.step()`` initialises lazily and, with
-       ``update_on_kvstore=False``, races with the other workers' gradient
-       pushes: a worker can receive the summed gradient as its initial weight.
+    1. if the servers update (``update_on_kvstore`` True or None), the parameters'
+       ``lr_mult``/``wd_mult`` are copied into the optimizer's index tables (a
+       server never sees the Parameters) and :func:`check_picklable` runs;
+    2. the gradient scale ``1 / batch_size`` is set (it travels to the servers);
+    3. the kvstore and the parameters are initialised (rank 0's weights sent to
+       all workers), the weights awaited, and all workers meet at a barrier.
 
     With Horovod's ``hvd.DistributedTrainer`` the parameters are broadcast from
-    rank 0 (``hvd.broadcast_parameters``); the optimizer runs on each worker.
-    With any other kvstore (one process) nothing is done.
+    rank 0. With any other kvstore (one process) nothing is done.
 
-    Parameters
-    ----------
-    trainer : mxnet.gluon.Trainer
-        Not stepped yet, its parameters initialised (not deferred).
-    batch_size : int or float
-        The number you will pass to ``trainer.step()``. For dist_sync, whose
-        servers *sum* the gradients of all workers, pass the global batch
-        (per-worker batch times the number of workers) to train with the mean
-        gradient, as Horovod and :func:`scale_lr_for_batch` assume.
-    check : bool, default True
-        Run :func:`check_picklable` on the optimizer when it is sent to servers.
-    timeout : float, default 60
-        Seconds allowed to the pickling check's fresh interpreter.
-
-    Returns
-    -------
-    DistInfo
-        ``(mode, rank, num_workers, update_on_kvstore)``.
-
-    Raises
-    ------
-    NotPicklableError
-        A server could not rebuild the optimizer or one of its schedules.
-    DistributedSetupError
-        ``dist_async`` (the servers update once per worker push, so a schedule
-        written in steps runs ``num_workers`` times too fast); a ``gluon.Trainer``
-        around ``hvd.DistributedOptimizer`` (the batch size of ``trainer.step``
-        never reaches the wrapped optimizer: use ``hvd.DistributedTrainer``); a
-        trainer already stepped; parameters not initialised.
+    ``trainer`` must not be stepped yet, its parameters initialised (not deferred);
+    ``batch_size`` is what you will pass to ``trainer.step()`` (for dist_sync the
+    global batch, see the module docstring); ``check`` runs :func:`check_picklable`
+    (``timeout`` seconds) when the optimizer goes to servers. Returns a
+    :class:`DistInfo`; raises :class:`NotPicklableError` (a server could not rebuild
+    the optimizer) or :class:`DistributedSetupError` for ``dist_async`` (a schedule
+    would run ``num_workers`` times too fast), a ``gluon.Trainer`` around
+    ``hvd.DistributedOptimizer`` (use ``hvd.DistributedTrainer``), a trainer already
+    stepped, or parameters not initialised.
 
     Examples
     --------
@@ -448,7 +357,6 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
 
     In one process nothing is distributed:
 
-    >>> import mxnet as mx
     >>> from mxnet import gluon
     >>> from gluon_schedules import Constant
     >>> net = gluon.nn.Dense(1, in_units=2)
@@ -469,12 +377,12 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
         raise TypeError('%s: check must be True or False, got %r' % (owner, check))
     timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
                          what='a finite number > 0')
-    if trainer._optimizer.num_update > 0 or trainer._kv_initialized:  # pylint: disable=protected-access
+    if trainer._optimizer.num_update > 0 or trainer._kv_initialized:
         raise DistributedSetupError(
             '%s: the trainer has already been stepped (or its kvstore initialised); '
             'call prepare_trainer before the first trainer.step(), when the optimizer '
             'has not yet been sent to the servers' % owner)
-    deferred = [p.name for p in trainer._params if p._deferred_init]  # pylint: disable=protected-access
+    deferred = [p.name for p in trainer._params if p._deferred_init]
     if deferred:
         raise DistributedSetupError(
             '%s: parameters %s are not initialised yet (deferred initialisation); give '
@@ -483,7 +391,7 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'worker before the first step' % (owner, ', '.join(deferred)))
 
     if _is_horovod(trainer._optimizer, 'DistributedOptimizer') and \
-            not _is_horovod(trainer, 'DistributedTrainer'):  # pylint: disable=protected-access
+            not _is_horovod(trainer, 'DistributedTrainer'):
         raise DistributedSetupError(
             '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the '
             'schedule as written: the Trainer sets the gradient scale 1/batch_size and '
@@ -492,16 +400,14 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'hvd.DistributedTrainer(params, optimizer) instead' % owner)
     if _is_horovod(trainer, 'DistributedTrainer'):
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
-        params = {p.name: p for p in trainer._params}  # pylint: disable=protected-access
+        params = {p.name: p for p in trainer._params}
         hvd.broadcast_parameters(params, root_rank=0)
-        for p in trainer._params:  # pylint: disable=protected-access
-            for arr in p.list_data():
-                arr.wait_to_read()
+        _await_weights(trainer)
         return DistInfo('horovod', hvd.rank(), hvd.size(), False)
 
-    kv = trainer._kvstore_params['kvstore']  # pylint: disable=protected-access
+    kv = trainer._kvstore_params['kvstore']
     kv_type = kv if isinstance(kv, str) or kv is None else getattr(kv, 'type', '')
-    uok = trainer._kvstore_params['update_on_kvstore']  # pylint: disable=protected-access
+    uok = trainer._kvstore_params['update_on_kvstore']
     if not kv_type or 'dist' not in kv_type:
         return DistInfo('local', 0, 1, False)
     if 'async' in kv_type:
@@ -512,32 +418,28 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):
             'non-deterministic order); use kvstore=\'dist_sync\' or Horovod'
             % (owner, kv_type))
     on_servers = uok is None or bool(uok)
-    opt = trainer._optimizer  # pylint: disable=protected-access
+    opt = trainer._optimizer
     if on_servers:
         # A server's optimizer has an empty param_dict: carry the multipliers by index.
-        for i, p in enumerate(trainer._params):  # pylint: disable=protected-access
+        for i, p in enumerate(trainer._params):
             if p.lr_mult != 1.0:
                 opt.lr_mult[i] = p.lr_mult
             if p.wd_mult != 1.0:
                 opt.wd_mult[i] = p.wd_mult
         if check:
             check_picklable(opt, 'trainer.optimizer', fresh_process=True, timeout=timeout)
-    trainer._check_and_rescale_grad(trainer._scale / batch_size)  # pylint: disable=protected-access
-    trainer._init_kvstore()  # pylint: disable=protected-access
-    if trainer._params_to_init:  # pylint: disable=protected-access
-        trainer._init_params()  # pylint: disable=protected-access
-    for p in trainer._params:  # pylint: disable=protected-access
-        for arr in p.list_data():
-            arr.wait_to_read()
-    store = trainer._kvstore  # pylint: disable=protected-access
-    store._barrier()  # pylint: disable=protected-access
+    trainer._check_and_rescale_grad(trainer._scale / batch_size)
+    trainer._init_kvstore()
+    if trainer._params_to_init:
+        trainer._init_params()
+    _await_weights(trainer)
+    store = trainer._kvstore
+    store._barrier()
     return DistInfo('dist_sync', store.rank, store.num_workers,
-                    bool(trainer._update_on_kvstore))  # pylint: disable=protected-access
+                    bool(trainer._update_on_kvstore))
 
 
-# ---------------------------------------------------------------------------
-# Large-batch rule
-# ---------------------------------------------------------------------------
+# -- large-batch rule --------------------------------------------------------
 
 def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
                        warmup_steps=0):
@@ -549,30 +451,15 @@ def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
     ``warmup_steps`` updates (the paper: 5 epochs). See :class:`LinearScaling`
     for the formula.
 
-    The rule assumes the gradient is the *mean* over the global batch: with
-    Horovod that is ``trainer.step(per_worker_batch)``; with dist_sync (whose
-    servers sum the workers' gradients) ``trainer.step(per_worker_batch *
-    num_workers)``.
+    The rule assumes the *mean* gradient over the global batch: with Horovod
+    ``trainer.step(per_worker_batch)``, with dist_sync ``trainer.step(per_worker_batch
+    * num_workers)``.
 
-    Parameters
-    ----------
-    schedule : schedule
-        The schedule tuned for batches of ``base_batch`` samples.
-    per_worker_batch : int
-        Samples per worker per update, >= 1.
-    num_workers : int
-        Workers (Horovod processes or dist_sync workers), >= 1.
-    base_batch : int, optional
-        The batch the schedule was tuned for; default ``per_worker_batch`` (a
-        schedule tuned on one worker, now run on ``num_workers``). Goyal et
-        al. use 256.
-    warmup_steps : int, default 0
-        Updates of gradual warm-up. Updates are counted with the *global* batch:
-        5 epochs are ``5 * ceil(train_size / (per_worker_batch * num_workers))``.
-
-    Returns
-    -------
-    LinearScaling
+    ``schedule`` was tuned for batches of ``base_batch`` samples (default
+    ``per_worker_batch``: tuned on one worker, now run on ``num_workers``; Goyal et
+    al. use 256); ``per_worker_batch`` and ``num_workers`` are >= 1. ``warmup_steps``
+    counts updates of the *global* batch: 5 epochs are ``5 * ceil(train_size /
+    (per_worker_batch * num_workers))``. Returns a :class:`LinearScaling`.
 
     Examples
     --------

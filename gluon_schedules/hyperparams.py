@@ -1,80 +1,65 @@
 """Momentum, beta1 and weight decay that follow a schedule, on every ``trainer.step()``.
 
-The schedules travel *inside the optimizer*: :func:`scheduled_optimizer` returns an
-ordinary MXNet optimizer (an instance of a subclass of the one you name) that, at
-every update, sets ``momentum`` / ``beta1`` / ``wd`` to ``schedule(num_update)``,
-where ``num_update`` is the number of the update being applied (1 for the first
-``trainer.step()``): the same number the LR scheduler sees, so the LR and the
-momentum of one update come from the same ``t``. Because the schedules are part
-of the optimizer, they run wherever the optimizer runs and survive wherever the
-optimizer is pickled:
+At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``: the ``t``
+the LR scheduler sees) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to
+``schedule(t)`` before applying the update. The schedules live *inside the optimizer*
+(``Scheduled<Base>``, a subclass of the MXNet class), so they run and travel wherever
+it does: a worker's Trainer (``update_on_kvstore=False``, Horovod), the servers of a
+dist kvstore (``update_on_kvstore=True``: pickled to them at the first ``step``), and
+``Trainer.save_states`` / ``load_states`` (a file saved from a plain optimizer brings
+no schedules).
 
-* in the worker's :class:`~mxnet.gluon.Trainer` (``update_on_kvstore=False``, Horovod);
-* on the parameter servers of a dist kvstore (``update_on_kvstore=True``): the
-  Trainer pickles the optimizer to the servers when it initialises the kvstore
-  (at the first ``step``), and the servers' copy carries the schedules;
-* through ``Trainer.save_states`` / ``load_states`` (values continue from the
-  restored ``num_update``). ``load_states`` replaces the Trainer's optimizer by
-  the one in the file: a file saved from a plain optimizer brings no schedules.
+One path for every front end: :func:`scheduled_optimizer` (a new optimizer),
+:func:`schedule_hyperparams` (an existing Trainer, before its dist kvstore is
+initialised) and :func:`hyperparam_handler` (an Estimator handler that calls
+:func:`schedule_hyperparams` at ``train_begin``) check the schedules with ``_checked``
+against the one table ``_HYPERPARAMS`` and build the optimizer with ``_convert``:
 
-Three front ends, all built on the same optimizer classes:
+========  =======================================  ===============
+name      optimizers that read it (MXNet 1.9.1)     values
+========  =======================================  ===============
+momentum  SGD (and ccSGD), NAG                     in [0, 1)
+beta1     Adam, Adamax, Nadam, LAMB, FTML          in [0, 1)
+wd        every optimizer (times ``wd_mult``)      finite and >= 0
+========  =======================================  ===============
 
-* ``gluon.Trainer(params, scheduled_optimizer('sgd', momentum=m, lr_scheduler=s))``;
-* ``schedule_hyperparams(trainer, momentum=m)`` for an existing Trainer (before its
-  dist kvstore is initialised, i.e. before the first ``step``);
-* ``hyperparam_handler(momentum=m)``, an Estimator event handler that does the
-  previous at ``train_begin``.
-
-Which optimizer has which hyperparameter (MXNet 1.9.1)
-------------------------------------------------------
-* ``momentum``: :class:`~mxnet.optimizer.SGD` (and ``ccSGD``), :class:`~mxnet.optimizer.NAG`;
-* ``beta1``: :class:`~mxnet.optimizer.Adam`, ``Adamax``, ``Nadam``, ``LAMB``, ``FTML``;
-* ``wd``: every optimizer (the per-parameter ``wd_mult`` still multiplies it).
-
-Subclasses of these (e.g. your own) are accepted. Anything else raises ``TypeError``.
-
-Notes on the applied values
----------------------------
-* SGD/NAG allocate their momentum buffer when the momentum is scheduled, even if
-  the optimizer was created with ``momentum=0`` (MXNet would allocate none). A
-  scheduled momentum of exactly 0 is applied as the momentum update with
-  ``momentum=0`` (the buffer becomes ``-lr * grad``), so later updates see the
-  right buffer (MXNet's own aggregated SGD kernel would skip the buffer at 0).
-* Adam, Adamax, Nadam keep MXNet's bias correction ``1 - beta1 ** t`` computed with
-  the *current* ``beta1`` (as PyTorch does when 1cycle drives Adam's beta1).
-* ``trainer.optimizer.momentum`` (etc.) reads the value of the last update (or
-  ``schedule(num_update)`` when the optimizer was built).
+Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG with
+a scheduled momentum always have a momentum buffer (also created with ``momentum=0``;
+a momentum of exactly 0 runs the momentum kernel, which MXNet's aggregated kernel
+would skip). Adam's bias correction ``1 - beta1 ** t`` uses the current ``beta1``
+(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update
+(before training: ``schedule(num_update)``).
 
 Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
 optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
 are imported inside functions.
 """
 import copy
+import functools
 import math
 import numbers
 import pickle
 import re
-
 import warnings
 
 import numpy as np
 from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
 
 from .adapters import hold, ReplaySchedule
+from .plateau import servers_hold_optimizer
 
 __all__ = ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
            'ScheduledOptimizer']
 
-# hyperparameter -> optimizer classes that have it and read it during an update
-_SUPPORTED = {
-    'momentum': (SGD, NAG),
-    'beta1': (Adam, Adamax, Nadam, LAMB, FTML),
-    'wd': (Optimizer,),
+# name -> (the optimizer classes that read it during an update, upper bound of its values)
+_HYPERPARAMS = {
+    'momentum': ((SGD, NAG), 1.0),
+    'beta1': ((Adam, Adamax, Nadam, LAMB, FTML), 1.0),
+    'wd': ((Optimizer,), math.inf),
 }
-_NAMES = ('momentum', 'beta1', 'wd')
 
-# The vectorised sample on which schedules are checked before training: every
-# update 0..1000, then 2000 geometrically spaced updates up to 10**7.
+# The sample on which schedules are checked before training (values are pure, so it is
+# vectorised): every update 0..1000, then 2000 geometrically spaced updates up to 10**7.
 _CHECK_T = np.unique(np.concatenate([
     np.arange(0, 1001, dtype=np.float64),
     np.round(np.geomspace(1000, 1e7, 2000))]))
@@ -82,14 +67,24 @@ _CHECK_DOC = 't = 0, 1, ..., 1000 and 2000 geometrically spaced t up to 1e7'
 _CHECK_DOC_REPLAY = 't = 0, 1, ..., 1000'
 
 
-def _range_text(name):
-    return 'in [0, 1)' if name in ('momentum', 'beta1') else 'finite and >= 0'
+def _range_text(upper):
+    return 'in [0, 1)' if upper == 1.0 else 'finite and >= 0'
 
 
-def _value_ok(name, v):
-    if not math.isfinite(v) or v < 0:
-        return False
-    return name == 'wd' or v < 1
+def _out_of_range(v, upper):
+    """Where ``v`` (a number or an array) is not a finite value in ``[0, upper)``."""
+    v = np.asarray(v, dtype=np.float64)
+    return ~(np.isfinite(v) & (v >= 0) & (v < upper))
+
+
+def _first_bad(sched, upper, sample):
+    """``(t, value)`` at the first ``t`` of ``sample`` where ``sched`` is out of range, or None."""
+    vals = sched._values(sample)
+    bad = _out_of_range(vals, upper)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    return int(sample[i]), float(vals[i])
 
 
 def _check_schedule(name, schedule, owner):
@@ -98,55 +93,50 @@ def _check_schedule(name, schedule, owner):
     Held as every holder of a schedule holds one (:func:`~gluon_schedules.adapters.hold`)
     and evaluated through its own values: another optimizer that rescales the
     schedule later (``Adam(lr_scheduler=s)``) changes nothing here."""
-    if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool):
-        if not _value_ok(name, float(schedule)):
-            raise ValueError('%s: %s must be %s, got %r'
-                             % (owner, name, _range_text(name), schedule))
+    upper = _HYPERPARAMS[name][1]
+    if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool) and \
+            _out_of_range(float(schedule), upper):
+        raise ValueError('%s: %s must be %s, got %r'
+                         % (owner, name, _range_text(upper), schedule))
     s = hold(schedule, name=name, owner=owner)
     # a ReplaySchedule replays its scheduler call by call: check it up to t = 1000 only
     sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
                    else (_CHECK_T, _CHECK_DOC))
-    vals = s._values(sample)
-    bad = ~np.isfinite(vals) | (vals < 0)
-    if name != 'wd':
-        bad |= vals >= 1
-    if bad.any():
-        i = int(np.argmax(bad))
+    bad = _first_bad(s, upper, sample)
+    if bad is not None:
         raise ValueError('%s: the %s schedule must be %s at every update (checked at %s), '
                          'got %s(%d) = %r from %r'
-                         % (owner, name, _range_text(name), doc, name,
-                            int(sample[i]), float(vals[i]), s))
+                         % (owner, name, _range_text(upper), doc, name, bad[0], bad[1], s))
     return s
 
 
-def _check_supported(name, opt_cls, owner):
-    if name not in _SUPPORTED:
-        raise TypeError('%s: cannot schedule %r: the hyperparameters that can follow a '
-                        'schedule are %s' % (owner, name, ', '.join(_NAMES)))
-    if not issubclass(opt_cls, _SUPPORTED[name]):
-        have = [n for n in _NAMES if issubclass(opt_cls, _SUPPORTED[n])]
-        raise TypeError('%s: optimizer %s has no %s hyperparameter that can be scheduled '
-                        '(%s can be scheduled for %s; for %s: %s)'
-                        % (owner, opt_cls.__name__, name, name,
-                           ', '.join(c.__name__ for c in _SUPPORTED[name]),
-                           opt_cls.__name__, ', '.join(have)))
+def _checked(owner, given, base=None, lr_groups=()):
+    """``{name: held schedule}`` for the hyperparameters of ``given`` that are not None.
 
-
-def _collect(owner, opt_cls, momentum, beta1, wd, lr_groups=None):
-    given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
+    Each is checked for the optimizer class ``base`` (None: not known yet, the
+    Estimator handler's case; :func:`schedule_hyperparams` checks it at
+    ``train_begin``) and on the sample."""
     scheds = {}
-    for name in _NAMES:
-        if given[name] is not None:
-            _check_supported(name, opt_cls, owner)
-            scheds[name] = _check_schedule(name, given[name], owner)
+    for name, (classes, _) in _HYPERPARAMS.items():
+        if given[name] is None:
+            continue
+        if base is not None and not issubclass(base, classes):
+            have = [n for n, (c, _) in _HYPERPARAMS.items() if issubclass(base, c)]
+            raise TypeError('%s: optimizer %s has no %s hyperparameter that can be '
+                            'scheduled (%s can be scheduled for %s; for %s: %s)'
+                            % (owner, base.__name__, name, name,
+                               ', '.join(c.__name__ for c in classes),
+                               base.__name__, ', '.join(have)))
+        scheds[name] = _check_schedule(name, given[name], owner)
     if not scheds and not lr_groups:
         raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
-                         'a function of num_update or a number), or lr_groups' % owner)
+                         'a function of num_update or a number)%s'
+                         % (owner, '' if base is None else ', or lr_groups'))
     return scheds
 
 
 def _check_lr_groups(lr_groups, owner):
-    """``lr_groups`` as a tuple of (pattern, compiled-checkable pattern, schedule)."""
+    """``lr_groups`` as a tuple of (pattern, held schedule)."""
     if lr_groups is None:
         return ()
     if not isinstance(lr_groups, (list, tuple)) or not lr_groups:
@@ -163,15 +153,12 @@ def _check_lr_groups(lr_groups, owner):
         except re.error as e:
             raise ValueError('%s: lr_groups[%d] pattern %r is not a regular expression: %s'
                              % (owner, i, pair[0], e)) from None
-        # held (adapters.hold) and evaluated through its own values, as every
-        # holder of a schedule: a later rescale by another optimizer changes nothing
         sched = hold(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
-        vals = sched._values(_CHECK_T)
-        if not np.all(np.isfinite(vals) & (vals >= 0)):
-            j = int(np.argmax(~(np.isfinite(vals) & (vals >= 0))))
+        bad = _first_bad(sched, math.inf, _CHECK_T)
+        if bad is not None:
             raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at '
                              'every update (checked at %s), got %r at t=%d'
-                             % (owner, i, _CHECK_DOC, float(vals[j]), int(_CHECK_T[j])))
+                             % (owner, i, _CHECK_DOC, bad[1], bad[0]))
         out.append((pair[0], sched))
     return tuple(out)
 
@@ -180,15 +167,13 @@ def _resolve_groups(groups, param_dict):
     """``{parameter index: group number}`` (the first matching pattern wins); a
     pattern that takes no parameter is refused: a typo would silently train those
     layers at the main LR."""
-    group_of, taken = {}, set()
+    group_of = {}
     for idx, p in param_dict.items():
-        for k, (pat, _) in enumerate(groups):
-            if re.search(pat, p.name):
-                group_of[idx] = k
-                taken.add(k)
-                break
+        k = next((k for k, (pat, _) in enumerate(groups) if re.search(pat, p.name)), None)
+        if k is not None:
+            group_of[idx] = k
     for k, (pat, _) in enumerate(groups):
-        if k in taken:
+        if k in group_of.values():
             continue
         names = [p.name for _, p in sorted(param_dict.items(), key=lambda kv: kv[0])]
         shown = ', '.join(repr(n) for n in names[:10])
@@ -203,18 +188,16 @@ def _resolve_groups(groups, param_dict):
     return group_of
 
 
-# --------------------------------------------------------------------------------
-# The optimizer classes
-# --------------------------------------------------------------------------------
+# -- the optimizer classes ---------------------------------------------------------
 class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """Mixin of the optimizers made by :func:`scheduled_optimizer`.
 
-    ``isinstance(trainer.optimizer, ScheduledOptimizer)`` tells whether a Trainer's
-    hyperparameters follow schedules; :attr:`hyperparam_schedules` gives them.
-    The concrete class is ``Scheduled<Base>`` (e.g. ``ScheduledSGD``), a subclass
-    of both this mixin and the MXNet optimizer class; it pickles by reference to
-    the base class, so it unpickles in any process that can import
-    ``gluon_schedules`` (a dist kvstore server, ``Trainer.load_states``).
+    The concrete class ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses this
+    mixin and the MXNet class; it pickles by reference to the base class, so it
+    unpickles wherever ``gluon_schedules`` imports (a dist kvstore server,
+    ``Trainer.load_states``). ``isinstance(trainer.optimizer, ScheduledOptimizer)``
+    tells whether a Trainer's hyperparameters follow schedules,
+    :attr:`hyperparam_schedules` which.
     """
 
     _base_class = Optimizer
@@ -288,19 +271,17 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     def _coming_num_update(self, index):
         # the num_update that Optimizer._update_count(index) is about to produce
         idxs = index if isinstance(index, (list, tuple)) else [index]
-        n = self.num_update
-        for idx in idxs:
-            n = max(n, self._index_update_count.get(idx, self.begin_num_update) + 1)
-        return n
+        return max([self.num_update] + [self._index_update_count.get(i, self.begin_num_update)
+                                        + 1 for i in idxs])
 
     def _apply_schedules(self, t):
         if t == self._hp_applied_t:      # already set for this update
             return
         for name, sched in self._hp_schedules.items():
-            v = float(sched._value(t))
-            if not _value_ok(name, v):
+            v, upper = float(sched._value(t)), _HYPERPARAMS[name][1]
+            if _out_of_range(v, upper):
                 raise ValueError('%s: %s must be %s, got %s(%r) = %r from %r'
-                                 % (type(self).__name__, name, _range_text(name),
+                                 % (type(self).__name__, name, _range_text(upper),
                                     name, t, v, sched))
             setattr(self, name, v)
         self._hp_applied_t = t
@@ -329,7 +310,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
 
 
 class _MomentumBuffer:
-    """For SGD/NAG: always allocate the momentum buffer when momentum is scheduled."""
+    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists. (NAG
+    runs nag_mom_update whenever it does: at momentum 0 too, nothing to correct.)"""
 
     def create_state(self, index, weight):
         if 'momentum' not in self._hp_schedules:
@@ -352,13 +334,18 @@ class _MomentumBuffer:
                     'with gluon_schedules.schedule_hyperparams(trainer, ...), which '
                     'allocates the missing buffers' % type(self).__name__)
 
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        self._check_buffers(states, multi_precision)
+        return super()._update_impl(indices, weights, grads, states,
+                                    multi_precision=multi_precision)
+
 
 class _SGDMixin(_MomentumBuffer):
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
-        self._check_buffers(states, multi_precision)
         if 'momentum' not in self._hp_schedules or self.momentum != 0:
             return super()._update_impl(indices, weights, grads, states,
                                         multi_precision=multi_precision)
+        self._check_buffers(states, multi_precision)
         # momentum == 0 this update: MXNet's aggregated kernel would skip the momentum
         # buffer; run the momentum kernel with momentum=0 so the buffer stays right.
         from mxnet.ndarray import (  # pylint: disable=import-outside-toplevel
@@ -381,13 +368,9 @@ class _SGDMixin(_MomentumBuffer):
         return None
 
 
-class _NAGMixin(_MomentumBuffer):
-    # NAG calls nag_mom_update whenever the buffer exists; at momentum 0 it omits
-    # the momentum argument, whose default is 0: nothing to correct.
-    def _update_impl(self, index, weight, grad, state, multi_precision=False):
-        self._check_buffers(state, multi_precision)
-        return super()._update_impl(index, weight, grad, state,
-                                    multi_precision=multi_precision)
+def _base_of(cls):
+    """The MXNet class under ``cls`` (``SGD`` for ``ScheduledSGD``)."""
+    return cls._base_class if issubclass(cls, ScheduledOptimizer) else cls
 
 
 _CLASSES = {}
@@ -397,14 +380,12 @@ def _scheduled_class(base):
     """The ``Scheduled<base>`` class (made once per base class, then cached)."""
     if not (isinstance(base, type) and issubclass(base, Optimizer)):
         raise TypeError('optimizer must be an mxnet Optimizer, got %r' % (base,))
-    base = getattr(base, '_base_class', base) if issubclass(base, ScheduledOptimizer) else base
+    base = _base_of(base)
     cls = _CLASSES.get(base)
     if cls is None:
         mixins = [ScheduledOptimizer]
-        if issubclass(base, SGD):
-            mixins.append(_SGDMixin)
-        elif issubclass(base, NAG):
-            mixins.append(_NAGMixin)
+        if issubclass(base, (SGD, NAG)):
+            mixins.append(_SGDMixin if issubclass(base, SGD) else _MomentumBuffer)
         cls = type('Scheduled' + base.__name__, tuple(mixins) + (base,),
                    {'_base_class': base, '__module__': __name__,
                     '__doc__': 'MXNet %s whose hyperparameters follow schedules '
@@ -415,108 +396,82 @@ def _scheduled_class(base):
     return cls
 
 
-# The classes for MXNet's optimizers with a schedulable momentum or beta1 exist from
+# The classes of MXNet's optimizers with a schedulable momentum or beta1 exist from
 # import on (gluon_schedules.hyperparams.ScheduledSGD, ...); others are made on demand.
-for _base in (SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML):
+for _base in _HYPERPARAMS['momentum'][0] + _HYPERPARAMS['beta1'][0]:
     _scheduled_class(_base)
 del _base
 
 
 def _rebuild(base, state):
-    """Unpickle a scheduled optimizer (module level so that pickle finds it)."""
+    """A ``Scheduled<base>`` with ``state``: how a scheduled optimizer unpickles (at
+    module level, so that pickle finds it in any process) and how ``_convert`` builds one."""
     cls = _scheduled_class(base)
     obj = cls.__new__(cls)
     obj.__setstate__(state)
     return obj
 
 
-def _convert(opt, scheds, lr_groups=None):
-    """A scheduled copy of optimizer instance ``opt``; ``opt`` itself is unchanged."""
-    base = opt._base_class if isinstance(opt, ScheduledOptimizer) else type(opt)
-    cls = _scheduled_class(base)
+def _convert(opt, scheds, lr_groups=()):
+    """A scheduled copy of optimizer instance ``opt`` (unchanged), its schedules
+    ``scheds`` added to (or replacing) those it has."""
     state = copy.deepcopy(opt.__getstate__())        # everything but param_dict
-    merged = dict(state.get('_hp_schedules', {}))
-    merged.update(scheds)
-    state['_hp_schedules'] = merged
+    state['_hp_schedules'] = dict(state.get('_hp_schedules', {}), **scheds)
     state['_hp_applied_t'] = None
     if lr_groups:
         state['_lr_groups'] = lr_groups
         state['_group_of'] = {}
-    new = cls.__new__(cls)
-    new.__setstate__(state)
+    new = _rebuild(type(opt), state)
     new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
     new._apply_schedules(new.num_update)
     return new
 
 
-# --------------------------------------------------------------------------------
-# Front ends
-# --------------------------------------------------------------------------------
+# -- front ends ----------------------------------------------------------------------
 def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups=None,
                         **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
 
-    At update number ``t`` (MXNet's ``num_update``, 1 for the first
-    ``trainer.step()``, the same ``t`` the ``lr_scheduler`` receives) the optimizer
-    applies ``momentum(t)``, ``beta1(t)``, ``wd(t)``. Pass the result to
+    At update ``t`` (MXNet's ``num_update``, the ``t`` the ``lr_scheduler`` receives)
+    the optimizer applies ``momentum(t)``, ``beta1(t)``, ``wd(t)``. Pass the result to
     :class:`mxnet.gluon.Trainer` in place of the optimizer name.
 
     Parameters
     ----------
     optimizer : str, Optimizer subclass or Optimizer instance
-        ``'sgd'``, ``'nag'``, ``'adam'``... (MXNet's registry), a class, or an
-        instance; an instance is copied, never changed (then no
-        ``optimizer_params`` may be given).
-    momentum : schedule, optional
-        For SGD and NAG. Values must be in [0, 1).
-    beta1 : schedule, optional
-        For Adam, Adamax, Nadam, LAMB and FTML. Values must be in [0, 1).
-    wd : schedule, optional
-        For any optimizer. Values must be finite and >= 0; the per-parameter
-        ``wd_mult`` still multiplies it.
+        ``'sgd'``, ``'adam'``... (MXNet's registry), a class, or an instance (copied,
+        never changed; then no ``optimizer_params`` may be given).
+    momentum, beta1, wd : schedule, optional
+        For the optimizers and in the ranges of the module's table.
     lr_groups : list of (pattern, schedule), optional
-        Different LR schedules for groups of parameters in one optimizer (fastai's
-        discriminative LRs, a backbone and a head): a parameter whose name
-        matches the regular expression ``pattern`` (``re.search``; the first
-        matching pair wins) gets ``schedule(t)`` times its ``lr_mult``; the others
-        follow the optimizer's ``lr_scheduler`` (or ``learning_rate``). The
-        groups are resolved from the names when the Trainer hands the optimizer
-        its parameters (a pattern that takes no parameter then raises
-        ``ValueError``, naming the parameters), and reach dist kvstore servers
-        with the optimizer. ``optimizer.lr_groups`` tells which names each group
-        holds. The groups' LRs are absolute: the optimizer's ``learning_rate``
-        (Adam's default 0.001 too) rescales ``lr_scheduler`` only, never a
-        group (this warns, as the ratio between the groups and the other
-        parameters changes; ``learning_rate=None`` keeps every schedule's own
-        values), and another optimizer that rescales a group's schedule later
-        changes nothing here. :func:`~gluon_schedules.plateau_step` reduces the
-        groups with the main schedule, as PyTorch reduces every parameter group.
+        LR schedules for groups of parameters (fastai's discriminative LRs): a
+        parameter whose name matches the regular expression ``pattern``
+        (``re.search``, the first matching pair wins) gets ``schedule(t)`` times its
+        ``lr_mult``, the others ``lr_scheduler``. Resolved when the Trainer hands
+        over the parameters (a pattern that takes none raises ``ValueError``);
+        ``optimizer.lr_groups`` tells which names each group holds. A group's LRs
+        are absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
+        :func:`~gluon_schedules.plateau_step` reduces the groups too.
     **optimizer_params
-        Passed to the optimizer's constructor (``learning_rate``,
-        ``lr_scheduler``, ``rescale_grad``...). A constant ``momentum`` /
-        ``beta1`` / ``wd`` is not needed when the schedule is given.
+        For the optimizer's constructor (``learning_rate``, ``lr_scheduler``...).
 
-    A schedule is any gluon_schedules schedule, MXNet ``LRScheduler``, function of
-    ``num_update`` (module-level, to pickle) or number (see :func:`as_schedule`).
-    Before training each schedule is checked at t = 0, 1, ..., 1000 and 2000
-    geometrically spaced t up to 10**7 (values are pure, so this is a vectorised
-    sample; a :class:`ReplaySchedule`, which replays a stateful scheduler call by
-    call, only up to t = 1000); every applied value is checked again at update
-    time, before the update (a ``ValueError`` then stops training).
+    A schedule is anything :func:`as_schedule` takes (a function of ``num_update``
+    module-level, to pickle). Before training each is checked at t = 0, ..., 1000 and
+    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000 only),
+    and every applied value again before its update (``ValueError``).
 
     Returns
     -------
     ScheduledOptimizer
-        An instance of ``Scheduled<Optimizer>``, a subclass of the MXNet class.
+        A ``Scheduled<Optimizer>``, a subclass of the MXNet class.
 
     Raises
     ------
     TypeError
-        The optimizer has no such hyperparameter (e.g. ``beta1`` for SGD), or a
-        schedule is not a schedule.
+        The optimizer has no such hyperparameter (``beta1`` for SGD), or a schedule
+        is not a schedule.
     ValueError
-        A sampled value is outside its range (momentum, beta1 in [0, 1); wd >= 0),
-        or no schedule is given.
+        A sampled value is outside its range, or no schedule is given.
 
     Examples
     --------
@@ -556,10 +511,9 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
     else:
         raise TypeError('%s: optimizer must be an optimizer name, an mxnet Optimizer '
                         'class or instance, got %r' % (owner, optimizer))
-    if isinstance(optimizer, Optimizer) or issubclass(base, ScheduledOptimizer):
-        base = getattr(base, '_base_class', base)
+    base = _base_of(base)
     groups = _check_lr_groups(lr_groups, owner)
-    scheds = _collect(owner, base, momentum, beta1, wd, groups)
+    scheds = _checked(owner, dict(momentum=momentum, beta1=beta1, wd=wd), base, groups)
     if not isinstance(optimizer, Optimizer):
         main = optimizer_params.get('lr_scheduler')
         before = getattr(main, 'scale', None)
@@ -587,37 +541,18 @@ def _same(a, b):
 def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
 
-    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy (all of
-    its state kept: ``num_update``, learning rate and scheduler, multipliers; the
-    updaters' per-parameter states are kept, and SGD/NAG momentum buffers that an
-    optimizer with ``momentum=0`` did not allocate are allocated as zeros).
-    Schedules already installed for other hyperparameters are kept.
+    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy, with
+    all its state (``num_update``, LR and scheduler, multipliers, the updaters'
+    states; missing SGD/NAG momentum buffers are allocated as zeros) and the
+    schedules installed before for other hyperparameters. ``t`` is the absolute
+    ``num_update``: installed after 500 updates, the next applies ``schedule(501)``.
 
-    The schedules use the absolute ``num_update``: installed after 500 updates,
-    the next update applies ``schedule(501)``.
-
-    Parameters
-    ----------
-    trainer : mxnet.gluon.Trainer
-        Also Horovod's ``DistributedTrainer``.
-    momentum, beta1, wd : schedule, optional
-        As in :func:`scheduled_optimizer`.
-
-    Returns
-    -------
-    ScheduledOptimizer
-        The trainer's new optimizer (``trainer.optimizer``).
-
-    Raises
-    ------
-    RuntimeError
-        The trainer's *dist* kvstore is already initialised with
-        ``update_on_kvstore=True`` (its first ``step``, ``save_states`` or
-        ``load_states`` has run): the servers hold a pickled copy of the old
-        optimizer, which cannot be changed from here. Call this before the first
-        step, or build the Trainer with :func:`scheduled_optimizer`.
-    TypeError, ValueError
-        As :func:`scheduled_optimizer`.
+    ``trainer`` may be Horovod's ``DistributedTrainer``; ``momentum``, ``beta1``,
+    ``wd`` and the ``TypeError``/``ValueError`` are as in :func:`scheduled_optimizer`.
+    Returns the new ``trainer.optimizer``. Raises ``RuntimeError`` if the trainer's
+    *dist* kvstore is initialised with ``update_on_kvstore=True`` (after its first
+    ``step``, ``save_states`` or ``load_states``): the servers hold a pickled copy
+    of the old optimizer.
 
     Examples
     --------
@@ -639,11 +574,10 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     if not isinstance(old, Optimizer):
         raise TypeError('%s: the trainer\'s optimizer is not an mxnet Optimizer (%r)'
                         % (owner, old))
-    base = old._base_class if isinstance(old, ScheduledOptimizer) else type(old)
-    scheds = _collect(owner, base, momentum, beta1, wd)
+    scheds = _checked(owner, dict(momentum=momentum, beta1=beta1, wd=wd), _base_of(type(old)))
     on_kv = bool(trainer._kv_initialized and trainer._update_on_kvstore and trainer._kvstore)
     kv_updater = getattr(trainer._kvstore, '_updater', None) if on_kv else None
-    if on_kv and (trainer._distributed or kv_updater is None):
+    if servers_hold_optimizer(trainer) or (on_kv and kv_updater is None):
         current = old.hyperparam_schedules if isinstance(old, ScheduledOptimizer) else {}
         if all(n in current and _same(current[n], s) for n, s in scheds.items()):
             return old      # the servers already run these schedules
@@ -667,7 +601,7 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
 
 def _allocate_buffers(trainer, opt):
     updaters = list(zip(trainer._updaters, trainer._contexts or []))
-    kv_updater = getattr(trainer._kvstore, '_updater', None) if trainer._kvstore else None
+    kv_updater = getattr(trainer._kvstore, '_updater', None)
     for updater, ctx in updaters + ([(kv_updater, None)] if kv_updater is not None else []):
         for idx, st in list(updater.states.items()):
             if isinstance(st, (tuple, list)) and len(st) == 2 and st[0] is None:
@@ -680,29 +614,40 @@ def _allocate_buffers(trainer, opt):
                 updater.states[idx] = opt.create_state(idx, weight)
 
 
-_HANDLER_CLASS = []
+@functools.lru_cache(maxsize=None)
+def _handler_class():
+    """The Estimator handler class, made at first use (``mxnet.gluon`` is imported then)."""
+    from mxnet.gluon.contrib.estimator import TrainBegin  # pylint: disable=import-outside-toplevel
+
+    class HyperparamHandler(TrainBegin):
+        """Installs hyperparameter schedules on the estimator's trainer at train_begin."""
+
+        def __init__(self, schedules, priority):
+            self.schedules = dict(schedules)
+            self.priority = priority
+
+        def train_begin(self, estimator, *args, **kwargs):
+            schedule_hyperparams(estimator.trainer, **self.schedules)
+
+        def __repr__(self):
+            return 'hyperparam_handler(%s)' % ', '.join(
+                '%s=%r' % kv for kv in self.schedules.items())
+
+    HyperparamHandler.__module__ = __name__
+    return HyperparamHandler
 
 
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on
-    ``estimator.trainer``, so every update of ``estimator.fit`` applies the same
-    values as a plain loop with the same Trainer: ``schedule(num_update)``.
-    Calling ``fit`` again keeps the installed schedules (``num_update`` goes on).
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``:
+    every update of ``fit`` applies ``schedule(num_update)``, as a plain loop with
+    the same Trainer; calling ``fit`` again keeps the schedules.
 
-    Parameters
-    ----------
-    momentum, beta1, wd : schedule, optional
-        As in :func:`scheduled_optimizer`; checked when the handler is made.
-    priority : number, default -3000
-        Estimator handler order (lower runs first): before the gradient update
-        (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``.
-
-    Returns
-    -------
-    mxnet.gluon.contrib.estimator.TrainBegin
-        The handler; its ``schedules`` attribute gives the checked schedules.
+    ``momentum``, ``beta1``, ``wd`` are as in :func:`scheduled_optimizer`, checked
+    now; ``priority`` (lower runs first) -3000 runs before the gradient update
+    (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``. The
+    handler's ``schedules`` attribute gives the checked schedules.
 
     Examples
     --------
@@ -713,30 +658,5 @@ def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
     >>> est.fit(train_data, epochs=3, event_handlers=[handler])        # doctest: +SKIP
     """
-    owner = 'hyperparam_handler'
-    given = {'momentum': momentum, 'beta1': beta1, 'wd': wd}
-    scheds = {n: _check_schedule(n, v, owner) for n, v in given.items() if v is not None}
-    if not scheds:
-        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
-                         'a function of num_update or a number)' % owner)
-    if not _HANDLER_CLASS:
-        # pylint: disable=import-outside-toplevel
-        from mxnet.gluon.contrib.estimator import TrainBegin
-
-        class HyperparamHandler(TrainBegin):
-            """Installs hyperparameter schedules on the estimator's trainer at train_begin."""
-
-            def __init__(self, schedules, priority):
-                self.schedules = dict(schedules)
-                self.priority = priority
-
-            def train_begin(self, estimator, *args, **kwargs):
-                schedule_hyperparams(estimator.trainer, **self.schedules)
-
-            def __repr__(self):
-                return 'hyperparam_handler(%s)' % ', '.join(
-                    '%s=%r' % kv for kv in self.schedules.items())
-
-        HyperparamHandler.__module__ = __name__
-        _HANDLER_CLASS.append(HyperparamHandler)
-    return _HANDLER_CLASS[0](scheds, priority)
+    scheds = _checked('hyperparam_handler', dict(momentum=momentum, beta1=beta1, wd=wd))
+    return _handler_class()(scheds, priority)

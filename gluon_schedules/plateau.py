@@ -1,33 +1,27 @@
 """Reduce on plateau as a pure schedule: the reductions are a record, not hidden state.
 
-PyTorch's ``ReduceLROnPlateau`` changes the optimizer's LR in place when a
-metric stops improving, so it cannot follow a warm-up (``SequentialLR``), a
-resumed run must restore it separately, and a plot cannot show what happened.
-Here the decision state and every reduction made so far live *in the schedule*:
+:class:`ReduceLROnPlateau` is an immutable schedule, ``schedule(t)`` times the factors
+of the reductions recorded at updates ``< t``; :meth:`~ReduceLROnPlateau.observe` takes
+one metric value and returns the *next* schedule (like an optax state). Given the
+record, the value is a pure function of ``num_update``: it plots what happened, takes
+a warm-up as its child and pickles with ``Trainer.save_states`` (the record and the
+decision state included, so a run resumes exactly). :func:`plateau_step` observes
+for a ``gluon.Trainer``, :func:`plateau_handler` for the Gluon ``Estimator``.
 
-* :class:`ReduceLROnPlateau` is an immutable schedule: ``schedule(t)`` times the
-  factors of the reductions recorded at updates ``< t``. Its value is a pure
-  function of ``num_update`` given that record, so it plots what happened,
-  pickles with ``Trainer.save_states`` (and resumes exactly: the record and the
-  decision state are in the pickle), and takes a warm-up as its child.
-* :meth:`ReduceLROnPlateau.observe` takes one metric value and returns the *next*
-  schedule (the same one, or one with a new reduction), like an optax state.
-* :func:`plateau_step` does that for a ``gluon.Trainer`` (one call per
-  evaluation in a plain loop) and :func:`plateau_handler` for the Gluon
-  ``Estimator`` (at each epoch end).
+The decisions are PyTorch's, option for option (``mode``, ``factor``, ``patience``,
+``threshold``, ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``): the same metric
+sequence reduces at the same evaluations by the same amounts.
 
-Decisions are PyTorch's, option for option (``mode``, ``factor``, ``patience``,
-``threshold``, ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``): the same
-metric sequence reduces at the same evaluations by the same amounts.
-
-Distributed training: every worker must observe the same metric (average it
-over the workers first, e.g. with ``hvd.allreduce`` or a kvstore push/pull);
-then every worker installs the same schedule. With ``update_on_kvstore=True``
-the dist servers hold their own copy of the schedule and would never see a
-reduction: :func:`plateau_step` refuses such a trainer.
+Distributed training: every worker must observe the same metric (average it over
+the workers first), then every worker installs the same schedule. A trainer whose
+dist kvstore servers apply the updates (``update_on_kvstore=True``) is refused: the
+servers hold their own copy of the schedule and would never see a reduction.
 """
+import functools
+import itertools
 import math
 import numbers
+import operator
 from bisect import bisect_left
 
 import numpy as np
@@ -45,17 +39,12 @@ class ReduceLROnPlateau(Schedule):
     .. math:: lr(t) = schedule(t) \prod_{(u, f) \in events,\; u < t} f
 
     Each event ``(u, f)`` is a reduction decided after update ``u`` (by
-    :meth:`observe`): it applies from update ``u + 1`` on. ``f`` is the ratio of
-    the new LR to the old one, where, as in PyTorch, ``new = max(old * factor,
-    min_lr)`` and a reduction smaller than ``eps`` is skipped. Reference LR: the
-    schedule's.
-
-    ``min_lr`` and ``eps`` are in the units of the schedule's own values: when an
-    optimizer rescales this schedule by ``k`` (the base_lr rule, e.g. Adam's
-    default ``learning_rate``) they are scaled by ``k`` with every other value, so
-    a rescaled schedule is always exactly ``k`` times the unscaled one given the
-    same metrics. The cost of :meth:`observe` does not depend on how many
-    evaluations and reductions came before.
+    :meth:`observe`), applied from update ``u + 1`` on: ``f = new / old`` with, as
+    in PyTorch, ``new = max(old * factor, min_lr)``, skipped if ``old - new <= eps``.
+    ``min_lr`` and ``eps`` are in the schedule's own values, so an optimizer's
+    rescale by ``k`` (the base_lr rule) scales them too: a rescaled schedule is
+    exactly ``k`` times the unscaled one given the same metrics. Reference LR: the
+    schedule's. :meth:`observe` costs the same whatever the history.
 
     Parameters
     ----------
@@ -64,31 +53,25 @@ class ReduceLROnPlateau(Schedule):
         (``LinearWarmUp(Constant(0.1), 0.0, 500)``) or any schedule.
     mode : {'min', 'max'}, default 'min'
         Whether the metric should go down (a loss) or up (an accuracy).
-    factor : float, default 0.1
-        Multiplier of a reduction, in (0, 1).
-    patience : int, default 10
-        Evaluations without improvement tolerated before a reduction, >= 0.
-    threshold : float, default 1e-4
-        Smallest change that counts as an improvement, >= 0.
-    threshold_mode : {'rel', 'abs'}, default 'rel'
-        ``'rel'``: better than ``best * (1 -/+ threshold)``; ``'abs'``: than
-        ``best -/+ threshold``.
+    factor : float in (0, 1), default 0.1
+        Multiplier of a reduction.
+    patience : int >= 0, default 10
+        Evaluations without improvement tolerated before a reduction.
+    threshold : float >= 0, default 1e-4; threshold_mode : {'rel', 'abs'}, default 'rel'
+        Better means better than ``best * (1 -/+ threshold)`` ('rel') or
+        ``best -/+ threshold`` ('abs').
     cooldown : int, default 0
         Evaluations after a reduction during which bad evaluations are not counted.
-    min_lr : float, default 0
-        A reduction never goes below it.
-    eps : float, default 1e-8
-        A reduction smaller than this is not made.
-    events : sequence of (int, float), default ()
-        The reductions made so far (normally produced by :meth:`observe`).
-    state : (float or None, int, int, int), optional
-        The decision state ``(best, bad_evals, cooldown_left, evals)``, ``best``
-        None before the first evaluation (normally produced by :meth:`observe`).
+    min_lr : float, default 0; eps : float, default 1e-8
+        A reduction never goes below ``min_lr`` and is not made if smaller than ``eps``.
+    events, state : optional
+        The reductions ``((update, factor), ...)`` made so far and the decision state
+        ``(best, bad_evals, cooldown_left, evals)`` (``best`` None before the first
+        evaluation), normally produced by :meth:`observe`.
     ignore_until : int, optional
-        Evaluations at ``num_update <= ignore_until`` are not counted
-        (:meth:`observe` returns the schedule unchanged): timm's plateau, which
-        does not step while its warm-up runs. None (the default): every
-        evaluation counts, as in PyTorch, also one at update 0.
+        Evaluations at ``num_update <= ignore_until`` are not counted (timm's
+        plateau, which does not step during its warm-up). None: every evaluation
+        counts, as in PyTorch, also one at update 0.
 
     Examples
     --------
@@ -121,21 +104,18 @@ class ReduceLROnPlateau(Schedule):
         self.min_lr = check_lr('min_lr', min_lr, owner)
         self.eps = check_real('eps', eps, owner, low=0.0)
         self.events = _check_events(events, owner)
-        self.state = _check_state(state, self.mode, owner)
+        self.state = _check_state(state, owner)
         self.ignore_until = None if ignore_until is None else \
             check_int('ignore_until', ignore_until, owner, low=0)
-        mults = [1.0]
-        for _, f in self.events:
-            mults.append(mults[-1] * f)
         self._updates = tuple(u for u, _ in self.events)
-        self._mults = tuple(mults)
+        self._mults = tuple(itertools.accumulate((f for _, f in self.events),
+                                                 operator.mul, initial=1.0))
         self._ref = self.schedule.base_lr
 
     def _next(self, event, state):
-        """This schedule with ``event`` (or None) appended and decision state
-        ``state``, without re-checking the record: observe()'s cost must not grow
-        with the history. Equal to the constructor's result for the same arguments
-        (same tuples, the same running products), scale included."""
+        """This schedule with ``event`` (or None) appended and decision state ``state``:
+        the constructor's result for those arguments, scale included, without
+        re-checking the record (so observe()'s cost does not grow with it)."""
         out = object.__new__(ReduceLROnPlateau)
         out.__dict__.update(self.__dict__)
         object.__setattr__(out, 'state', state)
@@ -146,9 +126,8 @@ class ReduceLROnPlateau(Schedule):
         return out
 
     def _reduction(self, num_update):
-        """The event of a reduction decided after update ``num_update``, or None if it
-        would be smaller than ``eps``: PyTorch's rule, in the schedule's own units
-        (so an optimizer's rescale scales ``min_lr`` and ``eps`` too)."""
+        """The event of a reduction decided after update ``num_update`` (PyTorch's
+        rule, in the schedule's own values), or None if it would be <= ``eps``."""
         old = self._value(num_update + 1)
         new = max(old * self.factor, self.min_lr)
         if old - new > self.eps:
@@ -164,15 +143,13 @@ class ReduceLROnPlateau(Schedule):
 
     # -- decisions -------------------------------------------------------------
     def _is_better(self, a, best):
+        # PyTorch's four rules as one: in mode 'max' both sides are negated (exactly)
+        s = 1.0 if self.mode == 'min' else -1.0
         if best is None:                      # no evaluation yet: PyTorch's "worse" value
-            best = math.inf if self.mode == 'min' else -math.inf
-        if self.mode == 'min':
-            if self.threshold_mode == 'rel':
-                return a < best * (1.0 - self.threshold)
-            return a < best - self.threshold
+            best = s * math.inf
         if self.threshold_mode == 'rel':
-            return a > best * (self.threshold + 1.0)
-        return a > best + self.threshold
+            return s * a < s * best * (1.0 - s * self.threshold)
+        return s * a < s * best - self.threshold
 
     def observe(self, metric, num_update):
         """The schedule after one evaluation of the metric at update ``num_update``.
@@ -185,9 +162,8 @@ class ReduceLROnPlateau(Schedule):
         return self._observe(metric, num_update)[0]
 
     def _observe(self, metric, num_update):
-        """``(next schedule, whether a reduction was decided)``: PyTorch decides for
-        every parameter group at once, and a group may still be reduced when this
-        schedule is already at ``min_lr``."""
+        """``(next schedule, whether a reduction was decided)``: a parameter group
+        may still be reduced when this schedule is already at ``min_lr``."""
         owner = 'ReduceLROnPlateau.observe'
         if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
             raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
@@ -217,9 +193,6 @@ class ReduceLROnPlateau(Schedule):
         """How many reductions were made."""
         return len(self.events)
 
-    def _params(self):
-        return [(name, getattr(self, name)) for name in self._param_names]
-
 
 def _check_events(events, owner):
     if not isinstance(events, (list, tuple)):
@@ -239,7 +212,7 @@ def _check_events(events, owner):
     return tuple(out)
 
 
-def _check_state(state, mode, owner):
+def _check_state(state, owner):
     if state is None:
         return (None, 0, 0, 0)
     if not isinstance(state, (list, tuple)) or len(state) != 4:
@@ -250,18 +223,23 @@ def _check_state(state, mode, owner):
                              or math.isnan(best)):
         raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
                         'got %r' % (owner, best))
-    return (None if best is None else float(best), check_int('state bad_evals', state[1], owner, low=0),
+    return (None if best is None else float(best),
+            check_int('state bad_evals', state[1], owner, low=0),
             check_int('state cooldown_left', state[2], owner, low=0),
             check_int('state evals', state[3], owner, low=0))
 
 
-def _check_on_workers(trainer, owner, what, advice=''):
-    """Refuse a trainer whose dist kvstore servers apply the updates: they hold the
-    optimizer (and its schedule) as pickled at the first step and never see a
-    schedule installed on the worker afterwards."""
+def servers_hold_optimizer(trainer):
+    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the
+    optimizer (and its schedules) as pickled at the first step and never see a
+    change made on the worker afterwards (used by ``hyperparams`` too)."""
     store = getattr(trainer, '_kvstore', None)
-    if store is not None and 'dist' in getattr(store, 'type', '') and \
-            getattr(trainer, '_update_on_kvstore', False):
+    return store is not None and 'dist' in getattr(store, 'type', '') and \
+        bool(getattr(trainer, '_update_on_kvstore', False))
+
+
+def _check_on_workers(trainer, owner, what, advice=''):
+    if servers_hold_optimizer(trainer):
         raise ValueError(
             '%s: this trainer updates on the dist kvstore servers, which hold their own '
             'copy of the schedule and would never see %s; create the Trainer '
@@ -271,16 +249,12 @@ def _check_on_workers(trainer, owner, what, advice=''):
 def set_lr_scheduler(trainer, schedule):
     """Make ``schedule`` the LR schedule of a running ``trainer``, from its next update.
 
-    For a decision made during training, such as a decay branched off a stable
-    phase at a checkpoint (:meth:`~gluon_schedules.WarmupStableDecay.branch`,
-    which keeps the scale an optimizer gave the schedule it branches from). The
-    schedule's values are applied as they are (``schedule(num_update)``, the
-    update count going on); the optimizer's ``learning_rate`` is not applied again.
-
-    Raises ``ValueError`` for a dist kvstore trainer with ``update_on_kvstore=True``
-    after its first step: its servers hold the optimizer pickled then and would
-    never see the new schedule (create the Trainer with ``update_on_kvstore=False``;
-    Horovod and local multi-device trainers are fine).
+    For a decision made during training, such as a decay branched off a stable phase
+    (:meth:`~gluon_schedules.WarmupStableDecay.branch`, which keeps the scale an
+    optimizer gave the schedule it branches from). The schedule's values are applied
+    as they are, ``schedule(num_update)``: the optimizer's ``learning_rate`` is not
+    applied again. Raises ``ValueError`` if the trainer's dist kvstore servers apply
+    the updates (``update_on_kvstore=True``, after its first step).
 
     >>> import gluon_schedules as gs
     >>> from mxnet import gluon
@@ -305,22 +279,14 @@ def set_lr_scheduler(trainer, schedule):
 def plateau_step(trainer, metric):
     """Observe ``metric`` for ``trainer``'s :class:`ReduceLROnPlateau` schedule.
 
-    Installs the next schedule (see :meth:`ReduceLROnPlateau.observe`) on the
-    trainer's optimizer at its current ``num_update`` and returns True if a
-    reduction was made. Call it once per evaluation.
-
-    An optimizer with ``lr_groups`` (:func:`~gluon_schedules.scheduled_optimizer`)
-    has every group reduced on the same decision, as PyTorch reduces every
-    parameter group: each group's LR becomes ``max(lr * factor, min_lr)`` (unless
-    that reduces it by less than ``eps``) with the main schedule's ``factor``,
-    ``min_lr`` and ``eps``, in the group's own values (the LR before
-    ``lr_mult``); the group's schedule becomes a :class:`ReduceLROnPlateau`
-    holding it, with the record of its reductions.
-
-    Raises ``TypeError`` if the optimizer's ``lr_scheduler`` is not a
-    ReduceLROnPlateau, ``ValueError`` for a dist kvstore with
-    ``update_on_kvstore=True`` (its servers keep their own copy of the schedule:
-    create the Trainer with ``update_on_kvstore=False``).
+    Installs the next schedule (:meth:`ReduceLROnPlateau.observe` at the optimizer's
+    ``num_update``) and returns True if a reduction was made; call it once per
+    evaluation. With ``lr_groups`` (:func:`~gluon_schedules.scheduled_optimizer`)
+    every group is reduced on the same decision, as PyTorch reduces every
+    parameter group: its LR (before ``lr_mult``) becomes ``max(lr * factor,
+    min_lr)`` with the main schedule's options, unless that reduces it by ``eps``
+    or less. Raises ``TypeError`` if the ``lr_scheduler`` is not a
+    ReduceLROnPlateau, ``ValueError`` if dist kvstore servers apply the updates.
     """
     owner = 'plateau_step'
     opt = getattr(trainer, 'optimizer', None)
@@ -344,14 +310,9 @@ def plateau_step(trainer, metric):
 
 
 def _reduced_group(schedule, decided, num_update):
-    """A parameter group's ``schedule`` after the reduction ``decided`` (the main
-    schedule, just observed) decided after ``num_update``. PyTorch reduces every
-    parameter group on the same decision, each by its own ``max(lr * factor,
-    min_lr)`` unless that is smaller than ``eps``; here in the group's own values
-    (the LR it applies, before ``lr_mult``). The group's first reduction holds its
-    schedule in a record with the main schedule's options; the record's decision
-    state is the main schedule's at the group's last reduction. Returns
-    ``schedule`` itself if it is not reduced."""
+    """A parameter group's ``schedule`` after the reduction that ``decided`` (the
+    main schedule, just observed) decided after ``num_update``: held in a record with
+    the main schedule's options, or ``schedule`` itself if it is not reduced."""
     opts = (decided.factor, decided.min_lr, decided.eps)
     rec = schedule
     if not (isinstance(rec, ReduceLROnPlateau) and (rec.factor, rec.min_lr, rec.eps) == opts):
@@ -362,26 +323,14 @@ def _reduced_group(schedule, decided, num_update):
     return schedule if event is None else rec._next(event, decided.state)
 
 
-_HANDLER_CLASS = []
-
-
 def plateau_handler(monitor, priority=-500):
     """An Estimator handler that calls :func:`plateau_step` at each epoch end.
 
-    Parameters
-    ----------
-    monitor : mxnet.gluon.metric.EvalMetric
-        The metric to watch, e.g. ``estimator.val_metrics[0]`` or a validation
-        loss metric; its ``get()`` value is observed after each epoch, once the
-        epoch's validation has run.
-    priority : number, default -500
-        Estimator handler order (lower runs first; at equal priority a handler
-        you pass runs before the Estimator's own). The default runs after the
-        ``ValidationHandler`` (-1000), so a validation metric holds this
-        epoch's value, and before a ``CheckpointHandler`` (0), so a checkpoint
-        holds the reduced schedule. A priority of -1000 or lower would observe
-        the metric before validation (NaN after the first epoch, then always the
-        previous epoch's value).
+    ``monitor`` is the metric to watch (e.g. ``estimator.val_metrics[0]``): its
+    ``get()`` value is observed. ``priority`` (lower runs first) -500 runs after
+    the ``ValidationHandler`` (-1000), so a validation metric holds this epoch's
+    value (at -1000 or lower: the previous epoch's, NaN at first), and before a
+    ``CheckpointHandler`` (0), which then saves the reduced schedule.
 
     Examples
     --------
@@ -392,22 +341,25 @@ def plateau_handler(monitor, priority=-500):
     if not hasattr(monitor, 'get'):
         raise TypeError('plateau_handler: monitor must be a metric with get(), got %r'
                         % (monitor,))
-    if not _HANDLER_CLASS:
-        # pylint: disable=import-outside-toplevel
-        from mxnet.gluon.contrib.estimator import EpochEnd
+    return _handler_class()(monitor, priority)
 
-        class PlateauHandler(EpochEnd):
-            """Observes a metric at each epoch end and reduces the LR on a plateau."""
 
-            def __init__(self, monitor, priority):
-                self.monitor = monitor
-                self.priority = priority
+@functools.lru_cache(maxsize=None)
+def _handler_class():
+    """The Estimator handler class, made at first use (``mxnet.gluon`` is imported then)."""
+    from mxnet.gluon.contrib.estimator import EpochEnd  # pylint: disable=import-outside-toplevel
 
-            def epoch_end(self, estimator, *args, **kwargs):
-                _, value = self.monitor.get()
-                plateau_step(estimator.trainer, value)
-                return False
+    class PlateauHandler(EpochEnd):
+        """Observes a metric at each epoch end and reduces the LR on a plateau."""
 
-        PlateauHandler.__module__ = __name__
-        _HANDLER_CLASS.append(PlateauHandler)
-    return _HANDLER_CLASS[0](monitor, priority)
+        def __init__(self, monitor, priority):
+            self.monitor = monitor
+            self.priority = priority
+
+        def epoch_end(self, estimator, *args, **kwargs):
+            _, value = self.monitor.get()
+            plateau_step(estimator.trainer, value)
+            return False
+
+    PlateauHandler.__module__ = __name__
+    return PlateauHandler

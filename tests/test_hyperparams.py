@@ -648,3 +648,15 @@ def test_beta1_and_wd_schedules_hold_their_values_too(name, opt_name):
         mx.optimizer.SGD(lr_scheduler=s, learning_rate=5.0)   # rescales s by 10
     opt._apply_schedules(5)
     assert getattr(opt, name) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize('name,cls', [('sgd', 'ScheduledSGD'), ('nag', 'ScheduledNAG')])
+@pytest.mark.parametrize('mom', [0.9, 0.0])
+def test_a_state_without_momentum_buffer_is_refused(name, cls, mom):
+    """A state made by an optimizer with momentum=0 has no buffer: a scheduled momentum
+    refuses it before touching the weight (at momentum 0 too, SGD's own path)."""
+    opt = scheduled_optimizer(name, momentum=mom, learning_rate=0.1)
+    w, g = mx.nd.ones((2,)), mx.nd.ones((2,))
+    with pytest.raises(RuntimeError, match='%s: a parameter has no momentum buffer' % cls):
+        opt.update(0, w, g, None)
+    assert w.asnumpy().tolist() == [1.0, 1.0]
