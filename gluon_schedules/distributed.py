@@ -346,7 +346,7 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
 
     Examples
     --------
-    A worker of a dist_sync job (run with :func:`launch_local`)::
+    A worker of a dist_sync job (started by MXNet's ``tools/launch.py``, say)::
 
         opt = scheduled_optimizer('sgd', lr_scheduler=sched, momentum=mom_sched)
         trainer = gluon.Trainer(net.collect_params(), opt, kvstore='dist_sync')
