@@ -86,9 +86,9 @@ from .snapshot import Snapshot, refuse_distributed
 from ._checks import check_real, check_lr, check_int, check_choice, check_bool
 
 __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
-# Batches, DataExhausted, unpack_batch, split_batch, mean_loss, check_trial_args,
-# init_deferred, drive_lr and train_step are public inside the package (peak_probe's
-# runs use them), not exported
+# Batches, DataExhausted, unpack_batch, split_batch, mean_loss, eval_losses,
+# check_trial_args, init_deferred, drive_lr and train_step are public inside the
+# package (peak_probe's runs use them), not exported
 
 _MODES = ('exp', 'linear')
 
@@ -105,17 +105,6 @@ def _check_range(owner, start_lr, end_lr, num_it, mode):
                          % (owner, start_lr, end_lr))
     num_it = check_int('num_it', num_it, owner, low=2)
     return start_lr, end_lr, num_it, mode
-
-
-def _planned_lrs(start_lr, end_lr, num_it, mode):
-    frac = np.arange(num_it, dtype=np.float64) / (num_it - 1)
-    if mode == 'exp':
-        lrs = start_lr * (end_lr / start_lr) ** frac
-    else:
-        lrs = start_lr + (end_lr - start_lr) * frac
-    lrs[0] = start_lr
-    lrs[-1] = end_lr
-    return lrs
 
 
 class RangeTestSchedule(Schedule):
@@ -163,7 +152,12 @@ class RangeTestSchedule(Schedule):
         (self.start_lr, self.end_lr, self.num_it,
          self.mode) = _check_range(owner, start_lr, end_lr, num_it, mode)
         self.offset = check_int('offset', offset, owner, low=0)
-        plan = _planned_lrs(self.start_lr, self.end_lr, self.num_it, self.mode)
+        frac = np.arange(self.num_it, dtype=np.float64) / (self.num_it - 1)
+        if self.mode == 'exp':
+            plan = self.start_lr * (self.end_lr / self.start_lr) ** frac
+        else:
+            plan = self.start_lr + (self.end_lr - self.start_lr) * frac
+        plan[0], plan[-1] = self.start_lr, self.end_lr     # both ends exact
         plan.flags.writeable = False
         self._plan = plan
         self._ref = self.end_lr
@@ -290,6 +284,15 @@ def mean_loss(losses):
     return total / max(count, 1)
 
 
+def eval_losses(net, loss_fn, batches, contexts, dtype):
+    """The losses (NDArrays) of ``(data, label)`` batches, not recording."""
+    outs = []
+    for x, y in batches:
+        chunks, _ = split_batch(x, y, contexts, dtype)
+        outs += [loss_fn(net(cx), cy) for cx, cy in chunks]
+    return outs
+
+
 def check_trial_args(owner, net, trainer, loss_fn):
     """TypeError unless ``net`` is a gluon.Block, ``trainer`` a gluon.Trainer and
     ``loss_fn`` callable; returns the trainer's contexts and parameter dtype."""
@@ -381,15 +384,11 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             batch_size=None, snapshot='device', progress=None, accumulate=1):
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
-    Trains ``net`` with ``trainer`` for at most ``num_it`` updates while the LR
-    follows the planned sequence (module docstring), recording the loss at each
-    LR, and stops early on divergence. Parameters and trainer state are restored
-    exactly afterwards, also on an exception or ``KeyboardInterrupt``.
-
-    Parameter groups (``scheduled_optimizer(..., lr_groups=...)``): every group
-    sweeps the same range times its ratio to the other parameters (its
-    schedule's ``base_lr`` over the optimizer's), so the test finds the one factor
-    of a discriminative setting; the ratios are in ``result.settings``.
+    The planned sequence, what is recorded, when it stops and what is restored:
+    the module docstring. Parameter groups (``scheduled_optimizer(...,
+    lr_groups=...)``) sweep the same range times their ratio to the other
+    parameters (their schedule's ``base_lr`` over the optimizer's), so the test
+    finds the one factor of a discriminative setting; ``result.settings`` has them.
 
     Parameters
     ----------
@@ -429,19 +428,17 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     batch_size : int, optional
         Passed to ``trainer.step``; the first dimension of each batch if None.
     snapshot : {'device', 'cpu'}, default 'device'
-        Where the in-memory copies of parameters and optimizer states are kept.
-        ``'cpu'`` saves GPU memory. Nothing is ever written to disk.
+        Where the in-memory copies of parameters and optimizer states are kept
+        (``'cpu'`` saves GPU memory).
     progress : bool or None, default None
         Show a tqdm progress bar: None shows one if tqdm is installed (the
         ``progress`` extra) and runs silently without it; True asks for one and
         warns when tqdm is missing; False shows none.
     accumulate : int, default 1
-        Batches per update (gradient accumulation, as when training with a
-        batch too large for the device): the gradients of ``accumulate``
-        batches are summed (every trainable parameter has ``grad_req='add'``
-        during the test, then its own again) and ``trainer.step`` gets their
-        total size (or ``batch_size`` times ``accumulate``). The recorded loss
-        of an update is the mean over its batches.
+        Batches per update (gradient accumulation): their gradients are summed
+        (``grad_req='add'`` during the test, then as it was), ``trainer.step``
+        gets their total size (or ``batch_size`` times ``accumulate``) and the
+        recorded loss is the mean over them.
 
     Returns
     -------
@@ -534,21 +531,16 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
             smoothed.append(smooth)
             if val_batches is not None:
                 try:
-                    vx, vy = val_batches.next()
+                    val_losses.append(mean_loss(eval_losses(
+                        net, loss_fn, [val_batches.next()], contexts, dtype)))
                 except DataExhausted:
                     if not val_exhausted:
-                        val_exhausted = True
                         warnings.warn('lr_find: val_data ran out after %d batches '
                                       'and cannot be restarted (a one-pass '
                                       'iterator); the next validation losses are '
                                       'NaN' % (k - 1), UserWarning, stacklevel=3)
-                    vx = None
-                if vx is None:
+                    val_exhausted = True
                     val_losses.append(math.nan)
-                else:
-                    vchunks, _ = split_batch(vx, vy, contexts, dtype)
-                    val_losses.append(mean_loss([loss_fn(net(cx), cy)
-                                                 for cx, cy in vchunks]))
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(lr='%.3g' % lr, loss='%.4g' % smooth, refresh=False)

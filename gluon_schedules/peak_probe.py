@@ -4,7 +4,7 @@ r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
 and the training budget it serves (``total_steps`` updates), runs one short
 1cycle per candidate peak, scores each and picks one; the network and the
 trainer are restored after every run exactly as :func:`~gluon_schedules.lr_find`
-restores them (the same snapshot)::
+restores them (the same snapshot; MXNet's own random generator excepted)::
 
     result = lr_find(net, trainer, loss_fn, train_loader)
     probe = peak_probe(net, trainer, loss_fn, train_loader, result,
@@ -44,10 +44,6 @@ blew up or when its training score is above its first batch loss. Its score is
 ``c_{k*+1}`` diverged and ``k* > 0``, the pick is ``c_{k*-1}`` (``stepped_down``):
 a peak next to one that diverges within ``n`` updates may diverge later in the
 full run. If every run blew up the lowest candidate is returned with a warning.
-
-Restored after every run: what :func:`~gluon_schedules.lr_find` restores (its
-module docstring lists it), with the same exception (MXNet's own random
-generator, so dropout masks differ afterwards).
 """
 import math
 import random
@@ -59,7 +55,7 @@ from .modifiers import Shift
 from .policies import OneCycleLR
 from .lr_result import LRFinderResult
 from .snapshot import Snapshot, refuse_distributed
-from .lr_finder import (Batches, DataExhausted, unpack_batch, split_batch, mean_loss,
+from .lr_finder import (Batches, DataExhausted, unpack_batch, eval_losses, mean_loss,
                         check_trial_args, init_deferred, drive_lr, train_step)
 from ._checks import check_real, check_int, check_choice
 
@@ -309,11 +305,8 @@ def _val_loss(net, loss_fn, val_data, contexts, dtype):
     """Mean loss over one pass of ``val_data`` (not recording)."""
     if callable(getattr(val_data, 'reset', None)):
         val_data.reset()                # an mx.io.DataIter
-    outs = []
-    for batch in val_data:
-        x, y = unpack_batch(batch, 'val_data')
-        chunks, _ = split_batch(x, y, contexts, dtype)
-        outs += [loss_fn(net(cx), cy) for cx, cy in chunks]
+    outs = eval_losses(net, loss_fn, (unpack_batch(b, 'val_data') for b in val_data),
+                       contexts, dtype)
     if sum(o.size for o in outs) == 0:
         raise ValueError('%s: val_data yielded no batch (empty iterable)' % _OWNER)
     return mean_loss(outs)

@@ -90,13 +90,9 @@ class Snapshot:
     def __init__(self, net, trainer, where):
         self.trainer = trainer
         # parameters: the net's and the trainer's (BatchNorm statistics included)
-        seen, params = set(), []
-        for p in list(net.collect_params().values()) + list(trainer._params):
-            if id(p) not in seen:
-                seen.add(id(p))
-                params.append(p)
+        params = {id(p): p for p in list(net.collect_params().values()) + trainer._params}
         self.params = []
-        for p in params:
+        for p in params.values():
             if p._data is None:   # never initialised and not used by the net
                 continue
             if getattr(p, '_stype', 'default') != 'default' or \
@@ -115,13 +111,10 @@ class Snapshot:
         self.opt = opt
         memo, self.opt_dict = {}, {}
         for k, v in opt.__dict__.items():
-            if k in _OPT_BY_REF:
-                self.opt_dict[k] = v
-                continue
             try:
-                self.opt_dict[k] = copy.deepcopy(v, memo)
+                self.opt_dict[k] = v if k in _OPT_BY_REF else copy.deepcopy(v, memo)
             except Exception:  # pylint: disable=broad-except
-                self.opt_dict[k] = v
+                self.opt_dict[k] = v          # not copyable: kept by reference
         self.updaters = [(u, _save_updater(u, where)) for u in trainer._updaters]
         # trainer bookkeeping (lazy kvstore initialisation ...)
         self.trainer_dict = dict(trainer.__dict__)
