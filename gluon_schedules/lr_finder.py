@@ -221,16 +221,14 @@ class Batches:
         """The next ``(data, label)``; raises DataExhausted or ValueError (empty)."""
         if self.it is None:
             self._restart()
-        try:
-            batch = next(self.it)
-        except StopIteration:
-            if self.in_pass == 0:
-                raise self._empty() from None
-            self._restart()
+        while True:              # at most twice: a restart sets in_pass to 0
             try:
                 batch = next(self.it)
+                break
             except StopIteration:
-                raise self._empty() from None
+                if self.in_pass == 0:
+                    raise self._empty() from None
+                self._restart()
         self.in_pass += 1
         return unpack_batch(batch, self.name)
 

@@ -340,14 +340,15 @@ class LRFinderResult:
             _, ax = plt.subplots(figsize=(6, 3.5))
         lo, hi = self._window(skip_start, skip_end)
         hi = max(hi, lo)
-        lrs = self.lrs[lo:hi]
-        if show_raw:
-            ax.plot(lrs, self.losses[lo:hi], color='C0', alpha=0.3, linewidth=1,
-                    label='loss')
-        ax.plot(lrs, self.smoothed_losses[lo:hi], color='C0', label='smoothed loss')
+        lrs, sm = self.lrs[lo:hi], self.smoothed_losses[lo:hi]
+        curves = [(self.losses[lo:hi], dict(color='C0', alpha=0.3, linewidth=1,
+                                            label='loss'))] if show_raw else []
+        curves.append((sm, dict(color='C0', label='smoothed loss')))
         if self.val_losses is not None:
-            ax.plot(lrs, self.val_losses[lo:hi], color='C1', alpha=0.8,
-                    label='validation loss')
+            curves.append((self.val_losses[lo:hi], dict(color='C1', alpha=0.8,
+                                                         label='validation loss')))
+        for ys, style in curves:
+            ax.plot(lrs, ys, **style)
         if self.mode == 'exp':
             ax.set_xscale('log')
         if show_suggestions:
@@ -357,28 +358,20 @@ class LRFinderResult:
                 warnings.warn('LRFinderResult.plot: no suggestions to mark: %s' % err,
                               UserWarning, stacklevel=2)
                 sugg = {}
-            sm = self.smoothed_losses[lo:hi]
+            x = np.log if self.mode == 'exp' else np.asarray
             for (method, lr), (color, marker) in zip(
                     sugg.items(), (('C3', 'o'), ('C2', 's'), ('C4', 'D'), ('k', '*'),
                                    ('C6', '^'))):
-                i = int(np.argmin(np.abs(np.log(lrs) - math.log(lr)))) \
-                    if self.mode == 'exp' else int(np.argmin(np.abs(lrs - lr)))
+                i = int(np.argmin(np.abs(x(lrs) - x(lr))))
                 ax.axvline(lr, color=color, linestyle=':', linewidth=1)
                 ax.plot([lr], [sm[i]], marker=marker, color=color, linestyle='none',
                         label='%s: %.2e' % (method, lr))
         # the raw and validation losses explode at the end: keep the smoothed
         # curve readable, let the others leave the frame
-        shown = [self.smoothed_losses[lo:hi]]
-        if show_raw:
-            shown.append(self.losses[lo:hi])
-        if self.val_losses is not None:
-            shown.append(self.val_losses[lo:hi])
-        ys = np.concatenate(shown)
-        ys = ys[np.isfinite(ys)]
-        sm = self.smoothed_losses[lo:hi]
-        sm = sm[np.isfinite(sm)]
-        if ys.size and sm.size:
-            bottom, top = float(ys.min()), float(sm.max())
+        ys = np.concatenate([c for c, _ in curves])
+        ys, top = ys[np.isfinite(ys)], sm[np.isfinite(sm)]
+        if ys.size and top.size:
+            bottom, top = float(ys.min()), float(top.max())
             pad = 0.1 * (top - bottom) if top > bottom else 0.1 * max(abs(top), 1.0)
             ax.set_ylim(bottom - pad, top + pad)
         ax.set_xlabel('learning rate')
