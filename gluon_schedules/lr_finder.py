@@ -26,21 +26,14 @@ with both ends stored exactly. :class:`RangeTestSchedule` is this sequence as a
 pure schedule of ``num_update``, installed as the optimizer's ``lr_scheduler``
 during the test: ``result.lrs`` equals ``result.planned_lrs[:len(result.lrs)]``.
 
-What is recorded
-----------------
-``losses[i]`` is the mean loss of the training batch of update ``i`` (its forward
-pass, before that update: fastai's and pytorch-lr-finder's convention).
-``smoothed_losses[i]`` is the bias-corrected exponential moving average
-``avg_i = beta * avg_{i-1} + (1 - beta) * losses[i]``,
-``smoothed_i = avg_i / (1 - beta^{i+1})`` (fastai's; ``beta=0.98`` averages over
-about the last 50 updates). With ``val_data``, ``val_losses[i]`` is the loss on
-the next validation batch *after* update ``i`` (fastai's ``lr_find2``), computed
-without recording (dropout off, BatchNorm in inference mode).
-
-The test stops after the update on which the raw loss is NaN or infinite, or
-(``stop_div=True``) on which ``smoothed - best > (diverge_th - 1) * |best|``,
-``best`` being the lowest smoothed loss so far (for positive losses: the smoothed
-loss exceeds ``diverge_th`` times the best); it never runs more than ``num_it``.
+What is recorded, and when it stops
+-----------------------------------
+The loss of each update's batch, its bias-corrected exponential moving average and,
+with ``val_data``, a validation loss (:class:`~gluon_schedules.LRFinderResult`
+defines them). The test stops after the update on which the raw loss is NaN or
+infinite, or (``stop_div=True``) on which ``smoothed - best > (diverge_th - 1) *
+|best|``, ``best`` being the lowest smoothed loss so far (for positive losses: the
+smoothed loss exceeds ``diverge_th`` times the best); it never runs more than ``num_it``.
 
 What is restored
 ----------------
@@ -93,9 +86,6 @@ __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 _MODES = ('exp', 'linear')
 
 
-# -----------------------------------------------------------------------------
-# the planned sequence
-# -----------------------------------------------------------------------------
 def _check_range(owner, start_lr, end_lr, num_it, mode):
     mode = check_choice('mode', mode, _MODES, owner)
     start_lr = check_lr('start_lr', start_lr, owner, positive=(mode == 'exp'))
@@ -176,9 +166,6 @@ class RangeTestSchedule(Schedule):
         return self._plan[i]
 
 
-# -----------------------------------------------------------------------------
-# data, and one update
-# -----------------------------------------------------------------------------
 class DataExhausted(Exception):
     """A one-pass iterator ran out and cannot be restarted."""
 
@@ -374,9 +361,6 @@ def _progress_bar(progress, total):
     return tqdm(total=total, desc='lr_find', leave=False)
 
 
-# -----------------------------------------------------------------------------
-# the range test
-# -----------------------------------------------------------------------------
 def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             mode='exp', val_data=None, beta=0.98, stop_div=True, diverge_th=4.0,
             batch_size=None, snapshot='device', progress=None, accumulate=1):

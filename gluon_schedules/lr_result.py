@@ -75,11 +75,16 @@ class LRFinderResult:
     lrs : ndarray
         LR of each update run (equal to ``planned_lrs[:len(lrs)]``).
     losses : ndarray
-        Mean training loss of each update's batch (before the update).
+        ``losses[i]``: the mean loss of the training batch of update ``i``, from
+        its forward pass before the update (fastai's and pytorch-lr-finder's way).
     smoothed_losses : ndarray
-        Bias-corrected exponential moving average of ``losses``.
+        fastai's bias-corrected exponential moving average of ``losses``:
+        ``avg_i = beta * avg_{i-1} + (1 - beta) * losses[i]``,
+        ``smoothed_i = avg_i / (1 - beta^{i+1})`` (``avg_{-1} = 0``).
     val_losses : ndarray or None
-        Validation loss on the next validation batch after each update.
+        With ``val_data``, the loss on the next validation batch *after* update
+        ``i`` (fastai's ``lr_find2``), not recording (dropout off, BatchNorm in
+        inference mode).
     planned_lrs : ndarray
         The ``num_it`` LRs planned.
     mode : str
