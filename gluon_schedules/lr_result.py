@@ -17,11 +17,10 @@ __all__ = ['LRFinderResult']
 
 _BASE_METHODS = ('valley', 'steepest', 'minimum/10')      # for a constant LR
 _METHODS = ('median',) + _BASE_METHODS + ('one_cycle',)
-# 'one_cycle' (the class docstring has the rule): the width of the centred Gaussian
-# smoothing of the raw losses as a fraction of the planned updates, the exponent of
-# the floor and the divisor, and the updates per decade of the range tests they were
-# fitted on (lr_find's defaults: 100 from 1e-7 to 10), with the factor beyond which
-# suggest() warns; fitted by benchmarks/calibrate_one_cycle.py
+# 'one_cycle''s constants (the class docstring defines them), fitted by
+# benchmarks/calibrate_one_cycle.py: smoothing width as a fraction of the planned
+# updates, the floor's exponent, the divisor, the calibrated updates per decade of LR
+# and the factor beyond which suggest() warns
 _FLOOR_WIDTH = 0.04
 _PEAK_EXPONENT = 0.5
 _PEAK_DIVISOR = math.sqrt(10.0)
