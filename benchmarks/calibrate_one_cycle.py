@@ -450,7 +450,7 @@ def curve_features(test, sigma_in='fraction'):
     the defaults). D: the first LR above the floor where the smoothed loss exceeds
     its value at the first point kept, else the last LR kept.
     """
-    from gluon_schedules.lr_finder import _centred_smooth  # noqa  pylint: disable=import-outside-toplevel
+    from gluon_schedules.lr_result import _centred_smooth  # noqa  pylint: disable=import-outside-toplevel
     r = result_of(test)
     lo, hi = r._window(None, 5)                 # pylint: disable=protected-access
     lrs, raw = r.lrs[lo:hi], r.losses[lo:hi]

@@ -14,7 +14,8 @@ holder holds one), ``modifiers`` (schedules made of schedules), ``policies``
 (1cycle, cyclic, warm restarts, with momentum), ``algebra`` (products, minima and
 maxima of schedules), ``plateau`` (reduce on plateau as a pure schedule), ``names``
 (schedules by Hugging Face's and timm's names), ``hyperparams`` (momentum/beta1/wd
-schedules in an optimizer), ``lr_finder`` (the LR range test), ``distributed``
+schedules in an optimizer), ``lr_finder`` (the LR range test; its result in
+``lr_result``, its snapshot and restore in ``snapshot``), ``distributed``
 (dist_sync and Horovod), ``plotting``, ``peak_probe``
 (short 1cycle runs at candidate peaks).
 

@@ -52,10 +52,10 @@ own values): its own scale multiplies everything, once, in ``__call__``.
 Layers
 ------
 ``_checks``, ``_mxnet_install`` < ``base`` < ``shapes`` < ``cycles`` < ``adapters`` <
-``modifiers`` < ``policies``, ``algebra``, ``plateau`` < ``names`` < ``hyperparams``,
-``lr_finder``, ``distributed``, ``plotting`` < ``peak_probe``: a module
-imports only modules to its left (also inside functions; ``tests/test_package.py``
-checks it and that this list is its own). ``base`` finds the one
+``modifiers`` < ``policies``, ``algebra``, ``plateau`` < ``names``, ``lr_result``,
+``snapshot`` < ``hyperparams``, ``lr_finder``, ``distributed``, ``plotting``
+< ``peak_probe``: a module imports only modules to its left (also inside functions;
+``tests/test_package.py`` checks it and that this list is its own). ``base`` finds the one
 composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
 registry that :func:`from_config` uses.
 """

@@ -4,7 +4,7 @@ r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
 and the training budget it serves (``total_steps`` updates), runs one short
 1cycle per candidate peak, scores each and picks one; the network and the
 trainer are restored after every run exactly as :func:`~gluon_schedules.lr_find`
-restores them (the same snapshot)::
+restores them (the same snapshot; MXNet's own random generator excepted)::
 
     result = lr_find(net, trainer, loss_fn, train_loader)
     probe = peak_probe(net, trainer, loss_fn, train_loader, result,
@@ -44,10 +44,6 @@ blew up or when its training score is above its first batch loss. Its score is
 ``c_{k*+1}`` diverged and ``k* > 0``, the pick is ``c_{k*-1}`` (``stepped_down``):
 a peak next to one that diverges within ``n`` updates may diverge later in the
 full run. If every run blew up the lowest candidate is returned with a warning.
-
-Restored after every run: what :func:`~gluon_schedules.lr_find` restores (its
-module docstring lists it), with the same exception (MXNet's own random
-generator, so dropout masks differ afterwards).
 """
 import math
 import random
@@ -55,9 +51,12 @@ import warnings
 
 import numpy as np
 
-from .modifiers import Scale, Shift
-from .lr_finder import (LRFinderResult, _Snapshot, _Cycler, _DataExhausted, _split,
-                        _mean_loss, _unpack, _is_distributed, _group_ratios)
+from .modifiers import Shift
+from .policies import OneCycleLR
+from .lr_result import LRFinderResult
+from .snapshot import Snapshot, refuse_distributed
+from .lr_finder import (Batches, DataExhausted, unpack_batch, eval_losses, mean_loss,
+                        check_trial_args, init_deferred, drive_lr, train_step)
 from ._checks import check_real, check_int, check_choice
 
 __all__ = ['peak_probe', 'PeakProbeResult']
@@ -211,13 +210,7 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
         For bad arguments (naming the argument), fewer than 5 updates per run,
         or a distributed trainer.
     """
-    from mxnet import autograd, gluon  # pylint: disable=import-outside-toplevel
-    if not isinstance(net, gluon.Block):
-        raise TypeError('%s: net must be a gluon.Block, got %r' % (_OWNER, net))
-    if not isinstance(trainer, gluon.Trainer):
-        raise TypeError('%s: trainer must be a gluon.Trainer, got %r' % (_OWNER, trainer))
-    if not callable(loss_fn):
-        raise TypeError('%s: loss_fn must be callable, got %r' % (_OWNER, loss_fn))
+    contexts, dtype = check_trial_args(_OWNER, net, trainer, loss_fn)
     if not isinstance(result, LRFinderResult):
         raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), '
                         'got %r' % (_OWNER, result))
@@ -236,36 +229,25 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
                          'fraction, or give fewer factors'
                          % (_OWNER, fraction, total_steps, len(factors), run_updates,
                             _MIN_RUN))
-    dist = _is_distributed(trainer)
-    if dist is not None:
-        raise ValueError('%s: the trainer is distributed (%s); the probe runs in one '
-                         'process and cannot restore state held by servers or other '
-                         'workers: run it with a local trainer' % (_OWNER, dist))
+    refuse_distributed(_OWNER, trainer, 'the probe')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')        # the suggestion's warnings are not ours
         floor = result.loss_floor()[0]
     candidates = [f * floor for f in factors]
-    train_batches = _Cycler(data, 'data')
-    contexts = list(trainer._contexts)
-    dtype = trainer._params[0].dtype if trainer._params else 'float32'
-
+    Batches(data, 'data')                   # a TypeError now if data holds no batches
     scores, diverged, updates = [], [], 0
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         if any(p._deferred_init for p in net.collect_params().values()):
-            x0, y0 = _Cycler(data, 'data').next()
-            chunks, _ = _split(x0, y0, contexts[:1], dtype)
-            with autograd.pause():
-                net(chunks[0][0])
+            init_deferred(net, Batches(data, 'data').next(), contexts, dtype)
         for peak in candidates:
             np.random.set_state(np_state)
             random.setstate(py_state)
-            train_batches = _Cycler(data, 'data')
-            snap = _Snapshot(net, trainer, snapshot)
+            snap = Snapshot(net, trainer, snapshot)
             try:
-                score, div, ran = _one_run(net, trainer, loss_fn, train_batches, peak,
-                                           run_updates, contexts, dtype, batch_size,
-                                           diverge_th)
+                score, div, ran = _one_run(net, trainer, loss_fn, Batches(data, 'data'),
+                                           peak, run_updates, contexts, dtype,
+                                           batch_size, diverge_th)
                 if val_data is not None and math.isfinite(score):
                     score = _val_loss(net, loss_fn, val_data, contexts, dtype)
                     if not math.isfinite(score):
@@ -300,32 +282,17 @@ def _one_run(net, trainer, loss_fn, batches, peak, n, contexts, dtype, batch_siz
              diverge_th):
     """``n`` updates of 1cycle at ``peak``: (training score or inf if it blew up,
     diverged, updates run)."""
-    from mxnet import autograd  # pylint: disable=import-outside-toplevel
-    from .policies import OneCycleLR  # pylint: disable=import-outside-toplevel
     opt = trainer._optimizer
-    sched = Shift(OneCycleLR(max_lr=peak, total_steps=n), int(opt.num_update))
-    ratios = _group_ratios(opt)
-    opt.lr_scheduler = sched
-    if ratios:                       # as in lr_find: each group at its ratio
-        opt._lr_groups = tuple((pat, Scale(sched, r))
-                               for (pat, _), r in zip(opt._lr_groups, ratios.values()))
-    add_params = [p for p in trainer._params if p.grad_req == 'add']
+    drive_lr(opt, Shift(OneCycleLR(max_lr=peak, total_steps=n), int(opt.num_update)))
     losses = []
     for _ in range(n):
         try:
-            x, y = batches.next()
-        except _DataExhausted:
+            batch = batches.next()
+        except DataExhausted:
             raise ValueError('%s: data ran out after %d updates and cannot be restarted '
                              '(a one-pass iterator): pass a re-iterable such as a '
                              'DataLoader or a list' % (_OWNER, len(losses))) from None
-        for p in add_params:
-            p.zero_grad()
-        chunks, total = _split(x, y, contexts, dtype)
-        with autograd.record():
-            outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
-        autograd.backward(outs)
-        trainer.step(batch_size or total)
-        loss = _mean_loss(outs)
+        loss = train_step(net, trainer, loss_fn, [batch], contexts, dtype, batch_size)
         losses.append(loss)
         if not math.isfinite(loss) or loss > diverge_th * abs(losses[0]):
             return math.inf, True, len(losses)
@@ -338,13 +305,8 @@ def _val_loss(net, loss_fn, val_data, contexts, dtype):
     """Mean loss over one pass of ``val_data`` (not recording)."""
     if callable(getattr(val_data, 'reset', None)):
         val_data.reset()                # an mx.io.DataIter
-    total, count = 0.0, 0
-    for batch in val_data:
-        x, y = _unpack(batch, 'val_data')
-        chunks, _ = _split(x, y, contexts, dtype)
-        outs = [loss_fn(net(cx), cy) for cx, cy in chunks]
-        total += sum(float(o.sum().asscalar()) for o in outs)
-        count += sum(o.size for o in outs)
-    if count == 0:
+    outs = eval_losses(net, loss_fn, (unpack_batch(b, 'val_data') for b in val_data),
+                       contexts, dtype)
+    if sum(o.size for o in outs) == 0:
         raise ValueError('%s: val_data yielded no batch (empty iterable)' % _OWNER)
-    return total / count
+    return mean_loss(outs)

@@ -23,8 +23,8 @@ from sklearn.datasets import load_digits
 
 import gluon_schedules as gs
 from gluon_schedules.policies import OneCycleLR
-from gluon_schedules.lr_finder import (LRFinderResult, RangeTestSchedule, lr_find,
-                                       _longest_decrease)
+from gluon_schedules.lr_finder import LRFinderResult, RangeTestSchedule, lr_find
+from gluon_schedules.lr_result import _longest_decrease
 
 _D = load_digits()
 X = (_D.data / 16.0).astype(np.float32)
@@ -870,16 +870,19 @@ def test_range_schedule_errors():
 # ---------------------------------------------------------------------------
 
 def test_accumulating_two_half_batches_equals_one_whole_batch():
-    def run(batch, accumulate):
+    def run(batch, accumulate, batch_size=None):
         net = mlp(seed=9)
         trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1,
                                                               'momentum': 0.9})
         # within one pass over the data (21 batches of 64), so both see the same samples
         return lr_find(net, trainer, SCE, loader(batch, shuffle=False), start_lr=1e-3,
-                       end_lr=3.0, num_it=20, **quiet(accumulate=accumulate))
+                       end_lr=3.0, num_it=20, batch_size=batch_size,
+                       **quiet(accumulate=accumulate))
     whole, halves = run(64, 1), run(32, 2)
     np.testing.assert_array_equal(whole.lrs, halves.lrs)
     np.testing.assert_allclose(halves.losses, whole.losses, rtol=1e-4)
+    # a batch_size given counts once per accumulated batch: trainer.step(32 * 2)
+    np.testing.assert_allclose(run(32, 2, batch_size=32).losses, whole.losses, rtol=1e-4)
     # and it is not the same as one half batch per update
     alone = run(32, 1)
     assert np.max(np.abs(alone.losses[5:] - whole.losses[5:])) > 1e-3

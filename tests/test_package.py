@@ -10,7 +10,7 @@ import gluon_schedules
 
 PKG = os.path.dirname(os.path.abspath(gluon_schedules.__file__))
 # the layers, bottom first: a module may import only modules of lower layers
-LAYERS = [['_checks', '_mxnet_install'], ['base'], ['shapes'], ['cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names'],
+LAYERS = [['_checks', '_mxnet_install'], ['base'], ['shapes'], ['cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names', 'lr_result', 'snapshot'],
           ['hyperparams', 'lr_finder', 'distributed', 'plotting'], ['peak_probe'],
           ['__init__']]
 
