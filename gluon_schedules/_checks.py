@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'as_python_number']
+           'check_choice', 'check_bool', 'check_min_max', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -95,6 +95,16 @@ def check_lr(name, value, owner=None, positive=False):
     """A learning rate (or any hyperparameter value): finite and >= 0 (> 0 if asked)."""
     return check_real(name, value, owner, low=0.0, low_open=positive,
                       what='a finite number > 0' if positive else 'a finite number >= 0')
+
+
+def check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
+    """Two LRs (:func:`check_lr`) with ``min_lr <= max_lr``, returned as a pair."""
+    min_lr = check_lr(min_name, min_lr, owner)
+    max_lr = check_lr(max_name, max_lr, owner)
+    if min_lr > max_lr:
+        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
+                         % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
+    return min_lr, max_lr
 
 
 def check_int(name, value, owner=None, *, low=None, high=None):

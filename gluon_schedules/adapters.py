@@ -24,7 +24,8 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
                                 PolyScheduler, CosineScheduler)
 
 from .base import Schedule, pieces, _import_name
-from .shapes import Constant, half_cosine
+from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
+                     CosineDecay, flat, repeated_products)
 from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
@@ -100,36 +101,35 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         for k, v in vars(snap).items():
             vars(snap)[k] = as_python_number(v)
         self._scheduler = snap
-        # computed from the snapshot's Python numbers, so that the schedule, its
-        # pickle and its config agree exactly (MXNet itself computes in float32
-        # when given np.float32 numbers: within float32 rounding of these values)
+        # the curves, from the snapshot's Python numbers, so that the schedule, its
+        # pickle and its config agree exactly (MXNet itself computes in float32 when
+        # given np.float32 numbers: within float32 rounding of these values)
         s = snap
-        self._kind = kind
         self._warmup_steps = s.warmup_steps
-        self._wb = float(s.warmup_begin_lr)
-        self._wf = float(s.warmup_final_lr)
-        self._wconst = s.warmup_mode == 'constant'
+        begin = float(s.warmup_begin_lr)
+        rise = 0.0 if s.warmup_mode == 'constant' else float(s.warmup_final_lr) - begin
+        self._warm = _leaf(Linear, start_lr=begin, _d=rise, length=s.warmup_steps,
+                           end_lr=begin + rise)
+        self._shift, self._stop = 0, None
         if isinstance(s, FactorScheduler):
-            self._base = float(s.base_lr)
-            self._step = s.step
-            self._factor = float(s.factor)
-            self._stop = float(s.stop_factor_lr)
-            self._ref = self._base
+            # MXNet multiplies by factor at each step passed and clamps the product to
+            # stop_factor_lr (so a base_lr below stop_factor_lr holds until then)
+            self._decay = _leaf(StepDecay, base_lr_=float(s.base_lr), step_size=s.step,
+                                gamma=float(s.factor))
+            self._stop, self._step = float(s.stop_factor_lr), s.step
         elif isinstance(s, MultiFactorScheduler):
-            lrs = [s.base_lr]
-            for _ in s.step:             # repeated products, exactly as MXNet
-                lrs.append(lrs[-1] * s.factor)
-            self._lrs = lrs
-            self._steps = list(s.step)
-            self._ref = float(s.base_lr)
+            self._decay = _leaf(MultiStepDecay, milestones=tuple(s.step),
+                                _lrs=repeated_products(s.base_lr, s.factor, len(s.step)))
         else:
-            self._orig = float(s.base_lr_orig)
-            self._final = float(s.final_lr)
-            self._amp = self._orig - self._final       # the same float MXNet computes
-            self._max_update = s.max_update
-            self._max_steps = float(s.max_steps)
-            self._power = getattr(s, 'power', None)
-            self._ref = self._orig
+            orig, final = float(s.base_lr_orig), float(s.final_lr)
+            self._shift = s.warmup_steps
+            if isinstance(s, PolyScheduler):
+                self._decay = _leaf(PolynomialDecay, final_lr=final, base_lr_=orig,
+                                    length=s.max_steps, power=s.power)
+            else:
+                self._decay = _leaf(CosineDecay, final_lr=final, _amp=orig - final,
+                                    length=s.max_steps, exponent=1.0)
+        self._ref = float(s.base_lr_orig if hasattr(s, 'base_lr_orig') else s.base_lr)
 
     _param_names = ('scheduler',)
 
@@ -143,63 +143,29 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
     def _decode_params(cls, params, trusted=()):
         return {'scheduler': mxnet_from_config(params['scheduler'])}
 
-    def _warm(self, t):
-        if self._wconst:
-            return self._wb
-        return self._wb + (self._wf - self._wb) * float(t) / float(self._warmup_steps)
-
     def _value(self, t):
         if t < self._warmup_steps:
-            return self._warm(t)
-        kind = self._kind
-        if kind == 'CosineScheduler':        # first: the common case (per-call cost)
-            if t > self._max_update:
-                t = self._max_update
-            return self._final + self._amp * half_cosine(t - self._warmup_steps, self._max_steps)
-        if kind == 'MultiFactorScheduler':
-            return self._lrs[bisect_left(self._steps, t)]
-        if kind == 'FactorScheduler':
-            # MXNet multiplies by factor at each step passed and clamps the product
-            # to stop_factor_lr: a base_lr below stop_factor_lr holds until then
-            n = max(0, math.ceil(t / self._step) - 1)
-            if not n:
-                return self._base
-            v = self._base * self._factor ** n
-            return self._stop if v < self._stop else v
-        if t > self._max_update:
-            t = self._max_update
-        frac = float(t - self._warmup_steps) / self._max_steps     # PolyScheduler
-        return self._final + self._amp * pow(1 - frac, self._power)
+            return self._warm._value(t)
+        v = self._decay._value(t - self._shift)
+        return self._stop if self._stop is not None and v < self._stop and t > self._step else v
 
+    @flat
     def _values(self, t):
-        if not self._warmup_steps:
-            return self._decay_values(t)
-        out = np.empty_like(t)
-        warm, rest = pieces(t, [self._warmup_steps])
-        if self._wconst:
-            out[warm] = self._wb
-        else:
-            out[warm] = self._wb + (self._wf - self._wb) * t[warm] / float(self._warmup_steps)
-        out[rest] = self._decay_values(t[rest])
-        return out
+        v = self._decay._value(t - self._shift, np)
+        if self._stop is not None:
+            v = np.where((v < self._stop) & (t > self._step), self._stop, v)
+        if self._warmup_steps:
+            v = np.where(t < self._warmup_steps, self._warm._value(t, np), v)
+        return v
 
-    def _decay_values(self, r):
-        """Values after the warm-up."""
-        kind = self._kind
-        if kind == 'MultiFactorScheduler':
-            v = np.empty_like(r)
-            for lr, m in zip(self._lrs, pieces(r, self._steps, side='left')):
-                v[m] = lr
-            return v
-        if kind == 'FactorScheduler':
-            n = np.maximum(0.0, np.ceil(r / self._step) - 1)
-            v = self._base * np.power(self._factor, n)
-            return np.where((v < self._stop) & (n > 0), self._stop, v)
-        r = np.minimum(r, self._max_update)
-        if kind == 'PolyScheduler':
-            frac = (r - self._warmup_steps) / self._max_steps
-            return self._final + self._amp * np.power(1 - frac, self._power)
-        return self._final + self._amp * half_cosine(r - self._warmup_steps, self._max_steps, np)
+
+def _leaf(cls, **attrs):
+    """A curve of ``cls`` with the attributes its ``_value`` reads, without its
+    constructor's checks: MXNet has checked the scheduler by its own rules, which
+    allow what the curve refuses (``final_lr > base_lr``, a negative factor)."""
+    curve = object.__new__(cls)
+    vars(curve).update(attrs, _frozen=True)
+    return curve
 
 
 def _mx_repr(s):
