@@ -2,52 +2,40 @@
 
 Conventions (they hold for every class of the library)
 ------------------------------------------------------
-* The argument is MXNet's ``num_update``: the number of the update about to be
-  applied. ``trainer.step()`` number *k* (counting from 1) uses ``schedule(k)``;
-  ``trainer.learning_rate`` before any step reads ``schedule(0)``. Units are
-  updates (iterations), never epochs, unless a class says otherwise.
-* The value is a pure function of ``num_update``: the same for any call order and
-  any number of calls. ``__call__`` changes nothing; constructors only check and
-  store their arguments.
-* Schedules are immutable: assigning an attribute raises ``AttributeError``.
-  The one exception is :attr:`Schedule.base_lr`, which MXNet's optimizers assign
-  (see *The base_lr rule* below).
-* Every schedule pickles (``Trainer.save_states`` and the dist kvstore pickle the
-  optimizer with its scheduler), round-trips through :meth:`Schedule.get_config`
-  and :func:`from_config`, and has a ``repr`` showing its parameters.
+* The argument is MXNet's ``num_update``: ``trainer.step()`` number *k* (counting
+  from 1) uses ``schedule(k)``; ``trainer.learning_rate`` before any step reads
+  ``schedule(0)``. Units are updates, never epochs, unless a class says otherwise.
+* The value is a pure function of ``num_update``, whatever the call order.
+  Constructors only check and store their arguments.
+* Schedules are immutable (assigning an attribute raises ``AttributeError``),
+  except :attr:`Schedule.base_lr`, which MXNet's optimizers assign.
+* Every schedule pickles (``Trainer.save_states``, the dist kvstore), round-trips
+  through :meth:`Schedule.get_config` and :func:`from_config`, and has a ``repr``
+  showing its parameters.
 
 The base_lr rule
 ----------------
-Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`), documented by
-its class: normally its peak, e.g. ``max_lr``. ``schedule.base_lr`` reads the
-reference LR (times the current scale). When an optimizer is created with a
-``learning_rate`` that differs from ``schedule.base_lr`` it assigns
-``schedule.base_lr = learning_rate`` (MXNet does this, and Adam, RMSProp, LAMB...
-have a default ``learning_rate``). The schedule then **rescales all its values**
-by ``learning_rate / reference_lr`` and says so with ``warnings.warn``: the
-optimizer's ``learning_rate`` wins, as it does for MXNet's own schedulers. To keep
-the schedule's own values, create the optimizer with ``learning_rate=None`` (or
-equal to ``schedule.base_lr``). The one exception in MXNet 1.9.1's registry is
-``Ftrl``, which never passes its ``learning_rate`` on: it applies the schedule's
-own values.
+Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`, documented by
+its class, normally its peak); ``schedule.base_lr`` reads it times the current
+scale. An optimizer created with a ``learning_rate`` that differs from
+``schedule.base_lr`` assigns ``schedule.base_lr = learning_rate`` (MXNet does
+this; Adam, RMSProp, LAMB... have a default ``learning_rate``): the schedule then
+**rescales all its values** by ``learning_rate / reference_lr`` and says so with
+``warnings.warn``, as MXNet's own schedulers follow the optimizer. To keep the
+schedule's own values, create the optimizer with ``learning_rate=None`` (or equal
+to ``schedule.base_lr``). MXNet 1.9.1's ``Ftrl`` never passes its
+``learning_rate`` on: it applies the schedule's own values.
 
-A schedule is rescaled at most once: an optimizer that asks for a *different*
-``base_lr`` than the one an earlier optimizer set raises ``ValueError`` (the LR
-one optimizer applies must never change because another optimizer was created;
-build one schedule per optimizer, or pass ``learning_rate=None``).
+A schedule is rescaled at most once: an optimizer asking for a *different*
+``base_lr`` than an earlier one set raises ``ValueError`` (the LR one optimizer
+applies never changes because another was created).
 
-No holder of a schedule follows a rescaling made after it took the schedule.
-Every holder (composites such as warm-up and join, ``ReduceLROnPlateau``, the
-``lr_groups`` and the momentum/beta1/wd schedules of ``scheduled_optimizer``)
-takes a schedule through one function, ``adapters.hold``, and evaluates it
-through its own values (``_value``/``_values``, never ``__call__``): a schedule
-that an optimizer had already rescaled enters as ``Scale(schedule, factor)``
-(:meth:`Schedule._pinned`), and a scale another optimizer sets later lives only
-in the shared object's ``__call__``. So the values of a holder are fixed when it
-is built, whatever happens to what it holds; a composite's config and repr
-describe its children's own values too (``_config``). A holder works in its
-children's units (``ReduceLROnPlateau`` compares ``min_lr`` and ``eps`` with its
-own values): its own scale multiplies everything, once, in ``__call__``.
+Holders of schedules (composites, ``ReduceLROnPlateau``, ``lr_groups``, the
+momentum/beta1/wd schedules) take them through ``adapters.hold`` and evaluate
+their own values (``_value``/``_values``): a child already rescaled enters as
+``Scale(child, factor)`` (:meth:`Schedule._pinned`), and a later rescale of the
+shared object changes nothing in the holder. A holder's own scale multiplies
+its values once, in ``__call__``.
 
 Layers
 ------
@@ -55,9 +43,9 @@ Layers
 ``modifiers`` < ``policies``, ``algebra``, ``plateau`` < ``names`` < ``hyperparams``,
 ``lr_finder``, ``distributed``, ``launch``, ``plotting`` < ``peak_probe``: a module
 imports only modules to its left (also inside functions; ``tests/test_package.py``
-checks it and that this list is its own). ``base`` finds the one
-composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
-registry that :func:`from_config` uses.
+checks it and that this list is its own). ``base`` finds the one composite it
+builds itself (``s * k`` is ``Scale(s, k)``) by name in the class registry that
+:func:`from_config` uses (:func:`_scaled`).
 """
 import copy
 import importlib
@@ -149,9 +137,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         """
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
-        if self._scale == 1.0:
-            return own
-        return _REGISTRY['Scale'](own, self._scale)
+        return own if self._scale == 1.0 else _scaled(own, self._scale)
 
     def _value(self, t):
         raise NotImplementedError('%s must implement _value' % type(self).__name__)
@@ -262,8 +248,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     def __mul__(self, factor):
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             return NotImplemented
-        # modifiers.Scale, found in the registry: base imports nothing above it
-        return _REGISTRY['Scale'](self, factor)
+        return _scaled(self, factor)
 
     __rmul__ = __mul__
 
@@ -298,6 +283,13 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         """Build from decoded config parameters (a class whose constructor does not
         take its ``_params()`` as keywords overrides this)."""
         return cls(**params)
+
+
+def _scaled(schedule, factor):
+    """``Scale(schedule, factor)``: ``modifiers.Scale``, found by name in the registry
+    (it holds any schedule-like child through ``adapters.hold``, so it cannot live here;
+    base imports nothing above it)."""
+    return _REGISTRY['Scale'](schedule, factor)
 
 
 class _ArrayAsList:
@@ -346,30 +338,11 @@ def _lists_as_arrays(v):
 
 
 def pieces(t, bounds, side='right'):
-    """Index ``t`` by the piece it falls in: piece ``i`` holds the steps with
-    ``bounds[i-1] <= t < bounds[i]`` (``side='right'``) or ``bounds[i-1] < t <=
-    bounds[i]`` (``side='left'``).
-
-    Returns one indexer per piece (``len(bounds) + 1``): slices when ``t`` is a
-    sorted 1-d array (plots, ``np.arange``: one binary search per bound), boolean
-    masks otherwise (one binary search per step).
-    """
-    sl = sorted_pieces(t, bounds, side)
-    if sl is not None:
-        return sl
+    """One boolean mask per piece of ``t`` (``len(bounds) + 1``): piece ``i`` holds the
+    steps with ``bounds[i-1] <= t < bounds[i]`` (``side='right'``) or ``bounds[i-1] < t
+    <= bounds[i]`` (``side='left'``)."""
     idx = np.searchsorted(np.asarray(bounds, dtype=np.float64), t, side=side)
     return [idx == i for i in range(len(bounds) + 1)]
-
-
-def sorted_pieces(t, bounds, side='right'):
-    """The slices of :func:`pieces` if ``t`` is a sorted 1-d array, else None (then a
-    branch-free formula over the whole array is usually faster than masks)."""
-    if t.ndim != 1 or (t.size > 1 and np.any(t[1:] < t[:-1])):
-        return None
-    b = np.asarray(bounds, dtype=np.float64)
-    cuts = [0] + np.searchsorted(t, b, side='left' if side == 'right' else 'right').tolist() \
-        + [t.size]
-    return [slice(a, max(a, z)) for a, z in zip(cuts, cuts[1:])]
 
 
 def _short_repr(v):

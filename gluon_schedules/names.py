@@ -98,7 +98,7 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
     try:
         return build(owner, base_lr, **kwargs)
     except TypeError as e:
-        if 'unexpected keyword argument' in str(e) or 'required' in str(e):
+        if any(w in str(e) for w in ('unexpected keyword', 'required', 'multiple values')):
             raise TypeError('%s: %s' % (owner, str(e).split(') ', 1)[-1])) from None
         raise
 
@@ -107,17 +107,15 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
 # Hugging Face transformers (optimization.py)
 # ---------------------------------------------------------------------------
 
-def _warmup_then(owner, base_lr, warmup, after, start=0.0):
+def _warmup_then(base_lr, warmup, after):
     """HF's warm-up ``k / W`` (k < W) joined to ``after`` (which sees k - W)."""
     if warmup == 0:
         return after
-    return Join([Linear(start, base_lr, warmup), after], [warmup])
+    return Join([Linear(0.0, base_lr, warmup), after], [warmup])
 
 
 def _steps(owner, num_warmup_steps, num_training_steps):
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    w = _warmup_steps(owner, num_warmup_steps)
     if num_training_steps is None:
         raise ValueError('%s: num_training_steps is required' % owner)
     n = check_int('num_training_steps', num_training_steps, owner, low=1)
@@ -125,6 +123,12 @@ def _steps(owner, num_warmup_steps, num_training_steps):
         raise ValueError('%s: num_training_steps must be > num_warmup_steps, got %r <= %r'
                          % (owner, n, w))
     return w, n
+
+
+def _warmup_steps(owner, num_warmup_steps):
+    if num_warmup_steps is None:
+        raise ValueError('%s: num_warmup_steps is required' % owner)
+    return check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
 
 
 def _unused(owner, num_warmup_steps=None, num_training_steps=None):
@@ -136,6 +140,31 @@ def _unused(owner, num_warmup_steps=None, num_training_steps=None):
         check_int('num_training_steps', num_training_steps, owner, low=1)
 
 
+def _cycles(owner, num_cycles):
+    return check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                      what='a finite number > 0')
+
+
+def _warmup_and_decay(decay):
+    """An HF schedule: a linear warm-up of ``num_warmup_steps``, then ``decay(owner,
+    base_lr, length, **kwargs)`` over the remaining updates, seen one update later
+    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``)."""
+    def build(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
+        w, n = _steps(owner, num_warmup_steps, num_training_steps)
+        return Shift(_warmup_then(base_lr, w, decay(owner, base_lr, n - w, **kwargs)), 1)
+    return build
+
+
+def _hf_polynomial(owner, base_lr, length, lr_end=1e-7, power=1.0):
+    lr_end = check_lr('lr_end', lr_end, owner)
+    if not base_lr > lr_end:
+        raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
+                         'base_lr=%r' % (owner, lr_end, base_lr))
+    power = check_real('power', power, owner, low=0.0, low_open=True,
+                       what='a finite number > 0')
+    return PolynomialDecay(base_lr, length, power=power, final_lr=lr_end)
+
+
 def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
     _unused(owner, num_warmup_steps, num_training_steps)
     return Constant(base_lr)
@@ -143,53 +172,14 @@ def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None)
 
 def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
     _unused(owner, None, num_training_steps)
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
-    return Shift(_warmup_then(owner, base_lr, w, Constant(base_lr)), 1)
-
-
-def _hf_linear(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    return Shift(_warmup_then(owner, base_lr, w, Linear(base_lr, 0.0, n - w)), 1)
-
-
-def _hf_cosine(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-               num_cycles=0.5):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    return Shift(_warmup_then(owner, base_lr, w, CosineCycles(base_lr, n - w, nc)), 1)
-
-
-def _hf_cosine_with_restarts(owner, base_lr, num_warmup_steps=None,
-                             num_training_steps=None, num_cycles=1):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    return Shift(_warmup_then(owner, base_lr, w,
-                              CosineCycles(base_lr, n - w, nc, restarts=True)), 1)
-
-
-def _hf_polynomial(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-                   lr_end=1e-7, power=1.0):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    lr_end = check_lr('lr_end', lr_end, owner)
-    if not base_lr > lr_end:
-        raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
-                         'base_lr=%r' % (owner, lr_end, base_lr))
-    power = check_real('power', power, owner, low=0.0, low_open=True,
-                       what='a finite number > 0')
-    decay = PolynomialDecay(base_lr, n - w, power=power, final_lr=lr_end)
-    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
+    w = _warmup_steps(owner, num_warmup_steps)
+    return Shift(_warmup_then(base_lr, w, Constant(base_lr)), 1)
 
 
 def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None,
                      num_training_steps=None):
     _unused(owner, None, num_training_steps)
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    w = _warmup_steps(owner, num_warmup_steps)
     ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner,
                                                            low=1)
     # k >= W: base * sqrt(ts / (k - W + ts)), i.e. InverseSqrt(base, ts) seen at k - (W - ts)
@@ -215,28 +205,16 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
                                 what='a number in [0, 1]')
 
 
-def _hf_cosine_with_min_lr(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-                           num_cycles=0.5, min_lr=None, min_lr_rate=None):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
-    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
-    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
-
-
 def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
                                   num_training_steps=None, num_cycles=0.5, min_lr=None,
                                   min_lr_rate=None, warmup_lr_rate=None):
     w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
-    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
+    decay = CosineCycles(base_lr, n - w, _cycles(owner, num_cycles),
+                         final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))
     if warmup_lr_rate is None:
         # HF evaluates this one at step k + 1 (warm-up (k+1)/W, decay progress
         # (k+1-W)/(T-W)): update t = k + 1 gets exactly the plain formula at t
-        return _warmup_then(owner, base_lr, w, decay)
+        return _warmup_then(base_lr, w, decay)
     r = check_real('warmup_lr_rate', warmup_lr_rate, owner, low=0.0, high=1.0,
                    what='a number in [0, 1]')
     if w == 0:                  # no warm-up: the decay at k + 1, as above
@@ -286,20 +264,26 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
     decay_type = check_choice('decay_type', decay_type, ('linear', 'cosine', '1-sqrt'), owner)
     r = check_real('min_lr_ratio', min_lr_ratio, owner, low=0.0, high=1.0,
                    what='a number in [0, 1]')
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
     s = WarmupStableDecay(base_lr, total_steps=w + stable + d, warmup_steps=w, decay_steps=d,
                           decay=decay_type, warmup=warmup_type, start_lr=base_lr * r,
-                          final_lr=base_lr * r, num_cycles=nc)
+                          final_lr=base_lr * r, num_cycles=_cycles(owner, num_cycles))
     return Shift(s, 1)
 
 
 _HF_BUILDERS = {
-    'linear': _hf_linear, 'cosine': _hf_cosine, 'cosine_with_restarts': _hf_cosine_with_restarts,
-    'polynomial': _hf_polynomial, 'constant': _hf_constant,
-    'constant_with_warmup': _hf_constant_with_warmup, 'inverse_sqrt': _hf_inverse_sqrt,
-    'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
-    'cosine_with_min_lr': _hf_cosine_with_min_lr,
+    'linear': _warmup_and_decay(lambda owner, base_lr, length: Linear(base_lr, 0.0, length)),
+    'cosine': _warmup_and_decay(lambda owner, base_lr, length, num_cycles=0.5: CosineCycles(
+        base_lr, length, _cycles(owner, num_cycles))),
+    'cosine_with_restarts': _warmup_and_decay(
+        lambda owner, base_lr, length, num_cycles=1: CosineCycles(
+            base_lr, length, _cycles(owner, num_cycles), restarts=True)),
+    'polynomial': _warmup_and_decay(_hf_polynomial),
+    'cosine_with_min_lr': _warmup_and_decay(
+        lambda owner, base_lr, length, num_cycles=0.5, min_lr=None, min_lr_rate=None:
+        CosineCycles(base_lr, length, _cycles(owner, num_cycles),
+                     final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))),
+    'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
+    'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
     'cosine_warmup_with_min_lr': _hf_cosine_warmup_with_min_lr,
     'warmup_stable_decay': _hf_warmup_stable_decay,
 }
