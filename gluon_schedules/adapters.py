@@ -168,14 +168,16 @@ def _leaf(cls, **attrs):
     return curve
 
 
+# each MXNet class's own arguments, as attributes (PolyScheduler takes power as pwr)
+_MX_ARGS = {'FactorScheduler': ('step', 'factor', 'stop_factor_lr'),
+            'MultiFactorScheduler': ('step', 'factor'),
+            'PolyScheduler': ('max_update', 'power', 'final_lr'),
+            'CosineScheduler': ('max_update', 'final_lr')}
+
+
 def _mx_repr(s):
-    names = {'FactorScheduler': ('step', 'factor', 'stop_factor_lr'),
-             'MultiFactorScheduler': ('step', 'factor'),
-             'PolyScheduler': ('max_update', 'power', 'final_lr'),
-             'CosineScheduler': ('max_update', 'final_lr')}.get(type(s).__name__, ())
-    args = ['%s=%r' % (n, getattr(s, n)) for n in names]
-    base = getattr(s, 'base_lr_orig', s.base_lr)
-    args.append('base_lr=%r' % base)
+    args = ['%s=%r' % (n, getattr(s, n)) for n in _MX_ARGS[type(s).__name__]]
+    args.append('base_lr=%r' % getattr(s, 'base_lr_orig', s.base_lr))
     if s.warmup_steps:
         args += ['warmup_steps=%r' % s.warmup_steps,
                  'warmup_begin_lr=%r' % s.warmup_begin_lr,
@@ -192,14 +194,9 @@ def mxnet_config(s):
          'warmup_steps': s.warmup_steps, 'warmup_begin_lr': s.warmup_begin_lr,
          'warmup_mode': s.warmup_mode}
     kind = type(s).__name__
-    if kind == 'FactorScheduler':
-        p.update(step=s.step, factor=s.factor, stop_factor_lr=s.stop_factor_lr)
-    elif kind == 'MultiFactorScheduler':
-        p.update(step=list(s.step), factor=s.factor)
-    elif kind == 'PolyScheduler':
-        p.update(max_update=s.max_update, pwr=s.power, final_lr=s.final_lr)
-    else:
-        p.update(max_update=s.max_update, final_lr=s.final_lr)
+    for n in _MX_ARGS[kind]:
+        v = getattr(s, n)
+        p[n.replace('power', 'pwr')] = list(v) if isinstance(v, list) else v
     # warmup_final_lr may differ from base_lr when base_lr was assigned after
     # construction (as the MXNet tutorial does); keep both.
     return as_python_number({'mxnet_class': kind, 'params': p,
@@ -329,13 +326,6 @@ class FunctionSchedule(Schedule):
     def _value(self, t):
         return float(self.fn(_as_step(t)))
 
-    def _values(self, t):
-        # values() and composites hand over float64 arrays; the function sees what
-        # MXNet gives it, an int, for every integer-valued step
-        fn = self.fn
-        flat = [float(fn(int(x) if x.is_integer() else x)) for x in t.ravel().tolist()]
-        return np.asarray(flat, dtype=np.float64).reshape(t.shape)
-
     def _config(self):
         # A config names the function by module and qualified name; from_config
         # imports that name. Refuse here, with the reason, whatever it would not
@@ -407,24 +397,14 @@ def as_schedule(obj, name='schedule', owner=None):
                     % (prefix, name, obj))
 
 
-
 def hold(obj, name='schedule', owner=None):
-    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned.
+    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned
+    (:meth:`Schedule._pinned`).
 
-    Every holder of a schedule (composites, :class:`~gluon_schedules.ReduceLROnPlateau`,
-    ``lr_groups`` and the momentum/beta1/wd schedules of
-    :func:`~gluon_schedules.scheduled_optimizer`) takes it through this function and
-    evaluates the result through its own values only (``_value``/``_values``, never
-    ``__call__`` or ``values``), so that
-
-    * a schedule an optimizer had already rescaled keeps the values it has now
-      (it is held as ``Scale(unscaled copy, factor)``, :meth:`Schedule._pinned`);
-    * a rescale made *later* by another optimizer (``Adam(lr_scheduler=s)`` on a
-      shared ``s``) changes nothing in the holder: the scale it sets lives in the
-      shared object's ``__call__``, which holders never use.
-
-    Only the holder's own scale (when an optimizer rescales the holder itself)
-    multiplies its values, once, in its ``__call__``; see "The base_lr rule" in
-    :mod:`gluon_schedules.base`.
+    Every holder (composites, :class:`~gluon_schedules.ReduceLROnPlateau`, ``lr_groups``,
+    the momentum/beta1/wd schedules) takes its schedules through this function and
+    evaluates them through ``_value``/``_values`` only, never ``__call__``: a rescale
+    that another optimizer makes later to a shared schedule changes nothing in the
+    holder (see "The base_lr rule" in :mod:`gluon_schedules.base`).
     """
     return as_schedule(obj, name, owner)._pinned()

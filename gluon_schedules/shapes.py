@@ -300,10 +300,7 @@ class ExponentialDecay(_Curve):
                                      low_open=True, what='a number in (0, 1]')
         self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
         self.staircase = check_bool('staircase', staircase, owner)
-        self.min_lr = check_lr('min_lr', min_lr, owner)
-        if self.min_lr > self.base_lr_:
-            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
-                             % (owner, self.min_lr, self.base_lr_))
+        self.min_lr = check_min_max(owner, min_lr, self.base_lr_, 'min_lr', 'base_lr')[0]
         self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
