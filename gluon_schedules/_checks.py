@@ -18,7 +18,8 @@ import numbers
 import numpy as np
 
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'check_min_max', 'as_python_number']
+           'check_choice', 'check_bool', 'check_min_max', 'check_factor',
+           'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -95,6 +96,14 @@ def check_lr(name, value, owner=None, positive=False):
     """A learning rate (or any hyperparameter value): finite and >= 0 (> 0 if asked)."""
     return check_real(name, value, owner, low=0.0, low_open=positive,
                       what='a finite number > 0' if positive else 'a finite number >= 0')
+
+
+def check_factor(name, value, owner=None):
+    """A decay factor in [0, 1]: a factor > 1 would grow the LR to inf (MXNet's
+    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it too)."""
+    return check_real(name, value, owner, low=0.0, high=1.0,
+                      what='a number in [0, 1] (a factor > 1 would grow the LR '
+                           'without bound)')
 
 
 def check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):

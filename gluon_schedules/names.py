@@ -25,6 +25,7 @@ compares them with tables made by running transformers and timm):
   distribution on timm's updates but are not timm's draws (timm uses PyTorch's
   generator).
 """
+import functools
 import math
 import warnings
 
@@ -34,7 +35,7 @@ from .cycles import CyclicDecay, CosineCycles
 from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
-from ._checks import check_choice, check_int, check_lr, check_real
+from ._checks import check_choice, check_factor, check_int, check_lr, check_real
 
 __all__ = ['get_schedule', 'schedule_names']
 
@@ -147,22 +148,23 @@ def _cycles(owner, num_cycles):
 
 def _warmup_and_decay(decay):
     """An HF schedule: a linear warm-up of ``num_warmup_steps``, then ``decay(owner,
-    base_lr, length, **kwargs)`` over the remaining updates, seen one update later
-    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``)."""
+    base_lr, _n, **kwargs)`` over the ``_n`` updates left, seen one update later
+    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``). ``_n``, not a name
+    a caller would pass as a keyword argument."""
     def build(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
         w, n = _steps(owner, num_warmup_steps, num_training_steps)
         return Shift(_warmup_then(base_lr, w, decay(owner, base_lr, n - w, **kwargs)), 1)
     return build
 
 
-def _hf_polynomial(owner, base_lr, length, lr_end=1e-7, power=1.0):
+def _hf_polynomial(owner, base_lr, _n, lr_end=1e-7, power=1.0):
     lr_end = check_lr('lr_end', lr_end, owner)
     if not base_lr > lr_end:
         raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
                          'base_lr=%r' % (owner, lr_end, base_lr))
     power = check_real('power', power, owner, low=0.0, low_open=True,
                        what='a finite number > 0')
-    return PolynomialDecay(base_lr, length, power=power, final_lr=lr_end)
+    return PolynomialDecay(base_lr, _n, power=power, final_lr=lr_end)
 
 
 def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
@@ -194,11 +196,7 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
         raise ValueError('%s: give min_lr or min_lr_rate, not both (got %r and %r)'
                          % (owner, min_lr, min_lr_rate))
     if min_lr is not None:
-        floor = check_lr('min_lr', min_lr, owner)
-        if floor > base_lr:
-            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
-                             % (owner, min_lr, base_lr))
-        return floor
+        return _floor(owner, base_lr, min_lr, 'min_lr')
     if min_lr_rate is None:
         raise ValueError('%s: give one of min_lr or min_lr_rate' % owner)
     return base_lr * check_real('min_lr_rate', min_lr_rate, owner, low=0.0, high=1.0,
@@ -271,16 +269,16 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
 
 
 _HF_BUILDERS = {
-    'linear': _warmup_and_decay(lambda owner, base_lr, length: Linear(base_lr, 0.0, length)),
-    'cosine': _warmup_and_decay(lambda owner, base_lr, length, num_cycles=0.5: CosineCycles(
-        base_lr, length, _cycles(owner, num_cycles))),
+    'linear': _warmup_and_decay(lambda owner, base_lr, _n: Linear(base_lr, 0.0, _n)),
+    'cosine': _warmup_and_decay(lambda owner, base_lr, _n, num_cycles=0.5: CosineCycles(
+        base_lr, _n, _cycles(owner, num_cycles))),
     'cosine_with_restarts': _warmup_and_decay(
-        lambda owner, base_lr, length, num_cycles=1: CosineCycles(
-            base_lr, length, _cycles(owner, num_cycles), restarts=True)),
+        lambda owner, base_lr, _n, num_cycles=1: CosineCycles(
+            base_lr, _n, _cycles(owner, num_cycles), restarts=True)),
     'polynomial': _warmup_and_decay(_hf_polynomial),
     'cosine_with_min_lr': _warmup_and_decay(
-        lambda owner, base_lr, length, num_cycles=0.5, min_lr=None, min_lr_rate=None:
-        CosineCycles(base_lr, length, _cycles(owner, num_cycles),
+        lambda owner, base_lr, _n, num_cycles=0.5, min_lr=None, min_lr_rate=None:
+        CosineCycles(base_lr, _n, _cycles(owner, num_cycles),
                      final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))),
     'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
     'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
@@ -315,16 +313,14 @@ def _decay_rate(owner, decay_rate, high_open=False):
     if high_open:
         return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0, low_open=True,
                           high_open=True, what='a number in (0, 1)')
-    return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0,
-                      what='a number in [0, 1] (a factor > 1 would grow the LR without '
-                           'bound)')
+    return check_factor('decay_rate', decay_rate, owner)
 
 
-def _lr_min(owner, base_lr, lr_min):
-    floor = check_lr('lr_min', lr_min, owner)
+def _floor(owner, base_lr, value, name='lr_min'):
+    floor = check_lr(name, value, owner)
     if floor > base_lr:
-        raise ValueError('%s: lr_min must be <= base_lr, got lr_min=%r and base_lr=%r'
-                         % (owner, lr_min, base_lr))
+        raise ValueError('%s: %s must be <= base_lr, got %s=%r and base_lr=%r'
+                         % (owner, name, name, value, base_lr))
     return floor
 
 
@@ -380,10 +376,12 @@ def _noisy(build):
 def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.0,
                  cycle_decay=1.0, cycle_limit=1, warmup_t=0, warmup_lr_init=0.0,
                  warmup_prefix=False, **curve_kwargs):
+    """timm's scheduler of CyclicDecay's ``curve`` (``curve_kwargs``: that curve's own
+    arguments), after timm's warm-up."""
     if t_initial is None:
         raise ValueError('%s: t_initial is required' % owner)
     t_initial = check_int('t_initial', t_initial, owner, low=1)
-    lr_min = _lr_min(owner, base_lr, lr_min)
+    lr_min = _floor(owner, base_lr, lr_min)
     cycle_decay = check_real('cycle_decay', cycle_decay, owner, low=0.0, high=1.0,
                              low_open=True, what='a number in (0, 1]')
     decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,
@@ -394,18 +392,6 @@ def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.
         target = decay._value(check_int('warmup_t', warmup_t, owner, low=0))
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
                         target)
-
-
-def _timm_cosine(owner, base_lr, k_decay=1.0, **kwargs):
-    return _timm_cycles('cosine', owner, base_lr, k_decay=k_decay, **kwargs)
-
-
-def _timm_poly(owner, base_lr, power=0.5, k_decay=1.0, **kwargs):
-    return _timm_cycles('poly', owner, base_lr, power=power, k_decay=k_decay, **kwargs)
-
-
-def _timm_tanh(owner, base_lr, lb=-7.0, ub=3.0, **kwargs):
-    return _timm_cycles('tanh', owner, base_lr, lb=lb, ub=ub, **kwargs)
 
 
 def _timm_step(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0,
@@ -453,7 +439,7 @@ def _timm_wsd(owner, base_lr, t_initial=None, decay_t=None, lr_min=0.0, stable_f
         raise ValueError('%s: t_initial and decay_t are required' % owner)
     t_initial = check_int('t_initial', t_initial, owner, low=1)
     d = check_int('decay_t', decay_t, owner, low=1, high=t_initial)
-    floor = _lr_min(owner, base_lr, lr_min)
+    floor = _floor(owner, base_lr, lr_min)
     if stable_fn != 'constant':
         raise ValueError("%s: stable_fn must be 'constant' (timm's 'rsqrt' and 'power' "
                          "stable phases are not offered: lr_min + (stable - lr_min) decay "
@@ -499,7 +485,10 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
                              ignore_until=w)
 
 
-_TIMM_BUILDERS = {'cosine': _noisy(_timm_cosine), 'tanh': _noisy(_timm_tanh),
+_TIMM_BUILDERS = {'cosine': _noisy(functools.partial(_timm_cycles, 'cosine', k_decay=1.0)),
+                  'tanh': _noisy(functools.partial(_timm_cycles, 'tanh', lb=-7.0, ub=3.0)),
+                  'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5,
+                                                   k_decay=1.0)),
                   'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
-                  'poly': _noisy(_timm_poly), 'constant': _noisy(_timm_constant),
+                  'constant': _noisy(_timm_constant),
                   'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}

@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import Schedule
 from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
-                      check_choice, check_min_max)
+                      check_choice, check_min_max, check_factor)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
@@ -34,14 +34,6 @@ scalar = SimpleNamespace(
     cos=math.cos, sqrt=math.sqrt, floor=math.floor, ceil=math.ceil,
     minimum=lambda a, b: a if a < b else b, maximum=lambda a, b: b if a < b else a,
     searchsorted=bisect_left, take=lambda a, i: a[i], where=lambda c, a, b: a if c else b)
-
-
-def _check_gamma(owner, gamma):
-    """A decay factor in [0, 1]: a factor > 1 would grow the LR to inf (MXNet's
-    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it too)."""
-    return check_real('gamma', gamma, owner, low=0.0, high=1.0,
-                      what='a number in [0, 1] (a factor > 1 would grow the LR '
-                           'without bound)')
 
 
 def flat(values):
@@ -365,7 +357,7 @@ class StepDecay(_Curve):
         owner = 'StepDecay'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
         self.step_size = check_int('step_size', step_size, owner, low=1)
-        self.gamma = _check_gamma(owner, gamma)
+        self.gamma = check_factor('gamma', gamma, owner)
         self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
@@ -411,7 +403,7 @@ class MultiStepDecay(_Curve):
             raise ValueError('%s: milestones must be strictly increasing, got %r'
                              % (owner, milestones))
         self.milestones = tuple(ms)
-        self.gamma = _check_gamma(owner, gamma)
+        self.gamma = check_factor('gamma', gamma, owner)
         self._lrs = repeated_products(self.base_lr_, self.gamma, len(ms))
         self._ref = self.base_lr_
 
