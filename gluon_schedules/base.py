@@ -227,7 +227,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return rv
 
     def __setstate__(self, state):
-        self.__dict__.update({k: _lists_as_arrays(v) for k, v in state.items()})
+        self.__dict__.update(state)
 
     # -- description ---------------------------------------------------------
     def _params(self):
@@ -293,47 +293,35 @@ def _scaled(schedule, factor):
 
 
 class _ArrayAsList:
-    """A NumPy array pickled as a list of Python numbers (see Schedule.__reduce_ex__)."""
+    """Pickles a NumPy array as a list of Python numbers; unpickles as the array."""
 
-    __slots__ = ('values', 'dtype', 'shape')
+    __slots__ = ('array',)
 
-    def __init__(self, values, dtype, shape):
-        self.values, self.dtype, self.shape = values, dtype, shape
+    def __init__(self, array):
+        self.array = array
 
     def __reduce__(self):
-        return (_ArrayAsList, (self.values, self.dtype, self.shape))
-
-    def array(self):
-        return np.asarray(self.values, dtype=self.dtype).reshape(self.shape)
+        a = self.array
+        return (_array, (a.ravel().tolist(), a.dtype.str, a.shape))
 
 
-def _is_namedtuple(v):
-    return isinstance(v, tuple) and hasattr(type(v), '_fields')
+def _array(values, dtype, shape):
+    return np.asarray(values, dtype=dtype).reshape(shape)
 
 
 def _arrays_as_lists(v):
+    """``v`` with its NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python
+    numbers, also inside lists, tuples, namedtuples and dicts."""
     if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
-        return _ArrayAsList(v.ravel().tolist(), v.dtype.str, v.shape)
+        return _ArrayAsList(v)
     if isinstance(v, np.generic):
         return v.item() if isinstance(v, (np.bool_, np.integer, np.floating)) else v
     if type(v) in (list, tuple):
         return type(v)(_arrays_as_lists(x) for x in v)
-    if _is_namedtuple(v):
+    if isinstance(v, tuple) and hasattr(type(v), '_fields'):
         return type(v)._make(_arrays_as_lists(x) for x in v)
     if type(v) is dict:
         return {k: _arrays_as_lists(x) for k, x in v.items()}
-    return v
-
-
-def _lists_as_arrays(v):
-    if isinstance(v, _ArrayAsList):
-        return v.array()
-    if type(v) in (list, tuple):
-        return type(v)(_lists_as_arrays(x) for x in v)
-    if _is_namedtuple(v):
-        return type(v)._make(_lists_as_arrays(x) for x in v)
-    if type(v) is dict:
-        return {k: _lists_as_arrays(x) for k, x in v.items()}
     return v
 
 
