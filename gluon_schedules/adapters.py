@@ -15,15 +15,13 @@ when called in increasing order, slower after a jump backwards.
 import copy
 import functools
 import inspect
-import math
 import numbers
-from bisect import bisect_left
 
 import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, pieces, _import_name
+from .base import Schedule, _import_name
 from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
                      CosineDecay, flat, repeated_products)
 from ._checks import check_real, check_lr, as_python_number
@@ -46,6 +44,15 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
     def scheduler(self):
         """A copy of the wrapped scheduler as it was wrapped (changing it changes nothing)."""
         return copy.deepcopy(self._scheduler)
+
+    def _snapshot(self, scheduler):
+        """Keep a copy of ``scheduler``, its NumPy scalars as Python numbers (a
+        scheduler built from NumPy scalars would pickle them as raw bytes)."""
+        snap = copy.deepcopy(scheduler)
+        for k, v in getattr(snap, '__dict__', {}).items():
+            vars(snap)[k] = as_python_number(v)
+        self._scheduler = snap
+        return snap
 
 
 class MXNetSchedule(_SnapshotScheduler, Schedule):
@@ -95,16 +102,10 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
             raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
                              'max_update=%r, warmup_steps=%r'
                              % (kind, s.max_update, s.warmup_steps))
-        # the snapshot, never called, with every number a Python number (a
-        # scheduler built from NumPy scalars would pickle them as raw bytes)
-        snap = copy.deepcopy(s)
-        for k, v in vars(snap).items():
-            vars(snap)[k] = as_python_number(v)
-        self._scheduler = snap
         # the curves, from the snapshot's Python numbers, so that the schedule, its
         # pickle and its config agree exactly (MXNet itself computes in float32 when
         # given np.float32 numbers: within float32 rounding of these values)
-        s = snap
+        s = self._snapshot(s)
         self._warmup_steps = s.warmup_steps
         begin = float(s.warmup_begin_lr)
         rise = 0.0 if s.warmup_mode == 'constant' else float(s.warmup_final_lr) - begin
@@ -238,11 +239,7 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         if not isinstance(scheduler, LRScheduler):
             raise TypeError('ReplaySchedule: scheduler must be an mxnet LRScheduler, '
                             'got %r' % (scheduler,))
-        snap = copy.deepcopy(scheduler)
-        if hasattr(snap, '__dict__'):
-            for k, v in vars(snap).items():
-                vars(snap)[k] = as_python_number(v)
-        self._scheduler = snap
+        self._snapshot(scheduler)
         self._ref = float(getattr(scheduler, 'base_lr', 1.0))
         self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
 
