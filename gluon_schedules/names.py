@@ -39,16 +39,10 @@ from ._checks import check_choice, check_factor, check_int, check_lr, check_real
 
 __all__ = ['get_schedule', 'schedule_names']
 
-_HF = ('linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant',
-       'constant_with_warmup', 'inverse_sqrt', 'reduce_lr_on_plateau', 'cosine_with_min_lr',
-       'cosine_warmup_with_min_lr', 'warmup_stable_decay')
-_TIMM = ('cosine', 'tanh', 'step', 'multistep', 'poly', 'constant', 'wsd', 'plateau')
-
-
 def schedule_names(library='hf'):
     """The names :func:`get_schedule` knows for ``library`` ('hf' or 'timm')."""
-    return {'hf': _HF, 'timm': _TIMM}[check_choice('library', library, ('hf', 'timm'),
-                                                     'schedule_names')]
+    library = check_choice('library', library, ('hf', 'timm'), 'schedule_names')
+    return tuple(_HF_BUILDERS if library == 'hf' else _TIMM_BUILDERS)
 
 
 def get_schedule(name, base_lr, library='hf', **kwargs):
@@ -268,7 +262,7 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
     return Shift(s, 1)
 
 
-_HF_BUILDERS = {
+_HF_BUILDERS = {     # get_schedule's names, in this order
     'linear': _warmup_and_decay(lambda owner, base_lr, _n: Linear(base_lr, 0.0, _n)),
     'cosine': _warmup_and_decay(lambda owner, base_lr, _n, num_cycles=0.5: CosineCycles(
         base_lr, _n, _cycles(owner, num_cycles))),
@@ -276,12 +270,12 @@ _HF_BUILDERS = {
         lambda owner, base_lr, _n, num_cycles=1: CosineCycles(
             base_lr, _n, _cycles(owner, num_cycles), restarts=True)),
     'polynomial': _warmup_and_decay(_hf_polynomial),
+    'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
+    'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
     'cosine_with_min_lr': _warmup_and_decay(
         lambda owner, base_lr, _n, num_cycles=0.5, min_lr=None, min_lr_rate=None:
         CosineCycles(base_lr, _n, _cycles(owner, num_cycles),
                      final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))),
-    'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
-    'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
     'cosine_warmup_with_min_lr': _hf_cosine_warmup_with_min_lr,
     'warmup_stable_decay': _hf_warmup_stable_decay,
 }
@@ -485,10 +479,9 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
                              ignore_until=w)
 
 
-_TIMM_BUILDERS = {'cosine': _noisy(functools.partial(_timm_cycles, 'cosine', k_decay=1.0)),
-                  'tanh': _noisy(functools.partial(_timm_cycles, 'tanh', lb=-7.0, ub=3.0)),
-                  'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5,
-                                                   k_decay=1.0)),
-                  'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
-                  'constant': _noisy(_timm_constant),
-                  'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}
+_TIMM_BUILDERS = {   # get_schedule's names, in this order
+    'cosine': _noisy(functools.partial(_timm_cycles, 'cosine', k_decay=1.0)),
+    'tanh': _noisy(functools.partial(_timm_cycles, 'tanh', lb=-7.0, ub=3.0)),
+    'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
+    'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5, k_decay=1.0)),
+    'constant': _noisy(_timm_constant), 'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}
