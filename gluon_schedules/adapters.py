@@ -152,11 +152,11 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
 
     @flat
     def _values(self, t):
-        v = self._decay._value(t - self._shift, np)
+        v = self._decay._values(t - self._shift)
         if self._stop is not None:
             v = np.where((v < self._stop) & (t > self._step), self._stop, v)
         if self._warmup_steps:
-            v = np.where(t < self._warmup_steps, self._warm._value(t, np), v)
+            v = np.where(t < self._warmup_steps, self._warm._values(t), v)
         return v
 
 

@@ -6,9 +6,11 @@ Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``
 Every class documents its reference LR (what ``base_lr`` means, see
 :mod:`gluon_schedules.base`).
 
-Each curve is one expression, ``_value(t, xp)``, that serves a float (``xp=scalar``:
-``math`` under NumPy's names, the optimizer's call) and an array (``xp=np``,
-``values()``). :func:`half_cosine` is the cosine every module's curves use.
+Each curve's formula is written once, for a float (the optimizer's call) and an
+array (``values()``): as ``_value(t, xp)`` with ``xp=scalar`` (``math`` under
+NumPy's names) or ``xp=np``; or, where a float path must stay cheap, as
+``_curve(t, xp)`` whose ``_value`` and ``_values`` only clamp ``t`` or pick the
+phase. :func:`half_cosine` is the cosine every module's curves use.
 """
 import functools
 import math
@@ -29,7 +31,7 @@ __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear'
 _check_min_max = check_min_max      # policies' import (it may import _checks' name)
 
 # NumPy's names for one float, so that one expression serves ``xp=scalar`` and
-# ``xp=np`` (lambdas: the builtin min and max cost twice as much per call)
+# ``xp=np`` (lambdas: cheaper per call than the builtins min and max)
 scalar = SimpleNamespace(
     cos=math.cos, sqrt=math.sqrt, floor=math.floor, ceil=math.ceil,
     minimum=lambda a, b: a if a < b else b, maximum=lambda a, b: b if a < b else a,
@@ -79,7 +81,19 @@ class _Curve(Schedule):
         return self._value(t, np)
 
 
-class TriangularSchedule(_Curve):
+class _ToLength(Schedule):
+    """A curve ``_curve(t, xp)`` of ``min(t, length)``: its last value after ``length``
+    (for a float, clamped by a conditional: see benchmarks/README.md)."""
+
+    def _value(self, t):
+        return self._curve(t if t < self.length else self.length, math)
+
+    @flat
+    def _values(self, t):
+        return self._curve(np.minimum(t, self.length), np)
+
+
+class TriangularSchedule(Schedule):
     r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
 
     .. math::
@@ -122,10 +136,21 @@ class TriangularSchedule(_Curve):
         self._amp = self.max_lr - self.min_lr
         self._ref = self.max_lr
 
-    def _value(self, t, xp=scalar):
-        rise = t / self._up * self._amp + self.min_lr
-        fall = (self.cycle_length - t) / self._down * self._amp + self.min_lr
-        return xp.maximum(xp.minimum(rise, fall), self.min_lr)
+    def _rise(self, t):
+        return t / self._up * self._amp + self.min_lr
+
+    def _fall(self, t):
+        return (self.cycle_length - t) / self._down * self._amp + self.min_lr
+
+    def _value(self, t):
+        if t <= self._up:
+            return self._rise(t)
+        return self._fall(t) if t <= self.cycle_length else self.min_lr
+
+    @flat
+    def _values(self, t):
+        # the lower of the two lines (the rise, then the fall), never below min_lr
+        return np.maximum(np.minimum(self._rise(t), self._fall(t)), self.min_lr)
 
 
 class Constant(Schedule):
@@ -199,7 +224,7 @@ class LinearDecayToZero(Linear):
         return [('base_lr', self.start_lr), ('total_steps', self.total_steps)]
 
 
-class CosineDecay(_Curve):
+class CosineDecay(_ToLength):
     r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
 
     .. math:: lr(t) = final + (base - final) \left(\frac{1 + \cos(\pi \min(t, L) / L)}{2}
@@ -230,8 +255,8 @@ class CosineDecay(_Curve):
         self._amp = self.base_lr_ - self.final_lr
         self._ref = self.base_lr_
 
-    def _value(self, t, xp=scalar):
-        c = half_cosine(xp.minimum(t, self.length), self.length, xp)
+    def _curve(self, t, xp):
+        c = half_cosine(t, self.length, xp)
         return self.final_lr + self._amp * (c if self.exponent == 1.0 else c ** self.exponent)
 
 
@@ -304,7 +329,7 @@ class ExponentialDecay(_Curve):
         return xp.maximum(v, self.min_lr)
 
 
-class PolynomialDecay(_Curve):
+class PolynomialDecay(_ToLength):
     r"""Polynomial decay from ``base_lr`` to ``final_lr`` over ``length`` updates.
 
     .. math:: lr(t) = final + (base - final) (1 - \min(t, L) / L)^{power}
@@ -329,9 +354,8 @@ class PolynomialDecay(_Curve):
                                 what='a finite number > 0')
         self._ref = self.base_lr_
 
-    def _value(self, t, xp=scalar):
-        return self.final_lr + (self.base_lr_ - self.final_lr) * \
-            (1 - xp.minimum(t, self.length) / self.length) ** self.power
+    def _curve(self, t, xp):
+        return self.final_lr + (self.base_lr_ - self.final_lr) * (1 - t / self.length) ** self.power
 
 
 class StepDecay(_Curve):
