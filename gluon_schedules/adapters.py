@@ -21,7 +21,7 @@ import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, _import_name
+from .base import Schedule, import_name
 from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
                      CosineDecay, flat, repeated_products)
 from ._checks import check_real, check_lr, as_python_number
@@ -344,7 +344,7 @@ class FunctionSchedule(Schedule):
         else:
             key = '%s:%s' % (module, name)
             try:
-                found = _import_name(key)
+                found = import_name(key)
             except Exception:  # pylint: disable=broad-except
                 found = None
             why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \

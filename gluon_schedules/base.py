@@ -351,7 +351,7 @@ def _class_key(cls):
     return '%s:%s' % (cls.__module__, cls.__qualname__)
 
 
-def _import_name(key):
+def import_name(key):
     """The object that ``'module:qualname'`` names, importing the module."""
     module, qualname = key.split(':', 1)
     obj = importlib.import_module(module)
@@ -388,7 +388,7 @@ def _resolve_class(key, trusted=()):
     for x in trusted:
         if isinstance(x, str):
             if module == x or module.startswith(x + '.'):
-                return _import_name(key)
+                return import_name(key)
         elif '%s:%s' % (getattr(x, '__module__', None),
                         getattr(x, '__qualname__', None)) == key:
             return x
