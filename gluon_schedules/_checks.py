@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
            'check_choice', 'check_bool', 'check_min_max', 'check_factor',
-           'as_python_number']
+           'check_milestones', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -138,6 +138,18 @@ def check_int(name, value, owner=None, *, low=None, high=None):
             what = 'an integer in [%d, %d]' % (low, high)
         raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
     return v
+
+
+def check_milestones(name, value, owner=None, what='integers'):
+    """A non-empty list of strictly increasing integers >= 1, returned as a list."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise TypeError('%s%s must be a non-empty list of %s, got %r'
+                        % (_prefix(owner), name, what, value))
+    ms = [check_int('%s[%d]' % (name, i), m, owner, low=1) for i, m in enumerate(value)]
+    if any(b <= a for a, b in zip(ms, ms[1:])):
+        raise ValueError('%s%s must be strictly increasing, got %r'
+                         % (_prefix(owner), name, value))
+    return ms
 
 
 def check_fraction(name, value, owner=None, *, closed_low=False, closed_high=False):

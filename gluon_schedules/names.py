@@ -35,7 +35,8 @@ from .cycles import CyclicDecay, CosineCycles
 from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
-from ._checks import check_choice, check_factor, check_int, check_lr, check_real
+from ._checks import (check_choice, check_factor, check_int, check_lr, check_milestones,
+                      check_real)
 
 __all__ = ['get_schedule', 'schedule_names']
 
@@ -408,12 +409,7 @@ def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
                     warmup_lr_init=0.0, warmup_prefix=True):
     if decay_t is None:
         raise ValueError('%s: decay_t is required' % owner)
-    if not isinstance(decay_t, (list, tuple)) or not decay_t:
-        raise TypeError('%s: decay_t must be a non-empty list of updates, got %r'
-                        % (owner, decay_t))
-    ms = [check_int('decay_t[%d]' % i, m, owner, low=1) for i, m in enumerate(decay_t)]
-    if any(b <= a for a, b in zip(ms, ms[1:])):
-        raise ValueError('%s: decay_t must be strictly increasing, got %r' % (owner, decay_t))
+    ms = check_milestones('decay_t', decay_t, owner, 'updates')
     # timm: base * decay_rate ** #{m <= j + 1} (bisect_right(decay_t, j + 1): milestone m
     # applies from index m - 1, "kept for compatibility" in its source), and
     # MultiStepDecay(j + 2) counts m < j + 2

@@ -21,7 +21,7 @@ import numpy as np
 
 from .base import Schedule
 from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
-                      check_choice, check_min_max, check_factor)
+                      check_choice, check_min_max, check_factor, check_milestones)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
@@ -419,16 +419,9 @@ class MultiStepDecay(_Curve):
         super().__init__()
         owner = 'MultiStepDecay'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
-        if not isinstance(milestones, (list, tuple)) or not milestones:
-            raise TypeError('%s: milestones must be a non-empty list of integers, got %r'
-                            % (owner, milestones))
-        ms = [check_int('milestones[%d]' % i, m, owner, low=1) for i, m in enumerate(milestones)]
-        if any(b <= a for a, b in zip(ms, ms[1:])):
-            raise ValueError('%s: milestones must be strictly increasing, got %r'
-                             % (owner, milestones))
-        self.milestones = tuple(ms)
+        self.milestones = tuple(check_milestones('milestones', milestones, owner))
         self.gamma = check_factor('gamma', gamma, owner)
-        self._lrs = repeated_products(self.base_lr_, self.gamma, len(ms))
+        self._lrs = repeated_products(self.base_lr_, self.gamma, len(self.milestones))
         self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
