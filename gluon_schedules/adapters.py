@@ -66,13 +66,23 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         Poly and Cosine schedulers keep their original LR and may have been called.
 
     The value at ``t`` equals what ``copy.deepcopy(scheduler)`` returns when called
-    with 1, 2, ..., t in order (and 0 for ``t = 0``). The reference LR is the
-    scheduler's ``base_lr`` (its LR after warm-up). FactorScheduler's value is
-    ``base_lr * factor ** n`` computed with ``pow`` (equal to MXNet's repeated
-    multiplication within a relative 1e-12), and clamped to ``stop_factor_lr``
-    from the first decay step on, as MXNet does (a ``base_lr`` below
-    ``stop_factor_lr`` holds until then); the others are bit-exact. A
+    with 1, 2, ..., t in order (and 0 for ``t = 0``): MXNet's warm-up (the formula
+    of :class:`~gluon_schedules.Linear`), then the curve of
+    :class:`~gluon_schedules.StepDecay` (FactorScheduler),
+    :class:`~gluon_schedules.MultiStepDecay` (MultiFactorScheduler), or, after the
+    warm-up, :class:`~gluon_schedules.PolynomialDecay` and
+    :class:`~gluon_schedules.CosineDecay`, with MXNet's arguments (checked by MXNet's
+    rules). The reference LR is the scheduler's ``base_lr`` (its LR after warm-up).
+    FactorScheduler's value is ``base_lr * factor ** n`` computed with ``pow``
+    (equal to MXNet's repeated multiplication within a relative 1e-12), and clamped
+    to ``stop_factor_lr`` from the first decay step on, as MXNet does (a ``base_lr``
+    below ``stop_factor_lr`` holds until then); the others are bit-exact. A
     FactorScheduler with ``factor < 0`` or ``base_lr < 0`` is refused.
+
+    >>> from mxnet.lr_scheduler import FactorScheduler
+    >>> s = MXNetSchedule(FactorScheduler(step=2, factor=0.5, base_lr=1.0))
+    >>> [s(t) for t in range(7)]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     def __init__(self, scheduler):
