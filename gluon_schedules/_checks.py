@@ -18,7 +18,8 @@ import numbers
 import numpy as np
 
 __all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'as_python_number']
+           'check_choice', 'check_bool', 'check_min_max', 'check_factor',
+           'check_milestones', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -97,6 +98,24 @@ def check_lr(name, value, owner=None, positive=False):
                       what='a finite number > 0' if positive else 'a finite number >= 0')
 
 
+def check_factor(name, value, owner=None):
+    """A decay factor in [0, 1]: a factor > 1 would grow the LR to inf (MXNet's
+    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it too)."""
+    return check_real(name, value, owner, low=0.0, high=1.0,
+                      what='a number in [0, 1] (a factor > 1 would grow the LR '
+                           'without bound)')
+
+
+def check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
+    """Two LRs (:func:`check_lr`) with ``min_lr <= max_lr``, returned as a pair."""
+    min_lr = check_lr(min_name, min_lr, owner)
+    max_lr = check_lr(max_name, max_lr, owner)
+    if min_lr > max_lr:
+        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
+                         % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
+    return min_lr, max_lr
+
+
 def check_int(name, value, owner=None, *, low=None, high=None):
     """Return ``int(value)`` after checking it is an integer (not bool) in [low, high].
 
@@ -119,6 +138,18 @@ def check_int(name, value, owner=None, *, low=None, high=None):
             what = 'an integer in [%d, %d]' % (low, high)
         raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
     return v
+
+
+def check_milestones(name, value, owner=None, what='integers'):
+    """A non-empty list of strictly increasing integers >= 1, returned as a list."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise TypeError('%s%s must be a non-empty list of %s, got %r'
+                        % (_prefix(owner), name, what, value))
+    ms = [check_int('%s[%d]' % (name, i), m, owner, low=1) for i, m in enumerate(value)]
+    if any(b <= a for a, b in zip(ms, ms[1:])):
+        raise ValueError('%s%s must be strictly increasing, got %r'
+                         % (_prefix(owner), name, value))
+    return ms
 
 
 def check_fraction(name, value, owner=None, *, closed_low=False, closed_high=False):

@@ -15,16 +15,15 @@ when called in increasing order, slower after a jump backwards.
 import copy
 import functools
 import inspect
-import math
 import numbers
-from bisect import bisect_left
 
 import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, pieces, _import_name
-from .shapes import Constant, half_cosine
+from .base import Schedule, import_name
+from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
+                     CosineDecay, flat, repeated_products)
 from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
@@ -46,6 +45,15 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
         """A copy of the wrapped scheduler as it was wrapped (changing it changes nothing)."""
         return copy.deepcopy(self._scheduler)
 
+    def _snapshot(self, scheduler):
+        """Keep a copy of ``scheduler``, its NumPy scalars as Python numbers (a
+        scheduler built from NumPy scalars would pickle them as raw bytes)."""
+        snap = copy.deepcopy(scheduler)
+        for k, v in getattr(snap, '__dict__', {}).items():
+            vars(snap)[k] = as_python_number(v)
+        self._scheduler = snap
+        return snap
+
 
 class MXNetSchedule(_SnapshotScheduler, Schedule):
     """A pure copy of one of MXNet's stateful schedulers.
@@ -58,13 +66,23 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         Poly and Cosine schedulers keep their original LR and may have been called.
 
     The value at ``t`` equals what ``copy.deepcopy(scheduler)`` returns when called
-    with 1, 2, ..., t in order (and 0 for ``t = 0``). The reference LR is the
-    scheduler's ``base_lr`` (its LR after warm-up). FactorScheduler's value is
-    ``base_lr * factor ** n`` computed with ``pow`` (equal to MXNet's repeated
-    multiplication within a relative 1e-12), and clamped to ``stop_factor_lr``
-    from the first decay step on, as MXNet does (a ``base_lr`` below
-    ``stop_factor_lr`` holds until then); the others are bit-exact. A
+    with 1, 2, ..., t in order (and 0 for ``t = 0``): MXNet's warm-up (the formula
+    of :class:`~gluon_schedules.Linear`), then the curve of
+    :class:`~gluon_schedules.StepDecay` (FactorScheduler),
+    :class:`~gluon_schedules.MultiStepDecay` (MultiFactorScheduler), or, after the
+    warm-up, :class:`~gluon_schedules.PolynomialDecay` and
+    :class:`~gluon_schedules.CosineDecay`, with MXNet's arguments (checked by MXNet's
+    rules). The reference LR is the scheduler's ``base_lr`` (its LR after warm-up).
+    FactorScheduler's value is ``base_lr * factor ** n`` computed with ``pow``
+    (equal to MXNet's repeated multiplication within a relative 1e-12), and clamped
+    to ``stop_factor_lr`` from the first decay step on, as MXNet does (a ``base_lr``
+    below ``stop_factor_lr`` holds until then); the others are bit-exact. A
     FactorScheduler with ``factor < 0`` or ``base_lr < 0`` is refused.
+
+    >>> from mxnet.lr_scheduler import FactorScheduler
+    >>> s = MXNetSchedule(FactorScheduler(step=2, factor=0.5, base_lr=1.0))
+    >>> [s(t) for t in range(7)]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     def __init__(self, scheduler):
@@ -94,42 +112,35 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
             raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
                              'max_update=%r, warmup_steps=%r'
                              % (kind, s.max_update, s.warmup_steps))
-        # the snapshot, never called, with every number a Python number (a
-        # scheduler built from NumPy scalars would pickle them as raw bytes)
-        snap = copy.deepcopy(s)
-        for k, v in vars(snap).items():
-            vars(snap)[k] = as_python_number(v)
-        self._scheduler = snap
-        # computed from the snapshot's Python numbers, so that the schedule, its
-        # pickle and its config agree exactly (MXNet itself computes in float32
-        # when given np.float32 numbers: within float32 rounding of these values)
-        s = snap
-        self._kind = kind
+        # the curves, from the snapshot's Python numbers, so that the schedule, its
+        # pickle and its config agree exactly (MXNet itself computes in float32 when
+        # given np.float32 numbers: within float32 rounding of these values)
+        s = self._snapshot(s)
         self._warmup_steps = s.warmup_steps
-        self._wb = float(s.warmup_begin_lr)
-        self._wf = float(s.warmup_final_lr)
-        self._wconst = s.warmup_mode == 'constant'
+        begin = float(s.warmup_begin_lr)
+        rise = 0.0 if s.warmup_mode == 'constant' else float(s.warmup_final_lr) - begin
+        self._warm = _leaf(Linear, start_lr=begin, _d=rise, length=s.warmup_steps,
+                           end_lr=begin + rise)
+        self._shift, self._stop = 0, None
         if isinstance(s, FactorScheduler):
-            self._base = float(s.base_lr)
-            self._step = s.step
-            self._factor = float(s.factor)
-            self._stop = float(s.stop_factor_lr)
-            self._ref = self._base
+            # MXNet multiplies by factor at each step passed and clamps the product to
+            # stop_factor_lr (so a base_lr below stop_factor_lr holds until then)
+            self._decay = _leaf(StepDecay, base_lr_=float(s.base_lr), step_size=s.step,
+                                gamma=float(s.factor))
+            self._stop, self._step = float(s.stop_factor_lr), s.step
         elif isinstance(s, MultiFactorScheduler):
-            lrs = [s.base_lr]
-            for _ in s.step:             # repeated products, exactly as MXNet
-                lrs.append(lrs[-1] * s.factor)
-            self._lrs = lrs
-            self._steps = list(s.step)
-            self._ref = float(s.base_lr)
+            self._decay = _leaf(MultiStepDecay, milestones=tuple(s.step),
+                                _lrs=repeated_products(s.base_lr, s.factor, len(s.step)))
         else:
-            self._orig = float(s.base_lr_orig)
-            self._final = float(s.final_lr)
-            self._amp = self._orig - self._final       # the same float MXNet computes
-            self._max_update = s.max_update
-            self._max_steps = float(s.max_steps)
-            self._power = getattr(s, 'power', None)
-            self._ref = self._orig
+            orig, final = float(s.base_lr_orig), float(s.final_lr)
+            self._shift = s.warmup_steps
+            if isinstance(s, PolyScheduler):
+                self._decay = _leaf(PolynomialDecay, final_lr=final, base_lr_=orig,
+                                    length=s.max_steps, power=s.power)
+            else:
+                self._decay = _leaf(CosineDecay, final_lr=final, _amp=orig - final,
+                                    length=s.max_steps, exponent=1.0)
+        self._ref = float(s.base_lr_orig if hasattr(s, 'base_lr_orig') else s.base_lr)
 
     _param_names = ('scheduler',)
 
@@ -143,73 +154,41 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
     def _decode_params(cls, params, trusted=()):
         return {'scheduler': mxnet_from_config(params['scheduler'])}
 
-    def _warm(self, t):
-        if self._wconst:
-            return self._wb
-        return self._wb + (self._wf - self._wb) * float(t) / float(self._warmup_steps)
-
     def _value(self, t):
         if t < self._warmup_steps:
-            return self._warm(t)
-        kind = self._kind
-        if kind == 'CosineScheduler':        # first: the common case (per-call cost)
-            if t > self._max_update:
-                t = self._max_update
-            return self._final + self._amp * half_cosine(t - self._warmup_steps, self._max_steps)
-        if kind == 'MultiFactorScheduler':
-            return self._lrs[bisect_left(self._steps, t)]
-        if kind == 'FactorScheduler':
-            # MXNet multiplies by factor at each step passed and clamps the product
-            # to stop_factor_lr: a base_lr below stop_factor_lr holds until then
-            n = max(0, math.ceil(t / self._step) - 1)
-            if not n:
-                return self._base
-            v = self._base * self._factor ** n
-            return self._stop if v < self._stop else v
-        if t > self._max_update:
-            t = self._max_update
-        frac = float(t - self._warmup_steps) / self._max_steps     # PolyScheduler
-        return self._final + self._amp * pow(1 - frac, self._power)
+            return self._warm._value(t)
+        v = self._decay._value(t - self._shift)
+        return self._stop if self._stop is not None and v < self._stop and t > self._step else v
 
+    @flat
     def _values(self, t):
-        if not self._warmup_steps:
-            return self._decay_values(t)
-        out = np.empty_like(t)
-        warm, rest = pieces(t, [self._warmup_steps])
-        if self._wconst:
-            out[warm] = self._wb
-        else:
-            out[warm] = self._wb + (self._wf - self._wb) * t[warm] / float(self._warmup_steps)
-        out[rest] = self._decay_values(t[rest])
-        return out
+        v = self._decay._values(t - self._shift)
+        if self._stop is not None:
+            v = np.where((v < self._stop) & (t > self._step), self._stop, v)
+        if self._warmup_steps:
+            v = np.where(t < self._warmup_steps, self._warm._values(t), v)
+        return v
 
-    def _decay_values(self, r):
-        """Values after the warm-up."""
-        kind = self._kind
-        if kind == 'MultiFactorScheduler':
-            v = np.empty_like(r)
-            for lr, m in zip(self._lrs, pieces(r, self._steps, side='left')):
-                v[m] = lr
-            return v
-        if kind == 'FactorScheduler':
-            n = np.maximum(0.0, np.ceil(r / self._step) - 1)
-            v = self._base * np.power(self._factor, n)
-            return np.where((v < self._stop) & (n > 0), self._stop, v)
-        r = np.minimum(r, self._max_update)
-        if kind == 'PolyScheduler':
-            frac = (r - self._warmup_steps) / self._max_steps
-            return self._final + self._amp * np.power(1 - frac, self._power)
-        return self._final + self._amp * half_cosine(r - self._warmup_steps, self._max_steps, np)
+
+def _leaf(cls, **attrs):
+    """A curve of ``cls`` with the attributes its ``_value`` reads, without its
+    constructor's checks: MXNet has checked the scheduler by its own rules, which
+    allow what the curve refuses (``final_lr > base_lr``, a negative factor)."""
+    curve = object.__new__(cls)
+    vars(curve).update(attrs, _frozen=True)
+    return curve
+
+
+# each MXNet class's own arguments, as attributes (PolyScheduler takes power as pwr)
+_MX_ARGS = {'FactorScheduler': ('step', 'factor', 'stop_factor_lr'),
+            'MultiFactorScheduler': ('step', 'factor'),
+            'PolyScheduler': ('max_update', 'power', 'final_lr'),
+            'CosineScheduler': ('max_update', 'final_lr')}
 
 
 def _mx_repr(s):
-    names = {'FactorScheduler': ('step', 'factor', 'stop_factor_lr'),
-             'MultiFactorScheduler': ('step', 'factor'),
-             'PolyScheduler': ('max_update', 'power', 'final_lr'),
-             'CosineScheduler': ('max_update', 'final_lr')}.get(type(s).__name__, ())
-    args = ['%s=%r' % (n, getattr(s, n)) for n in names]
-    base = getattr(s, 'base_lr_orig', s.base_lr)
-    args.append('base_lr=%r' % base)
+    args = ['%s=%r' % (n, getattr(s, n)) for n in _MX_ARGS[type(s).__name__]]
+    args.append('base_lr=%r' % getattr(s, 'base_lr_orig', s.base_lr))
     if s.warmup_steps:
         args += ['warmup_steps=%r' % s.warmup_steps,
                  'warmup_begin_lr=%r' % s.warmup_begin_lr,
@@ -226,14 +205,9 @@ def mxnet_config(s):
          'warmup_steps': s.warmup_steps, 'warmup_begin_lr': s.warmup_begin_lr,
          'warmup_mode': s.warmup_mode}
     kind = type(s).__name__
-    if kind == 'FactorScheduler':
-        p.update(step=s.step, factor=s.factor, stop_factor_lr=s.stop_factor_lr)
-    elif kind == 'MultiFactorScheduler':
-        p.update(step=list(s.step), factor=s.factor)
-    elif kind == 'PolyScheduler':
-        p.update(max_update=s.max_update, pwr=s.power, final_lr=s.final_lr)
-    else:
-        p.update(max_update=s.max_update, final_lr=s.final_lr)
+    for n in _MX_ARGS[kind]:
+        v = getattr(s, n)
+        p[n.replace('power', 'pwr')] = list(v) if isinstance(v, list) else v
     # warmup_final_lr may differ from base_lr when base_lr was assigned after
     # construction (as the MXNet tutorial does); keep both.
     return as_python_number({'mxnet_class': kind, 'params': p,
@@ -275,11 +249,7 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         if not isinstance(scheduler, LRScheduler):
             raise TypeError('ReplaySchedule: scheduler must be an mxnet LRScheduler, '
                             'got %r' % (scheduler,))
-        snap = copy.deepcopy(scheduler)
-        if hasattr(snap, '__dict__'):
-            for k, v in vars(snap).items():
-                vars(snap)[k] = as_python_number(v)
-        self._scheduler = snap
+        self._snapshot(scheduler)
         self._ref = float(getattr(scheduler, 'base_lr', 1.0))
         self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
 
@@ -363,13 +333,6 @@ class FunctionSchedule(Schedule):
     def _value(self, t):
         return float(self.fn(_as_step(t)))
 
-    def _values(self, t):
-        # values() and composites hand over float64 arrays; the function sees what
-        # MXNet gives it, an int, for every integer-valued step
-        fn = self.fn
-        flat = [float(fn(int(x) if x.is_integer() else x)) for x in t.ravel().tolist()]
-        return np.asarray(flat, dtype=np.float64).reshape(t.shape)
-
     def _config(self):
         # A config names the function by module and qualified name; from_config
         # imports that name. Refuse here, with the reason, whatever it would not
@@ -391,7 +354,7 @@ class FunctionSchedule(Schedule):
         else:
             key = '%s:%s' % (module, name)
             try:
-                found = _import_name(key)
+                found = import_name(key)
             except Exception:  # pylint: disable=broad-except
                 found = None
             why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \
@@ -441,24 +404,14 @@ def as_schedule(obj, name='schedule', owner=None):
                     % (prefix, name, obj))
 
 
-
 def hold(obj, name='schedule', owner=None):
-    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned.
+    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned
+    (:meth:`Schedule._pinned`).
 
-    Every holder of a schedule (composites, :class:`~gluon_schedules.ReduceLROnPlateau`,
-    ``lr_groups`` and the momentum/beta1/wd schedules of
-    :func:`~gluon_schedules.scheduled_optimizer`) takes it through this function and
-    evaluates the result through its own values only (``_value``/``_values``, never
-    ``__call__`` or ``values``), so that
-
-    * a schedule an optimizer had already rescaled keeps the values it has now
-      (it is held as ``Scale(unscaled copy, factor)``, :meth:`Schedule._pinned`);
-    * a rescale made *later* by another optimizer (``Adam(lr_scheduler=s)`` on a
-      shared ``s``) changes nothing in the holder: the scale it sets lives in the
-      shared object's ``__call__``, which holders never use.
-
-    Only the holder's own scale (when an optimizer rescales the holder itself)
-    multiplies its values, once, in its ``__call__``; see "The base_lr rule" in
-    :mod:`gluon_schedules.base`.
+    Every holder (composites, :class:`~gluon_schedules.ReduceLROnPlateau`, ``lr_groups``,
+    the momentum/beta1/wd schedules) takes its schedules through this function and
+    evaluates them through ``_value``/``_values`` only, never ``__call__``: a rescale
+    that another optimizer makes later to a shared schedule changes nothing in the
+    holder (see "The base_lr rule" in :mod:`gluon_schedules.base`).
     """
     return as_schedule(obj, name, owner)._pinned()

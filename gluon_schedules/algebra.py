@@ -1,18 +1,11 @@
 """Schedule algebra: the product, minimum and maximum of schedules, update by update.
 
 Each combination evaluates its children at the same ``num_update`` (unlike
-:class:`~gluon_schedules.Join`, which runs them one after another) through their
-own values, as every composite does (see "The base_lr rule" in
-:mod:`gluon_schedules.base`), so it is as pure, picklable and configurable as
-its children.
-
-* :class:`Product` multiplies: a base schedule times factor curves is PyTorch's
-  ``ChainedScheduler`` of multiplicative schedulers (each factor a function of
-  the update, not of the previous LR, so nothing needs undoing to compose).
-* :class:`Minimum` and :class:`Maximum` take the smaller or larger value: a
-  warm-up that never exceeds a decay (``Minimum([Linear(0, 1, 100), decay])``),
-  a floor that is itself a schedule.
+:class:`~gluon_schedules.Join`, which runs them one after another), through their
+own values as every holder does (:func:`~gluon_schedules.adapters.hold`).
 """
+import math
+
 import numpy as np
 
 from .base import Schedule
@@ -78,13 +71,7 @@ class Product(_Combination):
     """
 
     _ufunc = np.multiply
-
-    @staticmethod
-    def _combine(values):
-        out = values[0]
-        for v in values[1:]:
-            out = out * v
-        return out
+    _combine = staticmethod(math.prod)
 
 
 class Minimum(_Combination):

@@ -2,52 +2,40 @@
 
 Conventions (they hold for every class of the library)
 ------------------------------------------------------
-* The argument is MXNet's ``num_update``: the number of the update about to be
-  applied. ``trainer.step()`` number *k* (counting from 1) uses ``schedule(k)``;
-  ``trainer.learning_rate`` before any step reads ``schedule(0)``. Units are
-  updates (iterations), never epochs, unless a class says otherwise.
-* The value is a pure function of ``num_update``: the same for any call order and
-  any number of calls. ``__call__`` changes nothing; constructors only check and
-  store their arguments.
-* Schedules are immutable: assigning an attribute raises ``AttributeError``.
-  The one exception is :attr:`Schedule.base_lr`, which MXNet's optimizers assign
-  (see *The base_lr rule* below).
-* Every schedule pickles (``Trainer.save_states`` and the dist kvstore pickle the
-  optimizer with its scheduler), round-trips through :meth:`Schedule.get_config`
-  and :func:`from_config`, and has a ``repr`` showing its parameters.
+* The argument is MXNet's ``num_update``: ``trainer.step()`` number *k* (counting
+  from 1) uses ``schedule(k)``; ``trainer.learning_rate`` before any step reads
+  ``schedule(0)``. Units are updates, never epochs, unless a class says otherwise.
+* The value is a pure function of ``num_update``, whatever the call order.
+  Constructors only check and store their arguments.
+* Schedules are immutable (assigning an attribute raises ``AttributeError``),
+  except :attr:`Schedule.base_lr`, which MXNet's optimizers assign.
+* Every schedule pickles (``Trainer.save_states``, the dist kvstore), round-trips
+  through :meth:`Schedule.get_config` and :func:`from_config`, and has a ``repr``
+  showing its parameters.
 
 The base_lr rule
 ----------------
-Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`), documented by
-its class: normally its peak, e.g. ``max_lr``. ``schedule.base_lr`` reads the
-reference LR (times the current scale). When an optimizer is created with a
-``learning_rate`` that differs from ``schedule.base_lr`` it assigns
-``schedule.base_lr = learning_rate`` (MXNet does this, and Adam, RMSProp, LAMB...
-have a default ``learning_rate``). The schedule then **rescales all its values**
-by ``learning_rate / reference_lr`` and says so with ``warnings.warn``: the
-optimizer's ``learning_rate`` wins, as it does for MXNet's own schedulers. To keep
-the schedule's own values, create the optimizer with ``learning_rate=None`` (or
-equal to ``schedule.base_lr``). The one exception in MXNet 1.9.1's registry is
-``Ftrl``, which never passes its ``learning_rate`` on: it applies the schedule's
-own values.
+Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`, documented by
+its class, normally its peak); ``schedule.base_lr`` reads it times the current
+scale. An optimizer created with a ``learning_rate`` that differs from
+``schedule.base_lr`` assigns ``schedule.base_lr = learning_rate`` (MXNet does
+this; Adam, RMSProp, LAMB... have a default ``learning_rate``): the schedule then
+**rescales all its values** by ``learning_rate / reference_lr`` and says so with
+``warnings.warn``, as MXNet's own schedulers follow the optimizer. To keep the
+schedule's own values, create the optimizer with ``learning_rate=None`` (or equal
+to ``schedule.base_lr``). MXNet 1.9.1's ``Ftrl`` never passes its
+``learning_rate`` on: it applies the schedule's own values.
 
-A schedule is rescaled at most once: an optimizer that asks for a *different*
-``base_lr`` than the one an earlier optimizer set raises ``ValueError`` (the LR
-one optimizer applies must never change because another optimizer was created;
-build one schedule per optimizer, or pass ``learning_rate=None``).
+A schedule is rescaled at most once: an optimizer asking for a *different*
+``base_lr`` than an earlier one set raises ``ValueError`` (the LR one optimizer
+applies never changes because another was created).
 
-No holder of a schedule follows a rescaling made after it took the schedule.
-Every holder (composites such as warm-up and join, ``ReduceLROnPlateau``, the
-``lr_groups`` and the momentum/beta1/wd schedules of ``scheduled_optimizer``)
-takes a schedule through one function, ``adapters.hold``, and evaluates it
-through its own values (``_value``/``_values``, never ``__call__``): a schedule
-that an optimizer had already rescaled enters as ``Scale(schedule, factor)``
-(:meth:`Schedule._pinned`), and a scale another optimizer sets later lives only
-in the shared object's ``__call__``. So the values of a holder are fixed when it
-is built, whatever happens to what it holds; a composite's config and repr
-describe its children's own values too (``_config``). A holder works in its
-children's units (``ReduceLROnPlateau`` compares ``min_lr`` and ``eps`` with its
-own values): its own scale multiplies everything, once, in ``__call__``.
+Holders of schedules (composites, ``ReduceLROnPlateau``, ``lr_groups``, the
+momentum/beta1/wd schedules) take them through ``adapters.hold`` and evaluate
+their own values (``_value``/``_values``): a child already rescaled enters as
+``Scale(child, factor)`` (:meth:`Schedule._pinned`), and a later rescale of the
+shared object changes nothing in the holder. A holder's own scale multiplies
+its values once, in ``__call__``.
 
 Layers
 ------
@@ -57,7 +45,7 @@ Layers
 < ``peak_probe``: a module imports only modules to its left (also inside functions;
 ``tests/test_package.py`` checks it and that this list is its own). ``base`` finds the one
 composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
-registry that :func:`from_config` uses.
+registry that :func:`from_config` uses (:func:`_scaled`).
 """
 import copy
 import importlib
@@ -149,9 +137,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         """
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
-        if self._scale == 1.0:
-            return own
-        return _REGISTRY['Scale'](own, self._scale)
+        return own if self._scale == 1.0 else _scaled(own, self._scale)
 
     def _value(self, t):
         raise NotImplementedError('%s must implement _value' % type(self).__name__)
@@ -241,7 +227,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return rv
 
     def __setstate__(self, state):
-        self.__dict__.update({k: _lists_as_arrays(v) for k, v in state.items()})
+        self.__dict__.update(state)
 
     # -- description ---------------------------------------------------------
     def _params(self):
@@ -262,8 +248,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     def __mul__(self, factor):
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             return NotImplemented
-        # modifiers.Scale, found in the registry: base imports nothing above it
-        return _REGISTRY['Scale'](self, factor)
+        return _scaled(self, factor)
 
     __rmul__ = __mul__
 
@@ -300,76 +285,52 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return cls(**params)
 
 
+def _scaled(schedule, factor):
+    """``Scale(schedule, factor)``: ``modifiers.Scale``, found by name in the registry
+    (it holds any schedule-like child through ``adapters.hold``, so it cannot live here;
+    base imports nothing above it)."""
+    return _REGISTRY['Scale'](schedule, factor)
+
+
 class _ArrayAsList:
-    """A NumPy array pickled as a list of Python numbers (see Schedule.__reduce_ex__)."""
+    """Pickles a NumPy array as a list of Python numbers; unpickles as the array."""
 
-    __slots__ = ('values', 'dtype', 'shape')
+    __slots__ = ('array',)
 
-    def __init__(self, values, dtype, shape):
-        self.values, self.dtype, self.shape = values, dtype, shape
+    def __init__(self, array):
+        self.array = array
 
     def __reduce__(self):
-        return (_ArrayAsList, (self.values, self.dtype, self.shape))
-
-    def array(self):
-        return np.asarray(self.values, dtype=self.dtype).reshape(self.shape)
+        a = self.array
+        return (_array, (a.ravel().tolist(), a.dtype.str, a.shape))
 
 
-def _is_namedtuple(v):
-    return isinstance(v, tuple) and hasattr(type(v), '_fields')
+def _array(values, dtype, shape):
+    return np.asarray(values, dtype=dtype).reshape(shape)
 
 
 def _arrays_as_lists(v):
+    """``v`` with its NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python
+    numbers, also inside lists, tuples, namedtuples and dicts."""
     if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
-        return _ArrayAsList(v.ravel().tolist(), v.dtype.str, v.shape)
+        return _ArrayAsList(v)
     if isinstance(v, np.generic):
         return v.item() if isinstance(v, (np.bool_, np.integer, np.floating)) else v
     if type(v) in (list, tuple):
         return type(v)(_arrays_as_lists(x) for x in v)
-    if _is_namedtuple(v):
+    if isinstance(v, tuple) and hasattr(type(v), '_fields'):
         return type(v)._make(_arrays_as_lists(x) for x in v)
     if type(v) is dict:
         return {k: _arrays_as_lists(x) for k, x in v.items()}
     return v
 
 
-def _lists_as_arrays(v):
-    if isinstance(v, _ArrayAsList):
-        return v.array()
-    if type(v) in (list, tuple):
-        return type(v)(_lists_as_arrays(x) for x in v)
-    if _is_namedtuple(v):
-        return type(v)._make(_lists_as_arrays(x) for x in v)
-    if type(v) is dict:
-        return {k: _lists_as_arrays(x) for k, x in v.items()}
-    return v
-
-
 def pieces(t, bounds, side='right'):
-    """Index ``t`` by the piece it falls in: piece ``i`` holds the steps with
-    ``bounds[i-1] <= t < bounds[i]`` (``side='right'``) or ``bounds[i-1] < t <=
-    bounds[i]`` (``side='left'``).
-
-    Returns one indexer per piece (``len(bounds) + 1``): slices when ``t`` is a
-    sorted 1-d array (plots, ``np.arange``: one binary search per bound), boolean
-    masks otherwise (one binary search per step).
-    """
-    sl = sorted_pieces(t, bounds, side)
-    if sl is not None:
-        return sl
+    """One boolean mask per piece of ``t`` (``len(bounds) + 1``): piece ``i`` holds the
+    steps with ``bounds[i-1] <= t < bounds[i]`` (``side='right'``) or ``bounds[i-1] < t
+    <= bounds[i]`` (``side='left'``)."""
     idx = np.searchsorted(np.asarray(bounds, dtype=np.float64), t, side=side)
     return [idx == i for i in range(len(bounds) + 1)]
-
-
-def sorted_pieces(t, bounds, side='right'):
-    """The slices of :func:`pieces` if ``t`` is a sorted 1-d array, else None (then a
-    branch-free formula over the whole array is usually faster than masks)."""
-    if t.ndim != 1 or (t.size > 1 and np.any(t[1:] < t[:-1])):
-        return None
-    b = np.asarray(bounds, dtype=np.float64)
-    cuts = [0] + np.searchsorted(t, b, side='left' if side == 'right' else 'right').tolist() \
-        + [t.size]
-    return [slice(a, max(a, z)) for a, z in zip(cuts, cuts[1:])]
 
 
 def _short_repr(v):
@@ -390,7 +351,7 @@ def _class_key(cls):
     return '%s:%s' % (cls.__module__, cls.__qualname__)
 
 
-def _import_name(key):
+def import_name(key):
     """The object that ``'module:qualname'`` names, importing the module."""
     module, qualname = key.split(':', 1)
     obj = importlib.import_module(module)
@@ -427,7 +388,7 @@ def _resolve_class(key, trusted=()):
     for x in trusted:
         if isinstance(x, str):
             if module == x or module.startswith(x + '.'):
-                return _import_name(key)
+                return import_name(key)
         elif '%s:%s' % (getattr(x, '__module__', None),
                         getattr(x, '__qualname__', None)) == key:
             return x

@@ -25,6 +25,7 @@ compares them with tables made by running transformers and timm):
   distribution on timm's updates but are not timm's draws (timm uses PyTorch's
   generator).
 """
+import functools
 import math
 import warnings
 
@@ -34,20 +35,15 @@ from .cycles import CyclicDecay, CosineCycles
 from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
-from ._checks import check_choice, check_int, check_lr, check_real
+from ._checks import (check_choice, check_factor, check_int, check_lr, check_milestones,
+                      check_real)
 
 __all__ = ['get_schedule', 'schedule_names']
 
-_HF = ('linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant',
-       'constant_with_warmup', 'inverse_sqrt', 'reduce_lr_on_plateau', 'cosine_with_min_lr',
-       'cosine_warmup_with_min_lr', 'warmup_stable_decay')
-_TIMM = ('cosine', 'tanh', 'step', 'multistep', 'poly', 'constant', 'wsd', 'plateau')
-
-
 def schedule_names(library='hf'):
     """The names :func:`get_schedule` knows for ``library`` ('hf' or 'timm')."""
-    return {'hf': _HF, 'timm': _TIMM}[check_choice('library', library, ('hf', 'timm'),
-                                                     'schedule_names')]
+    library = check_choice('library', library, ('hf', 'timm'), 'schedule_names')
+    return tuple(_HF_BUILDERS if library == 'hf' else _TIMM_BUILDERS)
 
 
 def get_schedule(name, base_lr, library='hf', **kwargs):
@@ -98,7 +94,7 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
     try:
         return build(owner, base_lr, **kwargs)
     except TypeError as e:
-        if 'unexpected keyword argument' in str(e) or 'required' in str(e):
+        if any(w in str(e) for w in ('unexpected keyword', 'required', 'multiple values')):
             raise TypeError('%s: %s' % (owner, str(e).split(') ', 1)[-1])) from None
         raise
 
@@ -107,17 +103,15 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
 # Hugging Face transformers (optimization.py)
 # ---------------------------------------------------------------------------
 
-def _warmup_then(owner, base_lr, warmup, after, start=0.0):
+def _warmup_then(base_lr, warmup, after):
     """HF's warm-up ``k / W`` (k < W) joined to ``after`` (which sees k - W)."""
     if warmup == 0:
         return after
-    return Join([Linear(start, base_lr, warmup), after], [warmup])
+    return Join([Linear(0.0, base_lr, warmup), after], [warmup])
 
 
 def _steps(owner, num_warmup_steps, num_training_steps):
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    w = _warmup_steps(owner, num_warmup_steps)
     if num_training_steps is None:
         raise ValueError('%s: num_training_steps is required' % owner)
     n = check_int('num_training_steps', num_training_steps, owner, low=1)
@@ -125,6 +119,12 @@ def _steps(owner, num_warmup_steps, num_training_steps):
         raise ValueError('%s: num_training_steps must be > num_warmup_steps, got %r <= %r'
                          % (owner, n, w))
     return w, n
+
+
+def _warmup_steps(owner, num_warmup_steps):
+    if num_warmup_steps is None:
+        raise ValueError('%s: num_warmup_steps is required' % owner)
+    return check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
 
 
 def _unused(owner, num_warmup_steps=None, num_training_steps=None):
@@ -136,6 +136,32 @@ def _unused(owner, num_warmup_steps=None, num_training_steps=None):
         check_int('num_training_steps', num_training_steps, owner, low=1)
 
 
+def _cycles(owner, num_cycles):
+    return check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
+                      what='a finite number > 0')
+
+
+def _warmup_and_decay(decay):
+    """An HF schedule: a linear warm-up of ``num_warmup_steps``, then ``decay(owner,
+    base_lr, _n, **kwargs)`` over the ``_n`` updates left, seen one update later
+    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``). ``_n``, not a name
+    a caller would pass as a keyword argument."""
+    def build(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
+        w, n = _steps(owner, num_warmup_steps, num_training_steps)
+        return Shift(_warmup_then(base_lr, w, decay(owner, base_lr, n - w, **kwargs)), 1)
+    return build
+
+
+def _hf_polynomial(owner, base_lr, _n, lr_end=1e-7, power=1.0):
+    lr_end = check_lr('lr_end', lr_end, owner)
+    if not base_lr > lr_end:
+        raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
+                         'base_lr=%r' % (owner, lr_end, base_lr))
+    power = check_real('power', power, owner, low=0.0, low_open=True,
+                       what='a finite number > 0')
+    return PolynomialDecay(base_lr, _n, power=power, final_lr=lr_end)
+
+
 def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
     _unused(owner, num_warmup_steps, num_training_steps)
     return Constant(base_lr)
@@ -143,53 +169,14 @@ def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None)
 
 def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
     _unused(owner, None, num_training_steps)
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
-    return Shift(_warmup_then(owner, base_lr, w, Constant(base_lr)), 1)
-
-
-def _hf_linear(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    return Shift(_warmup_then(owner, base_lr, w, Linear(base_lr, 0.0, n - w)), 1)
-
-
-def _hf_cosine(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-               num_cycles=0.5):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    return Shift(_warmup_then(owner, base_lr, w, CosineCycles(base_lr, n - w, nc)), 1)
-
-
-def _hf_cosine_with_restarts(owner, base_lr, num_warmup_steps=None,
-                             num_training_steps=None, num_cycles=1):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    return Shift(_warmup_then(owner, base_lr, w,
-                              CosineCycles(base_lr, n - w, nc, restarts=True)), 1)
-
-
-def _hf_polynomial(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-                   lr_end=1e-7, power=1.0):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    lr_end = check_lr('lr_end', lr_end, owner)
-    if not base_lr > lr_end:
-        raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
-                         'base_lr=%r' % (owner, lr_end, base_lr))
-    power = check_real('power', power, owner, low=0.0, low_open=True,
-                       what='a finite number > 0')
-    decay = PolynomialDecay(base_lr, n - w, power=power, final_lr=lr_end)
-    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
+    w = _warmup_steps(owner, num_warmup_steps)
+    return Shift(_warmup_then(base_lr, w, Constant(base_lr)), 1)
 
 
 def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None,
                      num_training_steps=None):
     _unused(owner, None, num_training_steps)
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
+    w = _warmup_steps(owner, num_warmup_steps)
     ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner,
                                                            low=1)
     # k >= W: base * sqrt(ts / (k - W + ts)), i.e. InverseSqrt(base, ts) seen at k - (W - ts)
@@ -204,39 +191,23 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
         raise ValueError('%s: give min_lr or min_lr_rate, not both (got %r and %r)'
                          % (owner, min_lr, min_lr_rate))
     if min_lr is not None:
-        floor = check_lr('min_lr', min_lr, owner)
-        if floor > base_lr:
-            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
-                             % (owner, min_lr, base_lr))
-        return floor
+        return _floor(owner, base_lr, min_lr, 'min_lr')
     if min_lr_rate is None:
         raise ValueError('%s: give one of min_lr or min_lr_rate' % owner)
     return base_lr * check_real('min_lr_rate', min_lr_rate, owner, low=0.0, high=1.0,
                                 what='a number in [0, 1]')
 
 
-def _hf_cosine_with_min_lr(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-                           num_cycles=0.5, min_lr=None, min_lr_rate=None):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
-    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
-    return Shift(_warmup_then(owner, base_lr, w, decay), 1)
-
-
 def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
                                   num_training_steps=None, num_cycles=0.5, min_lr=None,
                                   min_lr_rate=None, warmup_lr_rate=None):
     w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
-    floor = _min_rate(owner, base_lr, min_lr, min_lr_rate)
-    decay = CosineCycles(base_lr, n - w, nc, final_lr=floor)
+    decay = CosineCycles(base_lr, n - w, _cycles(owner, num_cycles),
+                         final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))
     if warmup_lr_rate is None:
         # HF evaluates this one at step k + 1 (warm-up (k+1)/W, decay progress
         # (k+1-W)/(T-W)): update t = k + 1 gets exactly the plain formula at t
-        return _warmup_then(owner, base_lr, w, decay)
+        return _warmup_then(base_lr, w, decay)
     r = check_real('warmup_lr_rate', warmup_lr_rate, owner, low=0.0, high=1.0,
                    what='a number in [0, 1]')
     if w == 0:                  # no warm-up: the decay at k + 1, as above
@@ -286,20 +257,26 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
     decay_type = check_choice('decay_type', decay_type, ('linear', 'cosine', '1-sqrt'), owner)
     r = check_real('min_lr_ratio', min_lr_ratio, owner, low=0.0, high=1.0,
                    what='a number in [0, 1]')
-    nc = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                    what='a finite number > 0')
     s = WarmupStableDecay(base_lr, total_steps=w + stable + d, warmup_steps=w, decay_steps=d,
                           decay=decay_type, warmup=warmup_type, start_lr=base_lr * r,
-                          final_lr=base_lr * r, num_cycles=nc)
+                          final_lr=base_lr * r, num_cycles=_cycles(owner, num_cycles))
     return Shift(s, 1)
 
 
-_HF_BUILDERS = {
-    'linear': _hf_linear, 'cosine': _hf_cosine, 'cosine_with_restarts': _hf_cosine_with_restarts,
-    'polynomial': _hf_polynomial, 'constant': _hf_constant,
-    'constant_with_warmup': _hf_constant_with_warmup, 'inverse_sqrt': _hf_inverse_sqrt,
-    'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
-    'cosine_with_min_lr': _hf_cosine_with_min_lr,
+_HF_BUILDERS = {     # get_schedule's names, in this order
+    'linear': _warmup_and_decay(lambda owner, base_lr, _n: Linear(base_lr, 0.0, _n)),
+    'cosine': _warmup_and_decay(lambda owner, base_lr, _n, num_cycles=0.5: CosineCycles(
+        base_lr, _n, _cycles(owner, num_cycles))),
+    'cosine_with_restarts': _warmup_and_decay(
+        lambda owner, base_lr, _n, num_cycles=1: CosineCycles(
+            base_lr, _n, _cycles(owner, num_cycles), restarts=True)),
+    'polynomial': _warmup_and_decay(_hf_polynomial),
+    'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
+    'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
+    'cosine_with_min_lr': _warmup_and_decay(
+        lambda owner, base_lr, _n, num_cycles=0.5, min_lr=None, min_lr_rate=None:
+        CosineCycles(base_lr, _n, _cycles(owner, num_cycles),
+                     final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))),
     'cosine_warmup_with_min_lr': _hf_cosine_warmup_with_min_lr,
     'warmup_stable_decay': _hf_warmup_stable_decay,
 }
@@ -331,16 +308,14 @@ def _decay_rate(owner, decay_rate, high_open=False):
     if high_open:
         return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0, low_open=True,
                           high_open=True, what='a number in (0, 1)')
-    return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0,
-                      what='a number in [0, 1] (a factor > 1 would grow the LR without '
-                           'bound)')
+    return check_factor('decay_rate', decay_rate, owner)
 
 
-def _lr_min(owner, base_lr, lr_min):
-    floor = check_lr('lr_min', lr_min, owner)
+def _floor(owner, base_lr, value, name='lr_min'):
+    floor = check_lr(name, value, owner)
     if floor > base_lr:
-        raise ValueError('%s: lr_min must be <= base_lr, got lr_min=%r and base_lr=%r'
-                         % (owner, lr_min, base_lr))
+        raise ValueError('%s: %s must be <= base_lr, got %s=%r and base_lr=%r'
+                         % (owner, name, name, value, base_lr))
     return floor
 
 
@@ -396,10 +371,12 @@ def _noisy(build):
 def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.0,
                  cycle_decay=1.0, cycle_limit=1, warmup_t=0, warmup_lr_init=0.0,
                  warmup_prefix=False, **curve_kwargs):
+    """timm's scheduler of CyclicDecay's ``curve`` (``curve_kwargs``: that curve's own
+    arguments), after timm's warm-up."""
     if t_initial is None:
         raise ValueError('%s: t_initial is required' % owner)
     t_initial = check_int('t_initial', t_initial, owner, low=1)
-    lr_min = _lr_min(owner, base_lr, lr_min)
+    lr_min = _floor(owner, base_lr, lr_min)
     cycle_decay = check_real('cycle_decay', cycle_decay, owner, low=0.0, high=1.0,
                              low_open=True, what='a number in (0, 1]')
     decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,
@@ -410,18 +387,6 @@ def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.
         target = decay._value(check_int('warmup_t', warmup_t, owner, low=0))
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
                         target)
-
-
-def _timm_cosine(owner, base_lr, k_decay=1.0, **kwargs):
-    return _timm_cycles('cosine', owner, base_lr, k_decay=k_decay, **kwargs)
-
-
-def _timm_poly(owner, base_lr, power=0.5, k_decay=1.0, **kwargs):
-    return _timm_cycles('poly', owner, base_lr, power=power, k_decay=k_decay, **kwargs)
-
-
-def _timm_tanh(owner, base_lr, lb=-7.0, ub=3.0, **kwargs):
-    return _timm_cycles('tanh', owner, base_lr, lb=lb, ub=ub, **kwargs)
 
 
 def _timm_step(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0,
@@ -444,12 +409,7 @@ def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
                     warmup_lr_init=0.0, warmup_prefix=True):
     if decay_t is None:
         raise ValueError('%s: decay_t is required' % owner)
-    if not isinstance(decay_t, (list, tuple)) or not decay_t:
-        raise TypeError('%s: decay_t must be a non-empty list of updates, got %r'
-                        % (owner, decay_t))
-    ms = [check_int('decay_t[%d]' % i, m, owner, low=1) for i, m in enumerate(decay_t)]
-    if any(b <= a for a, b in zip(ms, ms[1:])):
-        raise ValueError('%s: decay_t must be strictly increasing, got %r' % (owner, decay_t))
+    ms = check_milestones('decay_t', decay_t, owner, 'updates')
     # timm: base * decay_rate ** #{m <= j + 1} (bisect_right(decay_t, j + 1): milestone m
     # applies from index m - 1, "kept for compatibility" in its source), and
     # MultiStepDecay(j + 2) counts m < j + 2
@@ -469,7 +429,7 @@ def _timm_wsd(owner, base_lr, t_initial=None, decay_t=None, lr_min=0.0, stable_f
         raise ValueError('%s: t_initial and decay_t are required' % owner)
     t_initial = check_int('t_initial', t_initial, owner, low=1)
     d = check_int('decay_t', decay_t, owner, low=1, high=t_initial)
-    floor = _lr_min(owner, base_lr, lr_min)
+    floor = _floor(owner, base_lr, lr_min)
     if stable_fn != 'constant':
         raise ValueError("%s: stable_fn must be 'constant' (timm's 'rsqrt' and 'power' "
                          "stable phases are not offered: lr_min + (stable - lr_min) decay "
@@ -515,7 +475,9 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
                              ignore_until=w)
 
 
-_TIMM_BUILDERS = {'cosine': _noisy(_timm_cosine), 'tanh': _noisy(_timm_tanh),
-                  'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
-                  'poly': _noisy(_timm_poly), 'constant': _noisy(_timm_constant),
-                  'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}
+_TIMM_BUILDERS = {   # get_schedule's names, in this order
+    'cosine': _noisy(functools.partial(_timm_cycles, 'cosine', k_decay=1.0)),
+    'tanh': _noisy(functools.partial(_timm_cycles, 'tanh', lb=-7.0, ub=3.0)),
+    'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
+    'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5, k_decay=1.0)),
+    'constant': _noisy(_timm_constant), 'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}

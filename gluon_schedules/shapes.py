@@ -6,42 +6,36 @@ Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``
 Every class documents its reference LR (what ``base_lr`` means, see
 :mod:`gluon_schedules.base`).
 
-Each curve is one expression that serves a float (``math``, the optimizer's
-call) and an array (``np``, ``values()``): ``_value`` and ``_values`` only pick
-the phase. :func:`half_cosine` is the cosine every module's curves use.
+Each curve's formula is written once, for a float (the optimizer's call) and an
+array (``values()``): as ``_value(t, xp)`` with ``xp=scalar`` (``math`` under
+NumPy's names) or ``xp=np``; or, where a float path must stay cheap, as
+``_curve(t, xp)`` whose ``_value`` and ``_values`` only clamp ``t`` or pick the
+phase. :func:`half_cosine` is the cosine every module's curves use.
 """
 import functools
 import math
 from bisect import bisect_left
+from types import SimpleNamespace
 
 import numpy as np
 
-from .base import Schedule, pieces
+from .base import Schedule
 from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
-                      check_choice)
+                      check_choice, check_min_max, check_factor, check_milestones)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
            'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
            'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
            'WarmupStableDecay']
 
+_check_min_max = check_min_max      # policies' import (it may import _checks' name)
 
-def _check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
-    min_lr = check_lr(min_name, min_lr, owner)
-    max_lr = check_lr(max_name, max_lr, owner)
-    if min_lr > max_lr:
-        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
-                         % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
-    return min_lr, max_lr
-
-
-def _check_gamma(owner, gamma):
-    """A decay factor: in [0, 1]. A factor > 1 would make the LR grow without
-    bound (to inf after enough steps), so it is refused, as MXNet's
-    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it."""
-    return check_real('gamma', gamma, owner, low=0.0, high=1.0,
-                      what='a number in [0, 1] (a factor > 1 would grow the LR '
-                           'without bound)')
+# NumPy's names for one float, so that one expression serves ``xp=scalar`` and
+# ``xp=np`` (lambdas: cheaper per call than the builtins min and max)
+scalar = SimpleNamespace(
+    cos=math.cos, sqrt=math.sqrt, floor=math.floor, ceil=math.ceil,
+    minimum=lambda a, b: a if a < b else b, maximum=lambda a, b: b if a < b else a,
+    searchsorted=bisect_left, take=lambda a, i: a[i], where=lambda c, a, b: a if c else b)
 
 
 def flat(values):
@@ -55,9 +49,9 @@ def flat(values):
 
 def half_cosine(num, den, xp=math):
     r"""The half-cosine from 1 (``num = 0``) to 0 (``num = den``):
-    :math:`(1 + \cos(\pi\, num / den)) / 2`, for floats (``xp=math``) or arrays
-    (``xp=np``). The one place the cosine of every curve is written (with PyTorch's,
-    MXNet's and timm's order of operations: ``pi * num`` first).
+    :math:`(1 + \cos(\pi\, num / den)) / 2`, for floats (``xp=math`` or ``scalar``)
+    or arrays (``xp=np``), with PyTorch's, MXNet's and timm's order of operations
+    (``pi * num`` first).
 
     >>> [half_cosine(t, 4) for t in (0, 2, 4)]
     [1.0, 0.5, 0.0]
@@ -66,10 +60,10 @@ def half_cosine(num, den, xp=math):
 
 
 def int_power_table(base, factor, n):
-    """``base * factor ** n`` for whole numbers ``n`` (as floats), one ``pow`` per
-    distinct exponent: the same values as the scalar path, far fewer ``pow`` calls
-    (StepDecay's values() of 1e6 steps 9.6 ms, against 58 ms with ``np.power``
-    on every step; ExponentialDecay's staircase 9.1 ms against 35 ms)."""
+    """``base * factor ** n`` for whole numbers ``n``: a float, or an array (as
+    floats) computed with one ``pow`` per distinct exponent, the same values."""
+    if not isinstance(n, np.ndarray):
+        return base * factor ** n
     if n.size == 0:
         return np.empty_like(n)
     top = int(n.max())
@@ -79,20 +73,38 @@ def int_power_table(base, factor, n):
     return powers[n.astype(np.intp)]
 
 
+class _Curve(Schedule):
+    """A schedule whose ``_value(t, xp=scalar)`` also serves arrays (``xp=np``)."""
+
+    @flat
+    def _values(self, t):
+        return self._value(t, np)
+
+
+class _ToLength(Schedule):
+    """A curve ``_curve(t, xp)`` of ``min(t, length)``: its last value after ``length``
+    (for a float, clamped by a conditional: see benchmarks/README.md)."""
+
+    def _value(self, t):
+        return self._curve(t if t < self.length else self.length, math)
+
+    @flat
+    def _values(self, t):
+        return self._curve(np.minimum(t, self.length), np)
+
+
 class TriangularSchedule(Schedule):
     r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
 
     .. math::
 
-        u(t) = \begin{cases}
-            t / (L f) & t \le L f \\
-            (L - t) / (L (1 - f)) & L f < t \le L \\
-            0 & t > L
-        \end{cases}, \qquad lr(t) = min\_lr + u(t) (max\_lr - min\_lr)
+        lr(t) = \max\left(min\_lr,\; min\_lr + (max\_lr - min\_lr)
+                \min\left(\frac{t}{L f}, \frac{L - t}{L (1 - f)}\right)\right)
 
-    with ``L = cycle_length`` and ``f = inc_fraction``. After the cycle the value stays
-    at ``min_lr``. Reference LR: ``max_lr``. The MXNet tutorial "Advanced Learning
-    Rate Schedules" defines the same class; values are identical.
+    with ``L = cycle_length`` and ``f = inc_fraction``: the rise up to the peak at
+    ``t = L f``, the fall to ``min_lr`` at ``t = L``, then ``min_lr``. Reference LR:
+    ``max_lr``. The MXNet tutorial "Advanced Learning Rate Schedules" defines the
+    same class; values are identical.
 
     Parameters
     ----------
@@ -116,7 +128,7 @@ class TriangularSchedule(Schedule):
     def __init__(self, min_lr, max_lr, cycle_length, inc_fraction=0.5):
         super().__init__()
         owner = 'TriangularSchedule'
-        self.min_lr, self.max_lr = _check_min_max(owner, min_lr, max_lr)
+        self.min_lr, self.max_lr = check_min_max(owner, min_lr, max_lr)
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         self.inc_fraction = check_fraction('inc_fraction', inc_fraction, owner)
         self._up = self.cycle_length * self.inc_fraction
@@ -137,8 +149,7 @@ class TriangularSchedule(Schedule):
 
     @flat
     def _values(self, t):
-        # the rise up to the peak, the fall after it (the lower of the two lines),
-        # never below min_lr (after the cycle)
+        # the lower of the two lines (the rise, then the fall), never below min_lr
         return np.maximum(np.minimum(self._rise(t), self._fall(t)), self.min_lr)
 
 
@@ -159,15 +170,15 @@ class Constant(Schedule):
     def _value(self, t):
         return self.lr
 
-    @flat
     def _values(self, t):
         return np.full(t.shape, self.lr)
 
 
-class Linear(Schedule):
+class Linear(_Curve):
     r"""Linear ramp from ``start_lr`` (``t = 0``) to ``end_lr`` (``t = length``), then constant.
 
-    .. math:: lr(t) = start\_lr + \min(t, L) (end\_lr - start\_lr) / L
+    .. math:: lr(t) = start\_lr + t (end\_lr - start\_lr) / L \quad (t < L), \qquad
+              end\_lr \quad (t \ge L)
 
     Serves as warm-up (``start_lr < end_lr``) or decay. Reference LR:
     ``max(start_lr, end_lr)``.
@@ -188,21 +199,8 @@ class Linear(Schedule):
         self._d = self.end_lr - self.start_lr
         self._ref = max(self.start_lr, self.end_lr)
 
-    def _value(self, t):
-        if t >= self.length:
-            return self.end_lr
-        return t * self._d / self.length + self.start_lr
-
-    @flat
-    def _values(self, t):
-        head, tail = pieces(t, [self.length])
-        out = np.empty_like(t)
-        u = t[head] * self._d
-        u /= self.length
-        u += self.start_lr
-        out[head] = u
-        out[tail] = self.end_lr
-        return out
+    def _value(self, t, xp=scalar):
+        return xp.where(t >= self.length, self.end_lr, t * self._d / self.length + self.start_lr)
 
 
 class LinearDecayToZero(Linear):
@@ -226,7 +224,7 @@ class LinearDecayToZero(Linear):
         return [('base_lr', self.start_lr), ('total_steps', self.total_steps)]
 
 
-class CosineDecay(Schedule):
+class CosineDecay(_ToLength):
     r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
 
     .. math:: lr(t) = final + (base - final) \left(\frac{1 + \cos(\pi \min(t, L) / L)}{2}
@@ -249,24 +247,16 @@ class CosineDecay(Schedule):
     def __init__(self, base_lr, length, final_lr=0.0, exponent=1.0):
         super().__init__()
         owner = 'CosineDecay'
-        self.final_lr, self.base_lr_ = _check_min_max(owner, final_lr, base_lr,
-                                                      'final_lr', 'base_lr')
+        self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
+                                                     'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
         self.exponent = check_real('exponent', exponent, owner, low=0.0, low_open=True,
                                    what='a finite number > 0')
         self._amp = self.base_lr_ - self.final_lr
         self._ref = self.base_lr_
 
-    # final + amp * c: the affine map in both paths, not behind a shared method, as
-    # that call level cost 24% per call (CyclicalSchedule of cosines went from 2.0x
-    # to 2.6x MXNet's cosine, median of 7 runs interleaved with the code before it)
-    def _value(self, t):
-        c = half_cosine(t if t < self.length else self.length, self.length)
-        return self.final_lr + self._amp * (c if self.exponent == 1.0 else c ** self.exponent)
-
-    @flat
-    def _values(self, t):
-        c = half_cosine(np.minimum(t, self.length), self.length, np)
+    def _curve(self, t, xp):
+        c = half_cosine(t, self.length, xp)
         return self.final_lr + self._amp * (c if self.exponent == 1.0 else c ** self.exponent)
 
 
@@ -275,12 +265,11 @@ class CosineAnnealingSchedule(CosineDecay):
 
     .. math::
 
-        lr(t) = min\_lr + (max\_lr - min\_lr) \frac{1 + \cos(\pi t / L)}{2},
-        \quad t \le L; \qquad lr(t) = min\_lr, \quad t > L
+        lr(t) = min\_lr + (max\_lr - min\_lr) \frac{1 + \cos(\pi \min(t, L) / L)}{2}
 
-    Reference LR: ``max_lr``. Loshchilov and Hutter (2016); identical to the MXNet
-    tutorial's class of the same name. The same curve as
-    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)``, with the tutorial's names.
+    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` with the names of the
+    MXNet tutorial's class (Loshchilov and Hutter, 2016); values are identical.
+    Reference LR: ``max_lr``.
 
     Parameters
     ----------
@@ -300,18 +289,18 @@ class CosineAnnealingSchedule(CosineDecay):
 
     def __init__(self, min_lr, max_lr, cycle_length):
         owner = 'CosineAnnealingSchedule'
-        min_lr, max_lr = _check_min_max(owner, min_lr, max_lr)
+        min_lr, max_lr = check_min_max(owner, min_lr, max_lr)
         cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         super().__init__(max_lr, cycle_length, final_lr=min_lr)
         self.min_lr, self.max_lr, self.cycle_length = min_lr, max_lr, cycle_length
 
 
-class ExponentialDecay(Schedule):
-    r"""Exponential decay: ``base_lr * decay_rate ** (t / decay_steps)``.
+class ExponentialDecay(_Curve):
+    r"""Exponential decay: :math:`\max(min\_lr,\; base \cdot rate^{t / s})`.
 
     With ``staircase=True`` the exponent is ``floor(t / decay_steps)``, so the LR
     drops at ``t = decay_steps, 2 decay_steps, ...`` (as in TensorFlow and optax).
-    ``min_lr`` bounds it from below. Reference LR: ``base_lr``.
+    Reference LR: ``base_lr``.
 
     >>> s = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)
     >>> [s(t) for t in range(6)]
@@ -328,31 +317,19 @@ class ExponentialDecay(Schedule):
                                      low_open=True, what='a number in (0, 1]')
         self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
         self.staircase = check_bool('staircase', staircase, owner)
-        self.min_lr = check_lr('min_lr', min_lr, owner)
-        if self.min_lr > self.base_lr_:
-            raise ValueError('%s: min_lr must be <= base_lr, got min_lr=%r and base_lr=%r'
-                             % (owner, self.min_lr, self.base_lr_))
+        self.min_lr = check_min_max(owner, min_lr, self.base_lr_, 'min_lr', 'base_lr')[0]
         self._ref = self.base_lr_
 
-
-    def _value(self, t):
+    def _value(self, t, xp=scalar):
         e = t / self.decay_steps
         if self.staircase:
-            e = math.floor(e)
-        v = self.base_lr_ * self.decay_rate ** e
-        return self.min_lr if v < self.min_lr else v
-
-    @flat
-    def _values(self, t):
-        e = t / self.decay_steps
-        if self.staircase:
-            v = int_power_table(self.base_lr_, self.decay_rate, np.floor(e, out=e))
+            v = int_power_table(self.base_lr_, self.decay_rate, xp.floor(e))
         else:
-            v = self.base_lr_ * np.power(self.decay_rate, e)
-        return np.maximum(v, self.min_lr, out=v)
+            v = self.base_lr_ * self.decay_rate ** e
+        return xp.maximum(v, self.min_lr)
 
 
-class PolynomialDecay(Schedule):
+class PolynomialDecay(_ToLength):
     r"""Polynomial decay from ``base_lr`` to ``final_lr`` over ``length`` updates.
 
     .. math:: lr(t) = final + (base - final) (1 - \min(t, L) / L)^{power}
@@ -370,35 +347,27 @@ class PolynomialDecay(Schedule):
     def __init__(self, base_lr, length, power=1.0, final_lr=0.0):
         super().__init__()
         owner = 'PolynomialDecay'
-        self.final_lr, self.base_lr_ = _check_min_max(owner, final_lr, base_lr,
-                                                      'final_lr', 'base_lr')
+        self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
+                                                     'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
         self.power = check_real('power', power, owner, low=0.0, low_open=True,
                                 what='a finite number > 0')
         self._ref = self.base_lr_
 
-
     def _curve(self, t, xp):
-        return self.final_lr + (self.base_lr_ - self.final_lr) * \
-            (1 - t / self.length) ** self.power
-
-    def _value(self, t):
-        return self._curve(t if t < self.length else self.length, math)
-
-    @flat
-    def _values(self, t):
-        return self._curve(np.minimum(t, self.length), np)
+        return self.final_lr + (self.base_lr_ - self.final_lr) * (1 - t / self.length) ** self.power
 
 
-class StepDecay(Schedule):
+class StepDecay(_Curve):
     r"""Multiply the LR by ``gamma`` every ``step_size`` updates.
 
     Updates 1..step_size use ``base_lr``, the next ``step_size`` use
     ``base_lr * gamma``, and so on: :math:`lr(t) = base \cdot gamma^{\max(0,
-    \lceil t / s \rceil - 1)}`. This is MXNet's ``FactorScheduler(step=s)`` and
-    PyTorch's ``StepLR(step_size=s)`` (stepped every update), without state.
-    ``gamma`` is in [0, 1]: a factor > 1 is refused (it would grow the LR to inf;
-    MXNet refuses it too). Reference LR: ``base_lr``.
+    \lceil t / s \rceil - 1)}`. This is MXNet's ``FactorScheduler(step=s)`` (whose
+    :class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's
+    ``StepLR(step_size=s)`` (stepped every update), without state. ``gamma`` is in
+    [0, 1]: a factor > 1 is refused (it would grow the LR to inf; MXNet refuses it
+    too). Reference LR: ``base_lr``.
 
     >>> s = StepDecay(1.0, step_size=2, gamma=0.5)
     >>> [s(t) for t in range(7)]
@@ -412,30 +381,32 @@ class StepDecay(Schedule):
         owner = 'StepDecay'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
         self.step_size = check_int('step_size', step_size, owner, low=1)
-        self.gamma = _check_gamma(owner, gamma)
+        self.gamma = check_factor('gamma', gamma, owner)
         self._ref = self.base_lr_
 
-
-    def _value(self, t):
-        n = math.ceil(t / self.step_size) - 1
-        return self.base_lr_ * self.gamma ** n if n > 0 else self.base_lr_
-
-    @flat
-    def _values(self, t):
-        n = np.ceil(t / self.step_size)
-        n -= 1
-        np.maximum(n, 0, out=n)
+    def _value(self, t, xp=scalar):
+        n = xp.maximum(xp.ceil(t / self.step_size) - 1, 0)
         return int_power_table(self.base_lr_, self.gamma, n)
 
 
-class MultiStepDecay(Schedule):
+def repeated_products(base, factor, n):
+    """``(base, base * factor, (base * factor) * factor, ...)``, ``n + 1`` values: the
+    LRs of MXNet's ``MultiFactorScheduler``, which multiplies at each milestone."""
+    lrs = [base]
+    for _ in range(n):
+        lrs.append(lrs[-1] * factor)
+    return tuple(lrs)
+
+
+class MultiStepDecay(_Curve):
     r"""Multiply the LR by ``gamma`` after each milestone.
 
     Update ``m`` (a milestone) still uses the old LR, update ``m + 1`` the new one:
-    :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}`. This is MXNet's
-    ``MultiFactorScheduler(step=milestones)`` and PyTorch's ``MultiStepLR``
-    (stepped every update), without state. ``gamma`` is in [0, 1], as for
-    :class:`StepDecay`. Reference LR: ``base_lr``.
+    :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}` (as repeated products). This
+    is MXNet's ``MultiFactorScheduler(step=milestones)`` (whose
+    :class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's
+    ``MultiStepLR`` (stepped every update), without state. ``gamma`` is in [0, 1],
+    as for :class:`StepDecay`. Reference LR: ``base_lr``.
 
     >>> s = MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)
     >>> [s(t) for t in range(7)]
@@ -448,34 +419,16 @@ class MultiStepDecay(Schedule):
         super().__init__()
         owner = 'MultiStepDecay'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
-        if not isinstance(milestones, (list, tuple)) or not milestones:
-            raise TypeError('%s: milestones must be a non-empty list of integers, got %r'
-                            % (owner, milestones))
-        ms = [check_int('milestones[%d]' % i, m, owner, low=1) for i, m in enumerate(milestones)]
-        if any(b <= a for a, b in zip(ms, ms[1:])):
-            raise ValueError('%s: milestones must be strictly increasing, got %r'
-                             % (owner, milestones))
-        self.milestones = tuple(ms)
-        self.gamma = _check_gamma(owner, gamma)
-        lrs = [self.base_lr_]
-        for _ in ms:
-            lrs.append(lrs[-1] * self.gamma)
-        self._lrs = tuple(lrs)
+        self.milestones = tuple(check_milestones('milestones', milestones, owner))
+        self.gamma = check_factor('gamma', gamma, owner)
+        self._lrs = repeated_products(self.base_lr_, self.gamma, len(self.milestones))
         self._ref = self.base_lr_
 
-
-    def _value(self, t):
-        return self._lrs[bisect_left(self.milestones, t)]
-
-    @flat
-    def _values(self, t):
-        out = np.empty_like(t)
-        for lr, m in zip(self._lrs, pieces(t, self.milestones, side='left')):
-            out[m] = lr
-        return out
+    def _value(self, t, xp=scalar):
+        return xp.take(self._lrs, xp.searchsorted(self.milestones, t))
 
 
-class InverseSqrt(Schedule):
+class InverseSqrt(_Curve):
     r"""Inverse square root decay: constant ``base_lr`` until ``timescale``, then
     :math:`base \sqrt{timescale / t}`.
 
@@ -498,18 +451,11 @@ class InverseSqrt(Schedule):
         self.timescale = check_int('timescale', timescale, owner, low=1)
         self._ref = self.base_lr_
 
-
-    def _value(self, t):
-        if t <= self.timescale:
-            return self.base_lr_
-        return self.base_lr_ * math.sqrt(self.timescale / t)
-
-    @flat
-    def _values(self, t):
-        return self.base_lr_ * np.sqrt(self.timescale / np.maximum(t, self.timescale))
+    def _value(self, t, xp=scalar):
+        return self.base_lr_ * xp.sqrt(self.timescale / xp.maximum(t, self.timescale))
 
 
-class InverseTimeDecay(Schedule):
+class InverseTimeDecay(_Curve):
     r"""Inverse time decay: :math:`base / (1 + rate \cdot t / decay\_steps)`.
 
     With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras'
@@ -536,17 +482,10 @@ class InverseTimeDecay(Schedule):
         self.staircase = check_bool('staircase', staircase, owner)
         self._ref = self.base_lr_
 
-    def _value(self, t):
+    def _value(self, t, xp=scalar):
         q = t / self.decay_steps
         if self.staircase:
-            q = math.floor(q)
-        return self.base_lr_ / (1 + self.decay_rate * q)
-
-    @flat
-    def _values(self, t):
-        q = t / self.decay_steps
-        if self.staircase:
-            q = np.floor(q)
+            q = xp.floor(q)
         return self.base_lr_ / (1 + self.decay_rate * q)
 
 

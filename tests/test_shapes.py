@@ -37,6 +37,9 @@ def test_linear_decay_to_zero_reaches_exactly_zero():
     s = gs.LinearDecayToZero(0.3, 250)
     check(s, lambda t: 0.3 * max(0.0, 1 - t / 250))
     assert s(250) == 0.0 and s(10 ** 9) == 0.0 and s(249) > 0
+    # the end value itself, not the ramp's formula at the end (3 * -0.1 / 3 + 0.1 < 0)
+    s = gs.LinearDecayToZero(0.1, 3)
+    assert s(3) == 0.0 and s.values([3.0, 4.0]).tolist() == [0.0, 0.0]
 
 
 def test_cosine_decay_equals_mxnet_cosine_scheduler():
