@@ -14,14 +14,13 @@ forms with them.
 """
 import math
 import numbers
-from bisect import bisect_right as _bisect_right
-from collections import namedtuple
 
 import numpy as np
 
 from .base import Schedule
 from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine
-from .modifiers import LinearCoolDown, find_cycle
+from .cycles import Cycles
+from .modifiers import LinearCoolDown
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
@@ -130,8 +129,9 @@ class PolicyMomentum(Schedule):
     ``OneCycleLR(...).momentum`` and ``CyclicLR(...).momentum`` are instances:
     the momentum (SGD's ``momentum``, Adam's ``beta1``) that PyTorch's
     ``cycle_momentum=True`` sets for the same update, moving inversely to the LR
-    between ``base_momentum`` and ``max_momentum``. Like every schedule it is
-    pure, immutable and picklable. Its reference value (``reference_lr``) is the
+    between ``base_momentum`` and ``max_momentum``: the policy's own formula with
+    the momentum's end points (``_curve_constants(momentum=True)``), an ordinary
+    schedule with its own values. Its reference value (``reference_lr``) is the
     policy's ``max_momentum``. Rescaling the policy's LR (the base_lr rule) does
     not change its momentum.
 
@@ -155,14 +155,16 @@ class PolicyMomentum(Schedule):
             raise TypeError('PolicyMomentum: policy must be a OneCycleLR or a CyclicLR, '
                             'got %r' % (policy,))
         self.policy = policy
+        self._formula = type(policy)
+        for name, value in policy._curve_constants(momentum=True).items():
+            setattr(self, name, value)
         self._ref = policy.max_momentum
 
-    # the policy's own curve, asked for the momentum: one call level
     def _value(self, t):
-        return self.policy._value(t, True)
+        return self._formula._value(self, t)
 
     def _values(self, t):
-        return self.policy._values(t, True)
+        return self._formula._values(self, t)
 
 
 class OneCycleLR(Schedule):
@@ -295,50 +297,50 @@ class OneCycleLR(Schedule):
         self.three_phase = check_bool('three_phase', three_phase, owner)
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
                                                                max_momentum)
-        n, p = self.total_steps, self.pct_start
         # exactly PyTorch's expressions
-        initial = self.max_lr / self.div_factor
-        low = initial / self.final_div_factor
-        self.initial_lr, self.min_lr = initial, low
-        top, bot = self.max_momentum, self.base_momentum
-        e1 = float(p * n) - 1
-        if not e1 > 0:
+        self.initial_lr = self.max_lr / self.div_factor
+        self.min_lr = self.initial_lr / self.final_div_factor
+        ends = self._ends()
+        if not ends[0] > 0:
             raise ValueError('%s: pct_start * total_steps must be > 1 (PyTorch divides by '
                              'zero or skips the warm-up otherwise), got pct_start=%r and '
                              'total_steps=%r' % (owner, pct_start, total_steps))
-        if self.three_phase:
-            e2 = float(2 * p * n) - 2
-            if not e2 < n - 1:
-                raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
-                                 'must be < total_steps + 1 (or the last phase never '
-                                 'starts), got pct_start=%r and total_steps=%r'
-                                 % (owner, pct_start, total_steps))
-            ends = (e1, e2, n - 1)
-            lrs = ((initial, self.max_lr), (self.max_lr, initial), (initial, low))
-            moms = ((top, bot), (bot, top), (top, top))
-        else:
-            ends = (e1, n - 1)
-            lrs = ((initial, self.max_lr), (self.max_lr, low))
-            moms = ((top, bot), (bot, top))
-        starts = (0.0,) + ends[:-1]
-        self._last = n - 1
-        self._cos = self.anneal_strategy == 'cos'
-        # the last phase is taken whatever the step (end = inf), as in PyTorch
-        tests = ends[:-1] + (math.inf,)
-        lr_phases, mom_phases = (
-            [_Phase(tests[i], starts[i], ends[i] - starts[i], a, b, a - b, b - a)
-             for i, (a, b) in enumerate(pairs)]
-            for pairs in (lrs, moms))
-        # for _value: the records as exact tuples (CPython 3.11 unpacks those
-        # 45 ns faster than a namedtuple: 15% of a call)
-        self._lr_phases, self._mom_phases = (tuple(map(tuple, phases))
-                                             for phases in (lr_phases, mom_phases))
-        # for _values: one record with a NumPy array in each field
-        self._lr_arrays, self._mom_arrays = (
-            _Phase._make(np.asarray(field, dtype=np.float64) for field in zip(*phases))
-            for phases in (lr_phases, mom_phases))
+        if self.three_phase and not ends[1] < ends[2]:
+            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
+                             'must be < total_steps + 1 (or the last phase never '
+                             'starts), got pct_start=%r and total_steps=%r'
+                             % (owner, pct_start, total_steps))
+        for name, value in self._curve_constants(momentum=False).items():
+            setattr(self, name, value)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
+
+    def _ends(self):
+        """The last step of each phase (PyTorch's ``end_step``)."""
+        n, p = self.total_steps, self.pct_start
+        if self.three_phase:
+            return float(p * n) - 1, float(2 * p * n) - 2, n - 1
+        return float(p * n) - 1, n - 1
+
+    def _curve_constants(self, momentum):
+        """The constants of the formula, for the LR or the momentum: a row
+        ``(end, start, span, a, b, a - b, b - a)`` per phase, from ``a`` to ``b``
+        over ``span`` steps from ``start``, used up to step ``end`` (inf for the
+        last: PyTorch takes it whatever the step)."""
+        top, bot = self.max_momentum, self.base_momentum
+        initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
+        if momentum:
+            pairs = ((top, bot), (bot, top), (top, top)) if self.three_phase else \
+                ((top, bot), (bot, top))
+        else:
+            pairs = ((initial, peak), (peak, initial), (initial, low)) if self.three_phase \
+                else ((initial, peak), (peak, low))
+        ends = self._ends()
+        starts = (0.0,) + ends[:-1]
+        rows = tuple((e if i < len(ends) - 1 else math.inf, s, e - s, a, b, a - b, b - a)
+                     for i, (e, s, (a, b)) in enumerate(zip(ends, starts, pairs)))
+        return {'_phases': rows, '_table': np.array(rows), '_last': self.total_steps - 1,
+                '_cos': self.anneal_strategy == 'cos'}
 
     @classmethod
     def from_epochs(cls, max_lr, epochs, steps_per_epoch, **kwargs):
@@ -352,20 +354,15 @@ class OneCycleLR(Schedule):
                                     low=1)
         return cls(max_lr, epochs * steps_per_epoch, **kwargs)
 
-    # One scalar path for the LR and the momentum, called by the base class's
-    # __call__: an inlined copy in __call__ measured 1.49x vs 1.76x MXNet's
-    # cosine per call (median of 5 interleaved runs, 11%: below the 20% that
-    # would justify a second copy; bench_schedules.py's loop)
-    def _value(self, t, momentum=False):
-        """PyTorch's LR (or momentum) for update ``t``."""
+    def _value(self, t):
+        """PyTorch's value for update ``t``."""
         # PyTorch's step for update t, clamped to [0, total_steps - 1]
         s = t - 1
         if s < 0:
             s = 0
         elif s > self._last:
             s = self._last
-        for end, start, span, a, b, drop, diff in \
-                (self._mom_phases if momentum else self._lr_phases):   # _Phase fields
+        for end, start, span, a, b, drop, diff in self._phases:
             if s <= end:
                 if self._cos:   # PyTorch: end + (start - end) / 2.0 * (cos(pi pct) + 1)
                     return b + drop * half_cosine((s - start) / span, 1)
@@ -373,24 +370,15 @@ class OneCycleLR(Schedule):
         raise AssertionError('unreachable')  # pragma: no cover
 
     @flat
-    def _values(self, t, momentum=False):
-        """The scalar formula on an array, each step's phase constants gathered
-        by index (the same operations in the same order)."""
-        ph = self._mom_arrays if momentum else self._lr_arrays
+    def _values(self, t):
+        """The scalar formula on an array, each step's phase row gathered by index."""
         s = np.clip(t - 1, 0, self._last)
-        idx = np.searchsorted(ph.end[:-1], s, side='left')  # first phase with s <= end
-        pct = (s - ph.start[idx]) / ph.span[idx]
+        rows = self._table[np.searchsorted(self._table[:-1, 0], s, side='left')]
+        _, start, span, a, b, drop, diff = rows.T
+        pct = (s - start) / span
         if self._cos:
-            return ph.b[idx] + ph.drop[idx] * half_cosine(pct, 1, np)
-        return ph.diff[idx] * pct + ph.a[idx]
-
-
-
-# One phase of a OneCycleLR curve: used for steps up to ``end`` (inf for the last,
-# as PyTorch), from step ``start`` over ``span`` steps, from value ``a`` to ``b``;
-# ``drop = a - b`` and ``diff = b - a`` (PyTorch's ``(a - b) / 2.0 * (cos + 1)`` is
-# the same float as ``drop * half_cosine``: halving is exact).
-_Phase = namedtuple('_Phase', 'end start span a b drop diff')
+            return b + drop * half_cosine(pct, 1, np)
+        return diff * pct + a
 
 
 class CyclicLR(Schedule):
@@ -468,23 +456,26 @@ class CyclicLR(Schedule):
                                 what='a number in (0, 1]')
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
                                                                max_momentum)
-        # exactly PyTorch's expressions
-        up = float(self.step_size_up)
-        down = float(self.step_size_down) if self.step_size_down is not None else up
-        self._total = up + down
-        self._ratio = up / self._total
-        self._ratio_m1 = self._ratio - 1
-        self._amp = self.max_lr - self.base_lr_
-        self._mamp = self.max_momentum - self.base_momentum
-        self._mode = self._MODES.index(self.mode)
+        for name, value in self._curve_constants(momentum=False).items():
+            setattr(self, name, value)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
-    # One scalar path for the LR and the momentum: an inlined copy in __call__
-    # measured 1.83x vs 1.95x MXNet's cosine per call (median of 5 interleaved
-    # runs, 13%: below the 20% that would justify a copy; bench_schedules.py)
-    def _value(self, t, momentum=False):
-        """PyTorch's LR (or momentum) for update ``t``, as PyTorch computes it."""
+    def _curve_constants(self, momentum):
+        """The formula's constants (exactly PyTorch's expressions): the value is
+        ``lo + amp * f * g``, with ``lo = max_momentum`` and ``amp = -(max_momentum -
+        base_momentum)`` for the momentum (a negation is exact: PyTorch's floats)."""
+        up = float(self.step_size_up)
+        down = float(self.step_size_down) if self.step_size_down is not None else up
+        total = up + down
+        lo, amp = (self.max_momentum, -(self.max_momentum - self.base_momentum)) if momentum \
+            else (self.base_lr_, self.max_lr - self.base_lr_)
+        return {'_total': total, '_ratio': up / total, '_ratio_m1': up / total - 1,
+                '_mode': self._MODES.index(self.mode), '_gamma': self.gamma, '_lo': lo,
+                '_amp': amp}
+
+    def _value(self, t):
+        """PyTorch's value for update ``t``, as PyTorch computes it."""
         s = t - 1 if t > 1 else 0
         total = self._total
         cycle = _floor(1 + s / total)
@@ -492,13 +483,11 @@ class CyclicLR(Schedule):
         f = x / self._ratio if x <= self._ratio else (x - 1) / self._ratio_m1
         mode = self._mode
         # PyTorch: base + (amplitude * f) * scale, in this order
-        g = 1.0 if mode == 0 else (0.5 ** (cycle - 1) if mode == 1 else self.gamma ** s)
-        if momentum:
-            return self.max_momentum - self._mamp * f * g
-        return self.base_lr_ + self._amp * f * g
+        g = 1.0 if mode == 0 else (0.5 ** (cycle - 1) if mode == 1 else self._gamma ** s)
+        return self._lo + self._amp * f * g
 
     @flat
-    def _values(self, t, momentum=False):
+    def _values(self, t):
         s = t - 1
         np.maximum(s, 0, out=s)
         q = s / self._total
@@ -509,33 +498,15 @@ class CyclicLR(Schedule):
         down = x > self._ratio
         x -= 1
         np.divide(x, self._ratio_m1, out=f, where=down)
-        f *= self._mamp if momentum else self._amp
+        f *= self._amp
         if self._mode == 1:     # 0.5 ** (cycle - 1), exactly: a power of two
             cycle -= 1
             np.minimum(cycle, 2000, out=cycle)
             f *= np.ldexp(1.0, -cycle.astype(np.int32))
         elif self._mode == 2:
-            f *= np.power(self.gamma, s)
-        if momentum:
-            return np.subtract(self.max_momentum, f, out=f)
-        f += self.base_lr_
+            f *= np.power(self._gamma, s)
+        f += self._lo
         return f
-
-
-def _rebuild(cls, args, scale):
-    """Unpickle a schedule from its constructor arguments and its base_lr scale."""
-    obj = cls(*args)
-    if scale != 1.0:
-        object.__setattr__(obj, '_scale', scale)
-    return obj
-
-
-def _to_float(x):
-    """float(x), or inf for an integer too large for a float."""
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf
 
 
 class CosineAnnealingWarmRestarts(Schedule):
@@ -617,33 +588,11 @@ class CosineAnnealingWarmRestarts(Schedule):
         self.restart_decay = check_real('restart_decay', restart_decay, owner, low=0.0,
                                         high=1.0, low_open=True, what='a number in (0, 1]')
         m = self.T_mult
-        # 0: T_mult == 1, 1: integer T_mult > 1 (exact ints), 2: real T_mult > 1
-        self._kind = 0 if m == 1 else (1 if isinstance(m, int) else 2)
-        self._log_m = math.log(m) if m != 1 else 0.0
+        self._cycles = Cycles(self.T_0, m, 'exact' if isinstance(m, int) else 'nearest')
         self._amp = self.base_lr_ - self.eta_min
-        self._decays = self.restart_decay != 1.0
-        # The first cycle starts B_0..B_K in a table for a bisection (K = 1 when
-        # T_mult = 1; otherwise up to _TABLE cycles or 2**53 steps); steps beyond
-        # B_K use the closed form. Both give the same B_i (tested).
-        starts = [0, self.T_0]
-        if self._kind:
-            while len(starts) <= self._TABLE and starts[-1] < 2 ** 53:
-                starts.append(self._start(len(starts)))
-        self._starts = tuple(starts)
-        self._amps = tuple(self._amp * self.restart_decay ** i if self._decays else self._amp
-                           for i in range(len(starts) - 1))
-        self._lengths = tuple(b - a for a, b in zip(starts, starts[1:]))
-        self._table_end = starts[-1]
-        self._np_starts = np.asarray([_to_float(b) for b in starts], dtype=np.float64)
+        self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
         self._ref = self.base_lr_
         self.momentum = None
-
-    _TABLE = 4096
-
-    def __reduce__(self):
-        # pickle the arguments, not the derived tables (up to 4096 cycles)
-        return (_rebuild, (type(self), (self.T_0, self.T_mult, self.eta_min, self.base_lr_,
-                                        self.restart_decay), self._scale))
 
     def cycle_start(self, i):
         """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.
@@ -651,72 +600,27 @@ class CosineAnnealingWarmRestarts(Schedule):
         Update ``cycle_start(i) + 1`` is the first update of cycle ``i``.
         """
         i = check_int('i', i, 'CosineAnnealingWarmRestarts.cycle_start', low=0)
-        return self._start(i)
+        return self._cycles.start(i)
 
-    def _start(self, i):
-        kind, t0, m = self._kind, self.T_0, self.T_mult
-        if kind == 0:
-            return i * t0
-        if kind == 1:
-            return t0 * (m ** i - 1) // (m - 1)
-        try:
-            b = t0 * (m ** i - 1) / (m - 1) + 0.5
-        except OverflowError:   # beyond 1e308 steps: the cycle never ends
-            return math.inf
-        return math.floor(b) if b < math.inf else math.inf
-
-    def _locate_closed(self, s):
-        """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
-        t0, m = self.T_0, self.T_mult
-        # the logarithm may be off by one at a boundary: find_cycle corrects it
-        i = find_cycle(self._start, s, int(math.log(s / t0 * (m - 1) + 1) / self._log_m))
-        start = self._start(i)
-        return i, start, self._start(i + 1) - start
-
-    def _far(self, s):
-        """(amplitude, T_cur, T_i) of step ``s`` past the table."""
-        if self._kind == 0:
-            i, t_cur, t_i = int(s // self.T_0), s % self.T_0, self.T_0
-        else:
-            i, start, t_i = self._locate_closed(s)
-            t_cur = s - start
-        return self._amp * self.restart_decay ** i if self._decays else self._amp, t_cur, t_i
+    def _cycle(self, s):
+        """(lo, hi, B_i, T_i, amplitude) of the cycle of step ``s``: see ``Cycles.locate``."""
+        i, start, length, lo, hi = self._cycles.locate(s)
+        return lo, hi, start, length, self._amp * self.restart_decay ** i
 
     def _value(self, t):
         # PyTorch: eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
         s = t - 1 if t > 1 else 0
-        if s < self._table_end:   # the same B_i as _locate_closed (tested)
-            i = _bisect_right(self._starts, s) - 1
-            return self.eta_min + self._amps[i] * half_cosine(s - self._starts[i],
-                                                              self._lengths[i])
-        amp, t_cur, t_i = self._far(s)
-        return self.eta_min + amp * half_cosine(t_cur, t_i)
+        lo, hi, start, length, amp = self._memo[0]
+        if not lo <= s < hi:
+            lo, hi, start, length, amp = self._memo[0] = self._cycle(s)
+        return self.eta_min + amp * half_cosine(s - start, length)
 
     @flat
     def _values(self, t):
-        s = t - 1
-        np.maximum(s, 0, out=s)
-        t0 = float(self.T_0)
-        if self._kind == 0:
-            t_cur = np.fmod(s, t0)          # exact, as PyTorch's T_cur % T_i
-            t_i = t0
-            i = np.floor(s / t0) if self._decays else None
-        else:
-            starts = self._np_starts
-            i = np.searchsorted(starts, s, side='right') - 1
-            np.minimum(i, len(starts) - 2, out=i)
-            b0 = starts[i]
-            t_i = starts[i + 1] - b0
-            inside = s < self._table_end
-            if not inside.all():
-                i = i.astype(np.float64)
-                far = [self._locate_closed(x) for x in s[~inside].tolist()]
-                i[~inside] = [x[0] for x in far]
-                b0[~inside] = [_to_float(x[1]) for x in far]
-                t_i[~inside] = [_to_float(x[2]) for x in far]
-            t_cur = s - b0
-        amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
-        return self.eta_min + amp * half_cosine(t_cur, t_i, np)
+        s = np.maximum(t - 1, 0)
+        i, start, length = self._cycles.locate_all(s)
+        amp = self._amp * np.power(self.restart_decay, i)
+        return self.eta_min + amp * half_cosine(s - start, length, np)
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,
