@@ -308,10 +308,14 @@ class CeilCycles:
             return t.copy(), t.copy(), t.copy()
         self.cover(float(t.max()))
         if self._arrays is None:
-            self._arrays = np.array([r[:4] + ((2 ** 62 if r[4] is None else r[4]),)
-                                     for r in self.runs], dtype=np.int64)
-        run = self._arrays[np.searchsorted(self._arrays[:, 0], t, side='right') - 1]
-        b, k0, length, s, n = run.T
+            # in int64 (a single cycle may be longer: its length also as a float)
+            cap = lambda x: max(min(x, 2 ** 62), -2 ** 62)    # noqa: E731
+            self._arrays = (np.array([(b, k, cap(l), cap(s), 2 ** 62 if n is None else n)
+                                      for b, k, l, s, n in self.runs], dtype=np.int64),
+                            np.array([float(r[2]) for r in self.runs]))
+        ints, floats = self._arrays
+        r = np.searchsorted(ints[:, 0], t, side='right') - 1
+        b, k0, length, s, n = ints[r].T
         x = t - b
         lin = length - s / 2
         with np.errstate(invalid='ignore', divide='ignore'):
@@ -319,8 +323,9 @@ class CeilCycles:
         m = np.nan_to_num(m, posinf=0.0).astype(np.int64)
         # start of cycle i of the run, exactly (in integers)
         m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x, m, n - 1)
-        return (k0 + m).astype(np.float64), (b + m * length + s * (m * (m - 1) // 2)) \
-            .astype(np.float64), (length + s * m).astype(np.float64)
+        size = np.where(n == 1, floats[r], length + s * m)
+        return (k0 + m).astype(np.float64), \
+            (b + m * length + s * (m * (m - 1) // 2)).astype(np.float64), size
 
 
 class CyclicDecay(Schedule):

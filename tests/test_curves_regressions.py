@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
-from gluon_schedules import modifiers
+from gluon_schedules import cycles
 
 
 # -- item 7: values() of a scalar ------------------------------------------------
@@ -190,8 +190,8 @@ def test_far_cycles_match_the_definition(first, decay, far):
 def test_pickle_holds_the_arguments_only_and_far_calls_are_cheap(monkeypatch):
     # the work is counted, not timed: runs of cycles tabulated (each O(1)), once
     added = []
-    real_add = modifiers._Cycles._add
-    monkeypatch.setattr(modifiers._Cycles, '_add',
+    real_add = cycles.CeilCycles._add
+    monkeypatch.setattr(cycles.CeilCycles, '_add',
                         lambda self: (added.append(1), real_add(self))[1])
     for first, decay in [(1000, 1.0001), (1000, 1.000001), (1, 1.5), (7, 0.9999)]:
         del added[:]
