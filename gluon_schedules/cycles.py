@@ -20,7 +20,7 @@ from bisect import bisect_right
 import numpy as np
 
 from .base import Schedule
-from .shapes import half_cosine
+from .shapes import half_cosine, int_power_table
 from ._checks import check_choice, check_int, check_lr, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
@@ -51,17 +51,30 @@ def find_cycle(start, t, i, lo=0, hi=None):
     return i
 
 
-def find_cycles(start, t, i, hi=None):
-    """:func:`find_cycle` on arrays (``lo = 0``; ``hi`` None or an array)."""
+def find_cycles(start, t, i, hi=math.inf):
+    """:func:`find_cycle` on arrays (``lo = 0``): returns ``i``, ``start(i)`` and
+    ``start(i + 1)``; only the steps a guess got wrong are searched again."""
     i = np.clip(i, 0, hi)
-    while True:
-        back = (i > 0) & (start(i) > t)
-        fwd = start(i + 1) <= t
-        if hi is not None:
-            fwd &= i < hi
-        if not (back.any() or fwd.any()):
-            return i
-        i = i - back + fwd
+    b, e = start(i), start(i + 1)
+    w = np.arange(i.size)
+    while w.size:
+        step = ((e[w] <= t[w]) & (i[w] < hi)).astype(np.int64) - ((i[w] > 0) & (b[w] > t[w]))
+        w = w[step != 0]
+        i[w] += step[step != 0]
+        b[w], e[w] = start(i[w]), start(i[w] + 1)
+    return i, b, e
+
+
+def groups(keys):
+    """Indexers of the elements of the array ``keys`` by equal key: slices if
+    ``keys`` is monotone (plots, ``np.arange``), else index arrays (a stable sort)."""
+    d = np.diff(keys)
+    cuts = np.flatnonzero(d)
+    if (d[cuts] > 0).all() or (d[cuts] < 0).all():
+        cuts = [0] + (cuts + 1).tolist() + [keys.size]
+        return [slice(a, z) for a, z in zip(cuts, cuts[1:])]
+    order = np.argsort(keys, kind='stable')
+    return np.split(order, np.flatnonzero(np.diff(keys[order])) + 1)
 
 
 class Cycles:
@@ -107,7 +120,7 @@ class Cycles:
         first, m = self.first, self.mult
         if m == 1:
             return i * first
-        p = np.power(float(m), i)
+        p = int_power_table(1.0, float(m), i)       # m ** i, one pow per distinct i
         if self.rule == 'float':
             return (1 - p) / (1 - m) * first
         if self.rule == 'exact':
@@ -142,8 +155,9 @@ class Cycles:
     def locate_all(self, t):
         """(cycle, start, length) of each update of the float array ``t``, as arrays."""
         first, m = self.first, self.mult
-        if m == 1:
-            i = np.floor_divide(t, first)
+        if m == 1:                          # t // first, exactly
+            i = np.floor(t / first)
+            i -= i * first > t                  # a quotient rounded up to an integer
             return i, i * first, np.full(t.shape, float(first))
         with np.errstate(over='ignore', invalid='ignore'):
             if self.rule == 'float':
@@ -152,12 +166,12 @@ class Cycles:
                 # NumPy's log may differ from math's by an ulp: near an integer, math's
                 for j in np.flatnonzero(np.abs(q - np.round(q)) < 1e-9 * np.maximum(q, 1)):
                     i[j] = math.floor(self._log(float(t[j])))
+                b = self._starts(i)
+                length = int_power_table(1.0, float(m), i) * first
             else:
                 guess = np.floor(np.log(t / first * (m - 1) + 1) / self._log_m)
-                i = find_cycles(self._starts, t, guess)
-            b = self._starts(i)
-            length = np.power(float(m), i) * first if self.rule == 'float' else \
-                self._starts(i + 1) - b
+                i, b, end = find_cycles(self._starts, t, guess)
+                length = end - b
         if self.rule != 'float':        # past 2**53: the exact scalar path
             for j in np.flatnonzero(~(t < _CAP)):
                 i[j], b[j], length[j] = (float(x) for x in self.locate(float(t[j]))[:3])
@@ -303,29 +317,32 @@ class CeilCycles:
 
     def locate_all(self, t):
         """(cycle, start, length) of each update of the float array ``t``, as arrays:
-        the scalar :meth:`locate` on every run at once."""
+        the scalar :meth:`locate`, run by run."""
+        k, start, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
         if not t.size:
-            return t.copy(), t.copy(), t.copy()
+            return k, start, size
         self.cover(float(t.max()))
         if self._arrays is None:
-            # in int64 (a single cycle may be longer: its length also as a float)
-            cap = lambda x: max(min(x, 2 ** 62), -2 ** 62)    # noqa: E731
-            self._arrays = (np.array([(b, k, cap(l), cap(s), 2 ** 62 if n is None else n)
-                                      for b, k, l, s, n in self.runs], dtype=np.int64),
-                            np.array([float(r[2]) for r in self.runs]))
-        ints, floats = self._arrays
-        r = np.searchsorted(ints[:, 0], t, side='right') - 1
-        b, k0, length, s, n = ints[r].T
-        x = t - b
-        lin = length - s / 2
-        with np.errstate(invalid='ignore', divide='ignore'):
+            self._arrays = np.asarray(self.starts, dtype=np.float64)
+        r = np.searchsorted(self._arrays, t, side='right') - 1
+        for idx in groups(r):
+            b, k0, length, s, n = self.runs[int(r[idx].flat[0])]
+            x = t[idx] - b
+            if n is None:                   # periodic: x // length, exactly
+                m = np.floor(x / length)
+                m -= m * length > x             # a quotient rounded up to an integer
+                k[idx], start[idx], size[idx] = k0 + m, b + m * length, length
+                continue
+            if n == 1:
+                k[idx], start[idx], size[idx] = k0, b, float(length)
+                continue
+            lin = length - s / 2            # the scalar path's root, then find_cycle
             m = np.floor(2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
-        m = np.nan_to_num(m, posinf=0.0).astype(np.int64)
-        # start of cycle i of the run, exactly (in integers)
-        m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x, m, n - 1)
-        size = np.where(n == 1, floats[r], length + s * m)
-        return (k0 + m).astype(np.float64), \
-            (b + m * length + s * (m * (m - 1) // 2)).astype(np.float64), size
+            m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x,
+                            m.astype(np.int64), n - 1)[0]      # in integers: exact
+            k[idx], start[idx] = k0 + m, b + m * length + s * (m * (m - 1) // 2)
+            size[idx] = length + s * m
+        return k, start, size
 
 
 class CyclicDecay(Schedule):
@@ -435,7 +452,7 @@ class CyclicDecay(Schedule):
 
     def _values(self, t):
         i, start, length = self._cycles.locate_all(t)
-        amp = self.base_lr_ * self.cycle_decay ** i - self.lr_min
+        amp = int_power_table(self.base_lr_, self.cycle_decay, i) - self.lr_min
         return np.where(i >= self.cycle_limit, self.lr_min,
                         self._curve(amp, t - start, length, np))
 

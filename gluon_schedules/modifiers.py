@@ -23,7 +23,7 @@ import numpy as np
 
 from .base import Schedule, pieces
 from .shapes import flat, int_power_table
-from .cycles import CeilCycles
+from .cycles import CeilCycles, groups
 from .adapters import hold
 from ._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
                       internal_counts, as_python_number)
@@ -283,16 +283,14 @@ class CyclicalSchedule(Schedule):
     def _values(self, t):
         k, start, length = self._cycles.locate_all(t)
         off = t - start
-        # one child per cycle length: the steps grouped by length (a stable sort,
-        # linear on sorted steps)
-        order = np.argsort(length, kind='stable')
-        cuts = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
-        if not cuts:
-            out = self._child(int(length[0]))._values(off) if t.size else np.empty_like(t)
-        else:
-            out = np.empty_like(t)
-            for idx in np.split(order, cuts):
-                out[idx] = self._child(int(length[idx[0]]))._values(off[idx])
+        parts = groups(length)                  # one child per cycle length
+        out = np.empty_like(t) if len(parts) > 1 else None
+        for idx in parts:
+            v = self._child(int(length[idx].flat[0]))._values(off[idx])
+            if out is None:
+                out = v
+            else:
+                out[idx] = v
         if self.cycle_magnitude_decay != 1:
             out *= int_power_table(1.0, self.cycle_magnitude_decay, k)
         return out

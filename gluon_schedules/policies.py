@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from .base import Schedule
-from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine
+from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine, int_power_table
 from .cycles import Cycles
 from .modifiers import LinearCoolDown
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
@@ -339,7 +339,7 @@ class OneCycleLR(Schedule):
         starts = (0.0,) + ends[:-1]
         rows = tuple((e if i < len(ends) - 1 else math.inf, s, e - s, a, b, a - b, b - a)
                      for i, (e, s, (a, b)) in enumerate(zip(ends, starts, pairs)))
-        return {'_phases': rows, '_table': np.array(rows), '_last': self.total_steps - 1,
+        return {'_phases': rows, '_table': np.array(rows).T, '_last': self.total_steps - 1,
                 '_cos': self.anneal_strategy == 'cos'}
 
     @classmethod
@@ -371,14 +371,14 @@ class OneCycleLR(Schedule):
 
     @flat
     def _values(self, t):
-        """The scalar formula on an array, each step's phase row gathered by index."""
+        """The scalar formula on an array, each step's phase constants gathered by index."""
         s = np.clip(t - 1, 0, self._last)
-        rows = self._table[np.searchsorted(self._table[:-1, 0], s, side='left')]
-        _, start, span, a, b, drop, diff = rows.T
-        pct = (s - start) / span
+        end, start, span, a, b, drop, diff = self._table       # one row per field
+        idx = np.searchsorted(end[:-1], s, side='left')        # first phase with s <= end
+        pct = (s - start[idx]) / span[idx]
         if self._cos:
-            return b + drop * half_cosine(pct, 1, np)
-        return diff * pct + a
+            return b[idx] + drop[idx] * half_cosine(pct, 1, np)
+        return diff[idx] * pct + a[idx]
 
 
 class CyclicLR(Schedule):
@@ -619,7 +619,7 @@ class CosineAnnealingWarmRestarts(Schedule):
     def _values(self, t):
         s = np.maximum(t - 1, 0)
         i, start, length = self._cycles.locate_all(s)
-        amp = self._amp * np.power(self.restart_decay, i)
+        amp = int_power_table(self._amp, self.restart_decay, i)
         return self.eta_min + amp * half_cosine(s - start, length, np)
 
 
