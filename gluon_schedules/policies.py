@@ -1,16 +1,11 @@
-"""Training policies: complete schedules for a whole run (1cycle, ...).
+"""Training policies: complete schedules for a whole run.
 
-``OneCycleSchedule`` is the MXNet tutorial's 1cycle: a symmetric triangular cycle
-followed by a linear cool-down.
-
-``OneCycleLR``, ``CyclicLR`` and ``CosineAnnealingWarmRestarts`` mirror PyTorch's
-schedulers of the same names, with PyTorch's argument names: over ``N``
-``trainer.step()`` calls, update ``k`` gets exactly (the same float) what PyTorch
-gives optimizer step ``k - 1``, so a ported script trains with the same LRs.
+``OneCycleSchedule`` is the MXNet tutorial's 1cycle. ``OneCycleLR``, ``CyclicLR``
+and ``CosineAnnealingWarmRestarts`` are PyTorch's schedulers of the same names and
+arguments: update ``k`` gets the float PyTorch gives optimizer step ``k - 1``.
 ``OneCycleLR`` and ``CyclicLR`` carry their momentum as ``.momentum``, a
-:class:`PolicyMomentum` schedule (PyTorch's ``cycle_momentum=True``).
-:func:`fastai_one_cycle` and :func:`fastai_clr_beta` express fastai's 1cycle
-forms with them.
+:class:`PolicyMomentum` (PyTorch's ``cycle_momentum=True``); :func:`fastai_one_cycle`
+and :func:`fastai_clr_beta` build fastai's 1cycle forms with them.
 """
 import math
 import numbers
@@ -41,9 +36,9 @@ class OneCycleSchedule(Schedule):
             finish\_lr & t > L + C
         \end{cases}
 
-    with ``L = cycle_length`` (twice Smith's "stepsize") and ``C = cooldown_length``.
-    Without a cool-down the LR stays at ``start_lr`` after the cycle. Reference
-    LR: ``max_lr``. Same values as the MXNet tutorial's class.
+    with ``L = cycle_length`` (twice Smith's "stepsize") and ``C = cooldown_length``
+    (without a cool-down, ``start_lr`` after the cycle): ``LinearCoolDown`` of a
+    ``TriangularSchedule``, the MXNet tutorial's values. Reference LR: ``max_lr``.
 
     Parameters
     ----------
@@ -89,9 +84,6 @@ class OneCycleSchedule(Schedule):
             length=self.cooldown_length)
         self._ref = self.max_lr
 
-    # Delegated, not re-implemented: an inlined copy saved a median 1% per call
-    # over 5 interleaved runs (-17% to 14%; bench_schedules.py's loop), below
-    # the 20% that would justify a second copy of the curve
     def _value(self, t):
         return self._inner._value(t)
 
@@ -99,16 +91,9 @@ class OneCycleSchedule(Schedule):
         return self._inner._values(t)
 
 
-# ---------------------------------------------------------------------------
-# PyTorch-compatible policies
-# ---------------------------------------------------------------------------
-#
-# PyTorch's schedulers count optimizer steps from 0: the LR used by
-# ``optimizer.step()`` number k (from 0) is the scheduler's value at step k.
-# MXNet's num_update counts from 1, so update ``t`` uses PyTorch's step ``t - 1``
-# (and ``t = 0``, read before any update, gets step 0 too). Every formula below
-# is written, operation for operation, as PyTorch 2.x evaluates it, so that the
-# values are the same floats, not merely close ones.
+# PyTorch's policies: PyTorch's optimizer step k (from 0) is MXNet's update k + 1
+# (update 0 gets step 0 too); each formula is written operation for operation as
+# PyTorch 2.x evaluates it, so that the values are the same floats.
 
 
 def _check_momenta(owner, base_momentum, max_momentum):
@@ -124,24 +109,14 @@ def _check_momenta(owner, base_momentum, max_momentum):
 
 
 class PolicyMomentum(Schedule):
-    """The momentum of a cyclic policy, as a schedule of ``num_update``.
+    """The momentum of a ``OneCycleLR`` or ``CyclicLR``: their ``.momentum``.
 
-    ``OneCycleLR(...).momentum`` and ``CyclicLR(...).momentum`` are instances:
-    the momentum (SGD's ``momentum``, Adam's ``beta1``) that PyTorch's
-    ``cycle_momentum=True`` sets for the same update, moving inversely to the LR
-    between ``base_momentum`` and ``max_momentum``: the policy's own formula with
-    the momentum's end points (``_curve_constants(momentum=True)``), an ordinary
-    schedule with its own values. Its reference value (``reference_lr``) is the
-    policy's ``max_momentum``. Rescaling the policy's LR (the base_lr rule) does
-    not change its momentum.
+    The momentum (SGD's ``momentum``, Adam's ``beta1``) of PyTorch's
+    ``cycle_momentum=True``, moving inversely to the LR between ``base_momentum``
+    and ``max_momentum``: the policy's formula with the momentum's constants
+    (``policy._curve_constants(momentum=True)``). Reference value: the policy's
+    ``max_momentum``; rescaling the policy's LR does not change it.
 
-    Parameters
-    ----------
-    policy : OneCycleLR or CyclicLR
-        The policy whose momentum this is.
-
-    Examples
-    --------
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s.momentum(t), 4) for t in (1, 3, 5, 8, 10)]
     [0.95, 0.9, 0.85, 0.91, 0.95]
@@ -170,31 +145,23 @@ class PolicyMomentum(Schedule):
 class OneCycleLR(Schedule):
     r"""PyTorch's ``OneCycleLR`` (2.x), value for value, with its momentum.
 
-    Update ``t`` (MXNet's ``num_update``) gets PyTorch's value for optimizer
-    step ``s = min(max(t - 1, 0), total_steps - 1)``: the first update gets
-    step 0, and after ``total_steps`` updates the last value (``min_lr``) is
-    held instead of PyTorch's error.
-
-    With ``N = total_steps``, ``p = pct_start``, ``initial = max_lr / div_factor``
-    and ``min_lr = initial / final_div_factor``, the phases end at steps
-
-    * two phases: ``e_1 = p N - 1`` (initial -> max_lr), ``e_2 = N - 1``
-      (max_lr -> min_lr);
-    * ``three_phase=True``: ``e_1 = p N - 1`` (initial -> max_lr),
-      ``e_2 = 2 p N - 2`` (max_lr -> initial), ``e_3 = N - 1`` (initial -> min_lr).
-
-    In the phase from ``a`` to ``b`` that runs from step ``e_{i-1}`` (``e_0 = 0``)
-    to ``e_i``, with :math:`x = (s - e_{i-1}) / (e_i - e_{i-1})`,
+    Update ``t`` gets PyTorch's value at step ``s = min(max(t - 1, 0), N - 1)``
+    (``N = total_steps``; after ``N`` updates ``min_lr`` is held). With
+    ``p = pct_start``, ``initial = max_lr / div_factor`` and ``min_lr = initial /
+    final_div_factor``, the phases end at steps ``e_1 = p N - 1`` (initial ->
+    max_lr) and ``e_2 = N - 1`` (max_lr -> min_lr), or with ``three_phase=True`` at
+    ``e_1``, ``e_2 = 2 p N - 2`` (max_lr -> initial) and ``e_3 = N - 1`` (initial ->
+    min_lr). In the phase from ``a`` to ``b`` between steps ``e_{i-1}`` (``e_0 = 0``)
+    and ``e_i``, with :math:`x = (s - e_{i-1}) / (e_i - e_{i-1})`,
 
     .. math::
 
         lr = b + \frac{a - b}{2} (1 + \cos \pi x) \quad \text{('cos')}, \qquad
         lr = a + (b - a) x \quad \text{('linear')}.
 
-    The momentum follows the same phases from ``max_momentum`` to
-    ``base_momentum`` and back (and stays at ``max_momentum`` in the third phase);
-    it is :attr:`momentum`, a :class:`PolicyMomentum`. Reference LR: ``max_lr``.
-    Smith and Topin (2017), "Super-convergence".
+    :attr:`momentum` (a :class:`PolicyMomentum`) follows the same phases from
+    ``max_momentum`` to ``base_momentum`` and back (``max_momentum`` in a third
+    phase). Reference LR: ``max_lr``. Smith and Topin (2017).
 
     Parameters
     ----------
@@ -205,74 +172,33 @@ class OneCycleLR(Schedule):
     pct_start : float, default 0.3
         Fraction of the cycle spent increasing the LR, in (0, 1).
     anneal_strategy : {'cos', 'linear'}, default 'cos'
-    div_factor : float, default 25
-        ``initial_lr = max_lr / div_factor``; >= 1.
-    final_div_factor : float, default 1e4
-        ``min_lr = initial_lr / final_div_factor``; >= 1.
+    div_factor, final_div_factor : float, default 25, 1e4
+        ``initial_lr = max_lr / div_factor``, ``min_lr = initial_lr / final_div_factor``;
+        each >= 1 (PyTorch also takes < 1).
     three_phase : bool, default False
-        Go back down to ``initial_lr`` before annealing to ``min_lr`` (as in
-        Smith's paper and old fastai) instead of annealing straight to ``min_lr``.
+        Back down to ``initial_lr`` before annealing to ``min_lr`` (Smith's paper).
     base_momentum, max_momentum : float, default 0.85, 0.95
-        Momentum bounds, ``0 <= base_momentum <= max_momentum < 1``.
+        ``0 <= base_momentum <= max_momentum < 1``.
 
-    Notes
-    -----
-    PyTorch accepts configurations where a phase is empty or lies before step 0
-    (it then divides by zero or skips the warm-up); they are refused here:
-    ``pct_start * total_steps`` must be > 1 and, with ``three_phase``,
-    ``2 * pct_start * total_steps`` must be < ``total_steps + 1``. PyTorch also
-    accepts ``div_factor`` or ``final_div_factor`` below 1 (a warm-up going down);
-    here they must be >= 1, so every value lies in ``[min_lr, max_lr]``.
-
-    The fastai forms
-    ----------------
-    fastai v2's ``fit_one_cycle`` defaults (``div=25, div_final=1e5,
-    pct_start=0.25, moms=(0.95, 0.85, 0.95)``, cosine in both phases) are
-    this class with ``div_factor=25, final_div_factor=1e5/25 = 4000,
-    pct_start=0.25, base_momentum=0.85, max_momentum=0.95`` up to fastai's
-    discretisation (fastai's peak is at batch ``p N``, PyTorch's at ``p N - 1``);
-    :func:`fastai_one_cycle` returns the OneCycleLR that gives fastai's exact
-    values. Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` (a linear
-    triangle, then a linear tail of ``pct`` percent of the cycle down to
-    ``lr / div / 100``) is ``three_phase=True, anneal_strategy='linear',
-    final_div_factor=100``; see :func:`fastai_clr_beta`.
+    PyTorch's empty or negative phases are refused: ``pct_start * total_steps``
+    must be > 1 and, with ``three_phase``, ``2 * pct_start * total_steps`` <
+    ``total_steps + 1``. fastai v2's ``fit_one_cycle`` is this class up to where
+    its peak falls (:func:`fastai_one_cycle` gives its exact values); old fastai's
+    ``use_clr_beta`` is ``three_phase=True, anneal_strategy='linear',
+    final_div_factor=100`` (:func:`fastai_clr_beta`).
 
     Examples
     --------
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s(t), 4) for t in range(12)]
     [0.04, 0.04, 0.28, 0.52, 0.76, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
-
-    PyTorch's defaults over 100 updates, and the three-phase form:
-
     >>> s = OneCycleLR(max_lr=0.1, total_steps=100)
     >>> [round(s(t), 5) for t in (1, 15, 30, 31, 60, 100, 101)]
     [0.004, 0.0494, 0.1, 0.09995, 0.06113, 0.0, 0.0]
     >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
     >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
     [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
-
-    fastai v2's ``fit_one_cycle(lr_max=0.1)`` over 100 updates, PyTorch-style
-    (peak at update 25) and exactly (:func:`fastai_one_cycle`, peak at update 26):
-
-    >>> fa = OneCycleLR(0.1, 100, pct_start=0.25, final_div_factor=1e5 / 25)
-    >>> exact = fastai_one_cycle(0.1, 100)
-    >>> [round(fa(t), 5) for t in (1, 13, 25, 26, 60, 100)]
-    [0.004, 0.052, 0.1, 0.09996, 0.05523, 0.0]
-    >>> [round(exact(t), 5) for t in (1, 13, 25, 26, 60, 100)]
-    [0.004, 0.04899, 0.09962, 0.1, 0.0573, 4e-05]
-    >>> [round(fa.momentum(t), 4) for t in (1, 25, 100)]
-    [0.95, 0.85, 0.95]
-
-    Old fastai's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 100-batch
-    cycle (:func:`fastai_clr_beta` builds it from those numbers):
-
-    >>> cb = OneCycleLR(1.0, 101, pct_start=44 / 101, anneal_strategy='linear',
-    ...                 three_phase=True, div_factor=10, final_div_factor=100,
-    ...                 base_momentum=0.85, max_momentum=0.95)
-    >>> [round(cb(t), 4) for t in (1, 23, 44, 66, 87, 88, 100)]
-    [0.1, 0.5605, 1.0, 0.5395, 0.1, 0.0929, 0.0081]
-    >>> [round(cb.momentum(t), 3) for t in (1, 44, 87, 100)]
+    >>> [round(s3.momentum(t), 4) for t in (1, 30, 59, 100)]
     [0.95, 0.85, 0.95, 0.95]
     """
 
@@ -384,7 +310,7 @@ class OneCycleLR(Schedule):
 class CyclicLR(Schedule):
     r"""PyTorch's ``CyclicLR`` (2.x), value for value, with its momentum.
 
-    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``. With
+    Update ``t`` gets PyTorch's value at step ``s = max(t - 1, 0)``. With
     ``U = step_size_up``, ``D = step_size_down`` (``U`` if None), ``C = U + D``
     and ``r = U / C``:
 
@@ -396,32 +322,24 @@ class CyclicLR(Schedule):
         lr = base\_lr + (max\_lr - base\_lr) f g, \qquad
         momentum = max\_momentum - (max\_momentum - base\_momentum) f g
 
-    with ``g = 1`` (``'triangular'``), ``g = 1 / 2^{c - 1}`` (``'triangular2'``:
-    the amplitude halves each cycle) or ``g = gamma^s`` (``'exp_range'``: scaled
-    by step, not by cycle, as in PyTorch). The cycle repeats forever. Reference
-    LR: ``max_lr``. Smith (2015), "Cyclical learning rates".
+    with ``g = 1`` (``'triangular'``), ``0.5 ** (c - 1)`` (``'triangular2'``: the
+    same float as PyTorch's ``1 / 2.0 ** (c - 1)``, without its overflow after
+    1024 cycles) or ``gamma ** s`` (``'exp_range'``). Reference LR: ``max_lr``.
+    Smith (2015). PyTorch's ``scale_fn`` is not offered (a function would not
+    pickle reliably): ``Scale``, ``Join`` and ``CyclicalSchedule`` compose instead.
 
     Parameters
     ----------
     base_lr, max_lr : float
-        Bounds of the cycle, ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
+        ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
     step_size_up : int, default 2000
-        Updates from ``base_lr`` to ``max_lr``, >= 1.
     step_size_down : int, optional
-        Updates from ``max_lr`` back to ``base_lr``, >= 1 (default:
-        ``step_size_up``).
+        Updates up and down, each >= 1 (down: ``step_size_up`` by default).
     mode : {'triangular', 'triangular2', 'exp_range'}
     gamma : float, default 1.0
-        Decay per update of ``'exp_range'``, in (0, 1]; unused by the other modes.
+        ``'exp_range'``'s factor per update, in (0, 1].
     base_momentum, max_momentum : float, default 0.8, 0.9
         ``0 <= base_momentum <= max_momentum < 1``.
-
-    ``'triangular2'``'s factor is computed as ``0.5 ** (c - 1)``: the same
-    float as PyTorch's ``1 / 2.0 ** (c - 1)``, without PyTorch's
-    ``OverflowError`` after 1024 cycles. PyTorch's custom ``scale_fn`` /
-    ``scale_mode`` are not offered (a function
-    would not pickle reliably); ``Scale``, ``Join`` and ``CyclicalSchedule``
-    cover most of their uses.
 
     Examples
     --------
@@ -431,8 +349,8 @@ class CyclicLR(Schedule):
     >>> [round(s.momentum(t), 3) for t in range(1, 5)]
     [0.9, 0.85, 0.8, 0.825]
     >>> s2 = CyclicLR(0.0, 1.0, step_size_up=2, mode='triangular2')
-    >>> [s2(t) for t in range(1, 14)]
-    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0, 0.125, 0.25, 0.125, 0.0]
+    >>> [s2(t) for t in range(1, 10)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0]
     """
 
     _param_names = ('base_lr_', 'max_lr', 'step_size_up', 'step_size_down', 'mode',
@@ -512,36 +430,23 @@ class CyclicLR(Schedule):
 class CosineAnnealingWarmRestarts(Schedule):
     r"""PyTorch's ``CosineAnnealingWarmRestarts`` (SGDR), value for value, and more.
 
-    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``
-    (``scheduler.step()`` called once per update). Cycle ``i`` (from 0) starts at
-    step :math:`B_i` and lasts :math:`T_i = B_{i+1} - B_i` steps:
+    Update ``t`` gets PyTorch's value at step ``s = max(t - 1, 0)``. Cycle ``i``
+    covers steps :math:`B_i \le s < B_{i+1}`, :math:`T_i = B_{i+1} - B_i`:
 
     .. math::
 
         B_i = \mathrm{round}\left(T_0 \frac{T_{mult}^i - 1}{T_{mult} - 1}\right)
-        \ (B_i = i T_0 \text{ if } T_{mult} = 1), \qquad
-        T_{cur} = s - B_i \text{ for } B_i \le s < B_{i+1},
-
+        \ (i T_0 \text{ if } T_{mult} = 1), \qquad
         lr = \eta_{min} + (base\_lr - \eta_{min})\, restart\_decay^i\,
-        \frac{1 + \cos(\pi T_{cur} / T_i)}{2}
+        \frac{1 + \cos(\pi (s - B_i) / T_i)}{2}
 
-    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is exact and
-    ``T_i = T_0 T_mult^i``: PyTorch's values. Beyond PyTorch:
-
-    * a non-integer ``T_mult > 1`` is allowed: the cycle *starts* are the real
-      SGDR boundaries rounded to the nearest step (``floor(x + 0.5)``), so each
-      ``T_i`` is ``T_0 T_mult^i`` rounded down or up and the restarts never drift
-      from the real formula by more than half a step (rounding each length
-      instead would accumulate the error);
-    * ``restart_decay`` multiplies the amplitude of cycle ``i`` by
-      ``restart_decay ** i``: the peak of cycle ``i`` is
-      ``eta_min + (base_lr - eta_min) * restart_decay ** i`` (so
-      ``base_lr * restart_decay ** i`` when ``eta_min = 0``), never below ``eta_min``.
-
-    The cycle of a step is found in closed form (a logarithm, corrected by at
-    most a step): the cost does not depend on the step. Reference LR:
-    ``base_lr``. Loshchilov and Hutter (2016). This policy does not schedule
-    momentum: :attr:`momentum` is ``None`` (PyTorch leaves momentum alone too).
+    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is the exact integer:
+    PyTorch's values. A real ``T_mult > 1`` rounds the real boundaries to the
+    nearest step (``floor(x + 0.5)``), so restarts never drift from the real
+    formula by more than half a step; ``restart_decay`` scales the amplitude of
+    cycle ``i`` by ``restart_decay ** i``. The cycle comes from ``cycles.Cycles``
+    (a closed form: the cost does not depend on the step). Reference LR:
+    ``base_lr``. Loshchilov and Hutter (2016). :attr:`momentum` is ``None``.
 
     Parameters
     ----------
@@ -550,10 +455,9 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_mult : int or float, default 1
         Growth factor of the cycle lengths, in [1, 1e9].
     eta_min : float, default 0
-        LR at the end of each cycle, ``0 <= eta_min <= base_lr``.
+        ``0 <= eta_min <= base_lr``.
     base_lr : float, default 0.01
-        LR at the start of the first cycle (PyTorch takes it from the
-        optimizer), > 0.
+        LR at the start of the first cycle (PyTorch's optimizer LR), > 0.
     restart_decay : float, default 1
         Amplitude factor per restart, in (0, 1].
 
@@ -628,19 +532,14 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     """fastai v2's ``fit_one_cycle`` schedule, exactly, as a :class:`OneCycleLR`.
 
     fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``):
-    a cosine from ``lr_max / div`` up to ``lr_max`` for ``pos < pct_start``, then
-    a cosine down to ``lr_max / div_final``, reached at ``pos = 1`` (after
-    training); the momentum goes ``moms[0] -> moms[1] -> moms[2]`` the same way.
-    Update ``t`` gets fastai's value for batch ``t - 1``. This is PyTorch's
-    OneCycleLR with one more step and the peak moved by one step:
+    a cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down
+    to ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] ->
+    moms[2]`` the same way. Update ``t`` gets batch ``t - 1``'s values: this is
     ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1),
     div_factor=div, final_div_factor=div_final / div, base_momentum=moms[1],
-    max_momentum=moms[0])``, which is what is returned (so it holds
-    ``lr_max / div_final`` after ``N`` updates). ``moms[2]`` must equal
-    ``moms[0]`` (PyTorch's momentum cycle is symmetric).
+    max_momentum=moms[0])``, returned (it holds ``lr_max / div_final`` after ``N``
+    updates). ``moms[2]`` must equal ``moms[0]`` (PyTorch's cycle is symmetric).
 
-    Examples
-    --------
     >>> s = fastai_one_cycle(1.0, total_steps=8)
     >>> [round(s(t), 4) for t in range(1, 10)]
     [0.04, 0.52, 1.0, 0.933, 0.75, 0.5, 0.25, 0.067, 0.0]
@@ -676,22 +575,15 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
 def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0.85):
     """Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` 1cycle, as a :class:`OneCycleLR`.
 
-    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches of the
-    cycle at ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets
-    ``lr / div -> lr`` linearly for ``j <= c``, back to ``lr / div`` for
-    ``c < j <= 2c``, then a linear tail towards ``lr / div / 100`` (reached at
-    ``j = N``, after the cycle); the momentum goes ``max_mom -> min_mom ->
-    max_mom`` over the triangle and stays at ``max_mom`` in the tail. Update
-    ``t`` gets batch ``t - 1``'s values, and the value ``lr / div / 100`` is held
-    after ``N`` updates (fastai would restart the cycle). This is
-    ``OneCycleLR(lr, N + 1, pct_start=(c + 1) / (N + 1), anneal_strategy='linear',
-    three_phase=True, div_factor=div, final_div_factor=100, base_momentum=min_mom,
-    max_momentum=max_mom)``, which is returned. (fastai 0.7 computed each
-    momentum one batch late; this gives the momentum of the same batch as the LR.)
-
-    Examples
-    --------
-    The forum's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 20-batch cycle:
+    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at
+    ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr``
+    linearly for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail
+    towards ``lr / div / 100`` (reached at ``j = N`` and held after); the momentum
+    ``max_mom -> min_mom -> max_mom`` over the triangle, ``max_mom`` in the tail
+    (fastai 0.7 took each momentum one batch late; here it is the LR's batch).
+    Update ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) /
+    (N + 1), anneal_strategy='linear', three_phase=True, div_factor=div,
+    final_div_factor=100, base_momentum=min_mom, max_momentum=max_mom)``, returned.
 
     >>> s = fastai_clr_beta(1.0, total_steps=20, div=10, pct=13.68)
     >>> [round(s(t), 3) for t in (1, 5, 9, 13, 17, 18, 20, 21)]
