@@ -502,10 +502,8 @@ class CosineCycles(Schedule):
         self._ref = self.base_lr_
 
     def _curve(self, p, xp):
-        amp = self.base_lr_ - self.final_lr
-        if not self.restarts:
-            return self.final_lr + amp * 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * p))
-        return self.final_lr + amp * half_cosine((self.num_cycles * p) % 1.0, 1, xp)
+        x = (self.num_cycles * p) % 1.0 if self.restarts else 2.0 * self.num_cycles * p
+        return self.final_lr + (self.base_lr_ - self.final_lr) * half_cosine(x, 1, xp)
 
     def _value(self, t):
         p = t / self.length

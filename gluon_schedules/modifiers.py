@@ -163,15 +163,12 @@ class CyclicalSchedule(Schedule):
     .. math:: lr(t) = cycle\_magnitude\_decay^k \cdot
               schedule\_class(cycle\_length=L_k, **kwargs)(t - B_k)
 
-    ``CyclicalSchedule(TriangularSchedule, ...)`` is Smith's (2015) cyclical LR;
-    ``CyclicalSchedule(CosineAnnealingSchedule, cycle_length_decay=2,
-    cycle_magnitude_decay=0.5, ...)`` is SGDR (Loshchilov and Hutter, 2016).
-    The same values as the MXNet tutorial's class. The cycle of a step is found
-    in closed form (the lengths grow or shrink by a constant step over long
-    stretches): a call costs about the same at ``t = 10`` and ``t = 1e13``, and
-    a pickle holds the arguments only. Cycles are counted exactly up to update
-    ``2**53``; with growing cycles, the cycle running at update ``2**53`` never
-    ends. Reference LR: the first cycle's.
+    With ``TriangularSchedule`` it is Smith's (2015) cyclical LR; with
+    ``CosineAnnealingSchedule``, ``cycle_length_decay=2`` and
+    ``cycle_magnitude_decay=0.5``, SGDR. The MXNet tutorial's values. The cycles
+    come from ``cycles.CeilCycles`` (closed form; exact up to update ``2**53``,
+    where a growing cycle never ends); a pickle holds the arguments only.
+    Reference LR: the first cycle's.
 
     Parameters
     ----------
@@ -180,15 +177,11 @@ class CyclicalSchedule(Schedule):
     cycle_length : int
         Updates in the first cycle, >= 1.
     cycle_length_decay : float, default 1
-        Factor applied to the cycle length after each cycle (rounded up), in
-        (0, 1e9]: > 1 grows the cycles (SGDR), < 1 shrinks them down to a fixed
-        length.
+        Factor of the cycle length per cycle (rounded up), in (0, 1e9].
     cycle_magnitude_decay : float, default 1
-        Factor applied to the whole value after each cycle, in (0, 1] (a factor
-        > 1 would grow the LR without bound).
+        Factor of the value per cycle, in (0, 1].
     **kwargs
-        Passed to ``schedule_class`` (e.g. ``min_lr``, ``max_lr``); NumPy numbers
-        are stored as Python numbers. :attr:`kwargs` is a read-only mapping.
+        Passed to ``schedule_class`` (as Python numbers); :attr:`kwargs` is read-only.
 
     Examples
     --------
@@ -234,16 +227,10 @@ class CyclicalSchedule(Schedule):
             raise type(e)('%s: schedule_class=%s refused the arguments (%s): %s'
                           % (owner, schedule_class.__name__, args, why)) from None
         self._ref = first.base_lr
-        self._derive(first)
-
-    def _derive(self, first):
-        """The derived state: a cache, rebuilt (not pickled) from the arguments."""
-        object.__setattr__(self, '_children', {self.cycle_length: first})
-        object.__setattr__(self, '_cycles', CeilCycles(self.cycle_length,
-                                                       self.cycle_length_decay))
-        # the cycle of the last call, swapped in one assignment (a value never
-        # depends on it): in training, consecutive calls fall in the same cycle
-        object.__setattr__(self, '_memo', [(0, 0, first, 1.0)])
+        # caches (never pickled): children by length, the cycles, the last call's cycle
+        self._children = {self.cycle_length: first}
+        self._cycles = CeilCycles(self.cycle_length, self.cycle_length_decay)
+        self._memo = [(0, 0, first, 1.0)]
 
     def _params(self):
         return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
@@ -252,7 +239,6 @@ class CyclicalSchedule(Schedule):
             sorted(self.kwargs.items())
 
     def __reduce__(self):
-        # the arguments only (a few hundred bytes); the cycle table is a cache
         return (_rebuild, (type(self), dict(self._params()), self._scale))
 
     def cycle_start(self, k):
@@ -308,10 +294,9 @@ class Join(Schedule):
     """Schedules one after another, each seeing the step relative to its start.
 
     Child ``i`` is used for ``boundaries[i-1] <= t < boundaries[i]`` and sees
-    ``t - boundaries[i-1]`` (the first child sees ``t``); see the module doc.
-    Like optax ``join_schedules``; unlike PyTorch ``SequentialLR`` there is no
-    hidden extra step at a boundary. Reference LR: the largest reference LR of
-    the children.
+    ``t - boundaries[i-1]`` (the first child sees ``t``), as optax
+    ``join_schedules`` (no hidden extra step at a boundary, unlike PyTorch's
+    ``SequentialLR``). Reference LR: the largest of the children's.
 
     Parameters
     ----------
@@ -512,20 +497,17 @@ class LinearScaling(Schedule):
             k & t \ge w
         \end{cases}
 
-    with ``k = factor`` and ``w = warmup_steps`` (no warm-up when ``w = 0``).
-    The warm-up overlays the first ``w`` updates (the schedule is *not*
-    shifted, as in the paper, whose decay epochs count the warm-up): it starts at
-    the schedule's own value and reaches ``k`` times it at ``t = w``. For a
-    constant schedule ``eta`` this is the paper's ramp from ``eta`` to ``k eta``.
-    Reference LR: ``factor`` times the schedule's.
+    with ``k = factor`` and ``w = warmup_steps``: the ramp overlays the first ``w``
+    updates (the schedule is not shifted, as in the paper).
     :func:`~gluon_schedules.scale_lr_for_batch` builds it from batch sizes.
+    Reference LR: ``factor`` times the schedule's.
 
     Parameters
     ----------
     schedule : schedule
-        The schedule tuned for the reference batch (any schedule, MXNet's too).
+        The schedule tuned for the reference batch.
     factor : float
-        Global batch over reference batch, >= 1 for a warm-up to make sense (> 0).
+        Global batch over reference batch, > 0.
     warmup_steps : int, default 0
         Updates of gradual warm-up, >= 0.
 
@@ -568,22 +550,13 @@ class InEpochs(Schedule):
     .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
               schedule(\max(\lceil t / S \rceil - 1, 0))
 
-    with ``S = steps_per_epoch``. Every duration of ``schedule`` (lengths,
-    milestones, cycle lengths, warm-up) is then in epochs. Without staircase the
-    schedule is followed update by update (a smooth warm-up or decay), exact at
-    epoch boundaries: update ``E * S`` (the last of epoch ``E``, counting from 1)
-    gets ``schedule(E)``.
-
-    ``staircase=True`` holds one value per epoch, as PyTorch's scheduler stepped
-    once at the end of each epoch: epoch ``E`` (its updates ``(E - 1) S + 1 ...
-    E S``) trains at ``schedule(E - 1)``, so the first epoch at ``schedule(0)``.
-    A 4-epoch ``CosineDecay(1.0, 4)`` trains its epochs at 1.0, 0.854, 0.5, 0.146,
-    as ``CosineAnnealingLR(T_max=4)`` stepped per epoch. A step decay keeps
-    MXNet's rule (milestone ``m`` still has the old value at ``m``):
-    ``MultiStepDecay(lr, [m])`` with staircase drops from epoch ``m + 2``; without
-    staircase (already constant within an epoch) it drops from epoch ``m + 1``,
-    as PyTorch's ``MultiStepLR(milestones=[m])`` stepped per epoch. Reference LR:
-    the schedule's.
+    with ``S = steps_per_epoch``: every duration of ``schedule`` is in epochs.
+    Without staircase update ``E * S`` (the last of epoch ``E``, from 1) gets
+    ``schedule(E)`` and the updates between follow the curve. ``staircase=True``
+    trains epoch ``E`` at ``schedule(E - 1)``, as a PyTorch scheduler stepped at the
+    end of each epoch (``MultiStepDecay(lr, [m])`` then drops from epoch ``m + 2``,
+    MXNet's rule; without staircase from epoch ``m + 1``, as PyTorch's
+    ``MultiStepLR``). Reference LR: the schedule's.
 
     Parameters
     ----------
@@ -595,9 +568,6 @@ class InEpochs(Schedule):
 
     Examples
     --------
-    Milestones at epochs 2 and 4 with 3 updates per epoch: the LR drops after
-    updates 6 and 12.
-
     >>> s = InEpochs(MultiStepDecay(1.0, [2, 4], gamma=0.1), steps_per_epoch=3)
     >>> [round(s(t), 3) for t in (1, 6, 7, 12, 13)]
     [1.0, 1.0, 0.1, 0.1, 0.01]
@@ -641,6 +611,7 @@ class InEpochs(Schedule):
 
 
 _MASK64 = (1 << 64) - 1
+_STANDARD = statistics.NormalDist()
 
 
 def _mix64(x):
@@ -654,22 +625,21 @@ def _mix64(x):
 class Noise(Schedule):
     r"""``schedule(t) * (1 + n(t))``: seeded LR noise, a pure function of ``t`` and the seed.
 
-    ``n(t)`` is drawn from a generator seeded by ``(seed, t)`` only (splitmix64),
-    so the same update always gets the same noise, in any call order, after a
-    resume and on every worker. ``kind='normal'``: a normal variable of standard
-    deviation ``std`` truncated to ``(-pct, pct)`` (drawn exactly, by inverting
-    its distribution); ``kind='uniform'``: uniform on ``(-pct, pct)``. Applied for
-    ``start <= t < end`` (``end=None``: forever). timm's ``noise_range_t``,
-    ``noise_pct``, ``noise_std``, ``noise_seed`` (timm draws with PyTorch's
-    generator, so the values differ; the distribution is the same). Reference
-    LR: the schedule's.
+    With splitmix64's finaliser ``mix``, ``u = ((mix(mix(seed) ^ t) >> 11) + 0.5) /
+    2**53`` (``t`` an integer, else the bits of its double): the same update gets
+    the same noise in any call order, after a resume and on every worker.
+    ``kind='uniform'``: ``n = (2u - 1) pct``; ``kind='normal'``: the normal of
+    standard deviation ``std`` truncated to ``(-pct, pct)`` at quantile ``u``
+    (inverted exactly). ``n = 0`` outside ``start <= t < end`` (``end=None``:
+    forever). timm's ``noise_range_t``, ``noise_pct``, ``noise_std``,
+    ``noise_seed`` (timm draws with PyTorch's generator: the same distribution,
+    other values). Reference LR: the schedule's.
 
     Examples
     --------
-    >>> s = Noise(Constant(1.0), pct=0.1, seed=7, start=2)
-    >>> v = [s(t) for t in range(6)]
-    >>> v[:2], all(0.9 < x < 1.1 for x in v), v == [s(t) for t in range(6)]
-    ([1.0, 1.0], True, True)
+    >>> s = Noise(Constant(2.0), pct=0.1, seed=7, start=2)
+    >>> [round(s(t), 4) for t in range(6)]
+    [2.0, 2.0, 1.9105, 1.9683, 2.0225, 2.0136]
     """
 
     _param_names = ('schedule', 'pct', 'std', 'seed', 'kind', 'start', 'end')
@@ -692,18 +662,9 @@ class Noise(Schedule):
         self.end = None if end is None else check_int('end', end, owner, low=self.start + 1)
         self._ref = self.schedule.base_lr
         dist = statistics.NormalDist(0.0, self.std)
-        self._dist = dist
         self._lo = dist.cdf(-self.pct)
         self._width = dist.cdf(self.pct) - self._lo
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        del state['_dist']
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        object.__setattr__(self, '_dist', statistics.NormalDist(0.0, self.std))
+        self._key = _mix64(self.seed)
 
     def noise(self, t):
         """The relative noise ``n(t)`` at update ``t`` (0 outside ``[start, end)``)."""
@@ -711,10 +672,11 @@ class Noise(Schedule):
             return 0.0
         key = int(t) if float(t).is_integer() else \
             struct.unpack('<q', struct.pack('<d', float(t)))[0]
-        u = ((_mix64(_mix64(self.seed) ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
+        u = ((_mix64(self._key ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
         if self.kind == 'uniform':
             return (2.0 * u - 1.0) * self.pct
-        return self._dist.inv_cdf(self._lo + u * self._width)
+        # NormalDist(0, std).inv_cdf(q) is 0 + x * std with x the standard one's
+        return _STANDARD.inv_cdf(self._lo + u * self._width) * self.std
 
     def _value(self, t):
         return self.schedule._value(t) * (1.0 + self.noise(t))
