@@ -99,10 +99,14 @@ def interleaved(fns, number, repeat=7):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true', help='fewer calls (noisier)')
+    p.add_argument('--calls', type=int, help='calls per timed loop (default 100000, '
+                                             '20000 with --quick)')
+    p.add_argument('--repeat', type=int, default=7,
+                   help='timed loops per schedule, the best kept (more on a loaded machine)')
     p.add_argument('--only', default='', help='time only the schedules whose name matches '
                                              'this regular expression')
     args = p.parse_args()
-    number = 20000 if args.quick else 100000
+    number = args.calls or (20000 if args.quick else 100000)
     n_values = 10 ** 6
 
     def cosine():
@@ -113,7 +117,7 @@ def main():
     updates = list(range(1, number + 1))
     mf = lambda: mx.lr_scheduler.MultiFactorScheduler(  # noqa: E731
         step=[250, 750, 900], factor=0.5, base_lr=1.0)
-    cos, mfs = interleaved([(cosine(), updates), (mf(), updates)], number)
+    cos, mfs = interleaved([(cosine(), updates), (mf(), updates)], number, args.repeat)
     print('mxnet CosineScheduler call:      %7.0f ns  (reference = 1.00x)' % (cos * 1e9))
     print('mxnet MultiFactorScheduler call: %7.0f ns  (%.2fx)' % (mfs * 1e9, mfs / cos))
     print('(each row below is timed in turns with a CosineScheduler: its ratio is to that)')
@@ -130,7 +134,7 @@ def main():
             continue
         try:
             near, far, cos = interleaved([(s, near_steps), (s, far_steps),
-                                          (cosine(), updates)], number)
+                                          (cosine(), updates)], number, args.repeat)
         except Exception as e:  # pylint: disable=broad-except
             print('%-30s FAILED: %s: %s' % (name, type(e).__name__, e))
             worst['failed'] = worst.get('failed', 0) + 1

@@ -3,9 +3,10 @@
 :class:`Cycles` (lengths growing geometrically, or fixed) and :class:`CeilCycles`
 (``L_{k+1} = ceil(L_k * decay)``) answer "which cycle is update ``t`` in" for
 every cyclic schedule: :class:`CyclicDecay`, ``CosineAnnealingWarmRestarts`` and
-``CyclicalSchedule``. Both give ``locate(t) -> (k, start, length, end)`` for a
-number (exact for integers) and ``locate_all(t) -> (k, start, length)`` for an
-array, and :func:`find_cycle` corrects a closed-form guess of ``k``.
+``CyclicalSchedule``. Both give ``locate(t) -> (k, start, length, lo, hi)`` for a
+number (exact for integers; every update in ``[lo, hi)`` has the same answer) and
+``locate_all(t) -> (k, offset, length)`` for an array; :func:`find_cycle` corrects
+a closed-form guess of ``k``.
 
 * :class:`CyclicDecay`: timm's cycle family (``CosineLRScheduler``,
   ``PolyLRScheduler``, ``TanhLRScheduler``): a cosine, polynomial or tanh curve
@@ -153,12 +154,10 @@ class Cycles:
         return i, b, m ** i * first, lo, hi
 
     def locate_all(self, t):
-        """(cycle, start, length) of each update of the float array ``t``, as arrays."""
+        """(cycle, offset in it, length) of each update of the float array ``t``."""
         first, m = self.first, self.mult
-        if m == 1:                          # t // first, exactly
-            i = np.floor(t / first)
-            i -= i * first > t                  # a quotient rounded up to an integer
-            return i, i * first, np.full(t.shape, float(first))
+        if m == 1:                          # the offset exact at any step (fmod)
+            return np.floor(t / first), np.fmod(t, first), np.full(t.shape, float(first))
         with np.errstate(over='ignore', invalid='ignore'):
             if self.rule == 'float':
                 q = self._log(t, np)
@@ -175,7 +174,7 @@ class Cycles:
         if self.rule != 'float':        # past 2**53: the exact scalar path
             for j in np.flatnonzero(~(t < _CAP)):
                 i[j], b[j], length[j] = (float(x) for x in self.locate(float(t[j]))[:3])
-        return i, b, length
+        return i, t - b, length
 
 
 class CeilCycles:
@@ -316,11 +315,11 @@ class CeilCycles:
 
 
     def locate_all(self, t):
-        """(cycle, start, length) of each update of the float array ``t``, as arrays:
-        the scalar :meth:`locate`, run by run."""
-        k, start, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
+        """(cycle, offset in it, length) of each update of the float array ``t``: the
+        scalar :meth:`locate`, run by run."""
+        k, off, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
         if not t.size:
-            return k, start, size
+            return k, off, size
         self.cover(float(t.max()))
         if self._arrays is None:
             self._arrays = np.asarray(self.starts, dtype=np.float64)
@@ -328,21 +327,19 @@ class CeilCycles:
         for idx in groups(r):
             b, k0, length, s, n = self.runs[int(r[idx].flat[0])]
             x = t[idx] - b
-            if n is None:                   # periodic: x // length, exactly
-                m = np.floor(x / length)
-                m -= m * length > x             # a quotient rounded up to an integer
-                k[idx], start[idx], size[idx] = k0 + m, b + m * length, length
+            if n is None:                   # periodic (fmod: exact at any step)
+                k[idx], off[idx], size[idx] = k0 + np.floor(x / length), np.fmod(x, length), length
                 continue
             if n == 1:
-                k[idx], start[idx], size[idx] = k0, b, float(length)
+                k[idx], off[idx], size[idx] = k0, x, float(length)
                 continue
             lin = length - s / 2            # the scalar path's root, then find_cycle
             m = np.floor(2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
             m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x,
                             m.astype(np.int64), n - 1)[0]      # in integers: exact
-            k[idx], start[idx] = k0 + m, b + m * length + s * (m * (m - 1) // 2)
+            k[idx], off[idx] = k0 + m, x - (m * length + s * (m * (m - 1) // 2))
             size[idx] = length + s * m
-        return k, start, size
+        return k, off, size
 
 
 class CyclicDecay(Schedule):
@@ -451,10 +448,9 @@ class CyclicDecay(Schedule):
         return self.lr_min if i >= self.cycle_limit else self._curve(amp, t - start, length, math)
 
     def _values(self, t):
-        i, start, length = self._cycles.locate_all(t)
+        i, off, length = self._cycles.locate_all(t)
         amp = int_power_table(self.base_lr_, self.cycle_decay, i) - self.lr_min
-        return np.where(i >= self.cycle_limit, self.lr_min,
-                        self._curve(amp, t - start, length, np))
+        return np.where(i >= self.cycle_limit, self.lr_min, self._curve(amp, off, length, np))
 
 
 class CosineCycles(Schedule):

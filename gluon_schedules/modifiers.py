@@ -267,8 +267,7 @@ class CyclicalSchedule(Schedule):
 
     @flat
     def _values(self, t):
-        k, start, length = self._cycles.locate_all(t)
-        off = t - start
+        k, off, length = self._cycles.locate_all(t)
         parts = groups(length)                  # one child per cycle length
         out = np.empty_like(t) if len(parts) > 1 else None
         for idx in parts:

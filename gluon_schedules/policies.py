@@ -522,9 +522,9 @@ class CosineAnnealingWarmRestarts(Schedule):
     @flat
     def _values(self, t):
         s = np.maximum(t - 1, 0)
-        i, start, length = self._cycles.locate_all(s)
+        i, t_cur, length = self._cycles.locate_all(s)
         amp = int_power_table(self._amp, self.restart_decay, i)
-        return self.eta_min + amp * half_cosine(s - start, length, np)
+        return self.eta_min + amp * half_cosine(t_cur, length, np)
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,

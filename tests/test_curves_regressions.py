@@ -342,3 +342,17 @@ def test_cawr_inlined_call_equals_its_value(make):
                                            if i == 4096 or s.cycle_start(i) >= 2 ** 53)
     steps = list(range(0, 400)) + [end - 1, end, end + 1, 10 ** 6, 10 ** 12]
     assert [s(t) for t in steps] == [gs.Shift(s, 0)(t) for t in steps]
+
+
+@pytest.mark.parametrize('length', [3, 7, 1000])
+def test_fixed_cycles_values_past_2_53_are_the_exact_offsets(length):
+    """values() of a fixed-length CyclicalSchedule at float steps past 2**53 (each an
+    integer, some just below a multiple of the length) is the cycle at the exact
+    offset int(t) % L: floor(t / L) rounded up to the next cycle would not be."""
+    s = gs.CyclicalSchedule(gs.TriangularSchedule, length, min_lr=0.0, max_lr=1.0)
+    tri = gs.TriangularSchedule(0.0, 1.0, length)
+    rng = np.random.RandomState(1)
+    steps = np.floor(rng.uniform(2.0 ** 53, 2.0 ** 60, 2000))
+    steps = np.concatenate([steps, np.nextafter(np.floor(steps / length) * length, 0)])
+    want = [tri(int(t) % length) for t in steps]
+    np.testing.assert_allclose(s.values(steps), want, rtol=1e-12, atol=1e-15)
