@@ -151,6 +151,8 @@ class Cycles:
         lo = b if b <= t and math.floor(self._log(b)) == i else t
         last = math.nextafter(end, -math.inf)
         hi = end if t <= last and math.floor(self._log(last)) == i else math.nextafter(t, math.inf)
+        # whole numbers as ints: the same comparisons and differences, done faster
+        b, lo, hi = (int(x) if x.is_integer() else x for x in (float(b), float(lo), float(hi)))
         return i, b, m ** i * first, lo, hi
 
     def locate_all(self, t):
@@ -422,7 +424,7 @@ class CyclicDecay(Schedule):
             raise ValueError('%s: lb must be < ub, got lb=%r and ub=%r' % (owner, lb, ub))
         self._ref = self.base_lr_
         self._cycles = Cycles(self.t_initial, self.cycle_mul)
-        self._cos, self._tanh = self.curve == 'cosine', self.curve == 'tanh'
+        self._cos, self._tanh, self._k1 = curve == 'cosine', curve == 'tanh', self.k_decay == 1
         self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
 
     def _cycle(self, t):
@@ -436,10 +438,8 @@ class CyclicDecay(Schedule):
         if self._tanh:
             r = t_curr / t_i
             return self.lr_min + 0.5 * amp * (1 - xp.tanh(self.lb * (1.0 - r) + self.ub * r))
-        x = t_curr / t_i if self.k_decay == 1 else t_curr ** self.k_decay / t_i ** self.k_decay
-        if self._cos:
-            return self.lr_min + amp * half_cosine(x, 1, xp)
-        return self.lr_min + amp * (1 - x) ** self.power
+        x = t_curr / t_i if self._k1 else t_curr ** self.k_decay / t_i ** self.k_decay
+        return self.lr_min + amp * (half_cosine(x, 1, xp) if self._cos else (1 - x) ** self.power)
 
     def _value(self, t):
         lo, hi, i, start, length, amp = self._memo[0]
