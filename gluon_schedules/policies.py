@@ -130,16 +130,17 @@ class PolicyMomentum(Schedule):
             raise TypeError('PolicyMomentum: policy must be a OneCycleLR or a CyclicLR, '
                             'got %r' % (policy,))
         self.policy = policy
-        self._formula = type(policy)
+        # the policy's formula (its class's functions), run on the momentum's constants
+        self._formula, self._formulas = type(policy)._value, type(policy)._values
         for name, value in policy._curve_constants(momentum=True).items():
             setattr(self, name, value)
         self._ref = policy.max_momentum
 
     def _value(self, t):
-        return self._formula._value(self, t)
+        return self._formula(self, t)
 
     def _values(self, t):
-        return self._formula._values(self, t)
+        return self._formulas(self, t)
 
 
 class OneCycleLR(Schedule):
