@@ -14,6 +14,7 @@ Timings are the minimum over several repeats (the least disturbed run).
 """
 import argparse
 import os
+import re
 import sys
 import timeit
 
@@ -59,7 +60,16 @@ def schedules():
             ('OneCycleLR.momentum', lambda: gs.OneCycleLR(max_lr=1.0, total_steps=1000).momentum),
             ('CyclicLR', lambda: gs.CyclicLR(0.1, 1.0, step_size_up=200, mode='triangular2')),
             ('CosineAnnealingWarmRestarts', lambda: gs.CosineAnnealingWarmRestarts(
-                T_0=100, T_mult=2, base_lr=1.0))]:
+                T_0=100, T_mult=2, base_lr=1.0)),
+            ('CosineAnnealingWarmRestarts 1.5', lambda: gs.CosineAnnealingWarmRestarts(
+                T_0=100, T_mult=1.5, base_lr=1.0, restart_decay=0.9)),
+            ('CyclicDecay', lambda: gs.CyclicDecay('cosine', 100, 1.0, cycle_mul=2.0,
+                                                   cycle_limit=40)),
+            ('CyclicDecay fixed', lambda: gs.CyclicDecay('cosine', 100, 1.0, cycle_limit=10 ** 9)),
+            ('CosineCycles', lambda: gs.CosineCycles(1.0, 1000, 3, restarts=True)),
+            ('Noise', lambda: gs.Noise(gs.CosineDecay(1, 1000), pct=0.1)),
+            ('CyclicalSchedule shrinking', lambda: gs.CyclicalSchedule(
+                gs.CosineAnnealingSchedule, 1000, 0.9, min_lr=0.01, max_lr=2))]:
         try:
             out[name] = make()
         except AttributeError:
@@ -89,8 +99,14 @@ def interleaved(fns, number, repeat=7):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true', help='fewer calls (noisier)')
+    p.add_argument('--calls', type=int, help='calls per timed loop (default 100000, '
+                                             '20000 with --quick)')
+    p.add_argument('--repeat', type=int, default=7,
+                   help='timed loops per schedule, the best kept (more on a loaded machine)')
+    p.add_argument('--only', default='', help='time only the schedules whose name matches '
+                                             'this regular expression')
     args = p.parse_args()
-    number = 20000 if args.quick else 100000
+    number = args.calls or (20000 if args.quick else 100000)
     n_values = 10 ** 6
 
     def cosine():
@@ -101,7 +117,7 @@ def main():
     updates = list(range(1, number + 1))
     mf = lambda: mx.lr_scheduler.MultiFactorScheduler(  # noqa: E731
         step=[250, 750, 900], factor=0.5, base_lr=1.0)
-    cos, mfs = interleaved([(cosine(), updates), (mf(), updates)], number)
+    cos, mfs = interleaved([(cosine(), updates), (mf(), updates)], number, args.repeat)
     print('mxnet CosineScheduler call:      %7.0f ns  (reference = 1.00x)' % (cos * 1e9))
     print('mxnet MultiFactorScheduler call: %7.0f ns  (%.2fx)' % (mfs * 1e9, mfs / cos))
     print('(each row below is timed in turns with a CosineScheduler: its ratio is to that)')
@@ -114,9 +130,11 @@ def main():
     steps = np.arange(n_values, dtype=np.float64)
     near_steps, far_steps = [10] * number, [10 ** 9] * number
     for name, s in schedules().items():
+        if not re.search(args.only, name):
+            continue
         try:
             near, far, cos = interleaved([(s, near_steps), (s, far_steps),
-                                          (cosine(), updates)], number)
+                                          (cosine(), updates)], number, args.repeat)
         except Exception as e:  # pylint: disable=broad-except
             print('%-30s FAILED: %s: %s' % (name, type(e).__name__, e))
             worst['failed'] = worst.get('failed', 0) + 1

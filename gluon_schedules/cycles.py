@@ -1,4 +1,12 @@
-"""Decays that repeat in cycles, as timm and Hugging Face define them.
+"""Cycles: which cycle update ``t`` is in, and decays that repeat in cycles.
+
+:class:`Cycles` (lengths growing geometrically, or fixed) and :class:`CeilCycles`
+(``L_{k+1} = ceil(L_k * decay)``) answer "which cycle is update ``t`` in" for
+every cyclic schedule: :class:`CyclicDecay`, ``CosineAnnealingWarmRestarts`` and
+``CyclicalSchedule``. Both give ``locate(t) -> (k, start, length, lo, hi)`` for a
+number (exact for integers; every update in ``[lo, hi)`` has the same answer) and
+``locate_all(t) -> (k, offset, length)`` for an array; :func:`find_cycle` corrects
+a closed-form guess of ``k``.
 
 * :class:`CyclicDecay`: timm's cycle family (``CosineLRScheduler``,
   ``PolyLRScheduler``, ``TanhLRScheduler``): a cosine, polynomial or tanh curve
@@ -6,19 +14,334 @@
   possibly fractional length, a peak that decays per cycle, and a cycle limit.
 * :class:`CosineCycles`: Hugging Face's cosine of ``num_cycles`` waves over a
   length, smooth or with hard restarts.
-
-:func:`~gluon_schedules.get_schedule` builds those libraries' named schedules
-from these and the library's other schedules.
 """
 import math
+from bisect import bisect_right
 
 import numpy as np
 
 from .base import Schedule
-from .shapes import half_cosine
+from .shapes import half_cosine, int_power_table
 from ._checks import check_choice, check_int, check_lr, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
+# Cycles, CeilCycles, find_cycle and find_cycles are public inside the package
+
+# Cycles are counted exactly up to this update (every step below it is a float
+# that names one integer).
+_CAP = 2 ** 53
+
+
+def find_cycle(start, t, i, lo=0, hi=None):
+    """The index ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)``, from a
+    guess ``i`` (a closed form, which may be off by a step or two near a boundary).
+
+    ``start`` gives the exact first update of each cycle (increasing).
+
+    >>> find_cycle(lambda i: 3 * i, 7, 5)
+    2
+    """
+    if hi is not None and i > hi:
+        i = hi
+    if i < lo:
+        i = lo
+    while i > lo and start(i) > t:
+        i -= 1
+    while (hi is None or i < hi) and start(i + 1) <= t:
+        i += 1
+    return i
+
+
+def find_cycles(start, t, i, hi=math.inf):
+    """:func:`find_cycle` on arrays (``lo = 0``): returns ``i``, ``start(i)`` and
+    ``start(i + 1)``; only the steps a guess got wrong are searched again."""
+    i = np.clip(i, 0, hi)
+    b, e = start(i), start(i + 1)
+    w = np.arange(i.size)
+    while w.size:
+        step = ((e[w] <= t[w]) & (i[w] < hi)).astype(np.int64) - ((i[w] > 0) & (b[w] > t[w]))
+        w = w[step != 0]
+        i[w] += step[step != 0]
+        b[w], e[w] = start(i[w]), start(i[w] + 1)
+    return i, b, e
+
+
+def groups(keys):
+    """Indexers of the elements of the array ``keys`` by equal key: slices if
+    ``keys`` is monotone (plots, ``np.arange``), else index arrays (a stable sort)."""
+    d = np.diff(keys)
+    cuts = np.flatnonzero(d)
+    if (d[cuts] > 0).all() or (d[cuts] < 0).all():
+        cuts = [0] + (cuts + 1).tolist() + [keys.size]
+        return [slice(a, z) for a, z in zip(cuts, cuts[1:])]
+    order = np.argsort(keys, kind='stable')
+    return np.split(order, np.flatnonzero(np.diff(keys[order])) + 1)
+
+
+class Cycles:
+    r"""Cycles of lengths ``first * mult ** i``: cycle ``i`` starts at
+
+    .. math:: B_i = first \frac{mult^i - 1}{mult - 1} \quad (i \cdot first
+              \text{ if } mult = 1)
+
+    and covers ``B_i <= t < B_{i+1}``. For ``mult > 1``, ``rule`` says which
+    number :math:`B_i` is: ``'float'`` timm's float ``(1 - mult**i) / (1 - mult)
+    * first`` (cycle ``i`` then lasts ``mult**i * first``, fractional), ``'exact'``
+    the integer (integer ``first`` and ``mult``), ``'nearest'`` the real value
+    rounded to the nearest integer (``floor(x + 0.5)``). The cycle of ``t`` comes
+    from the logarithm, corrected by :func:`find_cycle`: the cost does not depend on
+    ``t`` (``'float'`` keeps timm's logarithm uncorrected, as timm does).
+
+    >>> c = Cycles(4, 1.5, 'nearest')
+    >>> [c.start(i) for i in range(5)], c.locate(12)
+    ([0, 4, 10, 19, 33], (2, 10, 9, 10, 19))
+    """
+
+    def __init__(self, first, mult=1, rule='float'):
+        self.first, self.mult, self.rule = first, mult, rule
+        self._log_m = math.log(mult) if mult != 1 else 0.0
+
+    def start(self, i):
+        """:math:`B_i` (inf past the float range)."""
+        first, m = self.first, self.mult
+        if m == 1:
+            return i * first
+        if self.rule == 'exact':
+            return first * (m ** i - 1) // (m - 1)
+        try:
+            if self.rule == 'float':
+                return (1 - m ** i) / (1 - m) * first
+            b = first * (m ** i - 1) / (m - 1) + 0.5
+        except OverflowError:   # beyond 1e308 steps: the cycle never ends
+            return math.inf
+        return math.floor(b) if b < math.inf else math.inf
+
+    def _starts(self, i):
+        """:meth:`start` for a float array of indices (exact below 2**53)."""
+        first, m = self.first, self.mult
+        if m == 1:
+            return i * first
+        p = int_power_table(1.0, float(m), i)       # m ** i, one pow per distinct i
+        if self.rule == 'float':
+            return (1 - p) / (1 - m) * first
+        if self.rule == 'exact':
+            return first * ((p - 1) / (m - 1))
+        return np.floor(first * (p - 1) / (m - 1) + 0.5)
+
+    def _log(self, t, xp=math):
+        """timm's cycle index, unrounded: ``log(1 - t / first * (1 - mult)) / log(mult)``."""
+        return xp.log(1 - t / self.first * (1 - self.mult)) / self._log_m
+
+    def locate(self, t):
+        """(cycle ``i``, its start, its length, ``lo``, ``hi``) for update ``t`` >= 0:
+        every update in ``[lo, hi)`` (which holds ``t``) has the same answer."""
+        first, m = self.first, self.mult
+        if m == 1:
+            i = int(t // first)
+            b = i * first
+            return i, b, first, b, b + first
+        if self.rule != 'float':
+            i = find_cycle(self.start, t, int(math.log(t / first * (m - 1) + 1) / self._log_m))
+            b, end = self.start(i), self.start(i + 1)
+            return i, b, end - b, b, end
+        # timm's logarithm, not corrected (so timm's value, also where it rounds
+        # across a start); the index is monotone in t, so [lo, hi) is checked at its ends
+        i = math.floor(self._log(t))
+        b, end = self.start(i), self.start(i + 1)
+        lo = b if b <= t and math.floor(self._log(b)) == i else t
+        last = math.nextafter(end, -math.inf)
+        hi = end if t <= last and math.floor(self._log(last)) == i else math.nextafter(t, math.inf)
+        # whole numbers as ints: the same comparisons and differences, done faster
+        b, lo, hi = (int(x) if x.is_integer() else x for x in (float(b), float(lo), float(hi)))
+        return i, b, m ** i * first, lo, hi
+
+    def locate_all(self, t):
+        """(cycle, offset in it, length) of each update of the float array ``t``."""
+        first, m = self.first, self.mult
+        if m == 1:                          # the offset exact at any step (fmod)
+            return np.floor(t / first), np.fmod(t, first), np.full(t.shape, float(first))
+        with np.errstate(over='ignore', invalid='ignore'):
+            if self.rule == 'float':
+                q = self._log(t, np)
+                i = np.floor(q)
+                # NumPy's log may differ from math's by an ulp: near an integer, math's
+                for j in np.flatnonzero(np.abs(q - np.round(q)) < 1e-9 * np.maximum(q, 1)):
+                    i[j] = math.floor(self._log(float(t[j])))
+                b = self._starts(i)
+                length = int_power_table(1.0, float(m), i) * first
+            else:
+                guess = np.floor(np.log(t / first * (m - 1) + 1) / self._log_m)
+                i, b, end = find_cycles(self._starts, t, guess)
+                length = end - b
+        if self.rule != 'float':        # past 2**53: the exact scalar path
+            for j in np.flatnonzero(~(t < _CAP)):
+                i[j], b[j], length[j] = (float(x) for x in self.locate(float(t[j]))[:3])
+        return i, t - b, length
+
+
+class CeilCycles:
+    """The cycles of ``CyclicalSchedule``: ``L_0 = first``,
+    ``L_{k+1} = ceil(L_k * decay)`` with the float product of the definition.
+
+    Held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` (``m <
+    n``) that start at ``B0 + m L0 + s m (m - 1) / 2``. While ``L (decay - 1)``
+    (or ``L (1 - decay)``) stays between two integers, ``ceil(L * decay) - L`` is
+    one constant ``s``, so a whole stretch of cycles is one run, found in closed
+    form; only near the integers, where the float product might round across
+    one, each cycle is stepped with the definition itself. Runs are added as
+    steps need them (a cache: the values never depend on it). Cycles are counted
+    exactly up to update ``2**53``; with growing cycles, the cycle running there
+    never ends.
+
+    >>> c = CeilCycles(2, 1.5)
+    >>> [c.start(k) for k in range(6)], c.locate(11)
+    ([0, 2, 5, 10, 18, 30], (3, 10, 8, 10, 18))
+    """
+
+    def __init__(self, first, decay):
+        self.decay = decay
+        p, q = decay.as_integer_ratio()      # decay = p / q exactly
+        # |fl(L * decay) - L * decay| <= L * decay * 2**-53; with Q = q 2**53:
+        # (decay - 1) -+ decay 2**-53 = (p - q) 2**53 -+ p over Q
+        self._q = q << 53
+        self._lo_num = abs(p - q) * (1 << 53) - p
+        self._hi_num = abs(p - q) * (1 << 53) + p
+        self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
+        self.starts = []        # B0 of each run, for bisection
+        self.firsts = []        # k0 of each run
+        self.forever = False    # the last cycle tabulated never ends
+        self.done = False
+        self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
+        self._arrays = None
+
+    # -- building --------------------------------------------------------------
+    def _run_length(self, length, s):
+        """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
+        for each: the product cannot round across an integer."""
+        d = self.decay
+        j = abs(s)
+        est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
+        if est < 2 or self._lo_num <= 0:
+            return 1
+        Q, lo, hi = self._q, self._lo_num, self._hi_num
+        if s > 0:   # L' = L + j i must satisfy (j - 1) Q < L' lo and L' hi < j Q
+            i_hi = (j * Q - length * hi - 1) // (j * hi)
+            i_lo = ((j - 1) * Q - length * lo) // (j * lo) + 1
+        else:       # L' = L - j i must satisfy j Q < L' lo and L' hi < (j + 1) Q
+            i_hi = (length * lo - j * Q - 1) // (j * lo)
+            i_lo = (length * hi - (j + 1) * Q) // (j * hi) + 1
+        if i_lo > 1 or i_hi < 1:
+            return 1
+        return i_hi + 1
+
+    def _add(self):
+        k, b, length = self.next
+        if b >= _CAP:                  # cycle k would start past 2**53: never
+            self.done = self.forever = True
+            return
+        if b + length >= _CAP:         # its successor would: it is the last
+            self._append(b, k, length, 0, 1)
+            self.done = self.forever = True
+            return
+        s = math.ceil(length * self.decay) - length   # the definition
+        if s == 0:
+            self._append(b, k, length, 0, None)
+            self.done = True
+            return
+        n = self._run_length(length, s)
+        if b + (n - 1) * length + s * (n - 1) * (n - 2) // 2 >= _CAP:
+            # keep the cycles that start before 2**53 (a start is increasing in m)
+            lo, hi = 0, n - 1
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if b + mid * length + s * mid * (mid - 1) // 2 < _CAP:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            n = lo + 1
+        self._append(b, k, length, s, n)
+        self.next = (k + n, b + n * length + s * n * (n - 1) // 2, length + s * n)
+
+    def _append(self, b, k, length, s, n):
+        last = self.runs[-1] if self.runs else None
+        if last is not None and last[3] == s and s != 0 and last[4] is not None \
+                and last[2] + s * last[4] == length:
+            self.runs[-1] = (last[0], last[1], last[2], s, last[4] + n)   # one run
+        else:
+            self.runs.append((b, k, length, s, n))
+            self.firsts.append(k)
+            self.starts.append(b)
+        self._arrays = None
+
+    def cover(self, t):
+        """Tabulate the cycles up to update ``t``."""
+        while not self.done and self.next[1] <= t:
+            self._add()
+
+    # -- locating --------------------------------------------------------------
+    def locate(self, t):
+        """(k, start, length, start, end) of the cycle of update ``t``, as
+        :meth:`Cycles.locate` (``end`` is inf for a cycle that never ends)."""
+        self.cover(t)
+        r = bisect_right(self.starts, t) - 1
+        b, k, length, s, n = self.runs[r]
+        if s == 0:
+            if n is None:                       # periodic
+                m = int((t - b) // length)
+                start = b + m * length
+                return k + m, start, length, start, start + length
+            return k, b, length, b, math.inf    # the last, never ending
+        if n == 1:
+            m = 0
+        else:
+            q = t - b
+            lin = length - s / 2
+            # lin > 0 in a run of several cycles (_run_length): the stable root
+            m = int(2 * q / (lin + math.sqrt(max(lin * lin + 2 * s * q, 0.0))))
+            m = find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
+        start = b + m * length + s * m * (m - 1) // 2
+        size = length + s * m
+        last = self.forever and r == len(self.runs) - 1 and m == n - 1
+        return k + m, start, size, start, math.inf if last else start + size
+
+    def start(self, k):
+        """First update of cycle ``k`` (inf if it never starts)."""
+        while not self.done and self.next[0] <= k:
+            self._add()
+        r = bisect_right(self.firsts, k) - 1
+        b, k0, length, s, n = self.runs[r]
+        m = k - k0
+        if n is not None and m >= n:
+            return math.inf
+        return b + m * length + s * m * (m - 1) // 2
+
+
+    def locate_all(self, t):
+        """(cycle, offset in it, length) of each update of the float array ``t``: the
+        scalar :meth:`locate`, run by run."""
+        k, off, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
+        if not t.size:
+            return k, off, size
+        self.cover(float(t.max()))
+        if self._arrays is None:
+            self._arrays = np.asarray(self.starts, dtype=np.float64)
+        r = np.searchsorted(self._arrays, t, side='right') - 1
+        for idx in groups(r):
+            b, k0, length, s, n = self.runs[int(r[idx].flat[0])]
+            x = t[idx] - b
+            if n is None:                   # periodic (fmod: exact at any step)
+                k[idx], off[idx], size[idx] = k0 + np.floor(x / length), np.fmod(x, length), length
+                continue
+            if n == 1:
+                k[idx], off[idx], size[idx] = k0, x, float(length)
+                continue
+            lin = length - s / 2            # the scalar path's root, then find_cycle
+            m = np.floor(2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
+            m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x,
+                            m.astype(np.int64), n - 1)[0]      # in integers: exact
+            k[idx], off[idx] = k0 + m, x - (m * length + s * (m * (m - 1) // 2))
+            size[idx] = length + s * m
+        return k, off, size
 
 
 class CyclicDecay(Schedule):
@@ -100,47 +423,34 @@ class CyclicDecay(Schedule):
         if not self.lb < self.ub:
             raise ValueError('%s: lb must be < ub, got lb=%r and ub=%r' % (owner, lb, ub))
         self._ref = self.base_lr_
+        self._cycles = Cycles(self.t_initial, self.cycle_mul)
+        self._cos, self._tanh, self._k1 = curve == 'cosine', curve == 'tanh', self.k_decay == 1
+        self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
 
-    def _locate(self, t):
-        """(cycle index, cycle length, step within the cycle), timm's expressions."""
-        m, T = self.cycle_mul, self.t_initial
-        if m != 1:
-            i = math.floor(math.log(1 - t / T * (1 - m), m))
-            return i, m ** i * T, t - (1 - m ** i) / (1 - m) * T
-        i = t // T
-        return i, T, t - T * i
+    def _cycle(self, t):
+        """(lo, hi, cycle, start, length, amplitude) of the cycle of ``t`` (see
+        :meth:`Cycles.locate`)."""
+        i, start, length, lo, hi = self._cycles.locate(t)
+        return lo, hi, i, start, length, self.base_lr_ * self.cycle_decay ** i - self.lr_min
 
-    def _curve(self, i, t_i, t_curr, xp):
-        """The value in cycle ``i`` of length ``t_i``, ``t_curr`` steps in (timm's
-        expressions, for floats or arrays)."""
-        amp = self.base_lr_ * self.cycle_decay ** i - self.lr_min
-        if self.curve == 'tanh':
+    def _curve(self, amp, t_curr, t_i, xp):
+        """The value ``t_curr`` steps into a cycle of length ``t_i`` (timm's expressions)."""
+        if self._tanh:
             r = t_curr / t_i
             return self.lr_min + 0.5 * amp * (1 - xp.tanh(self.lb * (1.0 - r) + self.ub * r))
-        x = t_curr ** self.k_decay / t_i ** self.k_decay
-        if self.curve == 'cosine':
-            return self.lr_min + amp * half_cosine(x, 1, xp)
-        return self.lr_min + amp * (1 - x) ** self.power
+        x = t_curr / t_i if self._k1 else t_curr ** self.k_decay / t_i ** self.k_decay
+        return self.lr_min + amp * (half_cosine(x, 1, xp) if self._cos else (1 - x) ** self.power)
 
     def _value(self, t):
-        i, t_i, t_curr = self._locate(t)
-        return self.lr_min if i >= self.cycle_limit else self._curve(i, t_i, t_curr, math)
+        lo, hi, i, start, length, amp = self._memo[0]
+        if not lo <= t < hi:
+            lo, hi, i, start, length, amp = self._memo[0] = self._cycle(t)
+        return self.lr_min if i >= self.cycle_limit else self._curve(amp, t - start, length, math)
 
     def _values(self, t):
-        m, T = self.cycle_mul, self.t_initial
-        if m != 1:
-            # the cycle index with math.log, as the scalar path (and timm): NumPy's
-            # log may differ by an ulp and land on the other side of a cycle start
-            i = np.array([self._locate(x)[0] for x in t.ravel().tolist()],
-                         dtype=np.float64).reshape(t.shape)
-            t_i = np.power(m, i) * T
-            t_curr = t - (1 - np.power(m, i)) / (1 - m) * T
-        else:
-            i = np.floor_divide(t, T)
-            t_i = T
-            t_curr = t - T * i
-        return np.where(i >= self.cycle_limit, self.lr_min,
-                        self._curve(i, t_i, t_curr, np))
+        i, off, length = self._cycles.locate_all(t)
+        amp = int_power_table(self.base_lr_, self.cycle_decay, i) - self.lr_min
+        return np.where(i >= self.cycle_limit, self.lr_min, self._curve(amp, off, length, np))
 
 
 class CosineCycles(Schedule):
@@ -188,10 +498,8 @@ class CosineCycles(Schedule):
         self._ref = self.base_lr_
 
     def _curve(self, p, xp):
-        amp = self.base_lr_ - self.final_lr
-        if not self.restarts:
-            return self.final_lr + amp * 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * p))
-        return self.final_lr + amp * half_cosine((self.num_cycles * p) % 1.0, 1, xp)
+        x = (self.num_cycles * p) % 1.0 if self.restarts else 2.0 * self.num_cycles * p
+        return self.final_lr + (self.base_lr_ - self.final_lr) * half_cosine(x, 1, xp)
 
     def _value(self, t):
         p = t / self.length

@@ -23,6 +23,7 @@ import numpy as np
 
 from .base import Schedule, pieces
 from .shapes import flat, int_power_table
+from .cycles import CeilCycles, groups
 from .adapters import hold
 from ._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
                       internal_counts, as_python_number)
@@ -152,229 +153,6 @@ class LinearCoolDown(Schedule):
         return out
 
 
-def find_cycle(start, t, i, lo=0, hi=None):
-    """The index ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)``, from a
-    guess (a closed form, which may be off by a step or two near a boundary).
-
-    ``start`` gives the exact first update of each cycle (increasing). Shared by
-    :class:`CyclicalSchedule` and ``policies.CosineAnnealingWarmRestarts``.
-    """
-    if hi is not None and i > hi:
-        i = hi
-    if i < lo:
-        i = lo
-    while i > lo and start(i) > t:
-        i -= 1
-    while (hi is None or i < hi) and start(i + 1) <= t:
-        i += 1
-    return i
-
-
-# Cycles are counted exactly up to this update (every step below it is a float
-# that names one integer); see CyclicalSchedule.
-_CAP = 2 ** 53
-
-
-class _Cycles:
-    """The cycles of a :class:`CyclicalSchedule`: ``L_0 = first``,
-    ``L_{k+1} = ceil(L_k * decay)`` with the float product of the definition.
-
-    Held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` (``m <
-    n``) that start at ``B0 + m L0 + s m (m - 1) / 2``. While ``L (decay - 1)``
-    (or ``L (1 - decay)``) stays between two integers, ``ceil(L * decay) - L`` is
-    one constant ``s``, so a whole stretch of cycles is one run, found in closed
-    form; only near the integers, where the float product might round across
-    one, each cycle is stepped with the definition itself. Runs are added as
-    steps need them (a cache: the values never depend on it), so building costs
-    nothing until a far step is asked, and then once.
-    """
-
-    def __init__(self, first, decay):
-        self.decay = decay
-        p, q = decay.as_integer_ratio()      # decay = p / q exactly
-        # |fl(L * decay) - L * decay| <= L * decay * 2**-53; with Q = q 2**53:
-        # (decay - 1) -+ decay 2**-53 = (p - q) 2**53 -+ p over Q
-        self._q = q << 53
-        self._lo_num = abs(p - q) * (1 << 53) - p
-        self._hi_num = abs(p - q) * (1 << 53) + p
-        self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
-        self.starts = []        # B0 of each run, for bisection
-        self.firsts = []        # k0 of each run
-        self.forever = False    # the last cycle tabulated never ends (see _CAP)
-        self.done = False
-        self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
-        self._arrays = None
-
-    # -- building --------------------------------------------------------------
-    def _run_length(self, length, s):
-        """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
-        for each: the product cannot round across an integer."""
-        d = self.decay
-        j = abs(s)
-        est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
-        if est < 2 or self._lo_num <= 0:
-            return 1
-        Q, lo, hi = self._q, self._lo_num, self._hi_num
-        if s > 0:   # L' = L + j i must satisfy (j - 1) Q < L' lo and L' hi < j Q
-            i_hi = (j * Q - length * hi - 1) // (j * hi)
-            i_lo = ((j - 1) * Q - length * lo) // (j * lo) + 1
-        else:       # L' = L - j i must satisfy j Q < L' lo and L' hi < (j + 1) Q
-            i_hi = (length * lo - j * Q - 1) // (j * lo)
-            i_lo = (length * hi - (j + 1) * Q) // (j * hi) + 1
-        if i_lo > 1 or i_hi < 1:
-            return 1
-        return i_hi + 1
-
-    def _add(self):
-        k, b, length = self.next
-        if b >= _CAP:                  # cycle k would start past 2**53: never
-            self.done = self.forever = True
-            return
-        if b + length >= _CAP:         # its successor would: it is the last
-            self._append(b, k, length, 0, 1)
-            self.done = self.forever = True
-            return
-        s = math.ceil(length * self.decay) - length   # the definition
-        if s == 0:
-            self._append(b, k, length, 0, None)
-            self.done = True
-            return
-        n = self._run_length(length, s)
-        if b + (n - 1) * length + s * (n - 1) * (n - 2) // 2 >= _CAP:
-            # keep the cycles that start before 2**53 (a start is increasing in m)
-            lo, hi = 0, n - 1
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if b + mid * length + s * mid * (mid - 1) // 2 < _CAP:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            n = lo + 1
-        self._append(b, k, length, s, n)
-        self.next = (k + n, b + n * length + s * n * (n - 1) // 2, length + s * n)
-
-    def _append(self, b, k, length, s, n):
-        last = self.runs[-1] if self.runs else None
-        if last is not None and last[3] == s and s != 0 and last[4] is not None \
-                and last[2] + s * last[4] == length:
-            self.runs[-1] = (last[0], last[1], last[2], s, last[4] + n)   # one run
-        else:
-            self.runs.append((b, k, length, s, n))
-            self.firsts.append(k)
-            self.starts.append(b)
-        self._arrays = None
-
-    def cover(self, t):
-        """Tabulate the cycles up to update ``t``."""
-        while not self.done and self.next[1] <= t:
-            self._add()
-
-    # -- locating --------------------------------------------------------------
-    def locate(self, t):
-        """(k, start, length, end) of the cycle of update ``t`` (``end`` is inf
-        for a cycle that never ends)."""
-        self.cover(t)
-        r = bisect_right(self.starts, t) - 1
-        b, k, length, s, n = self.runs[r]
-        if s == 0:
-            if n is None:                       # periodic
-                m = int((t - b) // length)
-                start = b + m * length
-                return k + m, start, length, start + length
-            return k, b, length, math.inf       # the last, never ending
-        if n == 1:
-            m = 0
-        else:
-            q = t - b
-            lin = length - s / 2
-            # lin > 0 in a run of several cycles (_run_length): the stable root
-            m = int(2 * q / (lin + math.sqrt(max(lin * lin + 2 * s * q, 0.0))))
-            m = find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
-        start = b + m * length + s * m * (m - 1) // 2
-        size = length + s * m
-        last = self.forever and r == len(self.runs) - 1 and m == n - 1
-        return k + m, start, size, math.inf if last else start + size
-
-    def start(self, k):
-        """First update of cycle ``k`` (inf if it never starts)."""
-        while not self.done and self.next[0] <= k:
-            self._add()
-        r = bisect_right(self.firsts, k) - 1
-        b, k0, length, s, n = self.runs[r]
-        m = k - k0
-        if n is not None and m >= n:
-            return math.inf
-        return b + m * length + s * m * (m - 1) // 2
-
-    def one_length(self, lo, hi):
-        """The run of steps ``lo`` to ``hi`` if all have one cycle length (they lie
-        in a periodic run or in one cycle), else None."""
-        self.cover(hi)
-        r = bisect_right(self.starts, lo) - 1
-        n = self.runs[r][4]
-        if r == bisect_right(self.starts, hi) - 1 and (n is None or n == 1):
-            return r
-        return None
-
-    def locate_all(self, t, need_k, run=None):
-        """For float steps ``t``, sorted (or all in the run ``run``, see
-        :meth:`one_length`): the offset of each step in its cycle, and the
-        slices of ``t`` with one cycle length, as a list of ``(a, z, length,
-        k)``: ``k`` is the cycle index of the slice (an int) or, for a slice of
-        several cycles of one length, an array of the cycle indices of its steps
-        (None unless ``need_k``)."""
-        off = np.empty_like(t)
-        groups = []
-        if run is None:
-            self.cover(float(t[-1]))
-            if self._arrays is None or len(self._arrays) != len(self.runs):
-                self._arrays = np.asarray(self.starts, dtype=np.float64)
-            cuts = np.searchsorted(t, self._arrays, side='left').tolist() + [t.size]
-        else:
-            cuts = [0] * (run + 1) + [t.size] * (len(self.runs) - run)
-        for r, (b, k0, length, s, n) in enumerate(self.runs):
-            a, z = cuts[r], cuts[r + 1]
-            if a >= z:
-                continue
-            # the offset in the run (t itself is the caller's: never written)
-            x = np.subtract(t[a:z], b, out=off[a:z]) if b else t[a:z]
-            if n is None:
-                # periodic: floor(x / L) is the scalar path's x // L for steps
-                # below 2**53 (a quotient cannot round up to the next integer),
-                # and x - m L is then exact, as the scalar path's t - start
-                m = x / length
-                np.floor(m, out=m)
-                np.subtract(x, m * length, out=off[a:z])
-                groups.append((a, z, length, m + k0 if need_k else None))
-                continue
-            if n == 1:
-                if not b:
-                    off[a:z] = x
-                groups.append((a, z, length, k0))
-                continue
-            # as the scalar path: the root of the quadratic, then find_cycle
-            lin = length - s / 2
-            m = (2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
-            m = m.astype(np.int64)
-            np.clip(m, 0, n - 1, out=m)
-
-            def rel(i):                         # start of cycle i of the run, exactly
-                return i * length + s * (i * (i - 1) // 2)
-            while True:
-                back = (m > 0) & (rel(m) > x)
-                fwd = (m < n - 1) & (rel(m + 1) <= x)
-                if not (back.any() or fwd.any()):
-                    break
-                m -= back
-                m += fwd
-            off[a:z] = x - rel(m)
-            # m is sorted: one slice per cycle
-            edges = [0] + (np.flatnonzero(m[1:] != m[:-1]) + 1).tolist() + [z - a]
-            groups.extend((a + e0, a + e1, length + s * int(m[e0]), k0 + int(m[e0]))
-                          for e0, e1 in zip(edges, edges[1:]))
-        return off, groups
-
-
 class CyclicalSchedule(Schedule):
     r"""Repeat a cycle-shaped schedule forever, optionally stretching and shrinking it.
 
@@ -385,15 +163,12 @@ class CyclicalSchedule(Schedule):
     .. math:: lr(t) = cycle\_magnitude\_decay^k \cdot
               schedule\_class(cycle\_length=L_k, **kwargs)(t - B_k)
 
-    ``CyclicalSchedule(TriangularSchedule, ...)`` is Smith's (2015) cyclical LR;
-    ``CyclicalSchedule(CosineAnnealingSchedule, cycle_length_decay=2,
-    cycle_magnitude_decay=0.5, ...)`` is SGDR (Loshchilov and Hutter, 2016).
-    The same values as the MXNet tutorial's class. The cycle of a step is found
-    in closed form (the lengths grow or shrink by a constant step over long
-    stretches): a call costs about the same at ``t = 10`` and ``t = 1e13``, and
-    a pickle holds the arguments only. Cycles are counted exactly up to update
-    ``2**53``; with growing cycles, the cycle running at update ``2**53`` never
-    ends. Reference LR: the first cycle's.
+    With ``TriangularSchedule`` it is Smith's (2015) cyclical LR; with
+    ``CosineAnnealingSchedule``, ``cycle_length_decay=2`` and
+    ``cycle_magnitude_decay=0.5``, SGDR. The MXNet tutorial's values. The cycles
+    come from ``cycles.CeilCycles`` (closed form; exact up to update ``2**53``,
+    where a growing cycle never ends); a pickle holds the arguments only.
+    Reference LR: the first cycle's.
 
     Parameters
     ----------
@@ -402,15 +177,11 @@ class CyclicalSchedule(Schedule):
     cycle_length : int
         Updates in the first cycle, >= 1.
     cycle_length_decay : float, default 1
-        Factor applied to the cycle length after each cycle (rounded up), in
-        (0, 1e9]: > 1 grows the cycles (SGDR), < 1 shrinks them down to a fixed
-        length.
+        Factor of the cycle length per cycle (rounded up), in (0, 1e9].
     cycle_magnitude_decay : float, default 1
-        Factor applied to the whole value after each cycle, in (0, 1] (a factor
-        > 1 would grow the LR without bound).
+        Factor of the value per cycle, in (0, 1].
     **kwargs
-        Passed to ``schedule_class`` (e.g. ``min_lr``, ``max_lr``); NumPy numbers
-        are stored as Python numbers. :attr:`kwargs` is a read-only mapping.
+        Passed to ``schedule_class`` (as Python numbers); :attr:`kwargs` is read-only.
 
     Examples
     --------
@@ -456,16 +227,10 @@ class CyclicalSchedule(Schedule):
             raise type(e)('%s: schedule_class=%s refused the arguments (%s): %s'
                           % (owner, schedule_class.__name__, args, why)) from None
         self._ref = first.base_lr
-        self._derive(first)
-
-    def _derive(self, first):
-        """The derived state: a cache, rebuilt (not pickled) from the arguments."""
-        object.__setattr__(self, '_children', {self.cycle_length: first})
-        object.__setattr__(self, '_cycles', _Cycles(self.cycle_length,
-                                                    self.cycle_length_decay))
-        # the cycle of the last call, swapped in one assignment (a value never
-        # depends on it): in training, consecutive calls fall in the same cycle
-        object.__setattr__(self, '_memo', [(0, 0, first, 1.0)])
+        # caches (never pickled): children by length, the cycles, the last call's cycle
+        self._children = {self.cycle_length: first}
+        self._cycles = CeilCycles(self.cycle_length, self.cycle_length_decay)
+        self._memo = [(0, 0, first, 1.0)]
 
     def _params(self):
         return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
@@ -474,7 +239,6 @@ class CyclicalSchedule(Schedule):
             sorted(self.kwargs.items())
 
     def __reduce__(self):
-        # the arguments only (a few hundred bytes); the cycle table is a cache
         return (_rebuild, (type(self), dict(self._params()), self._scale))
 
     def cycle_start(self, k):
@@ -495,7 +259,7 @@ class CyclicalSchedule(Schedule):
     def _value(self, t):
         start, end, c, mag = self._memo[0]
         if not start <= t < end:
-            k, start, length, end = self._cycles.locate(t)
+            k, start, length, _, end = self._cycles.locate(t)
             c = self._child(length)
             mag = self.cycle_magnitude_decay ** k if k else 1.0
             self._memo[0] = (start, end, c, mag)
@@ -503,43 +267,17 @@ class CyclicalSchedule(Schedule):
 
     @flat
     def _values(self, t):
-        if t.size == 0:
-            return np.empty_like(t)
-        decay = self.cycle_magnitude_decay
-        if self.cycle_length_decay == 1:
-            # fixed-length cycles, the periodic run of locate_all written out:
-            # values() of 1e6 steps 7 ms, against 14-16 ms through the table
-            # (bench_schedules.py's steps, alternating runs)
-            k = np.floor(t / self.cycle_length)
-            out = self._child(self.cycle_length)._values(t - k * self.cycle_length)
-            if decay != 1:
-                out *= int_power_table(1.0, decay, k)
-            return out
-        order = None
-        # steps of one cycle length (the periodic tail of shrinking cycles) need
-        # no sorting: 1e6 shuffled steps 18 ms, against 330 ms sorting them
-        run = self._cycles.one_length(float(t.min()), float(t.max()))
-        if run is None and t.size > 1 and np.any(t[1:] < t[:-1]):
-            order = np.argsort(t)
-            t = t[order]
-        off, groups = self._cycles.locate_all(t, decay != 1, run)
-        out = None if len(groups) == 1 else np.empty_like(t)
-        for a, z, length, k in groups:
-            v = self._child(length)._values(off[a:z])
-            if decay != 1:
-                if type(k) is int:              # one cycle: the scalar path's factor
-                    if k:
-                        v *= decay ** k
-                else:                           # cycles of one length
-                    v *= int_power_table(1.0, decay, k)
+        k, off, length = self._cycles.locate_all(t)
+        parts = groups(length)                  # one child per cycle length
+        out = np.empty_like(t) if len(parts) > 1 else None
+        for idx in parts:
+            v = self._child(int(length[idx].flat[0]))._values(off[idx])
             if out is None:
                 out = v
             else:
-                out[a:z] = v
-        if order is not None:
-            res = np.empty_like(out)
-            res[order] = out
-            out = res
+                out[idx] = v
+        if self.cycle_magnitude_decay != 1:
+            out *= int_power_table(1.0, self.cycle_magnitude_decay, k)
         return out
 
 
@@ -555,10 +293,9 @@ class Join(Schedule):
     """Schedules one after another, each seeing the step relative to its start.
 
     Child ``i`` is used for ``boundaries[i-1] <= t < boundaries[i]`` and sees
-    ``t - boundaries[i-1]`` (the first child sees ``t``); see the module doc.
-    Like optax ``join_schedules``; unlike PyTorch ``SequentialLR`` there is no
-    hidden extra step at a boundary. Reference LR: the largest reference LR of
-    the children.
+    ``t - boundaries[i-1]`` (the first child sees ``t``), as optax
+    ``join_schedules`` (no hidden extra step at a boundary, unlike PyTorch's
+    ``SequentialLR``). Reference LR: the largest of the children's.
 
     Parameters
     ----------
@@ -759,20 +496,17 @@ class LinearScaling(Schedule):
             k & t \ge w
         \end{cases}
 
-    with ``k = factor`` and ``w = warmup_steps`` (no warm-up when ``w = 0``).
-    The warm-up overlays the first ``w`` updates (the schedule is *not*
-    shifted, as in the paper, whose decay epochs count the warm-up): it starts at
-    the schedule's own value and reaches ``k`` times it at ``t = w``. For a
-    constant schedule ``eta`` this is the paper's ramp from ``eta`` to ``k eta``.
-    Reference LR: ``factor`` times the schedule's.
+    with ``k = factor`` and ``w = warmup_steps``: the ramp overlays the first ``w``
+    updates (the schedule is not shifted, as in the paper).
     :func:`~gluon_schedules.scale_lr_for_batch` builds it from batch sizes.
+    Reference LR: ``factor`` times the schedule's.
 
     Parameters
     ----------
     schedule : schedule
-        The schedule tuned for the reference batch (any schedule, MXNet's too).
+        The schedule tuned for the reference batch.
     factor : float
-        Global batch over reference batch, >= 1 for a warm-up to make sense (> 0).
+        Global batch over reference batch, > 0.
     warmup_steps : int, default 0
         Updates of gradual warm-up, >= 0.
 
@@ -815,22 +549,13 @@ class InEpochs(Schedule):
     .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
               schedule(\max(\lceil t / S \rceil - 1, 0))
 
-    with ``S = steps_per_epoch``. Every duration of ``schedule`` (lengths,
-    milestones, cycle lengths, warm-up) is then in epochs. Without staircase the
-    schedule is followed update by update (a smooth warm-up or decay), exact at
-    epoch boundaries: update ``E * S`` (the last of epoch ``E``, counting from 1)
-    gets ``schedule(E)``.
-
-    ``staircase=True`` holds one value per epoch, as PyTorch's scheduler stepped
-    once at the end of each epoch: epoch ``E`` (its updates ``(E - 1) S + 1 ...
-    E S``) trains at ``schedule(E - 1)``, so the first epoch at ``schedule(0)``.
-    A 4-epoch ``CosineDecay(1.0, 4)`` trains its epochs at 1.0, 0.854, 0.5, 0.146,
-    as ``CosineAnnealingLR(T_max=4)`` stepped per epoch. A step decay keeps
-    MXNet's rule (milestone ``m`` still has the old value at ``m``):
-    ``MultiStepDecay(lr, [m])`` with staircase drops from epoch ``m + 2``; without
-    staircase (already constant within an epoch) it drops from epoch ``m + 1``,
-    as PyTorch's ``MultiStepLR(milestones=[m])`` stepped per epoch. Reference LR:
-    the schedule's.
+    with ``S = steps_per_epoch``: every duration of ``schedule`` is in epochs.
+    Without staircase update ``E * S`` (the last of epoch ``E``, from 1) gets
+    ``schedule(E)`` and the updates between follow the curve. ``staircase=True``
+    trains epoch ``E`` at ``schedule(E - 1)``, as a PyTorch scheduler stepped at the
+    end of each epoch (``MultiStepDecay(lr, [m])`` then drops from epoch ``m + 2``,
+    MXNet's rule; without staircase from epoch ``m + 1``, as PyTorch's
+    ``MultiStepLR``). Reference LR: the schedule's.
 
     Parameters
     ----------
@@ -842,9 +567,6 @@ class InEpochs(Schedule):
 
     Examples
     --------
-    Milestones at epochs 2 and 4 with 3 updates per epoch: the LR drops after
-    updates 6 and 12.
-
     >>> s = InEpochs(MultiStepDecay(1.0, [2, 4], gamma=0.1), steps_per_epoch=3)
     >>> [round(s(t), 3) for t in (1, 6, 7, 12, 13)]
     [1.0, 1.0, 0.1, 0.1, 0.01]
@@ -888,6 +610,7 @@ class InEpochs(Schedule):
 
 
 _MASK64 = (1 << 64) - 1
+_STANDARD = statistics.NormalDist()
 
 
 def _mix64(x):
@@ -901,22 +624,21 @@ def _mix64(x):
 class Noise(Schedule):
     r"""``schedule(t) * (1 + n(t))``: seeded LR noise, a pure function of ``t`` and the seed.
 
-    ``n(t)`` is drawn from a generator seeded by ``(seed, t)`` only (splitmix64),
-    so the same update always gets the same noise, in any call order, after a
-    resume and on every worker. ``kind='normal'``: a normal variable of standard
-    deviation ``std`` truncated to ``(-pct, pct)`` (drawn exactly, by inverting
-    its distribution); ``kind='uniform'``: uniform on ``(-pct, pct)``. Applied for
-    ``start <= t < end`` (``end=None``: forever). timm's ``noise_range_t``,
-    ``noise_pct``, ``noise_std``, ``noise_seed`` (timm draws with PyTorch's
-    generator, so the values differ; the distribution is the same). Reference
-    LR: the schedule's.
+    With splitmix64's finaliser ``mix``, ``u = ((mix(mix(seed) ^ t) >> 11) + 0.5) /
+    2**53`` (``t`` an integer, else the bits of its double): the same update gets
+    the same noise in any call order, after a resume and on every worker.
+    ``kind='uniform'``: ``n = (2u - 1) pct``; ``kind='normal'``: the normal of
+    standard deviation ``std`` truncated to ``(-pct, pct)`` at quantile ``u``
+    (inverted exactly). ``n = 0`` outside ``start <= t < end`` (``end=None``:
+    forever). timm's ``noise_range_t``, ``noise_pct``, ``noise_std``,
+    ``noise_seed`` (timm draws with PyTorch's generator: the same distribution,
+    other values). Reference LR: the schedule's.
 
     Examples
     --------
-    >>> s = Noise(Constant(1.0), pct=0.1, seed=7, start=2)
-    >>> v = [s(t) for t in range(6)]
-    >>> v[:2], all(0.9 < x < 1.1 for x in v), v == [s(t) for t in range(6)]
-    ([1.0, 1.0], True, True)
+    >>> s = Noise(Constant(2.0), pct=0.1, seed=7, start=2)
+    >>> [round(s(t), 4) for t in range(6)]
+    [2.0, 2.0, 1.9105, 1.9683, 2.0225, 2.0136]
     """
 
     _param_names = ('schedule', 'pct', 'std', 'seed', 'kind', 'start', 'end')
@@ -939,18 +661,9 @@ class Noise(Schedule):
         self.end = None if end is None else check_int('end', end, owner, low=self.start + 1)
         self._ref = self.schedule.base_lr
         dist = statistics.NormalDist(0.0, self.std)
-        self._dist = dist
         self._lo = dist.cdf(-self.pct)
         self._width = dist.cdf(self.pct) - self._lo
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        del state['_dist']
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        object.__setattr__(self, '_dist', statistics.NormalDist(0.0, self.std))
+        self._key = _mix64(self.seed)
 
     def noise(self, t):
         """The relative noise ``n(t)`` at update ``t`` (0 outside ``[start, end)``)."""
@@ -958,10 +671,11 @@ class Noise(Schedule):
             return 0.0
         key = int(t) if float(t).is_integer() else \
             struct.unpack('<q', struct.pack('<d', float(t)))[0]
-        u = ((_mix64(_mix64(self.seed) ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
+        u = ((_mix64(self._key ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
         if self.kind == 'uniform':
             return (2.0 * u - 1.0) * self.pct
-        return self._dist.inv_cdf(self._lo + u * self._width)
+        # NormalDist(0, std).inv_cdf(q) is 0 + x * std with x the standard one's
+        return _STANDARD.inv_cdf(self._lo + u * self._width) * self.std
 
     def _value(self, t):
         return self.schedule._value(t) * (1.0 + self.noise(t))

@@ -1,27 +1,21 @@
-"""Training policies: complete schedules for a whole run (1cycle, ...).
+"""Training policies: complete schedules for a whole run.
 
-``OneCycleSchedule`` is the MXNet tutorial's 1cycle: a symmetric triangular cycle
-followed by a linear cool-down.
-
-``OneCycleLR``, ``CyclicLR`` and ``CosineAnnealingWarmRestarts`` mirror PyTorch's
-schedulers of the same names, with PyTorch's argument names: over ``N``
-``trainer.step()`` calls, update ``k`` gets exactly (the same float) what PyTorch
-gives optimizer step ``k - 1``, so a ported script trains with the same LRs.
+``OneCycleSchedule`` is the MXNet tutorial's 1cycle. ``OneCycleLR``, ``CyclicLR``
+and ``CosineAnnealingWarmRestarts`` are PyTorch's schedulers of the same names and
+arguments: update ``k`` gets the float PyTorch gives optimizer step ``k - 1``.
 ``OneCycleLR`` and ``CyclicLR`` carry their momentum as ``.momentum``, a
-:class:`PolicyMomentum` schedule (PyTorch's ``cycle_momentum=True``).
-:func:`fastai_one_cycle` and :func:`fastai_clr_beta` express fastai's 1cycle
-forms with them.
+:class:`PolicyMomentum` (PyTorch's ``cycle_momentum=True``); :func:`fastai_one_cycle`
+and :func:`fastai_clr_beta` build fastai's 1cycle forms with them.
 """
 import math
 import numbers
-from bisect import bisect_right as _bisect_right
-from collections import namedtuple
 
 import numpy as np
 
 from .base import Schedule
-from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine
-from .modifiers import LinearCoolDown, find_cycle
+from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine, int_power_table
+from .cycles import Cycles
+from .modifiers import LinearCoolDown
 from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
@@ -42,9 +36,9 @@ class OneCycleSchedule(Schedule):
             finish\_lr & t > L + C
         \end{cases}
 
-    with ``L = cycle_length`` (twice Smith's "stepsize") and ``C = cooldown_length``.
-    Without a cool-down the LR stays at ``start_lr`` after the cycle. Reference
-    LR: ``max_lr``. Same values as the MXNet tutorial's class.
+    with ``L = cycle_length`` (twice Smith's "stepsize") and ``C = cooldown_length``
+    (without a cool-down, ``start_lr`` after the cycle): ``LinearCoolDown`` of a
+    ``TriangularSchedule``, the MXNet tutorial's values. Reference LR: ``max_lr``.
 
     Parameters
     ----------
@@ -90,9 +84,6 @@ class OneCycleSchedule(Schedule):
             length=self.cooldown_length)
         self._ref = self.max_lr
 
-    # Delegated, not re-implemented: an inlined copy saved a median 1% per call
-    # over 5 interleaved runs (-17% to 14%; bench_schedules.py's loop), below
-    # the 20% that would justify a second copy of the curve
     def _value(self, t):
         return self._inner._value(t)
 
@@ -100,16 +91,9 @@ class OneCycleSchedule(Schedule):
         return self._inner._values(t)
 
 
-# ---------------------------------------------------------------------------
-# PyTorch-compatible policies
-# ---------------------------------------------------------------------------
-#
-# PyTorch's schedulers count optimizer steps from 0: the LR used by
-# ``optimizer.step()`` number k (from 0) is the scheduler's value at step k.
-# MXNet's num_update counts from 1, so update ``t`` uses PyTorch's step ``t - 1``
-# (and ``t = 0``, read before any update, gets step 0 too). Every formula below
-# is written, operation for operation, as PyTorch 2.x evaluates it, so that the
-# values are the same floats, not merely close ones.
+# PyTorch's policies: PyTorch's optimizer step k (from 0) is MXNet's update k + 1
+# (update 0 gets step 0 too); each formula is written operation for operation as
+# PyTorch 2.x evaluates it, so that the values are the same floats.
 
 
 def _check_momenta(owner, base_momentum, max_momentum):
@@ -125,23 +109,14 @@ def _check_momenta(owner, base_momentum, max_momentum):
 
 
 class PolicyMomentum(Schedule):
-    """The momentum of a cyclic policy, as a schedule of ``num_update``.
+    """The momentum of a ``OneCycleLR`` or ``CyclicLR``: their ``.momentum``.
 
-    ``OneCycleLR(...).momentum`` and ``CyclicLR(...).momentum`` are instances:
-    the momentum (SGD's ``momentum``, Adam's ``beta1``) that PyTorch's
-    ``cycle_momentum=True`` sets for the same update, moving inversely to the LR
-    between ``base_momentum`` and ``max_momentum``. Like every schedule it is
-    pure, immutable and picklable. Its reference value (``reference_lr``) is the
-    policy's ``max_momentum``. Rescaling the policy's LR (the base_lr rule) does
-    not change its momentum.
+    The momentum (SGD's ``momentum``, Adam's ``beta1``) of PyTorch's
+    ``cycle_momentum=True``, moving inversely to the LR between ``base_momentum``
+    and ``max_momentum``: the policy's formula with the momentum's constants
+    (``policy._curve_constants(momentum=True)``). Reference value: the policy's
+    ``max_momentum``; rescaling the policy's LR does not change it.
 
-    Parameters
-    ----------
-    policy : OneCycleLR or CyclicLR
-        The policy whose momentum this is.
-
-    Examples
-    --------
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s.momentum(t), 4) for t in (1, 3, 5, 8, 10)]
     [0.95, 0.9, 0.85, 0.91, 0.95]
@@ -155,44 +130,39 @@ class PolicyMomentum(Schedule):
             raise TypeError('PolicyMomentum: policy must be a OneCycleLR or a CyclicLR, '
                             'got %r' % (policy,))
         self.policy = policy
+        # the policy's formula (its class's functions), run on the momentum's constants
+        self._formula, self._formulas = type(policy)._value, type(policy)._values
+        for name, value in policy._curve_constants(momentum=True).items():
+            setattr(self, name, value)
         self._ref = policy.max_momentum
 
-    # the policy's own curve, asked for the momentum: one call level
     def _value(self, t):
-        return self.policy._value(t, True)
+        return self._formula(self, t)
 
     def _values(self, t):
-        return self.policy._values(t, True)
+        return self._formulas(self, t)
 
 
 class OneCycleLR(Schedule):
     r"""PyTorch's ``OneCycleLR`` (2.x), value for value, with its momentum.
 
-    Update ``t`` (MXNet's ``num_update``) gets PyTorch's value for optimizer
-    step ``s = min(max(t - 1, 0), total_steps - 1)``: the first update gets
-    step 0, and after ``total_steps`` updates the last value (``min_lr``) is
-    held instead of PyTorch's error.
-
-    With ``N = total_steps``, ``p = pct_start``, ``initial = max_lr / div_factor``
-    and ``min_lr = initial / final_div_factor``, the phases end at steps
-
-    * two phases: ``e_1 = p N - 1`` (initial -> max_lr), ``e_2 = N - 1``
-      (max_lr -> min_lr);
-    * ``three_phase=True``: ``e_1 = p N - 1`` (initial -> max_lr),
-      ``e_2 = 2 p N - 2`` (max_lr -> initial), ``e_3 = N - 1`` (initial -> min_lr).
-
-    In the phase from ``a`` to ``b`` that runs from step ``e_{i-1}`` (``e_0 = 0``)
-    to ``e_i``, with :math:`x = (s - e_{i-1}) / (e_i - e_{i-1})`,
+    Update ``t`` gets PyTorch's value at step ``s = min(max(t - 1, 0), N - 1)``
+    (``N = total_steps``; after ``N`` updates ``min_lr`` is held). With
+    ``p = pct_start``, ``initial = max_lr / div_factor`` and ``min_lr = initial /
+    final_div_factor``, the phases end at steps ``e_1 = p N - 1`` (initial ->
+    max_lr) and ``e_2 = N - 1`` (max_lr -> min_lr), or with ``three_phase=True`` at
+    ``e_1``, ``e_2 = 2 p N - 2`` (max_lr -> initial) and ``e_3 = N - 1`` (initial ->
+    min_lr). In the phase from ``a`` to ``b`` between steps ``e_{i-1}`` (``e_0 = 0``)
+    and ``e_i``, with :math:`x = (s - e_{i-1}) / (e_i - e_{i-1})`,
 
     .. math::
 
         lr = b + \frac{a - b}{2} (1 + \cos \pi x) \quad \text{('cos')}, \qquad
         lr = a + (b - a) x \quad \text{('linear')}.
 
-    The momentum follows the same phases from ``max_momentum`` to
-    ``base_momentum`` and back (and stays at ``max_momentum`` in the third phase);
-    it is :attr:`momentum`, a :class:`PolicyMomentum`. Reference LR: ``max_lr``.
-    Smith and Topin (2017), "Super-convergence".
+    :attr:`momentum` (a :class:`PolicyMomentum`) follows the same phases from
+    ``max_momentum`` to ``base_momentum`` and back (``max_momentum`` in a third
+    phase). Reference LR: ``max_lr``. Smith and Topin (2017).
 
     Parameters
     ----------
@@ -203,74 +173,33 @@ class OneCycleLR(Schedule):
     pct_start : float, default 0.3
         Fraction of the cycle spent increasing the LR, in (0, 1).
     anneal_strategy : {'cos', 'linear'}, default 'cos'
-    div_factor : float, default 25
-        ``initial_lr = max_lr / div_factor``; >= 1.
-    final_div_factor : float, default 1e4
-        ``min_lr = initial_lr / final_div_factor``; >= 1.
+    div_factor, final_div_factor : float, default 25, 1e4
+        ``initial_lr = max_lr / div_factor``, ``min_lr = initial_lr / final_div_factor``;
+        each >= 1 (PyTorch also takes < 1).
     three_phase : bool, default False
-        Go back down to ``initial_lr`` before annealing to ``min_lr`` (as in
-        Smith's paper and old fastai) instead of annealing straight to ``min_lr``.
+        Back down to ``initial_lr`` before annealing to ``min_lr`` (Smith's paper).
     base_momentum, max_momentum : float, default 0.85, 0.95
-        Momentum bounds, ``0 <= base_momentum <= max_momentum < 1``.
+        ``0 <= base_momentum <= max_momentum < 1``.
 
-    Notes
-    -----
-    PyTorch accepts configurations where a phase is empty or lies before step 0
-    (it then divides by zero or skips the warm-up); they are refused here:
-    ``pct_start * total_steps`` must be > 1 and, with ``three_phase``,
-    ``2 * pct_start * total_steps`` must be < ``total_steps + 1``. PyTorch also
-    accepts ``div_factor`` or ``final_div_factor`` below 1 (a warm-up going down);
-    here they must be >= 1, so every value lies in ``[min_lr, max_lr]``.
-
-    The fastai forms
-    ----------------
-    fastai v2's ``fit_one_cycle`` defaults (``div=25, div_final=1e5,
-    pct_start=0.25, moms=(0.95, 0.85, 0.95)``, cosine in both phases) are
-    this class with ``div_factor=25, final_div_factor=1e5/25 = 4000,
-    pct_start=0.25, base_momentum=0.85, max_momentum=0.95`` up to fastai's
-    discretisation (fastai's peak is at batch ``p N``, PyTorch's at ``p N - 1``);
-    :func:`fastai_one_cycle` returns the OneCycleLR that gives fastai's exact
-    values. Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` (a linear
-    triangle, then a linear tail of ``pct`` percent of the cycle down to
-    ``lr / div / 100``) is ``three_phase=True, anneal_strategy='linear',
-    final_div_factor=100``; see :func:`fastai_clr_beta`.
+    PyTorch's empty or negative phases are refused: ``pct_start * total_steps``
+    must be > 1 and, with ``three_phase``, ``2 * pct_start * total_steps`` <
+    ``total_steps + 1``. fastai v2's ``fit_one_cycle`` is this class up to where
+    its peak falls (:func:`fastai_one_cycle` gives its exact values); old fastai's
+    ``use_clr_beta`` is ``three_phase=True, anneal_strategy='linear',
+    final_div_factor=100`` (:func:`fastai_clr_beta`).
 
     Examples
     --------
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s(t), 4) for t in range(12)]
     [0.04, 0.04, 0.28, 0.52, 0.76, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
-
-    PyTorch's defaults over 100 updates, and the three-phase form:
-
     >>> s = OneCycleLR(max_lr=0.1, total_steps=100)
     >>> [round(s(t), 5) for t in (1, 15, 30, 31, 60, 100, 101)]
     [0.004, 0.0494, 0.1, 0.09995, 0.06113, 0.0, 0.0]
     >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
     >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
     [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
-
-    fastai v2's ``fit_one_cycle(lr_max=0.1)`` over 100 updates, PyTorch-style
-    (peak at update 25) and exactly (:func:`fastai_one_cycle`, peak at update 26):
-
-    >>> fa = OneCycleLR(0.1, 100, pct_start=0.25, final_div_factor=1e5 / 25)
-    >>> exact = fastai_one_cycle(0.1, 100)
-    >>> [round(fa(t), 5) for t in (1, 13, 25, 26, 60, 100)]
-    [0.004, 0.052, 0.1, 0.09996, 0.05523, 0.0]
-    >>> [round(exact(t), 5) for t in (1, 13, 25, 26, 60, 100)]
-    [0.004, 0.04899, 0.09962, 0.1, 0.0573, 4e-05]
-    >>> [round(fa.momentum(t), 4) for t in (1, 25, 100)]
-    [0.95, 0.85, 0.95]
-
-    Old fastai's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 100-batch
-    cycle (:func:`fastai_clr_beta` builds it from those numbers):
-
-    >>> cb = OneCycleLR(1.0, 101, pct_start=44 / 101, anneal_strategy='linear',
-    ...                 three_phase=True, div_factor=10, final_div_factor=100,
-    ...                 base_momentum=0.85, max_momentum=0.95)
-    >>> [round(cb(t), 4) for t in (1, 23, 44, 66, 87, 88, 100)]
-    [0.1, 0.5605, 1.0, 0.5395, 0.1, 0.0929, 0.0081]
-    >>> [round(cb.momentum(t), 3) for t in (1, 44, 87, 100)]
+    >>> [round(s3.momentum(t), 4) for t in (1, 30, 59, 100)]
     [0.95, 0.85, 0.95, 0.95]
     """
 
@@ -295,50 +224,50 @@ class OneCycleLR(Schedule):
         self.three_phase = check_bool('three_phase', three_phase, owner)
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
                                                                max_momentum)
-        n, p = self.total_steps, self.pct_start
         # exactly PyTorch's expressions
-        initial = self.max_lr / self.div_factor
-        low = initial / self.final_div_factor
-        self.initial_lr, self.min_lr = initial, low
-        top, bot = self.max_momentum, self.base_momentum
-        e1 = float(p * n) - 1
-        if not e1 > 0:
+        self.initial_lr = self.max_lr / self.div_factor
+        self.min_lr = self.initial_lr / self.final_div_factor
+        ends = self._ends()
+        if not ends[0] > 0:
             raise ValueError('%s: pct_start * total_steps must be > 1 (PyTorch divides by '
                              'zero or skips the warm-up otherwise), got pct_start=%r and '
                              'total_steps=%r' % (owner, pct_start, total_steps))
-        if self.three_phase:
-            e2 = float(2 * p * n) - 2
-            if not e2 < n - 1:
-                raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
-                                 'must be < total_steps + 1 (or the last phase never '
-                                 'starts), got pct_start=%r and total_steps=%r'
-                                 % (owner, pct_start, total_steps))
-            ends = (e1, e2, n - 1)
-            lrs = ((initial, self.max_lr), (self.max_lr, initial), (initial, low))
-            moms = ((top, bot), (bot, top), (top, top))
-        else:
-            ends = (e1, n - 1)
-            lrs = ((initial, self.max_lr), (self.max_lr, low))
-            moms = ((top, bot), (bot, top))
-        starts = (0.0,) + ends[:-1]
-        self._last = n - 1
-        self._cos = self.anneal_strategy == 'cos'
-        # the last phase is taken whatever the step (end = inf), as in PyTorch
-        tests = ends[:-1] + (math.inf,)
-        lr_phases, mom_phases = (
-            [_Phase(tests[i], starts[i], ends[i] - starts[i], a, b, a - b, b - a)
-             for i, (a, b) in enumerate(pairs)]
-            for pairs in (lrs, moms))
-        # for _value: the records as exact tuples (CPython 3.11 unpacks those
-        # 45 ns faster than a namedtuple: 15% of a call)
-        self._lr_phases, self._mom_phases = (tuple(map(tuple, phases))
-                                             for phases in (lr_phases, mom_phases))
-        # for _values: one record with a NumPy array in each field
-        self._lr_arrays, self._mom_arrays = (
-            _Phase._make(np.asarray(field, dtype=np.float64) for field in zip(*phases))
-            for phases in (lr_phases, mom_phases))
+        if self.three_phase and not ends[1] < ends[2]:
+            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
+                             'must be < total_steps + 1 (or the last phase never '
+                             'starts), got pct_start=%r and total_steps=%r'
+                             % (owner, pct_start, total_steps))
+        for name, value in self._curve_constants(momentum=False).items():
+            setattr(self, name, value)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
+
+    def _ends(self):
+        """The last step of each phase (PyTorch's ``end_step``)."""
+        n, p = self.total_steps, self.pct_start
+        if self.three_phase:
+            return float(p * n) - 1, float(2 * p * n) - 2, n - 1
+        return float(p * n) - 1, n - 1
+
+    def _curve_constants(self, momentum):
+        """The constants of the formula, for the LR or the momentum: a row
+        ``(end, start, span, a, b, a - b, b - a)`` per phase, from ``a`` to ``b``
+        over ``span`` steps from ``start``, used up to step ``end`` (inf for the
+        last: PyTorch takes it whatever the step)."""
+        top, bot = self.max_momentum, self.base_momentum
+        initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
+        if momentum:
+            pairs = ((top, bot), (bot, top), (top, top)) if self.three_phase else \
+                ((top, bot), (bot, top))
+        else:
+            pairs = ((initial, peak), (peak, initial), (initial, low)) if self.three_phase \
+                else ((initial, peak), (peak, low))
+        ends = self._ends()
+        starts = (0.0,) + ends[:-1]
+        rows = tuple((e if i < len(ends) - 1 else math.inf, s, e - s, a, b, a - b, b - a)
+                     for i, (e, s, (a, b)) in enumerate(zip(ends, starts, pairs)))
+        return {'_phases': rows, '_table': np.array(rows).T, '_last': self.total_steps - 1,
+                '_cos': self.anneal_strategy == 'cos'}
 
     @classmethod
     def from_epochs(cls, max_lr, epochs, steps_per_epoch, **kwargs):
@@ -352,20 +281,15 @@ class OneCycleLR(Schedule):
                                     low=1)
         return cls(max_lr, epochs * steps_per_epoch, **kwargs)
 
-    # One scalar path for the LR and the momentum, called by the base class's
-    # __call__: an inlined copy in __call__ measured 1.49x vs 1.76x MXNet's
-    # cosine per call (median of 5 interleaved runs, 11%: below the 20% that
-    # would justify a second copy; bench_schedules.py's loop)
-    def _value(self, t, momentum=False):
-        """PyTorch's LR (or momentum) for update ``t``."""
+    def _value(self, t):
+        """PyTorch's value for update ``t``."""
         # PyTorch's step for update t, clamped to [0, total_steps - 1]
         s = t - 1
         if s < 0:
             s = 0
         elif s > self._last:
             s = self._last
-        for end, start, span, a, b, drop, diff in \
-                (self._mom_phases if momentum else self._lr_phases):   # _Phase fields
+        for end, start, span, a, b, drop, diff in self._phases:
             if s <= end:
                 if self._cos:   # PyTorch: end + (start - end) / 2.0 * (cos(pi pct) + 1)
                     return b + drop * half_cosine((s - start) / span, 1)
@@ -373,30 +297,21 @@ class OneCycleLR(Schedule):
         raise AssertionError('unreachable')  # pragma: no cover
 
     @flat
-    def _values(self, t, momentum=False):
-        """The scalar formula on an array, each step's phase constants gathered
-        by index (the same operations in the same order)."""
-        ph = self._mom_arrays if momentum else self._lr_arrays
+    def _values(self, t):
+        """The scalar formula on an array, each step's phase constants gathered by index."""
         s = np.clip(t - 1, 0, self._last)
-        idx = np.searchsorted(ph.end[:-1], s, side='left')  # first phase with s <= end
-        pct = (s - ph.start[idx]) / ph.span[idx]
+        end, start, span, a, b, drop, diff = self._table       # one row per field
+        idx = np.searchsorted(end[:-1], s, side='left')        # first phase with s <= end
+        pct = (s - start[idx]) / span[idx]
         if self._cos:
-            return ph.b[idx] + ph.drop[idx] * half_cosine(pct, 1, np)
-        return ph.diff[idx] * pct + ph.a[idx]
-
-
-
-# One phase of a OneCycleLR curve: used for steps up to ``end`` (inf for the last,
-# as PyTorch), from step ``start`` over ``span`` steps, from value ``a`` to ``b``;
-# ``drop = a - b`` and ``diff = b - a`` (PyTorch's ``(a - b) / 2.0 * (cos + 1)`` is
-# the same float as ``drop * half_cosine``: halving is exact).
-_Phase = namedtuple('_Phase', 'end start span a b drop diff')
+            return b[idx] + drop[idx] * half_cosine(pct, 1, np)
+        return diff[idx] * pct + a[idx]
 
 
 class CyclicLR(Schedule):
     r"""PyTorch's ``CyclicLR`` (2.x), value for value, with its momentum.
 
-    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``. With
+    Update ``t`` gets PyTorch's value at step ``s = max(t - 1, 0)``. With
     ``U = step_size_up``, ``D = step_size_down`` (``U`` if None), ``C = U + D``
     and ``r = U / C``:
 
@@ -408,32 +323,24 @@ class CyclicLR(Schedule):
         lr = base\_lr + (max\_lr - base\_lr) f g, \qquad
         momentum = max\_momentum - (max\_momentum - base\_momentum) f g
 
-    with ``g = 1`` (``'triangular'``), ``g = 1 / 2^{c - 1}`` (``'triangular2'``:
-    the amplitude halves each cycle) or ``g = gamma^s`` (``'exp_range'``: scaled
-    by step, not by cycle, as in PyTorch). The cycle repeats forever. Reference
-    LR: ``max_lr``. Smith (2015), "Cyclical learning rates".
+    with ``g = 1`` (``'triangular'``), ``0.5 ** (c - 1)`` (``'triangular2'``: the
+    same float as PyTorch's ``1 / 2.0 ** (c - 1)``, without its overflow after
+    1024 cycles) or ``gamma ** s`` (``'exp_range'``). Reference LR: ``max_lr``.
+    Smith (2015). PyTorch's ``scale_fn`` is not offered (a function would not
+    pickle reliably): ``Scale``, ``Join`` and ``CyclicalSchedule`` compose instead.
 
     Parameters
     ----------
     base_lr, max_lr : float
-        Bounds of the cycle, ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
+        ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
     step_size_up : int, default 2000
-        Updates from ``base_lr`` to ``max_lr``, >= 1.
     step_size_down : int, optional
-        Updates from ``max_lr`` back to ``base_lr``, >= 1 (default:
-        ``step_size_up``).
+        Updates up and down, each >= 1 (down: ``step_size_up`` by default).
     mode : {'triangular', 'triangular2', 'exp_range'}
     gamma : float, default 1.0
-        Decay per update of ``'exp_range'``, in (0, 1]; unused by the other modes.
+        ``'exp_range'``'s factor per update, in (0, 1].
     base_momentum, max_momentum : float, default 0.8, 0.9
         ``0 <= base_momentum <= max_momentum < 1``.
-
-    ``'triangular2'``'s factor is computed as ``0.5 ** (c - 1)``: the same
-    float as PyTorch's ``1 / 2.0 ** (c - 1)``, without PyTorch's
-    ``OverflowError`` after 1024 cycles. PyTorch's custom ``scale_fn`` /
-    ``scale_mode`` are not offered (a function
-    would not pickle reliably); ``Scale``, ``Join`` and ``CyclicalSchedule``
-    cover most of their uses.
 
     Examples
     --------
@@ -443,8 +350,8 @@ class CyclicLR(Schedule):
     >>> [round(s.momentum(t), 3) for t in range(1, 5)]
     [0.9, 0.85, 0.8, 0.825]
     >>> s2 = CyclicLR(0.0, 1.0, step_size_up=2, mode='triangular2')
-    >>> [s2(t) for t in range(1, 14)]
-    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0, 0.125, 0.25, 0.125, 0.0]
+    >>> [s2(t) for t in range(1, 10)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0]
     """
 
     _param_names = ('base_lr_', 'max_lr', 'step_size_up', 'step_size_down', 'mode',
@@ -468,23 +375,26 @@ class CyclicLR(Schedule):
                                 what='a number in (0, 1]')
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
                                                                max_momentum)
-        # exactly PyTorch's expressions
-        up = float(self.step_size_up)
-        down = float(self.step_size_down) if self.step_size_down is not None else up
-        self._total = up + down
-        self._ratio = up / self._total
-        self._ratio_m1 = self._ratio - 1
-        self._amp = self.max_lr - self.base_lr_
-        self._mamp = self.max_momentum - self.base_momentum
-        self._mode = self._MODES.index(self.mode)
+        for name, value in self._curve_constants(momentum=False).items():
+            setattr(self, name, value)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
-    # One scalar path for the LR and the momentum: an inlined copy in __call__
-    # measured 1.83x vs 1.95x MXNet's cosine per call (median of 5 interleaved
-    # runs, 13%: below the 20% that would justify a copy; bench_schedules.py)
-    def _value(self, t, momentum=False):
-        """PyTorch's LR (or momentum) for update ``t``, as PyTorch computes it."""
+    def _curve_constants(self, momentum):
+        """The formula's constants (exactly PyTorch's expressions): the value is
+        ``lo + amp * f * g``, with ``lo = max_momentum`` and ``amp = -(max_momentum -
+        base_momentum)`` for the momentum (a negation is exact: PyTorch's floats)."""
+        up = float(self.step_size_up)
+        down = float(self.step_size_down) if self.step_size_down is not None else up
+        total = up + down
+        lo, amp = (self.max_momentum, -(self.max_momentum - self.base_momentum)) if momentum \
+            else (self.base_lr_, self.max_lr - self.base_lr_)
+        return {'_total': total, '_ratio': up / total, '_ratio_m1': up / total - 1,
+                '_mode': self._MODES.index(self.mode), '_gamma': self.gamma, '_lo': lo,
+                '_amp': amp}
+
+    def _value(self, t):
+        """PyTorch's value for update ``t``, as PyTorch computes it."""
         s = t - 1 if t > 1 else 0
         total = self._total
         cycle = _floor(1 + s / total)
@@ -492,13 +402,11 @@ class CyclicLR(Schedule):
         f = x / self._ratio if x <= self._ratio else (x - 1) / self._ratio_m1
         mode = self._mode
         # PyTorch: base + (amplitude * f) * scale, in this order
-        g = 1.0 if mode == 0 else (0.5 ** (cycle - 1) if mode == 1 else self.gamma ** s)
-        if momentum:
-            return self.max_momentum - self._mamp * f * g
-        return self.base_lr_ + self._amp * f * g
+        g = 1.0 if mode == 0 else (0.5 ** (cycle - 1) if mode == 1 else self._gamma ** s)
+        return self._lo + self._amp * f * g
 
     @flat
-    def _values(self, t, momentum=False):
+    def _values(self, t):
         s = t - 1
         np.maximum(s, 0, out=s)
         q = s / self._total
@@ -509,68 +417,37 @@ class CyclicLR(Schedule):
         down = x > self._ratio
         x -= 1
         np.divide(x, self._ratio_m1, out=f, where=down)
-        f *= self._mamp if momentum else self._amp
+        f *= self._amp
         if self._mode == 1:     # 0.5 ** (cycle - 1), exactly: a power of two
             cycle -= 1
             np.minimum(cycle, 2000, out=cycle)
             f *= np.ldexp(1.0, -cycle.astype(np.int32))
         elif self._mode == 2:
-            f *= np.power(self.gamma, s)
-        if momentum:
-            return np.subtract(self.max_momentum, f, out=f)
-        f += self.base_lr_
+            f *= np.power(self._gamma, s)
+        f += self._lo
         return f
-
-
-def _rebuild(cls, args, scale):
-    """Unpickle a schedule from its constructor arguments and its base_lr scale."""
-    obj = cls(*args)
-    if scale != 1.0:
-        object.__setattr__(obj, '_scale', scale)
-    return obj
-
-
-def _to_float(x):
-    """float(x), or inf for an integer too large for a float."""
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf
 
 
 class CosineAnnealingWarmRestarts(Schedule):
     r"""PyTorch's ``CosineAnnealingWarmRestarts`` (SGDR), value for value, and more.
 
-    Update ``t`` gets PyTorch's value for step ``s = max(t - 1, 0)``
-    (``scheduler.step()`` called once per update). Cycle ``i`` (from 0) starts at
-    step :math:`B_i` and lasts :math:`T_i = B_{i+1} - B_i` steps:
+    Update ``t`` gets PyTorch's value at step ``s = max(t - 1, 0)``. Cycle ``i``
+    covers steps :math:`B_i \le s < B_{i+1}`, :math:`T_i = B_{i+1} - B_i`:
 
     .. math::
 
         B_i = \mathrm{round}\left(T_0 \frac{T_{mult}^i - 1}{T_{mult} - 1}\right)
-        \ (B_i = i T_0 \text{ if } T_{mult} = 1), \qquad
-        T_{cur} = s - B_i \text{ for } B_i \le s < B_{i+1},
-
+        \ (i T_0 \text{ if } T_{mult} = 1), \qquad
         lr = \eta_{min} + (base\_lr - \eta_{min})\, restart\_decay^i\,
-        \frac{1 + \cos(\pi T_{cur} / T_i)}{2}
+        \frac{1 + \cos(\pi (s - B_i) / T_i)}{2}
 
-    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is exact and
-    ``T_i = T_0 T_mult^i``: PyTorch's values. Beyond PyTorch:
-
-    * a non-integer ``T_mult > 1`` is allowed: the cycle *starts* are the real
-      SGDR boundaries rounded to the nearest step (``floor(x + 0.5)``), so each
-      ``T_i`` is ``T_0 T_mult^i`` rounded down or up and the restarts never drift
-      from the real formula by more than half a step (rounding each length
-      instead would accumulate the error);
-    * ``restart_decay`` multiplies the amplitude of cycle ``i`` by
-      ``restart_decay ** i``: the peak of cycle ``i`` is
-      ``eta_min + (base_lr - eta_min) * restart_decay ** i`` (so
-      ``base_lr * restart_decay ** i`` when ``eta_min = 0``), never below ``eta_min``.
-
-    The cycle of a step is found in closed form (a logarithm, corrected by at
-    most a step): the cost does not depend on the step. Reference LR:
-    ``base_lr``. Loshchilov and Hutter (2016). This policy does not schedule
-    momentum: :attr:`momentum` is ``None`` (PyTorch leaves momentum alone too).
+    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is the exact integer:
+    PyTorch's values. A real ``T_mult > 1`` rounds the real boundaries to the
+    nearest step (``floor(x + 0.5)``), so restarts never drift from the real
+    formula by more than half a step; ``restart_decay`` scales the amplitude of
+    cycle ``i`` by ``restart_decay ** i``. The cycle comes from ``cycles.Cycles``
+    (a closed form: the cost does not depend on the step). Reference LR:
+    ``base_lr``. Loshchilov and Hutter (2016). :attr:`momentum` is ``None``.
 
     Parameters
     ----------
@@ -579,10 +456,9 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_mult : int or float, default 1
         Growth factor of the cycle lengths, in [1, 1e9].
     eta_min : float, default 0
-        LR at the end of each cycle, ``0 <= eta_min <= base_lr``.
+        ``0 <= eta_min <= base_lr``.
     base_lr : float, default 0.01
-        LR at the start of the first cycle (PyTorch takes it from the
-        optimizer), > 0.
+        LR at the start of the first cycle (PyTorch's optimizer LR), > 0.
     restart_decay : float, default 1
         Amplitude factor per restart, in (0, 1].
 
@@ -617,33 +493,11 @@ class CosineAnnealingWarmRestarts(Schedule):
         self.restart_decay = check_real('restart_decay', restart_decay, owner, low=0.0,
                                         high=1.0, low_open=True, what='a number in (0, 1]')
         m = self.T_mult
-        # 0: T_mult == 1, 1: integer T_mult > 1 (exact ints), 2: real T_mult > 1
-        self._kind = 0 if m == 1 else (1 if isinstance(m, int) else 2)
-        self._log_m = math.log(m) if m != 1 else 0.0
+        self._cycles = Cycles(self.T_0, m, 'exact' if isinstance(m, int) else 'nearest')
         self._amp = self.base_lr_ - self.eta_min
-        self._decays = self.restart_decay != 1.0
-        # The first cycle starts B_0..B_K in a table for a bisection (K = 1 when
-        # T_mult = 1; otherwise up to _TABLE cycles or 2**53 steps); steps beyond
-        # B_K use the closed form. Both give the same B_i (tested).
-        starts = [0, self.T_0]
-        if self._kind:
-            while len(starts) <= self._TABLE and starts[-1] < 2 ** 53:
-                starts.append(self._start(len(starts)))
-        self._starts = tuple(starts)
-        self._amps = tuple(self._amp * self.restart_decay ** i if self._decays else self._amp
-                           for i in range(len(starts) - 1))
-        self._lengths = tuple(b - a for a, b in zip(starts, starts[1:]))
-        self._table_end = starts[-1]
-        self._np_starts = np.asarray([_to_float(b) for b in starts], dtype=np.float64)
+        self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
         self._ref = self.base_lr_
         self.momentum = None
-
-    _TABLE = 4096
-
-    def __reduce__(self):
-        # pickle the arguments, not the derived tables (up to 4096 cycles)
-        return (_rebuild, (type(self), (self.T_0, self.T_mult, self.eta_min, self.base_lr_,
-                                        self.restart_decay), self._scale))
 
     def cycle_start(self, i):
         """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.
@@ -651,72 +505,27 @@ class CosineAnnealingWarmRestarts(Schedule):
         Update ``cycle_start(i) + 1`` is the first update of cycle ``i``.
         """
         i = check_int('i', i, 'CosineAnnealingWarmRestarts.cycle_start', low=0)
-        return self._start(i)
+        return self._cycles.start(i)
 
-    def _start(self, i):
-        kind, t0, m = self._kind, self.T_0, self.T_mult
-        if kind == 0:
-            return i * t0
-        if kind == 1:
-            return t0 * (m ** i - 1) // (m - 1)
-        try:
-            b = t0 * (m ** i - 1) / (m - 1) + 0.5
-        except OverflowError:   # beyond 1e308 steps: the cycle never ends
-            return math.inf
-        return math.floor(b) if b < math.inf else math.inf
-
-    def _locate_closed(self, s):
-        """(cycle index, cycle start, T_i) of step ``s`` >= T_0 in closed form (T_mult > 1)."""
-        t0, m = self.T_0, self.T_mult
-        # the logarithm may be off by one at a boundary: find_cycle corrects it
-        i = find_cycle(self._start, s, int(math.log(s / t0 * (m - 1) + 1) / self._log_m))
-        start = self._start(i)
-        return i, start, self._start(i + 1) - start
-
-    def _far(self, s):
-        """(amplitude, T_cur, T_i) of step ``s`` past the table."""
-        if self._kind == 0:
-            i, t_cur, t_i = int(s // self.T_0), s % self.T_0, self.T_0
-        else:
-            i, start, t_i = self._locate_closed(s)
-            t_cur = s - start
-        return self._amp * self.restart_decay ** i if self._decays else self._amp, t_cur, t_i
+    def _cycle(self, s):
+        """(lo, hi, B_i, T_i, amplitude) of the cycle of step ``s``: see ``Cycles.locate``."""
+        i, start, length, lo, hi = self._cycles.locate(s)
+        return lo, hi, start, length, self._amp * self.restart_decay ** i
 
     def _value(self, t):
         # PyTorch: eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
         s = t - 1 if t > 1 else 0
-        if s < self._table_end:   # the same B_i as _locate_closed (tested)
-            i = _bisect_right(self._starts, s) - 1
-            return self.eta_min + self._amps[i] * half_cosine(s - self._starts[i],
-                                                              self._lengths[i])
-        amp, t_cur, t_i = self._far(s)
-        return self.eta_min + amp * half_cosine(t_cur, t_i)
+        lo, hi, start, length, amp = self._memo[0]
+        if not lo <= s < hi:
+            lo, hi, start, length, amp = self._memo[0] = self._cycle(s)
+        return self.eta_min + amp * half_cosine(s - start, length)
 
     @flat
     def _values(self, t):
-        s = t - 1
-        np.maximum(s, 0, out=s)
-        t0 = float(self.T_0)
-        if self._kind == 0:
-            t_cur = np.fmod(s, t0)          # exact, as PyTorch's T_cur % T_i
-            t_i = t0
-            i = np.floor(s / t0) if self._decays else None
-        else:
-            starts = self._np_starts
-            i = np.searchsorted(starts, s, side='right') - 1
-            np.minimum(i, len(starts) - 2, out=i)
-            b0 = starts[i]
-            t_i = starts[i + 1] - b0
-            inside = s < self._table_end
-            if not inside.all():
-                i = i.astype(np.float64)
-                far = [self._locate_closed(x) for x in s[~inside].tolist()]
-                i[~inside] = [x[0] for x in far]
-                b0[~inside] = [_to_float(x[1]) for x in far]
-                t_i[~inside] = [_to_float(x[2]) for x in far]
-            t_cur = s - b0
-        amp = self._amp * np.power(self.restart_decay, i) if self._decays else self._amp
-        return self.eta_min + amp * half_cosine(t_cur, t_i, np)
+        s = np.maximum(t - 1, 0)
+        i, t_cur, length = self._cycles.locate_all(s)
+        amp = int_power_table(self._amp, self.restart_decay, i)
+        return self.eta_min + amp * half_cosine(t_cur, length, np)
 
 
 def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.25,
@@ -724,19 +533,14 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     """fastai v2's ``fit_one_cycle`` schedule, exactly, as a :class:`OneCycleLR`.
 
     fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``):
-    a cosine from ``lr_max / div`` up to ``lr_max`` for ``pos < pct_start``, then
-    a cosine down to ``lr_max / div_final``, reached at ``pos = 1`` (after
-    training); the momentum goes ``moms[0] -> moms[1] -> moms[2]`` the same way.
-    Update ``t`` gets fastai's value for batch ``t - 1``. This is PyTorch's
-    OneCycleLR with one more step and the peak moved by one step:
+    a cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down
+    to ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] ->
+    moms[2]`` the same way. Update ``t`` gets batch ``t - 1``'s values: this is
     ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1),
     div_factor=div, final_div_factor=div_final / div, base_momentum=moms[1],
-    max_momentum=moms[0])``, which is what is returned (so it holds
-    ``lr_max / div_final`` after ``N`` updates). ``moms[2]`` must equal
-    ``moms[0]`` (PyTorch's momentum cycle is symmetric).
+    max_momentum=moms[0])``, returned (it holds ``lr_max / div_final`` after ``N``
+    updates). ``moms[2]`` must equal ``moms[0]`` (PyTorch's cycle is symmetric).
 
-    Examples
-    --------
     >>> s = fastai_one_cycle(1.0, total_steps=8)
     >>> [round(s(t), 4) for t in range(1, 10)]
     [0.04, 0.52, 1.0, 0.933, 0.75, 0.5, 0.25, 0.067, 0.0]
@@ -772,22 +576,15 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
 def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0.85):
     """Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` 1cycle, as a :class:`OneCycleLR`.
 
-    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches of the
-    cycle at ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets
-    ``lr / div -> lr`` linearly for ``j <= c``, back to ``lr / div`` for
-    ``c < j <= 2c``, then a linear tail towards ``lr / div / 100`` (reached at
-    ``j = N``, after the cycle); the momentum goes ``max_mom -> min_mom ->
-    max_mom`` over the triangle and stays at ``max_mom`` in the tail. Update
-    ``t`` gets batch ``t - 1``'s values, and the value ``lr / div / 100`` is held
-    after ``N`` updates (fastai would restart the cycle). This is
-    ``OneCycleLR(lr, N + 1, pct_start=(c + 1) / (N + 1), anneal_strategy='linear',
-    three_phase=True, div_factor=div, final_div_factor=100, base_momentum=min_mom,
-    max_momentum=max_mom)``, which is returned. (fastai 0.7 computed each
-    momentum one batch late; this gives the momentum of the same batch as the LR.)
-
-    Examples
-    --------
-    The forum's ``use_clr_beta=(10, 13.68, 0.95, 0.85)`` over a 20-batch cycle:
+    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at
+    ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr``
+    linearly for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail
+    towards ``lr / div / 100`` (reached at ``j = N`` and held after); the momentum
+    ``max_mom -> min_mom -> max_mom`` over the triangle, ``max_mom`` in the tail
+    (fastai 0.7 took each momentum one batch late; here it is the LR's batch).
+    Update ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) /
+    (N + 1), anneal_strategy='linear', three_phase=True, div_factor=div,
+    final_div_factor=100, base_momentum=min_mom, max_momentum=max_mom)``, returned.
 
     >>> s = fastai_clr_beta(1.0, total_steps=20, div=10, pct=13.68)
     >>> [round(s(t), 3) for t in (1, 5, 9, 13, 17, 18, 20, 21)]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
-from gluon_schedules import modifiers
+from gluon_schedules import cycles
 
 
 # -- item 7: values() of a scalar ------------------------------------------------
@@ -190,8 +190,8 @@ def test_far_cycles_match_the_definition(first, decay, far):
 def test_pickle_holds_the_arguments_only_and_far_calls_are_cheap(monkeypatch):
     # the work is counted, not timed: runs of cycles tabulated (each O(1)), once
     added = []
-    real_add = modifiers._Cycles._add
-    monkeypatch.setattr(modifiers._Cycles, '_add',
+    real_add = cycles.CeilCycles._add
+    monkeypatch.setattr(cycles.CeilCycles, '_add',
                         lambda self: (added.append(1), real_add(self))[1])
     for first, decay in [(1000, 1.0001), (1000, 1.000001), (1, 1.5), (7, 0.9999)]:
         del added[:]
@@ -335,10 +335,24 @@ def test_cyclic_lr_one_path_gives_pytorchs_floats(args):
     lambda: gs.CosineAnnealingWarmRestarts(7, base_lr=0.3, restart_decay=0.9),
 ])
 def test_cawr_inlined_call_equals_its_value(make):
-    """CosineAnnealingWarmRestarts keeps an inlined copy of _value's table path in
-    __call__ (a measured speed-up): the two must give the same floats, inside the
-    table and past it (a composite sees _value, an optimizer __call__)."""
+    """A call and a composite's view (_value) give the same floats, near and far
+    (around the start of cycle 4096, or the first start past 2**53, or T_0)."""
     s = make()
-    steps = list(range(0, 400)) + [s._table_end - 1, s._table_end, s._table_end + 1,
-                                   10 ** 6, 10 ** 12]
+    end = s.T_0 if s.T_mult == 1 else min(s.cycle_start(i) for i in range(4097)
+                                           if i == 4096 or s.cycle_start(i) >= 2 ** 53)
+    steps = list(range(0, 400)) + [end - 1, end, end + 1, 10 ** 6, 10 ** 12]
     assert [s(t) for t in steps] == [gs.Shift(s, 0)(t) for t in steps]
+
+
+@pytest.mark.parametrize('length', [3, 7, 1000])
+def test_fixed_cycles_values_past_2_53_are_the_exact_offsets(length):
+    """values() of a fixed-length CyclicalSchedule at float steps past 2**53 (each an
+    integer, some just below a multiple of the length) is the cycle at the exact
+    offset int(t) % L: floor(t / L) rounded up to the next cycle would not be."""
+    s = gs.CyclicalSchedule(gs.TriangularSchedule, length, min_lr=0.0, max_lr=1.0)
+    tri = gs.TriangularSchedule(0.0, 1.0, length)
+    rng = np.random.RandomState(1)
+    steps = np.floor(rng.uniform(2.0 ** 53, 2.0 ** 60, 2000))
+    steps = np.concatenate([steps, np.nextafter(np.floor(steps / length) * length, 0)])
+    want = [tri(int(t) % length) for t in steps]
+    np.testing.assert_allclose(s.values(steps), want, rtol=1e-12, atol=1e-15)

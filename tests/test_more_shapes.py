@@ -128,7 +128,10 @@ def test_noise_is_a_pure_function_of_update_and_seed(kind):
     active = n[10:400]
     assert np.all(np.abs(active) < 0.3) and len(set(active)) == len(active)
     assert abs(active.mean()) < 0.05                              # centred
-    np.testing.assert_allclose(v, [base(t) * (1 + x) for t, x in zip(ts, n)], rtol=1e-15)
+    # the value from the documented draw, written here (not from s.noise)
+    expected = [base(t) * (1 + _documented_noise(t, 0.3, 0.5, 11, kind)) if 10 <= t < 400
+                else base(t) for t in ts]
+    np.testing.assert_allclose(v, expected, rtol=1e-14)
     other = gs.Noise(base, pct=0.3, std=0.5, seed=12, kind=kind, start=10, end=400)
     assert [other.noise(t) for t in range(10, 20)] != list(active[:10])
     roundtrips(s, range(0, 60))
@@ -160,6 +163,54 @@ def test_splitmix64_gives_the_published_sequence():
     # splitmix64 seeded with 0: first two outputs, as published with the reference code
     assert _splitmix64_finaliser(0) == 0xE220A8397B1DCDAF
     assert _splitmix64_finaliser(0x9E3779B97F4A7C15) == 0x6E789E6AA1B965F4
+
+
+def _documented_noise(t, pct, std, seed, kind):
+    """n(t) from the documented draw: u = (mix(mix(seed) ^ t) >> 11 + 0.5) / 2**53, then
+    (2u - 1) pct (uniform) or the normal of sd std truncated to (-pct, pct) at quantile u."""
+    import statistics
+    u = ((_splitmix64_finaliser(_splitmix64_finaliser(seed) ^ t) >> 11) + 0.5) / 2.0 ** 53
+    if kind == 'uniform':
+        return (2 * u - 1) * pct
+    dist = statistics.NormalDist(0.0, std)
+    lo, hi = dist.cdf(-pct), dist.cdf(pct)
+    return dist.inv_cdf(lo + u * (hi - lo))
+
+
+# Noise(Constant(1.0), pct=0.3, std=0.5, seed=11, kind, start=10, end=400) at updates
+# 10, 11, 57, 123, 399: computed once (issue 17) and frozen, so that any change of the
+# draw or of its amplitude (x 0.99 too) fails
+FROZEN_NOISE = {
+    'normal': [0.9192804606506141, 0.7412322605574102, 1.2797963531883059,
+               0.9258590817621684, 1.1638264596546144],
+    'uniform': [0.914781274882052, 0.7373933226165811, 1.2818927430005256,
+                0.9216735689488391, 1.1706507921331801],
+}
+
+
+@pytest.mark.parametrize('kind', ['normal', 'uniform'])
+def test_noise_values_are_the_frozen_table(kind):
+    s = gs.Noise(gs.Constant(1.0), pct=0.3, std=0.5, seed=11, kind=kind, start=10, end=400)
+    steps = [10, 11, 57, 123, 399]
+    np.testing.assert_allclose([s(t) for t in steps], FROZEN_NOISE[kind], rtol=1e-15)
+    np.testing.assert_allclose(s.values(steps), FROZEN_NOISE[kind], rtol=1e-15)
+    assert [s(t) for t in (9, 400)] == [1.0, 1.0]
+
+
+def test_noise_is_the_documented_draw_for_random_arguments():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(t=st.integers(0, 2 ** 53), pct=st.floats(0.01, 0.99), std=st.floats(0.05, 3.0),
+           seed=st.integers(0, 2 ** 53), kind=st.sampled_from(['normal', 'uniform']),
+           lr=st.floats(1e-6, 10.0))
+    def check(t, pct, std, seed, kind, lr):
+        s = gs.Noise(gs.Constant(lr), pct=pct, std=std, seed=seed, kind=kind)
+        n = _documented_noise(t, pct, std, seed, kind)
+        assert abs(n) < pct
+        assert s(t) == pytest.approx(lr * (1 + n), rel=1e-13, abs=0)
+
+    check()
 
 
 @pytest.mark.parametrize('kind', ['normal', 'uniform'])

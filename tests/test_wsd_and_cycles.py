@@ -124,6 +124,37 @@ def test_cyclic_decay_against_cycles_summed_one_by_one(curve, kw):
     np.testing.assert_allclose(s.values(ints), [s(int(t)) for t in ints], rtol=1e-12, atol=1e-15)
 
 
+def timm_cosine(t, T0, mul, base, limit):
+    """timm's CosineLRScheduler._get_lr(t) without warm-up, written here from timm."""
+    if mul != 1:
+        i = math.floor(math.log(1 - t / T0 * (1 - mul), mul))
+        t_i, t_curr = mul ** i * T0, t - (1 - mul ** i) / (1 - mul) * T0
+    else:
+        i, t_i = t // T0, T0
+        t_curr = t - T0 * i
+    return 0.0 if i >= limit else base * (1 + math.cos(math.pi * t_curr / t_i)) / 2
+
+
+@pytest.mark.parametrize('T0,mul', [(1, 3.0), (3, 2.0), (5, 1.5), (2, 1.1)])
+def test_cyclic_decay_is_timms_logarithm_in_any_call_order(T0, mul):
+    # where timm's logarithm rounds across a cycle start (T0=1, mul=3 at t=121: timm
+    # puts it at the end of cycle 4, not at the start of cycle 5) the value stays
+    # timm's, whatever the update asked before
+    ts = list(range(0, 400)) + [t + 0.5 for t in range(0, 100)]
+    want = {t: timm_cosine(t, T0, mul, 0.5, 60) for t in ts}
+    assert want[121] == 0.0 if (T0, mul) == (1, 3.0) else True
+    rng = np.random.RandomState(0)
+    first = None
+    for order in (ts, ts[::-1], list(rng.permutation(ts))):
+        s = gs.CyclicDecay('cosine', T0, 0.5, cycle_mul=mul, cycle_limit=60)
+        got = {t: s(t) for t in order}
+        np.testing.assert_allclose([got[t] for t in ts], [want[t] for t in ts], rtol=1e-12,
+                                   atol=1e-15)
+        assert first is None or got == first            # the same floats in any order
+        first = got
+    np.testing.assert_allclose(s.values(ts), [want[t] for t in ts], rtol=1e-12, atol=1e-15)
+
+
 def test_k_decay_keeps_the_rate_high_longer():
     plain = gs.CyclicDecay('cosine', 100, 1.0)
     k2 = gs.CyclicDecay('cosine', 100, 1.0, k_decay=2.0)
