@@ -157,6 +157,8 @@ class Cycles:
 
     def locate_all(self, t):
         """(cycle, offset in it, length) of each update of the float array ``t``."""
+        if np.ndim(t) == 0:                 # a 0-d array: the same, as 0-d arrays
+            return tuple(x.reshape(()) for x in self.locate_all(np.reshape(t, 1)))
         first, m = self.first, self.mult
         if m == 1:                          # the offset exact at any step (fmod)
             return np.floor(t / first), np.fmod(t, first), np.full(t.shape, float(first))

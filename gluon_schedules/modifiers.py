@@ -267,6 +267,8 @@ class CyclicalSchedule(Schedule):
 
     @flat
     def _values(self, t):
+        if not t.size:
+            return np.empty_like(t)
         k, off, length = self._cycles.locate_all(t)
         parts = groups(length)                  # one child per cycle length
         out = np.empty_like(t) if len(parts) > 1 else None
