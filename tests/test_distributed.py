@@ -495,7 +495,7 @@ print('WEIGHT', float(net.weight.data().asscalar()))
 @pytest.mark.horovod
 def test_prepare_trainer_refuses_gluon_trainer_with_horovod_distributed_optimizer():
     import subprocess
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tutorials')]), OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, '-c', _HOROVOD_OPTIMIZER], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=JOB_TIMEOUT, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
