@@ -13,10 +13,10 @@ import numbers
 import numpy as np
 
 from .base import Schedule
-from .shapes import TriangularSchedule, _check_min_max, flat, half_cosine, int_power_table
+from .shapes import TriangularSchedule, flat, half_cosine, int_power_table
 from .cycles import Cycles
 from .modifiers import LinearCoolDown
-from ._checks import (check_lr, check_int, check_real, check_fraction, check_choice,
+from ._checks import (check_min_max, check_lr, check_int, check_real, check_fraction, check_choice,
                       check_bool)
 
 _floor = math.floor
@@ -75,7 +75,7 @@ class OneCycleSchedule(Schedule):
                              'cooldown_length=0 and finish_lr=%r' % (owner, finish_lr))
         self.finish_lr = None if finish_lr is None else check_lr('finish_lr', finish_lr, owner)
         # checked here so that a message names this class and its parameters
-        start_lr, max_lr = _check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
+        start_lr, max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
         cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         tri = TriangularSchedule(min_lr=start_lr, max_lr=max_lr, cycle_length=cycle_length)
         self.start_lr, self.max_lr, self.cycle_length = tri.min_lr, tri.max_lr, tri.cycle_length

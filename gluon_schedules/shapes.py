@@ -28,7 +28,6 @@ __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear'
            'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
            'WarmupStableDecay']
 
-_check_min_max = check_min_max      # policies' import (it may import _checks' name)
 
 # NumPy's names for one float, so that one expression serves ``xp=scalar`` and
 # ``xp=np`` (lambdas: cheaper per call than the builtins min and max)
