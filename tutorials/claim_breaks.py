@@ -100,9 +100,11 @@ NB2 = {
          ("probe = calib['probe']",
           "probe = dict(calib['probe'], report=dict(calib['probe']['report'], mean=0.0))"),
          ("probe = calib['probe']",
-          "probe = calib['probe']\n"
-          "calib = dict(calib, winner_vs_before=dict(calib['winner_vs_before'], "
-          "interval90=[-0.1, 0.3]))")],
+          "probe = calib['probe']\ncalib = dict(calib, winner_default_setting=calib['winner'])"),
+         ("before = calib['winner_vs_before']",
+          "before = dict(calib['winner_vs_before'], mean=-0.1)"),
+         ("before = calib['winner_vs_before']",
+          "before = dict(calib['winner_vs_before'], interval90=[0.1, 1.3])")],
     15: ["pilot = {s: [%s(h, final_test_acc=0.9) for h in hs] for s, hs in pilot.items()}" % H,
          "pilot = {s: [%s(h, val_acc=h.val_acc[:-1]) for h in hs] for s, hs in pilot.items()}"
          % H,
