@@ -1,7 +1,14 @@
 """Properties every schedule must have: purity, immutability, pickling, configs,
-vectorised values equal to scalar calls, a useful repr."""
+vectorised values equal to scalar calls, a useful repr.
+
+Checked on the hand-written FACTORIES below and on every other public schedule class
+of ``gluon_schedules.__all__``, built from the first example in its docstring
+(tests/_public.py): a new public class needs no edit here, and one with neither a
+factory nor an example fails ``test_every_public_class_has_a_case``."""
 import copy
+import functools
 import json
+import math
 import pickle
 
 import mxnet as mx
@@ -9,10 +16,29 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
+from _public import doctest_construction, from_doctest, no_case_message, \
+    public_schedule_classes
 
 
 def _mf():
     return mx.lr_scheduler.MultiFactorScheduler(step=[30, 60], factor=0.3, base_lr=0.2)
+
+
+def _fn(t):
+    """A module-level function of num_update (FunctionSchedule)."""
+    return 0.3 / math.sqrt(1.0 + t)
+
+
+class _Halving(mx.lr_scheduler.LRScheduler):
+    """A stateful scheduler that is not one of MXNet's four (ReplaySchedule)."""
+
+    def __init__(self):
+        super().__init__(base_lr=0.4)
+        self.calls = 0
+
+    def __call__(self, num_update):
+        self.calls += 1
+        return 0.4 * 0.5 ** (int(num_update) // 25)
 
 
 # One factory per class (and per interesting child kind); kept module-level so
@@ -59,14 +85,30 @@ FACTORIES = {
     'MXNetSchedule Cosine': lambda: gs.MXNetSchedule(
         mx.lr_scheduler.CosineScheduler(max_update=60, base_lr=0.3, final_lr=0.01)),
     'mul operator': lambda: gs.CosineDecay(1.0, 40) * 0.25,
+    'FunctionSchedule': lambda: gs.FunctionSchedule(_fn),
+    'ReplaySchedule': lambda: gs.ReplaySchedule(_Halving()),
+    'OneCycleLR.momentum': lambda: gs.OneCycleLR(1.0, 60).momentum,
 }
+# every other public class, from its docstring's example
+_FACTORED = {type(f()) for f in FACTORIES.values()}
+DOCTEST_CASES = {name + ' (doctest)': functools.partial(from_doctest, getattr(gs, name))
+                 for name in public_schedule_classes()
+                 if getattr(gs, name) not in _FACTORED
+                 and doctest_construction(getattr(gs, name)) is not None}
+CASES = dict(FACTORIES, **DOCTEST_CASES)
 
 STEPS = list(range(0, 121)) + [150.5, 1000, 10 ** 6]
 
 
-@pytest.fixture(params=sorted(FACTORIES))
+@pytest.fixture(params=sorted(CASES))
 def make(request):
-    return FACTORIES[request.param]
+    return CASES[request.param]
+
+
+def test_every_public_class_has_a_case():
+    covered = _FACTORED | {getattr(gs, n.split(' ')[0]) for n in DOCTEST_CASES}
+    missing = [n for n in public_schedule_classes() if getattr(gs, n) not in covered]
+    assert not missing, '\n'.join(no_case_message(n) for n in missing)
 
 
 def test_call_order_and_repetition_do_not_matter(make):
@@ -103,8 +145,13 @@ def test_values_are_finite_and_non_negative(make):
 def test_pickle_deepcopy_and_config_round_trips(make):
     s = make()
     want = [s(t) for t in STEPS]
-    for clone in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s),
-                  gs.from_config(json.loads(json.dumps(s.get_config())))):
+    clones = [pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s)]
+    if isinstance(s, gs.ReplaySchedule):        # replays a copy: no config can say that
+        with pytest.raises(TypeError, match='cannot be expressed in a config'):
+            s.get_config()
+    else:
+        clones.append(gs.from_config(json.loads(json.dumps(s.get_config())), trusted=[_fn]))
+    for clone in clones:
         assert type(clone) is type(s)
         assert [clone(t) for t in STEPS] == want
         assert repr(clone) == repr(s)
