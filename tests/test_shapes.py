@@ -5,7 +5,6 @@ import json
 import math
 import pickle
 
-import matplotlib
 import mxnet as mx
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ import pytest
 import gluon_schedules as gs
 from conftest import roundtrips
 
-matplotlib.use('Agg')
 T = np.arange(0, 301)
 T200 = np.arange(0, 200)      # the steps of the inverse-time and cosine-exponent tests
 T130 = np.arange(0, 130)      # the steps of the WSD tests
@@ -146,20 +144,6 @@ def test_continuous_shapes_have_no_jumps_and_stay_in_bounds(s, steepest):
     assert biggest <= steepest + 1e-12
     assert biggest >= 0.99 * steepest
     assert np.max(np.abs(np.diff([s(t) for t in range(400)]))) <= steepest + 1e-12
-
-
-def test_plot_schedule_returns_axes_with_the_values_and_leaves_mxnet_alone():
-    import matplotlib.pyplot as plt
-    mf = mx.lr_scheduler.MultiFactorScheduler(step=[10, 20], factor=0.5, base_lr=1.0)
-    ax = gs.plot_schedule(mf, iterations=30)
-    x, y = ax.lines[0].get_data()
-    assert list(x) == list(range(1, 31))
-    assert list(y) == [1.0] * 10 + [0.5] * 10 + [0.25] * 10
-    assert mf.cur_step_ind == 0 and mf.base_lr == 1.0        # not called
-    fig, ax2 = plt.subplots()
-    assert gs.plot_schedule(gs.Constant(0.1), 5, ax=ax2, label='c') is ax2
-    assert ax2.lines[0].get_label() == 'c'
-    plt.close('all')
 
 
 def test_step_decays_with_a_factor_of_one_or_zero():
