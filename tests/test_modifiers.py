@@ -1,6 +1,7 @@
 """gluon_schedules.modifiers: schedules made of schedules (CyclicalSchedule, Join,
-InEpochs, Noise; the warm-up, cool-down and scaling modifiers are also checked
-across holders in test_base_lr_rule.py and test_properties*.py).
+InEpochs, Noise). LinearWarmUp, LinearCoolDown and CyclicalSchedule are also checked
+against the MXNet tutorial's definitions (test_mxnet_tutorial_classes.py), and every
+modifier across holders (test_base_lr_rule.py, test_interplay.py, test_properties*.py).
 
 The expected values come from the definitions (brute-force loops, closed forms and
 published sequences written here), never from the code under test.
