@@ -42,6 +42,31 @@ def applied_lrs(schedule, num_updates, optimizer='sgd', optimizer_params=None):
     return out, trainer
 
 
+def quiet_optimizer(name, schedule, **kwargs):
+    """MXNet's optimizer ``name`` with ``schedule``; MXNet's own print silenced."""
+    import contextlib
+    import io
+    import mxnet as mx
+    with contextlib.redirect_stdout(io.StringIO()):
+        return mx.optimizer.create(name, lr_scheduler=schedule, **kwargs)
+
+
+def roundtrips(s, steps=range(0, 60)):
+    """``s`` through pickle protocols 0-5 (0 as UTF-8 text) and a JSON config gives the
+    same values at ``steps``."""
+    import json
+    import pickle
+    import gluon_schedules as gs
+    steps = list(steps)
+    for proto in range(6):
+        data = pickle.dumps(s, proto)
+        if proto == 0:
+            data.decode('utf-8')
+        assert [pickle.loads(data)(t) for t in steps] == [s(t) for t in steps]
+    c = gs.from_config(json.loads(json.dumps(s.get_config())))
+    assert [c(t) for t in steps] == [s(t) for t in steps]
+
+
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)

@@ -1,8 +1,11 @@
-"""The Schedule base: configs that cannot import or call what the caller did not trust."""
+"""gluon_schedules.base: the Schedule contract: values() of scalars and of bad steps,
+signatures, and configs (user classes, and nothing imported or called that the caller
+did not trust). The properties every schedule has are in test_properties*.py."""
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import gluon_schedules as gs
@@ -111,3 +114,96 @@ def test_an_mxnet_scheduler_config_may_name_only_mxnets_four_classes():
 def test_bad_trusted_arguments(trusted):
     with pytest.raises(TypeError, match='from_config: trusted must be'):
         gs.from_config(gs.Constant(0.1).get_config(), trusted=trusted)
+
+
+SCALAR_CASES = {
+    'Triangular': lambda: gs.TriangularSchedule(0.1, 1.0, 10, 0.3),
+    'CosineAnnealing': lambda: gs.CosineAnnealingSchedule(0.1, 1.0, 10),
+    'Constant': lambda: gs.Constant(0.3),
+    'Linear': lambda: gs.Linear(0.0, 1.0, 10),
+    'LinearDecayToZero': lambda: gs.LinearDecayToZero(1.0, 10),
+    'CosineDecay': lambda: gs.CosineDecay(1.0, 10, 0.01),
+    'ExponentialDecay': lambda: gs.ExponentialDecay(1.0, 0.5, 3),
+    'ExponentialDecay staircase': lambda: gs.ExponentialDecay(1.0, 0.5, 3, staircase=True),
+    'PolynomialDecay': lambda: gs.PolynomialDecay(1.0, 10, 2.0),
+    'StepDecay': lambda: gs.StepDecay(1.0, 3, 0.5),
+    'MultiStepDecay': lambda: gs.MultiStepDecay(1.0, [2, 4], 0.5),
+    'InverseSqrt': lambda: gs.InverseSqrt(1.0, 2),
+    'WarmupStableDecay': lambda: gs.WarmupStableDecay(1.0, 10, 2, 4, 'cosine'),
+    'LinearWarmUp': lambda: gs.LinearWarmUp(gs.CosineDecay(1.0, 10), 0.0, 3),
+    'LinearCoolDown': lambda: gs.LinearCoolDown(gs.Constant(1.0), 0.0, 3, 4),
+    'Cyclical fixed': lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 4, min_lr=0.0,
+                                                  max_lr=1.0),
+    'Cyclical fixed decaying': lambda: gs.CyclicalSchedule(
+        gs.TriangularSchedule, 4, cycle_magnitude_decay=0.5, min_lr=0.0, max_lr=1.0),
+    'Cyclical SGDR': lambda: gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 2, 2, 0.5,
+                                                 min_lr=0.0, max_lr=1.0),
+    'Join': lambda: gs.Join([gs.Linear(0.0, 1.0, 3), gs.CosineDecay(1.0, 8)], [3]),
+    'Scale': lambda: gs.Scale(gs.TriangularSchedule(0.0, 1.0, 10), 0.5),
+    'Clip': lambda: gs.Clip(gs.CosineAnnealingSchedule(0.0, 1.0, 10), 0.2, 0.8),
+    'Shift': lambda: gs.Shift(gs.StepDecay(1.0, 2, 0.5), 1),
+    'LinearScaling': lambda: gs.LinearScaling(gs.ExponentialDecay(1.0, 0.5, 3), 4, 3),
+    'OneCycleSchedule': lambda: gs.OneCycleSchedule(0.1, 1.0, 8, 4, 0.01),
+    'OneCycleSchedule no cool-down': lambda: gs.OneCycleSchedule(0.1, 1.0, 8),
+    'OneCycleLR': lambda: gs.OneCycleLR(1.0, 20),
+    'OneCycleLR linear': lambda: gs.OneCycleLR(1.0, 20, anneal_strategy='linear'),
+    'OneCycleLR.momentum': lambda: gs.OneCycleLR(1.0, 20).momentum,
+    'CyclicLR': lambda: gs.CyclicLR(0.1, 1.0, 2, mode='triangular2'),
+    'CyclicLR exp_range': lambda: gs.CyclicLR(0.1, 1.0, 2, mode='exp_range', gamma=0.9),
+    'CosineAnnealingWarmRestarts': lambda: gs.CosineAnnealingWarmRestarts(2, 2, base_lr=1.0),
+    'CosineAnnealingWarmRestarts 1.5': lambda: gs.CosineAnnealingWarmRestarts(
+        2, 1.5, base_lr=1.0, restart_decay=0.5),
+}
+
+
+@pytest.mark.parametrize('name', sorted(SCALAR_CASES))
+def test_values_of_a_scalar_is_a_0d_array_equal_to_the_call(name):
+    s = SCALAR_CASES[name]()
+    for step in (0, 5, 5.5, 7, np.int64(9), np.float32(11), 1000):
+        v = s.values(step)
+        assert isinstance(v, np.ndarray) and v.shape == () and v.dtype == np.float64
+        assert float(v) == pytest.approx(s(step), rel=1e-12, abs=1e-15)
+    # and a 0-d array in, as well as a 1-element array
+    assert s.values(np.array(5.0)).shape == ()
+    assert s.values([5]).shape == (1,)
+
+
+def test_values_rejects_bad_steps():
+    s = gs.Constant(0.1)
+    with pytest.raises(ValueError, match='steps'):
+        s.values([1, -1])
+    with pytest.raises(ValueError, match='steps'):
+        s.values([1, float('nan')])
+    with pytest.raises(TypeError, match='steps'):
+        s.values(['a'])
+
+
+def test_classes_show_their_constructor_signature():
+    import inspect
+    assert str(inspect.signature(gs.TriangularSchedule)) == \
+        '(min_lr, max_lr, cycle_length, inc_fraction=0.5)'
+    assert 'max_lr, total_steps' in str(inspect.signature(gs.OneCycleLR))
+
+
+class Constant(gs.Schedule):
+    """A user's class that happens to share a library class's name."""
+
+    _param_names = ('lr',)
+
+    def __init__(self, lr):
+        super().__init__()
+        self.lr = lr
+        self._ref = lr
+
+    def _value(self, t):
+        return 2 * self.lr
+
+
+def test_user_classes_round_trip_and_do_not_shadow_library_names():
+    mine = Constant(0.1)
+    cfg = mine.get_config()
+    assert cfg['class'] == 'test_base:Constant'
+    again = gs.from_config(cfg, trusted=[Constant])      # a user's class: trusted by name
+    assert type(again) is Constant and again(3) == 0.2
+    lib = gs.from_config(gs.Constant(0.1).get_config())
+    assert type(lib) is gs.Constant and lib(3) == 0.1

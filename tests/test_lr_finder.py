@@ -1011,3 +1011,38 @@ def test_one_cycle_warns_when_the_updates_per_decade_differ_from_the_calibration
     lin = LRFinderResult(np.linspace(0, 1, n), raw, _ema(raw), None, np.linspace(0, 1, n),
                          'linear', 'diverged')
     assert lin.updates_per_decade() is None
+
+
+def _three_context_net():
+    ctx = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
+    net = gluon.nn.Dense(1, in_units=2)
+    net.initialize(ctx=ctx)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                            kvstore=None)
+    return ctx, net, trainer, net.weight.data(ctx[0]).asnumpy()
+
+
+def test_lr_find_batch_smaller_than_contexts_says_which():
+    ctx, net, trainer, before = _three_context_net()
+    data = [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))] * 3
+    with pytest.raises(ValueError) as e:       # was MXNetError from split_and_load
+        gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
+    msg = str(e.value)
+    assert msg.startswith('lr_find: a batch of 2 sample(s)') and '3 contexts' in msg
+    assert '[cpu(0), cpu(1), cpu(2)]' in msg and 'at least 3 samples' in msg
+    np.testing.assert_array_equal(net.weight.data(ctx[0]).asnumpy(), before)
+    # as many samples as contexts is fine
+    data = [(np.ones((3, 2), 'float32'), np.ones((3, 1), 'float32'))] * 3
+    res = gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=3, progress=False)
+    assert len(res.lrs) == 3
+
+
+def test_a_later_short_batch_is_refused_too_and_the_net_restored():
+    # the first batch splits; the third (a DataLoader's last batch, say) does not
+    ctx, net, trainer, before = _three_context_net()
+    data = [(np.ones((6, 2), 'float32'), np.ones((6, 1), 'float32'))] * 2 + \
+        [(np.ones((2, 2), 'float32'), np.ones((2, 1), 'float32'))]
+    with pytest.raises(ValueError, match=r'lr_find: a batch of 2 sample\(s\) cannot be split '
+                                         r'over the trainer\'s 3 contexts'):
+        gs.lr_find(net, trainer, gluon.loss.L2Loss(), data, num_it=5, progress=False)
+    np.testing.assert_array_equal(net.weight.data(ctx[0]).asnumpy(), before)

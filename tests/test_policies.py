@@ -744,3 +744,61 @@ def test_policy_momentum_drives_a_trainer_momentum():
         trainer.step(1)
         seen.append((trainer.learning_rate, trainer.optimizer.momentum))
     assert seen == [(s(k), s.momentum(k)) for k in range(1, 25)]
+
+
+def test_one_cycle_lr_tables_in_a_namedtuple_pickle_as_utf8():
+    # its phase tables are NumPy arrays inside a namedtuple, which the protocol-0
+    # conversion of arrays to lists did not enter
+    s = gs.OneCycleLR(max_lr=1.0, total_steps=51, pct_start=0.49019607843137253,
+                      anneal_strategy='linear', div_factor=1.0, final_div_factor=100.0,
+                      three_phase=True, base_momentum=0.0, max_momentum=0.0)
+    again = pickle.loads(pickle.dumps(s, 0).decode('utf-8').encode('utf-8'))
+    steps = list(range(60))
+    assert [again(t) for t in steps] == [s(t) for t in steps]
+    assert [again.momentum(t) for t in steps] == [s.momentum(t) for t in steps]
+    np.testing.assert_array_equal(again.values(steps), s.values(steps))
+
+
+def torch_cyclic(step, base_lr, max_lr, up, down, mode, gamma, base_m, max_m):
+    """PyTorch 2.x CyclicLR.get_lr for one step, operation for operation."""
+    total = float(up + down)
+    ratio = up / total
+    cycle = math.floor(1 + step / total)
+    x = 1.0 + step / total - cycle
+    scale_factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    g = {'triangular': 1.0, 'triangular2': 1 / (2.0 ** (cycle - 1)),
+         'exp_range': gamma ** step}[mode]
+    lr = base_lr + (max_lr - base_lr) * scale_factor * g
+    mom = max_m - (max_m - base_m) * scale_factor * g
+    return lr, mom
+
+
+@pytest.mark.parametrize('args', [(0.013, 0.71, 7, 11, 'exp_range', 0.9997, 0.81, 0.93),
+                                  (0.1, 0.3, 5, None, 'triangular2', 1.0, 0.8, 0.9),
+                                  (0.0, 0.37, 3, 4, 'triangular', 1.0, 0.85, 0.95)])
+def test_cyclic_lr_one_path_gives_pytorchs_floats(args):
+    """CyclicLR's single scalar path (no inlined copy) and its vector path give
+    PyTorch's floats exactly, LR and momentum, in PyTorch's order of operations."""
+    base, top, up, down, mode, gamma, bm, tm = args
+    s = gs.CyclicLR(base, top, up, down, mode=mode, gamma=gamma, base_momentum=bm,
+                    max_momentum=tm)
+    ref = [torch_cyclic(max(t - 1, 0), base, top, up, down or up, mode, gamma, bm, tm)
+           for t in range(0, 3000)]
+    assert [s(t) for t in range(0, 3000)] == [r[0] for r in ref]
+    assert [s.momentum(t) for t in range(0, 3000)] == [r[1] for r in ref]
+    assert s.values(np.arange(0, 3000)).tolist() == [r[0] for r in ref]
+
+
+@pytest.mark.parametrize('make', [
+    lambda: gs.CosineAnnealingWarmRestarts(3, 2, eta_min=0.01, base_lr=1.0, restart_decay=0.7),
+    lambda: gs.CosineAnnealingWarmRestarts(4, 1.5, base_lr=0.5),
+    lambda: gs.CosineAnnealingWarmRestarts(7, base_lr=0.3, restart_decay=0.9),
+])
+def test_cawr_inlined_call_equals_its_value(make):
+    """A call and a composite's view (_value) give the same floats, near and far
+    (around the start of cycle 4096, or the first start past 2**53, or T_0)."""
+    s = make()
+    end = s.T_0 if s.T_mult == 1 else min(s.cycle_start(i) for i in range(4097)
+                                           if i == 4096 or s.cycle_start(i) >= 2 ** 53)
+    steps = list(range(0, 400)) + [end - 1, end, end + 1, 10 ** 6, 10 ** 12]
+    assert [s(t) for t in steps] == [gs.Shift(s, 0)(t) for t in steps]

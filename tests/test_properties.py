@@ -1,6 +1,12 @@
 """Properties every schedule must have: purity, immutability, pickling, configs,
-vectorised values equal to scalar calls, a useful repr."""
+vectorised values equal to scalar calls, a useful repr.
+
+Checked on the hand-written FACTORIES below and on every other public schedule class
+of ``gluon_schedules.__all__``, built from the first example in its docstring
+(tests/_public.py): a new public class needs no edit here, and one with neither a
+factory nor an example fails ``test_every_public_class_has_a_case``."""
 import copy
+import functools
 import json
 import math
 import pickle
@@ -10,10 +16,29 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
+from _public import doctest_construction, from_doctest, no_case_message, \
+    public_schedule_classes
 
 
 def _mf():
     return mx.lr_scheduler.MultiFactorScheduler(step=[30, 60], factor=0.3, base_lr=0.2)
+
+
+def _fn(t):
+    """A module-level function of num_update (FunctionSchedule)."""
+    return 0.3 / math.sqrt(1.0 + t)
+
+
+class _Halving(mx.lr_scheduler.LRScheduler):
+    """A stateful scheduler that is not one of MXNet's four (ReplaySchedule)."""
+
+    def __init__(self):
+        super().__init__(base_lr=0.4)
+        self.calls = 0
+
+    def __call__(self, num_update):
+        self.calls += 1
+        return 0.4 * 0.5 ** (int(num_update) // 25)
 
 
 # One factory per class (and per interesting child kind); kept module-level so
@@ -60,14 +85,30 @@ FACTORIES = {
     'MXNetSchedule Cosine': lambda: gs.MXNetSchedule(
         mx.lr_scheduler.CosineScheduler(max_update=60, base_lr=0.3, final_lr=0.01)),
     'mul operator': lambda: gs.CosineDecay(1.0, 40) * 0.25,
+    'FunctionSchedule': lambda: gs.FunctionSchedule(_fn),
+    'ReplaySchedule': lambda: gs.ReplaySchedule(_Halving()),
+    'OneCycleLR.momentum': lambda: gs.OneCycleLR(1.0, 60).momentum,
 }
+# every other public class, from its docstring's example
+_FACTORED = {type(f()) for f in FACTORIES.values()}
+DOCTEST_CASES = {name + ' (doctest)': functools.partial(from_doctest, getattr(gs, name))
+                 for name in public_schedule_classes()
+                 if getattr(gs, name) not in _FACTORED
+                 and doctest_construction(getattr(gs, name)) is not None}
+CASES = dict(FACTORIES, **DOCTEST_CASES)
 
 STEPS = list(range(0, 121)) + [150.5, 1000, 10 ** 6]
 
 
-@pytest.fixture(params=sorted(FACTORIES))
+@pytest.fixture(params=sorted(CASES))
 def make(request):
-    return FACTORIES[request.param]
+    return CASES[request.param]
+
+
+def test_every_public_class_has_a_case():
+    covered = _FACTORED | {getattr(gs, n.split(' ')[0]) for n in DOCTEST_CASES}
+    missing = [n for n in public_schedule_classes() if getattr(gs, n) not in covered]
+    assert not missing, '\n'.join(no_case_message(n) for n in missing)
 
 
 def test_call_order_and_repetition_do_not_matter(make):
@@ -104,8 +145,13 @@ def test_values_are_finite_and_non_negative(make):
 def test_pickle_deepcopy_and_config_round_trips(make):
     s = make()
     want = [s(t) for t in STEPS]
-    for clone in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s),
-                  gs.from_config(json.loads(json.dumps(s.get_config())))):
+    clones = [pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s)]
+    if isinstance(s, gs.ReplaySchedule):        # replays a copy: no config can say that
+        with pytest.raises(TypeError, match='cannot be expressed in a config'):
+            s.get_config()
+    else:
+        clones.append(gs.from_config(json.loads(json.dumps(s.get_config())), trusted=[_fn]))
+    for clone in clones:
         assert type(clone) is type(s)
         assert [clone(t) for t in STEPS] == want
         assert repr(clone) == repr(s)
@@ -132,102 +178,3 @@ def test_is_an_mxnet_lrscheduler(make):
     assert isinstance(make(), mx.lr_scheduler.LRScheduler)
 
 
-def test_values_rejects_bad_steps():
-    s = gs.Constant(0.1)
-    with pytest.raises(ValueError, match='steps'):
-        s.values([1, -1])
-    with pytest.raises(ValueError, match='steps'):
-        s.values([1, float('nan')])
-    with pytest.raises(TypeError, match='steps'):
-        s.values(['a'])
-
-
-def test_cyclical_at_huge_iterations_matches_closed_form():
-    """Boundaries are tabulated, so far-away iterations are still exact."""
-    sgdr = gs.CyclicalSchedule(gs.CosineAnnealingSchedule, cycle_length=250,
-                               cycle_length_decay=2, cycle_magnitude_decay=0.5,
-                               min_lr=0.01, max_lr=2)
-    for k in (10, 20, 30):
-        start = 250 * (2 ** k - 1)               # geometric sum of the lengths
-        length = 250 * 2 ** k
-        for off in (0, 1, length // 3, length - 1):
-            want = (0.01 + (2 - 0.01) * (1 + math.cos(math.pi * off / length)) / 2) * 0.5 ** k
-            assert sgdr(start + off) == pytest.approx(want, rel=1e-12)
-    tri = gs.CyclicalSchedule(gs.TriangularSchedule, cycle_length=500, min_lr=0.5, max_lr=2)
-    assert tri(10 ** 12 + 250) == 2.0 and tri(10 ** 12) == 0.5
-    # shrinking cycles settle at a fixed length and become periodic
-    shrink = gs.CyclicalSchedule(gs.TriangularSchedule, 100, 0.9, min_lr=0.0, max_lr=1.0)
-    lengths, starts = [100], [0]
-    while math.ceil(lengths[-1] * 0.9) != lengths[-1]:      # 100, 90, 81, ..., 10, 9
-        starts.append(starts[-1] + lengths[-1])
-        lengths.append(math.ceil(lengths[-1] * 0.9))
-    assert lengths[-1] == 9
-    tail = starts[-1]
-    for off in range(9):
-        want = gs.TriangularSchedule(0.0, 1.0, 9)(off)
-        assert shrink(tail + off) == want
-        assert shrink(tail + 9 * 10 ** 11 + off) == want
-
-
-def test_join_hands_children_relative_steps_and_never_changes_them():
-    child = gs.CosineDecay(1.0, 10)
-    before = child.get_config()
-    j = gs.Join([gs.Linear(0.0, 1.0, 5), child], [5])
-    assert [j(t) for t in range(0, 5)] == [gs.Linear(0.0, 1.0, 5)(t) for t in range(5)]
-    assert [j(5 + u) for u in range(0, 12)] == [child(u) for u in range(12)]
-    j2 = gs.Join([gs.Constant(0.5), child], [3])      # the same child reused
-    assert j2(3) == child(0) and j(5) == child(0)
-    assert child.get_config() == before
-
-
-def test_join_warmup_cosine_equals_linear_warmup():
-    a = gs.Join([gs.Linear(0.0, 1.0, 25), gs.CosineDecay(1.0, 100)], [25])
-    b = gs.LinearWarmUp(gs.CosineDecay(1.0, 100), start_lr=0.0, length=25)
-    assert [a(t) for t in range(200)] == [b(t) for t in range(200)]
-
-
-def test_join_of_cosine_cycles_equals_cyclical_sgdr():
-    cycles = [gs.CosineAnnealingSchedule(0.0, 1.0 * 0.5 ** i, 10 * 2 ** i) for i in range(4)]
-    join = gs.Join(cycles, [10, 30, 70])
-    sgdr = gs.CyclicalSchedule(gs.CosineAnnealingSchedule, 10, 2, 0.5, min_lr=0.0, max_lr=1.0)
-    np.testing.assert_allclose([join(t) for t in range(150)], [sgdr(t) for t in range(150)],
-                               rtol=1e-15, atol=1e-16)
-
-
-def test_join_fractions_uses_a_float_tolerance():
-    s = gs.join_fractions([gs.Constant(1.0), gs.Constant(0.5), gs.Constant(0.1)],
-                          [0.1, 0.2, 0.7], 100)     # 0.1 + 0.2 + 0.7 != 1.0 in floats
-    assert s.boundaries == (10, 30)
-    with pytest.raises(ValueError, match='add up to 1'):
-        gs.join_fractions([gs.Constant(1.0), gs.Constant(0.5)], [0.5, 0.6], 100)
-
-
-def test_classes_show_their_constructor_signature():
-    import inspect
-    assert str(inspect.signature(gs.TriangularSchedule)) == \
-        '(min_lr, max_lr, cycle_length, inc_fraction=0.5)'
-    assert 'max_lr, total_steps' in str(inspect.signature(gs.OneCycleLR))
-
-
-class Constant(gs.Schedule):
-    """A user's class that happens to share a library class's name."""
-
-    _param_names = ('lr',)
-
-    def __init__(self, lr):
-        super().__init__()
-        self.lr = lr
-        self._ref = lr
-
-    def _value(self, t):
-        return 2 * self.lr
-
-
-def test_user_classes_round_trip_and_do_not_shadow_library_names():
-    mine = Constant(0.1)
-    cfg = mine.get_config()
-    assert cfg['class'] == 'test_properties:Constant'
-    again = gs.from_config(cfg, trusted=[Constant])      # a user's class: trusted by name
-    assert type(again) is Constant and again(3) == 0.2
-    lib = gs.from_config(gs.Constant(0.1).get_config())
-    assert type(lib) is gs.Constant and lib(3) == 0.1

@@ -15,14 +15,19 @@ Each drawn schedule, built from Python or NumPy numbers, must:
   MXNet scheduler);
 * follow the base_lr rule: one rescale scales every value, a second is refused.
 
-Every public schedule class is drawn on its own (``test_every_class_...``, one
-level of children for composites), and nested at random (``test_random_nesting``).
+Every public schedule class of ``gluon_schedules.__all__`` is drawn on its own
+(``test_every_class_...``, one level of children for composites), and nested at
+random (``test_random_nesting``). The classes come from the package (tests/_public.py):
+a class with a hand-written strategy below is drawn from it (the rich case), one
+without is built from the first example in its docstring, and one with neither fails
+saying to add an example.
 Steps are the library's ``num_update``: integers up to 1e7, and fractional steps
 for ``values()``.
 
 Bounded (``max_examples``, small nesting) so that the file runs in well under a
 minute on one core. Defects the search found are reproduced exactly at the end.
 """
+import functools
 import json
 import math
 import pickle
@@ -34,6 +39,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gluon_schedules as gs
+from _public import doctest_construction, from_doctest, no_case_message, \
+    public_schedule_classes
 
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow,
@@ -168,10 +175,9 @@ def one_cycle_lr(draw):
     three = draw(bools())
     # pct_start * total_steps > 1, and < (total_steps + 1) / 2 with three phases
     pct = draw(reals(0.06, 0.45 if three else 0.95))
-    s = gs.OneCycleLR(draw(lrs(1e-4, 1.0)), draw(ints(20, 1000)), pct,
-                      draw(st.sampled_from(['cos', 'linear'])), draw(reals(1.0, 100.0)),
-                      draw(reals(1.0, 1e4)), three, base_m, max_m)
-    return s.momentum if draw(st.booleans()) else s
+    return gs.OneCycleLR(draw(lrs(1e-4, 1.0)), draw(ints(20, 1000)), pct,
+                         draw(st.sampled_from(['cos', 'linear'])), draw(reals(1.0, 100.0)),
+                         draw(reals(1.0, 1e4)), three, base_m, max_m)
 
 
 @st.composite
@@ -179,10 +185,9 @@ def cyclic_lr(draw):
     base, top = draw(lr_pair(1e-4, 1.0))
     base_m, max_m = draw(lr_pair(0.0, 0.99))
     down = draw(st.one_of(st.none(), ints(1, 200)))
-    s = gs.CyclicLR(base, top, draw(ints(1, 200)), down,
-                    draw(st.sampled_from(['triangular', 'triangular2', 'exp_range'])),
-                    draw(reals(0.9, 1.0)), base_m, max_m)
-    return s.momentum if draw(st.booleans()) else s
+    return gs.CyclicLR(base, top, draw(ints(1, 200)), down,
+                       draw(st.sampled_from(['triangular', 'triangular2', 'exp_range'])),
+                       draw(reals(0.9, 1.0)), base_m, max_m)
 
 
 @st.composite
@@ -264,7 +269,8 @@ def plateau(draw, child):
     return s
 
 
-# Every public class (or factory) that is not made of other schedules -> arguments
+# Hand-written strategies, by public class (or factory) that is not made of other
+# schedules. A public class missing here is drawn from its docstring's example.
 LEAF_CLASSES = {
     'TriangularSchedule': triangular(),
     'CosineAnnealingSchedule': cosine_annealing(),
@@ -281,6 +287,7 @@ LEAF_CLASSES = {
     'OneCycleSchedule': one_cycle_schedule(),
     'OneCycleLR': one_cycle_lr(),
     'CyclicLR': cyclic_lr(),
+    'PolicyMomentum': st.one_of(one_cycle_lr(), cyclic_lr()).map(lambda s: s.momentum),
     'CosineAnnealingWarmRestarts': warm_restarts(),
     'fastai': fastai(),
     'RangeTestSchedule': st.builds(gs.RangeTestSchedule, lrs(1e-6, 1e-3), lrs(1e-2, 1.0),
@@ -296,7 +303,6 @@ LEAF_CLASSES = {
     'ReplaySchedule': st.builds(lambda b, e: gs.ReplaySchedule(_Stateful(b, e)),
                                 lrs(1e-3, 1.0), st.integers(1, 20)),
 }
-# (OneCycleLR and CyclicLR draw their .momentum, a PolicyMomentum, half the time)
 
 # what a composite accepts as a child besides a schedule: numbers, MXNet
 # schedulers, functions
@@ -382,7 +388,21 @@ COMPOSITE_CLASSES = composite_classes(LEAVES)
 SCHEDULES = st.recursive(
     LEAVES, lambda c: st.one_of(*composite_classes(c).values()),
     max_leaves=6)
-ALL_CLASSES = dict(LEAF_CLASSES, **COMPOSITE_CLASSES)
+HAND_WRITTEN = dict(LEAF_CLASSES, **COMPOSITE_CLASSES)
+# what is drawn: every public class, and the factories with a strategy of their own
+# (fastai_*, join_fractions, scale_lr_for_batch, the * operator)
+DRAWN = sorted(set(public_schedule_classes()) | set(HAND_WRITTEN))
+
+
+def strategy(name):
+    """The hand-written strategy for ``name``, else its docstring's example; fails,
+    saying what to add, for a public class with neither."""
+    if name in HAND_WRITTEN:
+        return HAND_WRITTEN[name]
+    cls = getattr(gs, name)
+    if doctest_construction(cls) is None:
+        pytest.fail(no_case_message(name))
+    return st.builds(functools.partial(from_doctest, cls))
 
 STEPS = st.lists(st.one_of(st.integers(0, 30), st.integers(0, 1200),
                            st.integers(0, 10 ** 7)),
@@ -555,13 +575,19 @@ CLASS_SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
                                                  HealthCheck.data_too_large])
 
 
-@pytest.mark.parametrize('name', sorted(ALL_CLASSES))
-@CLASS_SETTINGS
-@given(data=st.data(), steps=STEPS, fractional=FRACTIONAL, seed=st.integers(0, 2 ** 16),
-       kind=STEP_KINDS)
-def test_every_class_with_random_arguments(name, data, steps, fractional, seed, kind):
-    s = data.draw(ALL_CLASSES[name], label=name)
-    check_all(s, steps, fractional, seed, kind)
+@pytest.mark.parametrize('name', DRAWN)
+def test_every_class_with_random_arguments(name):
+    cls = getattr(gs, name, None)
+    cls = cls if name in public_schedule_classes() else None
+
+    @CLASS_SETTINGS
+    @given(s=strategy(name), steps=STEPS, fractional=FRACTIONAL, seed=st.integers(0, 2 ** 16),
+           kind=STEP_KINDS)
+    def check(s, steps, fractional, seed, kind):
+        assert cls is None or type(s) is cls, (name, type(s))
+        check_all(s, steps, fractional, seed, kind)
+
+    check()
 
 
 # Defects the random search found, reproduced exactly (random cases may miss them)
@@ -593,9 +619,12 @@ def test_random_nesting(s, steps, fractional, seed, kind):
 
 
 def test_every_public_schedule_class_is_drawn():
-    """A class added to the library must be added here too."""
-    import inspect
-    drawn = set(ALL_CLASSES) | {'PolicyMomentum'}        # OneCycleLR(...).momentum
-    public = {n for n in gs.__all__ if inspect.isclass(getattr(gs, n))
-              and issubclass(getattr(gs, n), gs.Schedule) and n != 'Schedule'}
-    assert public <= drawn, public - drawn
+    """Each public class has a hand-written strategy or a docstring example to build
+    it from; each hand-written strategy is for a public name (none left over)."""
+    missing = [n for n in public_schedule_classes()
+               if n not in HAND_WRITTEN and doctest_construction(getattr(gs, n)) is None]
+    assert not missing, '\n'.join(no_case_message(n) for n in missing)
+    factories = {'fastai': ('fastai_one_cycle', 'fastai_clr_beta'), 'mul': ()}
+    for name in HAND_WRITTEN:
+        assert all(n in gs.__all__ for n in factories.get(name, (name,))), \
+            'a strategy for %r, which is not a public name of gluon_schedules' % name

@@ -1,16 +1,20 @@
-"""Shapes against independent closed forms, over whole runs including the ends,
-and against MXNet's own (stateful) schedulers called fresh and in order."""
+"""gluon_schedules.shapes: the curves against independent closed forms (MXNet's own
+stateful schedulers called fresh and in order, Keras's inverse time decay, optax's
+cosine exponent, WSD as the LLM world uses it), over whole runs including the ends."""
+import json
 import math
+import pickle
 
-import matplotlib
 import mxnet as mx
 import numpy as np
 import pytest
 
 import gluon_schedules as gs
+from conftest import roundtrips
 
-matplotlib.use('Agg')
 T = np.arange(0, 301)
+T200 = np.arange(0, 200)      # the steps of the inverse-time and cosine-exponent tests
+T130 = np.arange(0, 130)      # the steps of the WSD tests
 
 
 def table(s, steps=T):
@@ -142,15 +146,126 @@ def test_continuous_shapes_have_no_jumps_and_stay_in_bounds(s, steepest):
     assert np.max(np.abs(np.diff([s(t) for t in range(400)]))) <= steepest + 1e-12
 
 
-def test_plot_schedule_returns_axes_with_the_values_and_leaves_mxnet_alone():
-    import matplotlib.pyplot as plt
-    mf = mx.lr_scheduler.MultiFactorScheduler(step=[10, 20], factor=0.5, base_lr=1.0)
-    ax = gs.plot_schedule(mf, iterations=30)
-    x, y = ax.lines[0].get_data()
-    assert list(x) == list(range(1, 31))
-    assert list(y) == [1.0] * 10 + [0.5] * 10 + [0.25] * 10
-    assert mf.cur_step_ind == 0 and mf.base_lr == 1.0        # not called
-    fig, ax2 = plt.subplots()
-    assert gs.plot_schedule(gs.Constant(0.1), 5, ax=ax2, label='c') is ax2
-    assert ax2.lines[0].get_label() == 'c'
-    plt.close('all')
+def test_step_decays_with_a_factor_of_one_or_zero():
+    assert gs.StepDecay(1.0, 10, gamma=1)(10 ** 6) == 1.0
+    assert gs.MultiStepDecay(1.0, [10], gamma=1.0)(100) == 1.0
+    assert gs.StepDecay(1.0, 10, gamma=0.0)(11) == 0.0
+
+
+def test_step_decay_far_steps_scalar_and_vector_agree():
+    s = gs.StepDecay(1.0, 10, gamma=0.5)
+    steps = [0, 10, 11, 1100, 10 ** 5, 10 ** 9]
+    calls = [s(t) for t in steps]
+    assert calls[3] == 0.5 ** 109 and calls[-1] == 0.0
+    np.testing.assert_array_equal(s.values(steps), calls)
+
+
+def test_inverse_time_decay_is_keras_formula():
+    # keras.optimizers.schedules.InverseTimeDecay: lr / (1 + rate * step / decay_steps)
+    for stair in (False, True):
+        s = gs.InverseTimeDecay(0.3, decay_steps=7, decay_rate=0.5, staircase=stair)
+        q = [math.floor(t / 7) if stair else t / 7 for t in T200]
+        expected = [0.3 / (1 + 0.5 * x) for x in q]
+        np.testing.assert_allclose([s(int(t)) for t in T200], expected, rtol=1e-15)
+        np.testing.assert_allclose(s.values(T200[::-1]), expected[::-1], rtol=1e-15)
+        roundtrips(s)
+    with pytest.raises(ValueError, match=r'InverseTimeDecay: decay_rate must be a finite '
+                                         r'number >= 0, got -1'):
+        gs.InverseTimeDecay(0.1, 10, -1)
+
+
+@pytest.mark.parametrize('exponent', [0.5, 1.0, 2.0, 3.5])
+def test_cosine_decay_exponent_is_optax_formula(exponent):
+    # optax.cosine_decay_schedule(init, decay_steps, alpha, exponent)
+    init, steps, alpha = 0.4, 60, 0.05
+    s = gs.CosineDecay(init, steps, final_lr=init * alpha, exponent=exponent)
+
+    def optax(count):
+        c = 0.5 * (1 + math.cos(math.pi * min(count, steps) / steps))
+        return init * ((1 - alpha) * c ** exponent + alpha)
+
+    expected = [optax(t) for t in T200]
+    np.testing.assert_allclose([s(int(t)) for t in T200], expected, rtol=1e-12)
+    # NumPy's cos(pi) may be 1 ulp above -1: c ** 0.5 turns that into ~1e-8 at t = L
+    np.testing.assert_allclose(s.values(T200), expected, rtol=1e-12, atol=1e-8)
+    np.testing.assert_allclose(s.values(T200[::-1]), expected[::-1], rtol=1e-12, atol=1e-8)
+    roundtrips(s)
+
+
+def test_cosine_decay_with_exponent_one_is_still_mxnet_bit_for_bit():
+    import mxnet as mx
+    mine = gs.CosineDecay(0.1, 50, final_lr=0.001)
+    theirs = mx.lr_scheduler.CosineScheduler(max_update=50, base_lr=0.1, final_lr=0.001)
+    assert [mine(t) for t in range(1, 70)] == [theirs(t) for t in range(1, 70)]
+
+
+def wsd_ref(t, P, total, W, D, s=0.0, f=0.0, warm='linear', decay='linear', n=0.5, pw=2.0):
+    if total is not None and t >= total:
+        return f
+    if W and t <= W:
+        p = t / W
+        w = {'linear': p, 'cosine': (1 - math.cos(math.pi * p)) / 2,
+             '1-sqrt': 1 - math.sqrt(1 - p)}[warm]
+        return s + (P - s) * w
+    if total is None or t <= total - D:
+        return P
+    x = (t - (total - D)) / D
+    if decay == 'exponential':
+        return P * math.exp(x * math.log(f / P))
+    g = {'linear': 1 - x, 'cosine': (1 + math.cos(2 * math.pi * n * x)) / 2,
+         '1-sqrt': 1 - math.sqrt(x), 'power': (1 - x) ** pw}[decay]
+    return f + (P - f) * g
+
+
+@pytest.mark.parametrize('warm', ['linear', 'cosine', '1-sqrt'])
+@pytest.mark.parametrize('decay,kw', [('linear', {}), ('cosine', {}), ('cosine', dict(num_cycles=1.0)),
+                                      ('1-sqrt', {}), ('power', dict(decay_power=3.0)),
+                                      ('exponential', {})])
+def test_wsd_every_warmup_and_decay_shape(warm, decay, kw):
+    f = 0.01 if decay == 'exponential' else 0.02
+    s = gs.WarmupStableDecay(0.5, 100, 10, 40, decay=decay, start_lr=0.05, final_lr=f,
+                             warmup=warm, **kw)
+    n = kw.get('num_cycles', 0.5)
+    pw = kw.get('decay_power', 2.0)
+    expected = [wsd_ref(t, 0.5, 100, 10, 40, 0.05, f, warm, decay, n, pw) for t in T130]
+    np.testing.assert_allclose([s(int(t)) for t in T130], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.values(T130[::-1]), expected[::-1], rtol=1e-12, atol=1e-15)
+
+
+def test_wsd_decided_later_branches_from_any_stable_checkpoint():
+    run = gs.WarmupStableDecay(0.3, None, 20, None, warmup='cosine', start_lr=0.0)
+    assert run.total_steps is None and run(10 ** 9) == 0.3
+    for start in (20, 57, 90):
+        cool = run.branch(start, 30, decay='1-sqrt', final_lr=0.003)
+        early = np.arange(0, start + 1)
+        # the run continued from the checkpoint at `start` applies the same rates
+        np.testing.assert_array_equal(cool.values(early), run.values(early))
+        expected = [wsd_ref(t, 0.3, start + 30, 20, 30, 0.0, 0.003, 'cosine', '1-sqrt')
+                    for t in T130]
+        np.testing.assert_allclose(cool.values(T130), expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=r'branch: decay_start must be an integer >= 20, got 5'):
+        run.branch(5, 30)
+    fixed = gs.WarmupStableDecay(0.3, 100, 20, 30)
+    with pytest.raises(ValueError, match=r'branch: decay_start must be <= 70 .*got 80'):
+        fixed.branch(80, 10)
+    with pytest.raises(TypeError, match=r"branch: can change only decay, final_lr, num_cycles, "
+                                        r"decay_power, got 'peak_lr'"):
+        run.branch(50, 10, peak_lr=1.0)
+    for s in (run, run.branch(40, 10)):
+        assert [pickle.loads(pickle.dumps(s, 0))(t) for t in T130] == [s(t) for t in T130]
+        c = gs.from_config(json.loads(json.dumps(s.get_config())))
+        assert [c(t) for t in T130] == [s(t) for t in T130]
+
+
+@pytest.mark.parametrize('kw,exc,msg', [
+    (dict(total_steps=None), ValueError, r'give total_steps and decay_steps, or neither'),
+    (dict(warmup='exp'), ValueError, r"warmup must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
+    (dict(decay='exponential'), ValueError, r"decay='exponential' needs 0 < final_lr <= peak_lr, got final_lr=0.0"),
+    (dict(decay_power=0), ValueError, r'decay_power must be a finite number > 0, got 0'),
+    (dict(num_cycles=-1), ValueError, r'num_cycles must be a finite number > 0, got -1'),
+])
+def test_wsd_bad_arguments(kw, exc, msg):
+    args = dict(peak_lr=0.1, total_steps=100, warmup_steps=10, decay_steps=20)
+    args.update(kw)
+    with pytest.raises(exc, match='WarmupStableDecay: ' + msg):
+        gs.WarmupStableDecay(**args)

@@ -1,4 +1,6 @@
-"""Every bad argument raises ValueError or TypeError naming the parameter and the value."""
+"""Every bad argument raises ValueError or TypeError naming the class or function the
+user called, the parameter and the value (the checks of gluon_schedules._checks, which
+also turn NumPy numbers into Python numbers)."""
 import math
 import re
 
@@ -168,3 +170,83 @@ def test_integers_beyond_float64_are_refused(owner, build, param):
         msg = str(info.value)
         assert msg.startswith(owner + ': ' + param + ' must be an integer'), msg
         assert '2**53' in msg and re.search(r'got -?%d$' % n, msg), msg
+
+
+def test_checks_accept_numpy_scalars_and_return_python_numbers():
+    from gluon_schedules import _checks as c
+    for v, want in ((c.check_real('x', np.float32(0.9)), float(np.float32(0.9))),
+                    (c.check_lr('x', np.float64(0.1)), 0.1),
+                    (c.check_lr('x', np.int64(2)), 2.0),
+                    (c.check_int('x', np.int64(7), low=1), 7),
+                    (c.check_int('x', np.uint8(7), low=1), 7),
+                    (c.check_fraction('x', np.float16(0.5)), 0.5),
+                    (c.check_bool('x', np.bool_(True)), True),
+                    (c.check_choice('x', np.str_('cos'), ('cos', 'linear')), 'cos')):
+        assert v == want and type(v) is type(want), (v, want)
+    with pytest.raises(TypeError, match='must be a real number, got True'):
+        c.check_real('x', np.bool_(True))
+    with pytest.raises(TypeError, match='must be an integer'):
+        c.check_int('x', np.float64(3.0))
+
+
+@pytest.mark.parametrize('make,owner,param,shown', [
+    (lambda: gs.StepDecay(1.0, 10, gamma=2), 'StepDecay', 'gamma', '2'),
+    (lambda: gs.StepDecay(1.0, 10, gamma=1.0000001), 'StepDecay', 'gamma', '1.0000001'),
+    (lambda: gs.MultiStepDecay(0.1, [10, 20], gamma=1e200), 'MultiStepDecay', 'gamma',
+     '1e+200'),
+    (lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 10, cycle_magnitude_decay=1.5,
+                                 min_lr=0.0, max_lr=1.0),
+     'CyclicalSchedule', 'cycle_magnitude_decay', '1.5'),
+    (lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 10, cycle_length_decay=1.01,
+                                 cycle_magnitude_decay=1.5, min_lr=0.0, max_lr=1.0),
+     'CyclicalSchedule', 'cycle_magnitude_decay', '1.5'),
+    (lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 10, cycle_length_decay=1e10,
+                                 min_lr=0.0, max_lr=1.0),
+     'CyclicalSchedule', 'cycle_length_decay', '10000000000.0'),
+])
+def test_growing_factors_are_refused_naming_class_parameter_and_value(make, owner, param,
+                                                                      shown):
+    with pytest.raises(ValueError) as err:
+        make()
+    msg = str(err.value)
+    assert msg.startswith(owner + ': ' + param), msg
+    assert msg.endswith('got ' + shown), msg
+
+
+@pytest.mark.parametrize('make,owner,param,shown', [
+    (lambda: gs.OneCycleSchedule(start_lr=-0.01, max_lr=0.5, cycle_length=10),
+     'OneCycleSchedule', 'start_lr', '-0.01'),
+    (lambda: gs.OneCycleSchedule(start_lr=0.6, max_lr=0.5, cycle_length=10),
+     'OneCycleSchedule', 'start_lr', '0.6'),
+    (lambda: gs.OneCycleSchedule(start_lr=0.1, max_lr=float('nan'), cycle_length=10),
+     'OneCycleSchedule', 'max_lr', 'nan'),
+    (lambda: gs.OneCycleSchedule(start_lr=0.1, max_lr=0.5, cycle_length=0),
+     'OneCycleSchedule', 'cycle_length', '0'),
+    (lambda: gs.fastai_clr_beta(1.0, 100, div=0.5), 'fastai_clr_beta', 'div', '0.5'),
+    (lambda: gs.fastai_clr_beta(-1.0, 100), 'fastai_clr_beta', 'lr', '-1.0'),
+    (lambda: gs.fastai_clr_beta(1.0, 100, max_mom=1.5), 'fastai_clr_beta', 'max_mom', '1.5'),
+    (lambda: gs.fastai_clr_beta(1.0, 100, min_mom=0.99), 'fastai_clr_beta', 'min_mom', '0.99'),
+    (lambda: gs.fastai_one_cycle(1.0, 100, moms=(0.95, 1.5, 0.95)),
+     'fastai_one_cycle', 'moms', '1.5'),
+    (lambda: gs.fastai_one_cycle(1.0, 100, moms=(0.8, 0.85, 0.8)),
+     'fastai_one_cycle', 'moms', '0.85'),
+    (lambda: gs.fastai_one_cycle(0.0, 100), 'fastai_one_cycle', 'lr_max', '0.0'),
+    (lambda: gs.fastai_one_cycle(1.0, 100, div=0.5), 'fastai_one_cycle', 'div', '0.5'),
+    (lambda: gs.CyclicalSchedule(gs.TriangularSchedule, 10, min_lr=-1.0, max_lr=1.0),
+     'CyclicalSchedule', 'min_lr', '-1.0'),
+    (lambda: gs.LinearDecayToZero(-1.0, 10), 'LinearDecayToZero', 'base_lr', '-1.0'),
+])
+def test_messages_name_the_callee_and_the_parameter_given(make, owner, param, shown):
+    with pytest.raises((TypeError, ValueError)) as err:
+        make()
+    msg = str(err.value)
+    if owner == 'CyclicalSchedule':     # the class the user named refused its kwargs
+        assert msg.startswith('CyclicalSchedule: schedule_class=TriangularSchedule '
+                              'refused the arguments (cycle_length=10, max_lr=1.0, '
+                              'min_lr=-1.0): min_lr must be'), msg
+    else:
+        assert msg.startswith('%s: %s' % (owner, param)), msg
+    assert shown in msg, msg
+    # another class may be mentioned to explain, never speak as the owner
+    assert not [w for w in ('TriangularSchedule:', 'LinearCoolDown:', 'OneCycleLR:', 'Linear:')
+                if w in msg and not w.startswith(owner)], msg

@@ -24,7 +24,7 @@ Usage (minutes: it runs each notebook once, and reruns only its check cells)::
     OMP_NUM_THREADS=1 python tutorials/check_claims.py 02 03         # by prefix
 
 It prints one line per check and exits 1 if any check did not fail when broken (it passed,
-or the cell raised something else) or has no break. ``tests/test_tutorial_kit.py`` checks (without
+or the cell raised something else) or has no break. ``tests/test_kit_tutorials.py`` checks (without
 running anything) that every check of every notebook has a break here.
 """
 import ast

@@ -3,7 +3,7 @@
 ``BREAKS[notebook][cell index]`` lists, in the order the cell's checks appear, what makes
 each check's input false: code run before the cell is rerun (rebinding names, never
 changing an object in place), or ``(old, new)``, a change to the cell's own text. A cell
-index is 0-based into the notebook's ``cells``; ``tests/test_tutorial_kit.py`` fails when a
+index is 0-based into the notebook's ``cells``; ``tests/test_kit_tutorials.py`` fails when a
 notebook's checks and this table disagree (a check added, removed or moved).
 """
 

@@ -1,7 +1,9 @@
-"""WSD as the LLM world uses it (issue 13, part 5), timm's cycle family and HF's cosine cycles."""
-import json
+"""gluon_schedules.cycles: timm's cycle family (CyclicDecay) and Hugging Face's cosine
+cycles (CosineCycles), against cycles summed one by one and timm's own logarithm.
+
+(The cycle location these classes share with CyclicalSchedule is tested through
+CyclicalSchedule in test_modifiers.py.)"""
 import math
-import pickle
 
 import numpy as np
 import pytest
@@ -9,78 +11,6 @@ import pytest
 import gluon_schedules as gs
 
 T = np.arange(0, 130)
-
-
-def wsd_ref(t, P, total, W, D, s=0.0, f=0.0, warm='linear', decay='linear', n=0.5, pw=2.0):
-    if total is not None and t >= total:
-        return f
-    if W and t <= W:
-        p = t / W
-        w = {'linear': p, 'cosine': (1 - math.cos(math.pi * p)) / 2,
-             '1-sqrt': 1 - math.sqrt(1 - p)}[warm]
-        return s + (P - s) * w
-    if total is None or t <= total - D:
-        return P
-    x = (t - (total - D)) / D
-    if decay == 'exponential':
-        return P * math.exp(x * math.log(f / P))
-    g = {'linear': 1 - x, 'cosine': (1 + math.cos(2 * math.pi * n * x)) / 2,
-         '1-sqrt': 1 - math.sqrt(x), 'power': (1 - x) ** pw}[decay]
-    return f + (P - f) * g
-
-
-@pytest.mark.parametrize('warm', ['linear', 'cosine', '1-sqrt'])
-@pytest.mark.parametrize('decay,kw', [('linear', {}), ('cosine', {}), ('cosine', dict(num_cycles=1.0)),
-                                      ('1-sqrt', {}), ('power', dict(decay_power=3.0)),
-                                      ('exponential', {})])
-def test_wsd_every_warmup_and_decay_shape(warm, decay, kw):
-    f = 0.01 if decay == 'exponential' else 0.02
-    s = gs.WarmupStableDecay(0.5, 100, 10, 40, decay=decay, start_lr=0.05, final_lr=f,
-                             warmup=warm, **kw)
-    n = kw.get('num_cycles', 0.5)
-    pw = kw.get('decay_power', 2.0)
-    expected = [wsd_ref(t, 0.5, 100, 10, 40, 0.05, f, warm, decay, n, pw) for t in T]
-    np.testing.assert_allclose([s(int(t)) for t in T], expected, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(s.values(T[::-1]), expected[::-1], rtol=1e-12, atol=1e-15)
-
-
-def test_wsd_decided_later_branches_from_any_stable_checkpoint():
-    run = gs.WarmupStableDecay(0.3, None, 20, None, warmup='cosine', start_lr=0.0)
-    assert run.total_steps is None and run(10 ** 9) == 0.3
-    for start in (20, 57, 90):
-        cool = run.branch(start, 30, decay='1-sqrt', final_lr=0.003)
-        early = np.arange(0, start + 1)
-        # the run continued from the checkpoint at `start` applies the same rates
-        np.testing.assert_array_equal(cool.values(early), run.values(early))
-        expected = [wsd_ref(t, 0.3, start + 30, 20, 30, 0.0, 0.003, 'cosine', '1-sqrt')
-                    for t in T]
-        np.testing.assert_allclose(cool.values(T), expected, rtol=1e-12, atol=1e-15)
-    with pytest.raises(ValueError, match=r'branch: decay_start must be an integer >= 20, got 5'):
-        run.branch(5, 30)
-    fixed = gs.WarmupStableDecay(0.3, 100, 20, 30)
-    with pytest.raises(ValueError, match=r'branch: decay_start must be <= 70 .*got 80'):
-        fixed.branch(80, 10)
-    with pytest.raises(TypeError, match=r"branch: can change only decay, final_lr, num_cycles, "
-                                        r"decay_power, got 'peak_lr'"):
-        run.branch(50, 10, peak_lr=1.0)
-    for s in (run, run.branch(40, 10)):
-        assert [pickle.loads(pickle.dumps(s, 0))(t) for t in T] == [s(t) for t in T]
-        c = gs.from_config(json.loads(json.dumps(s.get_config())))
-        assert [c(t) for t in T] == [s(t) for t in T]
-
-
-@pytest.mark.parametrize('kw,exc,msg', [
-    (dict(total_steps=None), ValueError, r'give total_steps and decay_steps, or neither'),
-    (dict(warmup='exp'), ValueError, r"warmup must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
-    (dict(decay='exponential'), ValueError, r"decay='exponential' needs 0 < final_lr <= peak_lr, got final_lr=0.0"),
-    (dict(decay_power=0), ValueError, r'decay_power must be a finite number > 0, got 0'),
-    (dict(num_cycles=-1), ValueError, r'num_cycles must be a finite number > 0, got -1'),
-])
-def test_wsd_bad_arguments(kw, exc, msg):
-    args = dict(peak_lr=0.1, total_steps=100, warmup_steps=10, decay_steps=20)
-    args.update(kw)
-    with pytest.raises(exc, match='WarmupStableDecay: ' + msg):
-        gs.WarmupStableDecay(**args)
 
 
 def cyclic_ref(curve, t, T0, base, lr_min=0.0, mul=1.0, cdecay=1.0, limit=1, k=1.0,

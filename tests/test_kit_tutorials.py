@@ -1,6 +1,7 @@
-"""Tests of what makes the tutorials run everywhere they are documented to: notebook 4
-without Horovod, the MXNet requirement that keeps a CUDA build, training on a list of
-contexts, and the CIFAR-10 reproduction's smoke mode."""
+"""The tutorial kit: what makes the tutorials run everywhere they are documented to
+(notebook 4 without Horovod, the MXNet requirement that keeps a CUDA build, training on
+a list of contexts, the CIFAR-10 reproduction's smoke mode), and that every check of
+the notebooks has a break."""
 import glob
 import pathlib
 import os
@@ -29,7 +30,7 @@ def test_notebook_4_passes_nbval_without_horovod_and_leaves_no_folders(tmp_path)
     (fake / '__init__.py').write_text(
         'import os\n'
         'open(os.environ["GS_TEST_HOROVOD_MARKER"], "a").close()\n'
-        'raise ImportError("horovod is hidden by tests/test_tutorial_kit.py")\n')
+        'raise ImportError("horovod is hidden by tests/test_kit_tutorials.py")\n')
     path = [str(fake.parent)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
     env = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg',
                PYTHONPATH=os.pathsep.join(path), GS_TEST_HOROVOD_MARKER=str(marker))

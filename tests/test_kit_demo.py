@@ -1,4 +1,4 @@
-"""Tests of the main job: python -m gs_examples.demo (scripts/run_main.sh), and of the
+"""The tutorial kit's main job: python -m gs_examples.demo (scripts/run_main.sh), and the
 super-convergence experiment it runs (gs_examples.compare.superconvergence)."""
 import inspect
 import os

@@ -1,4 +1,5 @@
-"""Tests of gluon_schedules.examples: the data, models and loop the tutorials use."""
+"""The tutorial kit (tutorials/gs_examples, not the library): the data, models, tables,
+training loop and large-batch helpers the notebooks use."""
 import math
 
 import numpy as np
