@@ -92,3 +92,15 @@ def test_the_pair_counts_in_the_docs_are_the_calibrations():
     text = (ROOT / 'docs' / 'range_test.md').read_text()
     assert 'Sixteen model/data pairs' in text and len(CALIB['tune']) + len(CALIB['report']) == 16
     assert 'eight that fit constants and eight that\nonly report' in text
+
+
+def test_the_readme_states_both_halves_as_measured():
+    text = ' '.join((ROOT / 'README.md').read_text().split())
+    rule = RULES[CALIB['winner']]['default']
+    want = ('lost %.2f points of test accuracy on average on the tuning pairs (within 0.3 '
+            'points on %d of %d) and **%.2f on the held-out pairs (within 0.3 on %d of %d, '
+            'worst %.2f)**' % (rule['tune']['mean'], rule['tune']['within'], rule['tune']['n'],
+                               rule['report']['mean'], rule['report']['within'],
+                               rule['report']['n'], rule['report']['worst']))
+    assert want in text
+    assert '`gs.peak_probe`) did worse (%.2f)' % CALIB['probe']['report']['mean'] in text
