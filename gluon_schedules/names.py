@@ -7,23 +7,17 @@ A config file or a command line can name a schedule::
     schedule = gs.get_schedule('cosine', base_lr=0.1, library='timm', t_initial=90,
                                warmup_t=5, lr_min=1e-5)
 
-Each name builds an ordinary composite of the library's schedules (its ``repr``
-shows what it is made of; it pickles and round-trips its config like any
-other), equal to that library's values at every update (tests/test_anchor_tables.py
-compares them with tables made by running transformers and timm):
+Each name builds an ordinary composite of the library's schedules (it pickles and
+round-trips its config), equal to that library's values at every update
+(tests/test_anchor_tables.py; the arguments and what is not offered: docs/porting.md):
 
-* ``library='hf'`` (default): transformers' ``get_scheduler`` types. PyTorch's
-  ``LambdaLR`` gives optimizer step ``k`` (from 0) ``base_lr * lr_lambda(k)``;
-  MXNet's ``num_update`` counts from 1, so update ``t`` gets ``lr_lambda(t - 1)``
-  (and ``t = 0``, before training, ``lr_lambda(0)``). ``num_warmup_steps`` and
-  ``num_training_steps`` are taken by every name and ignored where unused, as
-  ``get_scheduler`` does.
-* ``library='timm'``: timm's ``create_scheduler_v2`` types, stepped per update
-  (``step_update(num_updates)`` is called after each update with the count so
-  far, so update ``t`` gets ``_get_lr(t - 1)``): give every ``*_t`` argument in
-  updates. timm's noise arguments are taken; the noisy values follow timm's
-  distribution on timm's updates but are not timm's draws (timm uses PyTorch's
-  generator).
+* ``library='hf'`` (default): transformers' ``get_scheduler`` types. ``LambdaLR`` gives
+  optimizer step ``k`` (from 0) ``base_lr * lr_lambda(k)``, so update ``t`` gets
+  ``lr_lambda(t - 1)`` (and ``t = 0`` ``lr_lambda(0)``). ``num_warmup_steps`` and
+  ``num_training_steps`` are taken by every name, ignored where unused.
+* ``library='timm'``: timm's ``create_scheduler_v2`` types stepped per update
+  (``step_update``): update ``t`` gets ``_get_lr(t - 1)``; every ``*_t`` argument
+  counts updates. The noise follows timm's distribution, not timm's draws.
 """
 import functools
 import math
@@ -35,8 +29,8 @@ from .cycles import CyclicDecay, CosineCycles
 from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
-from ._checks import (check_choice, check_factor, check_int, check_lr, check_milestones,
-                      check_real)
+from ._checks import (check_choice, check_factor, check_fraction, check_int, check_le,
+                      check_lr, check_milestones, check_real)
 
 __all__ = ['get_schedule', 'schedule_names']
 
@@ -49,32 +43,13 @@ def schedule_names(library='hf'):
 def get_schedule(name, base_lr, library='hf', **kwargs):
     """A schedule named as in Hugging Face transformers (default) or timm.
 
-    Parameters
-    ----------
-    name : str
-        One of :func:`schedule_names` for ``library``.
-    base_lr : float
-        The optimizer's learning rate in those libraries (their ``lr``), >= 0.
-    library : {'hf', 'timm'}
-    **kwargs
-        That library's arguments, by its names: for 'hf', ``num_warmup_steps``,
-        ``num_training_steps`` and the ``scheduler_specific_kwargs`` (e.g.
-        ``num_cycles``, ``lr_end``, ``power``, ``timescale``, ``min_lr``,
-        ``min_lr_rate``, ``num_decay_steps``, ``num_stable_steps``,
-        ``warmup_type``, ``decay_type``, ``min_lr_ratio``; PyTorch's
-        ``ReduceLROnPlateau`` options for 'reduce_lr_on_plateau'); for 'timm',
-        the scheduler class's (``t_initial``, ``lr_min``, ``warmup_t``,
-        ``warmup_lr_init``, ``warmup_prefix``, ``cycle_mul``, ``cycle_decay``,
-        ``cycle_limit``, ``k_decay``, ``decay_t``, ``decay_rate``, ``power``,
-        ``patience_t``, ``cooldown_t``, ``decay_fn``, ``noise_range_t``,
-        ``noise_pct``, ``noise_std``, ``noise_seed``, ``t_in_epochs=False``...).
+    ``name``: one of :func:`schedule_names` for ``library``; ``base_lr``: the optimizer's
+    LR in those libraries (their ``lr``), >= 0; ``**kwargs``: that library's arguments by
+    its names (for 'hf' ``num_warmup_steps``, ``num_training_steps`` and the
+    ``scheduler_specific_kwargs``; for 'timm' the scheduler class's). Raises
+    ``ValueError`` naming the argument as the caller named it, ``TypeError`` for an
+    argument the schedule does not take.
 
-    Raises ``ValueError`` naming the argument (as the caller named it) for an
-    unknown name, a missing or bad argument, and ``TypeError`` for an argument
-    the schedule does not take.
-
-    Examples
-    --------
     >>> s = get_schedule('linear', 1.0, num_warmup_steps=2, num_training_steps=6)
     >>> [s(t) for t in range(8)]
     [0.0, 0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0]
@@ -137,8 +112,7 @@ def _unused(owner, num_warmup_steps=None, num_training_steps=None):
 
 
 def _cycles(owner, num_cycles):
-    return check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                      what='a finite number > 0')
+    return check_lr('num_cycles', num_cycles, owner, positive=True)
 
 
 def _warmup_and_decay(decay):
@@ -157,8 +131,7 @@ def _hf_polynomial(owner, base_lr, _n, lr_end=1e-7, power=1.0):
     if not base_lr > lr_end:
         raise ValueError('%s: lr_end must be smaller than base_lr, got lr_end=%r and '
                          'base_lr=%r' % (owner, lr_end, base_lr))
-    power = check_real('power', power, owner, low=0.0, low_open=True,
-                       what='a finite number > 0')
+    power = check_lr('power', power, owner, positive=True)
     return PolynomialDecay(base_lr, _n, power=power, final_lr=lr_end)
 
 
@@ -177,8 +150,7 @@ def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None,
                      num_training_steps=None):
     _unused(owner, None, num_training_steps)
     w = _warmup_steps(owner, num_warmup_steps)
-    ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner,
-                                                           low=1)
+    ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner, low=1)
     # k >= W: base * sqrt(ts / (k - W + ts)), i.e. InverseSqrt(base, ts) seen at k - (W - ts)
     decay = Shift(InverseSqrt(base_lr, ts), w - ts)
     if w == 0:
@@ -194,8 +166,8 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
         return _floor(owner, base_lr, min_lr, 'min_lr')
     if min_lr_rate is None:
         raise ValueError('%s: give one of min_lr or min_lr_rate' % owner)
-    return base_lr * check_real('min_lr_rate', min_lr_rate, owner, low=0.0, high=1.0,
-                                what='a number in [0, 1]')
+    return base_lr * check_fraction('min_lr_rate', min_lr_rate, owner, closed_low=True,
+                                    closed_high=True)
 
 
 def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
@@ -208,15 +180,12 @@ def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
         # HF evaluates this one at step k + 1 (warm-up (k+1)/W, decay progress
         # (k+1-W)/(T-W)): update t = k + 1 gets exactly the plain formula at t
         return _warmup_then(base_lr, w, decay)
-    r = check_real('warmup_lr_rate', warmup_lr_rate, owner, low=0.0, high=1.0,
-                   what='a number in [0, 1]')
+    r = check_fraction('warmup_lr_rate', warmup_lr_rate, owner, closed_low=True,
+                       closed_high=True)
     if w == 0:                  # no warm-up: the decay at k + 1, as above
         return decay
     # warm-up r + (1 - r) k / (W - 1) for k < W, then the decay at k + 1
-    if w <= 1:
-        warm = Constant(base_lr * r)
-    else:
-        warm = Linear(base_lr * r, base_lr, w - 1)
+    warm = Constant(base_lr * r) if w <= 1 else Linear(base_lr * r, base_lr, w - 1)
     return Shift(Join([warm, Shift(decay, -1)], [w]), 1)
 
 
@@ -253,14 +222,14 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
                               'transformers; after the decay the LR stays at its final '
                               'value' % (owner, n, stable, w, stable, d, n),
                               UserWarning, stacklevel=3)
-    warmup_type = check_choice('warmup_type', warmup_type, ('linear', 'cosine', '1-sqrt'), owner)
-    decay_type = check_choice('decay_type', decay_type, ('linear', 'cosine', '1-sqrt'), owner)
-    r = check_real('min_lr_ratio', min_lr_ratio, owner, low=0.0, high=1.0,
-                   what='a number in [0, 1]')
-    s = WarmupStableDecay(base_lr, total_steps=w + stable + d, warmup_steps=w, decay_steps=d,
-                          decay=decay_type, warmup=warmup_type, start_lr=base_lr * r,
-                          final_lr=base_lr * r, num_cycles=_cycles(owner, num_cycles))
-    return Shift(s, 1)
+    kinds = ('linear', 'cosine', '1-sqrt')
+    warmup_type = check_choice('warmup_type', warmup_type, kinds, owner)
+    decay_type = check_choice('decay_type', decay_type, kinds, owner)
+    r = check_fraction('min_lr_ratio', min_lr_ratio, owner, closed_low=True, closed_high=True)
+    return Shift(WarmupStableDecay(
+        base_lr, total_steps=w + stable + d, warmup_steps=w, decay_steps=d, decay=decay_type,
+        warmup=warmup_type, start_lr=base_lr * r, final_lr=base_lr * r,
+        num_cycles=_cycles(owner, num_cycles)), 1)
 
 
 _HF_BUILDERS = {     # get_schedule's names, in this order
@@ -303,19 +272,15 @@ def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
 
 
 def _decay_rate(owner, decay_rate, high_open=False):
-    """timm's decay_rate, checked under its own name (the inner classes call it
-    gamma or factor)."""
+    """timm's decay_rate under its own name (the inner classes call it gamma or factor)."""
     if high_open:
-        return check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0, low_open=True,
-                          high_open=True, what='a number in (0, 1)')
+        return check_fraction('decay_rate', decay_rate, owner)
     return check_factor('decay_rate', decay_rate, owner)
 
 
 def _floor(owner, base_lr, value, name='lr_min'):
     floor = check_lr(name, value, owner)
-    if floor > base_lr:
-        raise ValueError('%s: %s must be <= base_lr, got %s=%r and base_lr=%r'
-                         % (owner, name, name, value, base_lr))
+    check_le(owner, name, floor, 'base_lr', base_lr, (value, base_lr))
     return floor
 
 
@@ -323,8 +288,8 @@ def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed
                 noise_type='normal', first=0):
     """timm's noise (``Scheduler._add_noise``): ``lr (1 + n)`` for timm's index ``t``
     with ``noise_range_t[0] <= t < noise_range_t[1]`` (or ``t >= noise_range_t``),
-    i.e. updates ``t + 1``, and ``t >= first``. The same distribution, not the same draws: timm seeds
-    PyTorch's generator with ``noise_seed + t``, this a counter-based generator."""
+    i.e. updates ``t + 1``, and ``t >= first``. The same distribution, not the same draws:
+    timm seeds PyTorch's generator with ``noise_seed + t``, this a counter-based one."""
     if noise_range_t is None:               # timm: no noise, the other noise_* unused
         return schedule
     if isinstance(noise_range_t, (list, tuple)):
@@ -342,10 +307,8 @@ def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed
     else:
         start, end = max(math.ceil(check_real('noise_range_t', noise_range_t, owner,
                                               low=0.0)), first) + 1, None
-    pct = check_real('noise_pct', noise_pct, owner, low=0.0, high=1.0, low_open=True,
-                     high_open=True, what='a number in (0, 1)')
-    std = check_real('noise_std', noise_std, owner, low=0.0, low_open=True,
-                     what='a finite number > 0')
+    pct = check_fraction('noise_pct', noise_pct, owner)
+    std = check_lr('noise_std', noise_std, owner, positive=True)
     seed = check_int('noise_seed', 42 if noise_seed is None else noise_seed, owner, low=0)
     kind = check_choice('noise_type', noise_type, ('normal', 'uniform'), owner)
     return Noise(schedule, pct=pct, std=std, seed=seed, kind=kind, start=start, end=end)
@@ -377,8 +340,7 @@ def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.
         raise ValueError('%s: t_initial is required' % owner)
     t_initial = check_int('t_initial', t_initial, owner, low=1)
     lr_min = _floor(owner, base_lr, lr_min)
-    cycle_decay = check_real('cycle_decay', cycle_decay, owner, low=0.0, high=1.0,
-                             low_open=True, what='a number in (0, 1]')
+    cycle_decay = check_fraction('cycle_decay', cycle_decay, owner, closed_high=True)
     decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,
                         cycle_decay=cycle_decay, cycle_limit=cycle_limit, **curve_kwargs)
     target = None
@@ -389,13 +351,19 @@ def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.
                         target)
 
 
-def _timm_step(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0,
-               warmup_prefix=True):
+def _timm_steps(multi, owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
+                warmup_lr_init=0.0, warmup_prefix=True):
+    """timm's step (``base * decay_rate ** (j // decay_t)``) or multistep scheduler
+    (``base * decay_rate ** #{m <= j + 1}``: bisect_right(decay_t, j + 1), milestone m
+    from index m - 1, "kept for compatibility" in its source) at timm's index j."""
     if decay_t is None:
         raise ValueError('%s: decay_t is required' % owner)
-    d = check_int('decay_t', decay_t, owner, low=1)
-    # timm: base * decay_rate ** (j // d); StepDecay(j + 1) is that
-    decay = Shift(StepDecay(base_lr, d, _decay_rate(owner, decay_rate)), -1)
+    if multi:       # MultiStepDecay(j + 2) counts m < j + 2
+        ms = check_milestones('decay_t', decay_t, owner, 'updates')
+        decay = Shift(MultiStepDecay(base_lr, ms, _decay_rate(owner, decay_rate)), -2)
+    else:           # StepDecay(j + 1) is base * decay_rate ** (j // d)
+        d = check_int('decay_t', decay_t, owner, low=1)
+        decay = Shift(StepDecay(base_lr, d, _decay_rate(owner, decay_rate)), -1)
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
 
 
@@ -403,18 +371,6 @@ def _timm_constant(owner, base_lr, warmup_t=0, warmup_lr_init=0.0, warmup_prefix
     # create_scheduler_v2's 'constant': a step schedule that never decays
     return _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init,
                         warmup_prefix)
-
-
-def _timm_multistep(owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
-                    warmup_lr_init=0.0, warmup_prefix=True):
-    if decay_t is None:
-        raise ValueError('%s: decay_t is required' % owner)
-    ms = check_milestones('decay_t', decay_t, owner, 'updates')
-    # timm: base * decay_rate ** #{m <= j + 1} (bisect_right(decay_t, j + 1): milestone m
-    # applies from index m - 1, "kept for compatibility" in its source), and
-    # MultiStepDecay(j + 2) counts m < j + 2
-    decay = Shift(MultiStepDecay(base_lr, ms, _decay_rate(owner, decay_rate)), -2)
-    return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
 
 
 _WSD_DECAYS = ('linear', '1-sqrt', 'cosine')
@@ -439,20 +395,16 @@ def _timm_wsd(owner, base_lr, t_initial=None, decay_t=None, lr_min=0.0, stable_f
                          "callables are not offered), got %r"
                          % (owner, ', '.join(map(repr, _WSD_DECAYS)), decay_fn))
     # checked as timm does, unused by the offered functions
-    check_real('stable_power', stable_power, owner, low=0.0, low_open=True,
-               what='a finite number > 0')
-    check_real('decay_power', decay_power, owner, low=0.0, low_open=True,
-               what='a finite number > 0')
-    check_real('decay_ratio', decay_ratio, owner, low=0.0, high=1.0, low_open=True,
-               high_open=True, what='a number in (0, 1)')
+    check_lr('stable_power', stable_power, owner, positive=True)
+    check_lr('decay_power', decay_power, owner, positive=True)
+    check_fraction('decay_ratio', decay_ratio, owner)
     if stable_timescale is not None:
-        check_real('stable_timescale', stable_timescale, owner, low=0.0, low_open=True,
-                   what='a finite number > 0')
+        check_lr('stable_timescale', stable_timescale, owner, positive=True)
     w = check_int('warmup_t', warmup_t, owner, low=0)
     init = check_lr('warmup_lr_init', warmup_lr_init, owner)
-    s = WarmupStableDecay(base_lr, total_steps=w + t_initial, warmup_steps=w, decay_steps=d,
-                          decay=decay_fn, start_lr=init, final_lr=floor)
-    return Shift(s, 1)
+    return Shift(WarmupStableDecay(base_lr, total_steps=w + t_initial, warmup_steps=w,
+                                   decay_steps=d, decay=decay_fn, start_lr=init,
+                                   final_lr=floor), 1)
 
 
 def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
@@ -478,6 +430,7 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
 _TIMM_BUILDERS = {   # get_schedule's names, in this order
     'cosine': _noisy(functools.partial(_timm_cycles, 'cosine', k_decay=1.0)),
     'tanh': _noisy(functools.partial(_timm_cycles, 'tanh', lb=-7.0, ub=3.0)),
-    'step': _noisy(_timm_step), 'multistep': _noisy(_timm_multistep),
+    'step': _noisy(functools.partial(_timm_steps, False)),
+    'multistep': _noisy(functools.partial(_timm_steps, True)),
     'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5, k_decay=1.0)),
     'constant': _noisy(_timm_constant), 'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}
