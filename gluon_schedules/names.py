@@ -74,9 +74,7 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
         raise
 
 
-# ---------------------------------------------------------------------------
 # Hugging Face transformers (optimization.py)
-# ---------------------------------------------------------------------------
 
 def _warmup_then(base_lr, warmup, after):
     """HF's warm-up ``k / W`` (k < W) joined to ``after`` (which sees k - W)."""
@@ -85,30 +83,30 @@ def _warmup_then(base_lr, warmup, after):
     return Join([Linear(0.0, base_lr, warmup), after], [warmup])
 
 
-def _steps(owner, num_warmup_steps, num_training_steps):
-    w = _warmup_steps(owner, num_warmup_steps)
-    if num_training_steps is None:
-        raise ValueError('%s: num_training_steps is required' % owner)
-    n = check_int('num_training_steps', num_training_steps, owner, low=1)
-    if n <= w:
-        raise ValueError('%s: num_training_steps must be > num_warmup_steps, got %r <= %r'
-                         % (owner, n, w))
-    return w, n
+def _count(owner, name, value, low, required):
+    if value is None:
+        if required:
+            raise ValueError('%s: %s is required' % (owner, name))
+        return None
+    return check_int(name, value, owner, low=low)
 
 
-def _warmup_steps(owner, num_warmup_steps):
-    if num_warmup_steps is None:
-        raise ValueError('%s: num_warmup_steps is required' % owner)
-    return check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
-
-
-def _unused(owner, num_warmup_steps=None, num_training_steps=None):
-    """HF's get_scheduler takes both step counts for every name and ignores those a
-    schedule does not use (the HF Trainer always passes both): checked, then unused."""
-    if num_warmup_steps is not None:
-        check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
-    if num_training_steps is not None:
-        check_int('num_training_steps', num_training_steps, owner, low=1)
+def _hf(counts, build):
+    """An HF name: ``build(owner, base_lr, _w, _n, **kwargs)`` after the step counts,
+    required if in ``counts`` ('wn', 'w' or ''). HF's get_scheduler takes both for every
+    name and ignores those a schedule does not use (the HF Trainer always passes both):
+    checked, then unused. ``_w``, ``_n``: not names a caller would pass."""
+    def hf(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
+        if counts == 'w':
+            _count(owner, 'num_training_steps', num_training_steps, 1, False)
+        w = _count(owner, 'num_warmup_steps', num_warmup_steps, 0, 'w' in counts)
+        n = None if counts == 'w' else _count(owner, 'num_training_steps', num_training_steps,
+                                              1, counts == 'wn')
+        if counts == 'wn' and n <= w:
+            raise ValueError('%s: num_training_steps must be > num_warmup_steps, got %r <= %r'
+                             % (owner, n, w))
+        return build(owner, base_lr, w, n, **kwargs)
+    return hf
 
 
 def _cycles(owner, num_cycles):
@@ -118,12 +116,9 @@ def _cycles(owner, num_cycles):
 def _warmup_and_decay(decay):
     """An HF schedule: a linear warm-up of ``num_warmup_steps``, then ``decay(owner,
     base_lr, _n, **kwargs)`` over the ``_n`` updates left, seen one update later
-    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``). ``_n``, not a name
-    a caller would pass as a keyword argument."""
-    def build(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
-        w, n = _steps(owner, num_warmup_steps, num_training_steps)
-        return Shift(_warmup_then(base_lr, w, decay(owner, base_lr, n - w, **kwargs)), 1)
-    return build
+    (``Shift(..., 1)``: update ``t`` gets ``lr_lambda(t - 1)``)."""
+    return _hf('wn', lambda owner, base_lr, _w, _n, **kwargs: Shift(
+        _warmup_then(base_lr, _w, decay(owner, base_lr, _n - _w, **kwargs)), 1))
 
 
 def _hf_polynomial(owner, base_lr, _n, lr_end=1e-7, power=1.0):
@@ -135,27 +130,11 @@ def _hf_polynomial(owner, base_lr, _n, lr_end=1e-7, power=1.0):
     return PolynomialDecay(base_lr, _n, power=power, final_lr=lr_end)
 
 
-def _hf_constant(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
-    _unused(owner, num_warmup_steps, num_training_steps)
-    return Constant(base_lr)
-
-
-def _hf_constant_with_warmup(owner, base_lr, num_warmup_steps=None, num_training_steps=None):
-    _unused(owner, None, num_training_steps)
-    w = _warmup_steps(owner, num_warmup_steps)
-    return Shift(_warmup_then(base_lr, w, Constant(base_lr)), 1)
-
-
-def _hf_inverse_sqrt(owner, base_lr, num_warmup_steps=None, timescale=None,
-                     num_training_steps=None):
-    _unused(owner, None, num_training_steps)
-    w = _warmup_steps(owner, num_warmup_steps)
-    ts = (w or 10000) if timescale is None else check_int('timescale', timescale, owner, low=1)
+def _hf_inverse_sqrt(owner, base_lr, _w, _n, timescale=None):
+    ts = (_w or 10000) if timescale is None else check_int('timescale', timescale, owner, low=1)
     # k >= W: base * sqrt(ts / (k - W + ts)), i.e. InverseSqrt(base, ts) seen at k - (W - ts)
-    decay = Shift(InverseSqrt(base_lr, ts), w - ts)
-    if w == 0:
-        return Shift(decay, 1)
-    return Shift(Minimum([Linear(0.0, base_lr, w), decay]), 1)
+    decay = Shift(InverseSqrt(base_lr, ts), _w - ts)
+    return Shift(decay if _w == 0 else Minimum([Linear(0.0, base_lr, _w), decay]), 1)
 
 
 def _min_rate(owner, base_lr, min_lr, min_lr_rate):
@@ -170,29 +149,21 @@ def _min_rate(owner, base_lr, min_lr, min_lr_rate):
                                     closed_high=True)
 
 
-def _hf_cosine_warmup_with_min_lr(owner, base_lr, num_warmup_steps=None,
-                                  num_training_steps=None, num_cycles=0.5, min_lr=None,
+def _hf_cosine_warmup_with_min_lr(owner, base_lr, _w, _n, num_cycles=0.5, min_lr=None,
                                   min_lr_rate=None, warmup_lr_rate=None):
-    w, n = _steps(owner, num_warmup_steps, num_training_steps)
-    decay = CosineCycles(base_lr, n - w, _cycles(owner, num_cycles),
+    decay = CosineCycles(base_lr, _n - _w, _cycles(owner, num_cycles),
                          final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))
     if warmup_lr_rate is None:
         # HF evaluates this one at step k + 1 (warm-up (k+1)/W, decay progress
         # (k+1-W)/(T-W)): update t = k + 1 gets exactly the plain formula at t
-        return _warmup_then(base_lr, w, decay)
+        return _warmup_then(base_lr, _w, decay)
     r = check_fraction('warmup_lr_rate', warmup_lr_rate, owner, closed_low=True,
                        closed_high=True)
-    if w == 0:                  # no warm-up: the decay at k + 1, as above
+    if _w == 0:                 # no warm-up: the decay at k + 1, as above
         return decay
     # warm-up r + (1 - r) k / (W - 1) for k < W, then the decay at k + 1
-    warm = Constant(base_lr * r) if w <= 1 else Linear(base_lr * r, base_lr, w - 1)
-    return Shift(Join([warm, Shift(decay, -1)], [w]), 1)
-
-
-def _hf_reduce_lr_on_plateau(owner, base_lr, num_warmup_steps=None, num_training_steps=None,
-                             **kwargs):
-    _unused(owner, num_warmup_steps, num_training_steps)
-    return ReduceLROnPlateau(base_lr, **kwargs)
+    warm = Constant(base_lr * r) if _w <= 1 else Linear(base_lr * r, base_lr, _w - 1)
+    return Shift(Join([warm, Shift(decay, -1)], [_w]), 1)
 
 
 def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_steps=None,
@@ -240,20 +211,22 @@ _HF_BUILDERS = {     # get_schedule's names, in this order
         lambda owner, base_lr, _n, num_cycles=1: CosineCycles(
             base_lr, _n, _cycles(owner, num_cycles), restarts=True)),
     'polynomial': _warmup_and_decay(_hf_polynomial),
-    'constant': _hf_constant, 'constant_with_warmup': _hf_constant_with_warmup,
-    'inverse_sqrt': _hf_inverse_sqrt, 'reduce_lr_on_plateau': _hf_reduce_lr_on_plateau,
+    'constant': _hf('', lambda owner, base_lr, _w, _n: Constant(base_lr)),
+    'constant_with_warmup': _hf('w', lambda owner, base_lr, _w, _n: Shift(
+        _warmup_then(base_lr, _w, Constant(base_lr)), 1)),
+    'inverse_sqrt': _hf('w', _hf_inverse_sqrt),
+    'reduce_lr_on_plateau': _hf('', lambda owner, base_lr, _w, _n, **kwargs: ReduceLROnPlateau(
+        base_lr, **kwargs)),
     'cosine_with_min_lr': _warmup_and_decay(
         lambda owner, base_lr, _n, num_cycles=0.5, min_lr=None, min_lr_rate=None:
         CosineCycles(base_lr, _n, _cycles(owner, num_cycles),
                      final_lr=_min_rate(owner, base_lr, min_lr, min_lr_rate))),
-    'cosine_warmup_with_min_lr': _hf_cosine_warmup_with_min_lr,
+    'cosine_warmup_with_min_lr': _hf('wn', _hf_cosine_warmup_with_min_lr),
     'warmup_stable_decay': _hf_warmup_stable_decay,
 }
 
 
-# ---------------------------------------------------------------------------
 # timm (timm/scheduler/*_lr.py), stepped per update
-# ---------------------------------------------------------------------------
 
 def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix, target=None):
     """timm's warm-up ``warmup_lr_init + k (target - warmup_lr_init) / warmup_t`` for
