@@ -50,14 +50,11 @@ def _is_real(value):
 def as_python_number(value):
     """``value`` as a Python ``int``/``float``/``bool`` if it is a NumPy scalar
     (also inside lists, tuples and dicts); anything else as it is."""
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)        # also np.longdouble, whose .item() stays NumPy
-    if isinstance(value, np.generic):
-        return value.item()
+    # float(), not .item(), for np.floating: np.longdouble's .item() stays NumPy
+    for kind, cast in ((np.bool_, bool), (np.integer, int), (np.floating, float),
+                       (np.generic, lambda v: v.item())):
+        if isinstance(value, kind):
+            return cast(value)
     if type(value) in (list, tuple):
         return type(value)(as_python_number(v) for v in value)
     if type(value) is dict:

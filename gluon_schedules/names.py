@@ -287,18 +287,14 @@ def _timm_noise(owner, schedule, noise_range_t, noise_pct, noise_std, noise_seed
     return Noise(schedule, pct=pct, std=std, seed=seed, kind=kind, start=start, end=end)
 
 
-def _per_update(owner, t_in_epochs):
-    if t_in_epochs is not False:
-        raise ValueError('%s: t_in_epochs must be False (every *_t argument counts '
-                         'updates here; for epochs wrap the schedule in InEpochs), got %r'
-                         % (owner, t_in_epochs))
-
-
 def _noisy(build):
     """A timm builder that also takes timm's noise arguments and t_in_epochs=False."""
     def with_noise(owner, base_lr, noise_range_t=None, noise_pct=0.67, noise_std=1.0,
                    noise_seed=42, t_in_epochs=False, **kwargs):
-        _per_update(owner, t_in_epochs)
+        if t_in_epochs is not False:
+            raise ValueError('%s: t_in_epochs must be False (every *_t argument counts '
+                             'updates here; for epochs wrap the schedule in InEpochs), got %r'
+                             % (owner, t_in_epochs))
         return _timm_noise(owner, build(owner, base_lr, **kwargs), noise_range_t,
                            noise_pct, noise_std, noise_seed)
     return with_noise
@@ -338,12 +334,6 @@ def _timm_steps(multi, owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
         d = check_int('decay_t', decay_t, owner, low=1)
         decay = Shift(StepDecay(base_lr, d, _decay_rate(owner, decay_rate)), -1)
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
-
-
-def _timm_constant(owner, base_lr, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=False):
-    # create_scheduler_v2's 'constant': a step schedule that never decays
-    return _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init,
-                        warmup_prefix)
 
 
 _WSD_DECAYS = ('linear', '1-sqrt', 'cosine')
@@ -406,4 +396,8 @@ _TIMM_BUILDERS = {   # get_schedule's names, in this order
     'step': _noisy(functools.partial(_timm_steps, False)),
     'multistep': _noisy(functools.partial(_timm_steps, True)),
     'poly': _noisy(functools.partial(_timm_cycles, 'poly', power=0.5, k_decay=1.0)),
-    'constant': _noisy(_timm_constant), 'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}
+    # create_scheduler_v2's 'constant': a step schedule that never decays
+    'constant': _noisy(lambda owner, base_lr, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=False:
+                       _timm_warmup(owner, base_lr, Constant(base_lr), warmup_t, warmup_lr_init,
+                                    warmup_prefix)),
+    'wsd': _noisy(_timm_wsd), 'plateau': _timm_plateau}

@@ -84,12 +84,11 @@ class ReduceLROnPlateau(Schedule):
         """This schedule with ``event`` (or None) appended and decision state ``state``,
         scale included, without re-checking the record (observe()'s cost stays flat)."""
         out = object.__new__(ReduceLROnPlateau)
-        out.__dict__.update(self.__dict__)
-        object.__setattr__(out, 'state', state)
+        out.__dict__.update(self.__dict__, state=state)
         if event is not None:
-            object.__setattr__(out, 'events', self.events + (event,))
-            object.__setattr__(out, '_updates', self._updates + (event[0],))
-            object.__setattr__(out, '_mults', self._mults + (self._mults[-1] * event[1],))
+            u, f = event
+            out.__dict__.update(events=self.events + (event,), _updates=self._updates + (u,),
+                                _mults=self._mults + (self._mults[-1] * f,))
         return out
 
     def _reduction(self, num_update):
@@ -97,9 +96,7 @@ class ReduceLROnPlateau(Schedule):
         would be <= ``eps`` (PyTorch's rule, in the schedule's own values)."""
         old = self._value(num_update + 1)
         new = max(old * self.factor, self.min_lr)
-        if old - new > self.eps:
-            return (num_update, new / old)
-        return None
+        return (num_update, new / old) if old - new > self.eps else None
 
     def _value(self, t):
         return self.schedule._value(t) * self._mults[bisect_left(self._updates, t)]
@@ -166,8 +163,8 @@ def _check_events(events, owner):
             raise TypeError('%s: events[%d] must be an (update, factor) pair, got %r'
                             % (owner, i, e))
         u = check_int('events[%d] update' % i, e[0], owner, low=0)
-        f = check_real('events[%d] factor' % i, e[1], owner, low=0.0, high=1.0,
-                       what='a number in [0, 1]')
+        f = check_fraction('events[%d] factor' % i, e[1], owner, closed_low=True,
+                           closed_high=True)
         if out and u < out[-1][0]:
             raise ValueError('%s: events must be in update order, got %r' % (owner, events))
         out.append((u, f))

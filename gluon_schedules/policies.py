@@ -1,11 +1,9 @@
 """Training policies: complete schedules for a whole run.
 
-``OneCycleSchedule`` is the MXNet tutorial's 1cycle. ``OneCycleLR``, ``CyclicLR``
-and ``CosineAnnealingWarmRestarts`` are PyTorch's schedulers of the same names and
-arguments: update ``k`` gets the float PyTorch gives optimizer step ``k - 1``.
-``OneCycleLR`` and ``CyclicLR`` carry their momentum as ``.momentum``, a
-:class:`PolicyMomentum` (PyTorch's ``cycle_momentum=True``); :func:`fastai_one_cycle`
-and :func:`fastai_clr_beta` build fastai's 1cycle forms with them.
+``OneCycleSchedule`` is the MXNet tutorial's 1cycle; ``OneCycleLR``, ``CyclicLR`` and
+``CosineAnnealingWarmRestarts`` are PyTorch's, same names and arguments, update ``k``
+getting PyTorch's float for optimizer step ``k - 1``, with their ``.momentum`` (a
+:class:`PolicyMomentum`); :func:`fastai_one_cycle` and :func:`fastai_clr_beta`: fastai's.
 """
 import math
 import numbers
@@ -161,8 +159,6 @@ class OneCycleLR(Schedule):
     >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
     >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
     [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
-    >>> [round(s3.momentum(t), 4) for t in (1, 30, 59, 100)]
-    [0.95, 0.85, 0.95, 0.95]
     """
 
     _param_names = ('max_lr', 'total_steps', 'pct_start', 'anneal_strategy',
@@ -371,15 +367,12 @@ class CosineAnnealingWarmRestarts(Schedule):
         lr = \eta_{min} + (base\_lr - \eta_{min})\, restart\_decay^i\,
         \frac{1 + \cos(\pi (s - B_i) / T_i)}{2}
 
-    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is the exact integer:
-    PyTorch's values. A real ``T_mult > 1`` rounds the real boundaries to the
-    nearest step (``floor(x + 0.5)``), so restarts never drift from the real
-    formula by more than half a step; ``restart_decay`` scales the amplitude of
-    cycle ``i`` by ``restart_decay ** i``. The cycle comes from ``cycles.Cycles``
-    (a closed form: the cost does not depend on the step). Reference LR:
-    ``base_lr`` (PyTorch's optimizer LR). Loshchilov and Hutter (2016).
-    :attr:`momentum` is ``None``. ``T_0 >= 1``; ``T_mult`` in [1, 1e9];
-    ``0 <= eta_min <= base_lr``, ``base_lr > 0``; ``restart_decay`` in (0, 1].
+    ``B_i`` is exact for an integer ``T_mult`` (PyTorch's only case: its values); a real
+    ``T_mult > 1`` rounds the real boundaries to the nearest step (``floor(x + 0.5)``),
+    the cycle from ``cycles.Cycles`` (a closed form). Reference LR: ``base_lr``
+    (PyTorch's optimizer LR). Loshchilov and Hutter (2016). :attr:`momentum` is None.
+    ``T_0 >= 1``; ``T_mult`` in [1, 1e9]; ``0 <= eta_min <= base_lr``, ``base_lr > 0``;
+    ``restart_decay`` in (0, 1].
 
     >>> s = CosineAnnealingWarmRestarts(T_0=2, T_mult=2, base_lr=1.0)
     >>> [s(t) for t in range(1, 9)]
@@ -445,14 +438,12 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
                      moms=(0.95, 0.85, 0.95)):
     """fastai v2's ``fit_one_cycle`` schedule, exactly, as a :class:`OneCycleLR`.
 
-    fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``):
-    a cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down
-    to ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] ->
-    moms[2]`` the same way. Update ``t`` gets batch ``t - 1``'s values: this is
-    ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1),
-    div_factor=div, final_div_factor=div_final / div, base_momentum=moms[1],
-    max_momentum=moms[0])``, returned (it holds ``lr_max / div_final`` after ``N``
-    updates). ``moms[2]`` must equal ``moms[0]`` (PyTorch's cycle is symmetric).
+    fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``): a
+    cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down to
+    ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] -> moms[2]``
+    (``moms[2] == moms[0]``) the same way. Update ``t`` gets batch ``t - 1``'s values:
+    ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1), div_factor=div,
+    final_div_factor=div_final / div, base_momentum=moms[1], max_momentum=moms[0])``.
 
     >>> s = fastai_one_cycle(1.0, total_steps=8)
     >>> [round(s(t), 4) for t in range(1, 10)]
@@ -488,15 +479,14 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
 def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0.85):
     """Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` 1cycle, as a :class:`OneCycleLR`.
 
-    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at
-    ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr``
-    linearly for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail
-    towards ``lr / div / 100`` (reached at ``j = N`` and held after); the momentum
-    ``max_mom -> min_mom -> max_mom`` over the triangle, ``max_mom`` in the tail
-    (fastai 0.7 took each momentum one batch late; here it is the LR's batch).
-    Update ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) /
-    (N + 1), anneal_strategy='linear', three_phase=True, div_factor=div,
-    final_div_factor=100, base_momentum=min_mom, max_momentum=max_mom)``, returned.
+    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at ``c =
+    int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr`` linearly
+    for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail to ``lr / div /
+    100`` at ``j = N``; the momentum ``max_mom -> min_mom -> max_mom`` over the triangle
+    (on the LR's batch; fastai 0.7's was one batch late), ``max_mom`` in the tail. Update
+    ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) / (N + 1),
+    anneal_strategy='linear', three_phase=True, div_factor=div, final_div_factor=100,
+    base_momentum=min_mom, max_momentum=max_mom)``.
 
     >>> s = fastai_clr_beta(1.0, total_steps=20, div=10, pct=13.68)
     >>> [round(s(t), 3) for t in (1, 5, 9, 13, 17, 18, 20, 21)]
