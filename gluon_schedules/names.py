@@ -1,15 +1,9 @@
 """Schedules by name, with Hugging Face's and timm's names and argument names.
 
-A config file or a command line can name a schedule::
-
-    schedule = gs.get_schedule('cosine', base_lr=3e-4, num_warmup_steps=500,
-                               num_training_steps=10000)
-    schedule = gs.get_schedule('cosine', base_lr=0.1, library='timm', t_initial=90,
-                               warmup_t=5, lr_min=1e-5)
-
-Each name builds an ordinary composite of the library's schedules (it pickles and
-round-trips its config), equal to that library's values at every update
-(tests/test_anchor_tables.py; the arguments and what is not offered: docs/porting.md):
+So that a config file or a command line can name a schedule, each name builds an
+ordinary composite of the library's schedules (it pickles and round-trips its config),
+equal to that library's values at every update (tests/test_anchor_tables.py; the
+arguments and what is not offered: docs/porting.md):
 
 * ``library='hf'`` (default): transformers' ``get_scheduler`` types. ``LambdaLR`` gives
   optimizer step ``k`` (from 0) ``base_lr * lr_lambda(k)``, so update ``t`` gets
@@ -244,13 +238,6 @@ def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
     return Shift(Join([Linear(init, end, w), after], [w]), 1)
 
 
-def _decay_rate(owner, decay_rate, high_open=False):
-    """timm's decay_rate under its own name (the inner classes call it gamma or factor)."""
-    if high_open:
-        return check_fraction('decay_rate', decay_rate, owner)
-    return check_factor('decay_rate', decay_rate, owner)
-
-
 def _floor(owner, base_lr, value, name='lr_min'):
     floor = check_lr(name, value, owner)
     check_le(owner, name, floor, 'base_lr', base_lr, (value, base_lr))
@@ -327,12 +314,12 @@ def _timm_steps(multi, owner, base_lr, decay_t=None, decay_rate=1.0, warmup_t=0,
     from index m - 1, "kept for compatibility" in its source) at timm's index j."""
     if decay_t is None:
         raise ValueError('%s: decay_t is required' % owner)
-    if multi:       # MultiStepDecay(j + 2) counts m < j + 2
-        ms = check_milestones('decay_t', decay_t, owner, 'updates')
-        decay = Shift(MultiStepDecay(base_lr, ms, _decay_rate(owner, decay_rate)), -2)
-    else:           # StepDecay(j + 1) is base * decay_rate ** (j // d)
-        d = check_int('decay_t', decay_t, owner, low=1)
-        decay = Shift(StepDecay(base_lr, d, _decay_rate(owner, decay_rate)), -1)
+    d = check_milestones('decay_t', decay_t, owner, 'updates') if multi else \
+        check_int('decay_t', decay_t, owner, low=1)
+    rate = check_factor('decay_rate', decay_rate, owner)    # the inner classes' gamma/factor
+    # MultiStepDecay(j + 2) counts m < j + 2; StepDecay(j + 1) is base * rate ** (j // d)
+    decay = Shift(MultiStepDecay(base_lr, d, rate), -2) if multi else \
+        Shift(StepDecay(base_lr, d, rate), -1)
     return _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix)
 
 
@@ -374,7 +361,7 @@ def _timm_plateau(owner, base_lr, decay_rate=0.1, patience_t=10, threshold=1e-4,
                   cooldown_t=0, warmup_t=0, warmup_lr_init=0.0, lr_min=0.0, mode='max',
                   noise_range_t=None, noise_type='normal', noise_pct=0.67, noise_std=1.0,
                   noise_seed=None):
-    factor = _decay_rate(owner, decay_rate, high_open=True)
+    factor = check_fraction('decay_rate', decay_rate, owner)
     patience = check_int('patience_t', patience_t, owner, low=0)
     cooldown = check_int('cooldown_t', cooldown_t, owner, low=0)
     floor = check_lr('lr_min', lr_min, owner)

@@ -2,10 +2,9 @@
 
 :class:`ReduceLROnPlateau` is an immutable schedule, ``schedule(t)`` times the factors
 of the reductions recorded at updates ``< t``; :meth:`~ReduceLROnPlateau.observe` takes
-one metric value and returns the *next* schedule (like an optax state). It plots what
-happened, takes a warm-up as its child and pickles with ``Trainer.save_states`` (record
-and decision state included: a run resumes exactly). The decisions are PyTorch's,
-option for option. :func:`plateau_step` observes for a ``gluon.Trainer``,
+one metric value and returns the *next* schedule (like an optax state); it pickles
+with ``Trainer.save_states``, record and decision state included. The decisions are
+PyTorch's, option for option. :func:`plateau_step` observes for a ``gluon.Trainer``,
 :func:`plateau_handler` for the Gluon ``Estimator``. Distributed: every worker observes
 the same metric (average it first) and installs the same schedule; a trainer whose
 dist kvstore servers apply the updates is refused (they would never see a reduction).
@@ -189,9 +188,8 @@ def _check_state(state, owner):
 
 
 def servers_hold_optimizer(trainer):
-    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the
-    optimizer (and its schedules) as pickled at the first step and never see a
-    change made on the worker afterwards (used by ``hyperparams`` too)."""
+    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the optimizer
+    as pickled at the first step, blind to later changes (``hyperparams`` asks too)."""
     store = getattr(trainer, '_kvstore', None)
     return store is not None and 'dist' in getattr(store, 'type', '') and \
         bool(getattr(trainer, '_update_on_kvstore', False))

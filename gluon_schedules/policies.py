@@ -55,16 +55,14 @@ class OneCycleSchedule(Schedule):
         self.cooldown_length = check_int('cooldown_length', cooldown_length, owner, low=0)
         if self.cooldown_length > 0 and finish_lr is None:
             raise ValueError('%s: finish_lr must be given when cooldown_length > 0, got '
-                             'cooldown_length=%r and finish_lr=None'
-                             % (owner, cooldown_length))
+                             'cooldown_length=%r and finish_lr=None' % (owner, cooldown_length))
         if self.cooldown_length == 0 and finish_lr is not None:
             raise ValueError('%s: finish_lr needs cooldown_length > 0, got '
                              'cooldown_length=0 and finish_lr=%r' % (owner, finish_lr))
         self.finish_lr = None if finish_lr is None else check_lr('finish_lr', finish_lr, owner)
-        start_lr, max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
-        cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        tri = TriangularSchedule(min_lr=start_lr, max_lr=max_lr, cycle_length=cycle_length)
-        self.start_lr, self.max_lr, self.cycle_length = tri.min_lr, tri.max_lr, tri.cycle_length
+        self.start_lr, self.max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        tri = TriangularSchedule(self.start_lr, self.max_lr, self.cycle_length)
         self._inner = tri if self.cooldown_length == 0 else LinearCoolDown(
             tri, finish_lr=self.finish_lr, start_idx=self.cycle_length,
             length=self.cooldown_length)
