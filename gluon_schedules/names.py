@@ -168,25 +168,22 @@ def _hf_warmup_stable_decay(owner, base_lr, num_warmup_steps=None, num_decay_ste
         raise ValueError('%s: num_warmup_steps and num_decay_steps are required' % owner)
     w = check_int('num_warmup_steps', num_warmup_steps, owner, low=0)
     d = check_int('num_decay_steps', num_decay_steps, owner, low=1)
-    if num_stable_steps is None:
-        if num_training_steps is None:
+    stable = _count(owner, 'num_stable_steps', num_stable_steps, 0, False)
+    n = _count(owner, 'num_training_steps', num_training_steps, 1, False)
+    if stable is None:
+        if n is None:
             raise ValueError('%s: give num_training_steps or num_stable_steps' % owner)
-        stable = check_int('num_training_steps', num_training_steps, owner, low=1) - w - d
+        stable = n - w - d
         if stable < 0:
             raise ValueError('%s: num_training_steps must be >= num_warmup_steps + '
                              'num_decay_steps, got %r < %r + %r'
                              % (owner, num_training_steps, w, d))
-    else:
-        stable = check_int('num_stable_steps', num_stable_steps, owner, low=0)
-        if num_training_steps is not None:
-            n = check_int('num_training_steps', num_training_steps, owner, low=1)
-            if n != w + stable + d:
-                # transformers warns too (even when they agree) and uses num_stable_steps
-                warnings.warn('%s: num_training_steps=%r and num_stable_steps=%r disagree '
-                              '(%r + %r + %r != %r): num_stable_steps is used, as in '
-                              'transformers; after the decay the LR stays at its final '
-                              'value' % (owner, n, stable, w, stable, d, n),
-                              UserWarning, stacklevel=3)
+    elif n is not None and n != w + stable + d:
+        # transformers warns too (even when they agree) and uses num_stable_steps
+        warnings.warn('%s: num_training_steps=%r and num_stable_steps=%r disagree (%r + %r + '
+                      '%r != %r): num_stable_steps is used, as in transformers; after the '
+                      'decay the LR stays at its final value' % (owner, n, stable, w, stable, d, n),
+                      UserWarning, stacklevel=3)
     kinds = ('linear', 'cosine', '1-sqrt')
     warmup_type = check_choice('warmup_type', warmup_type, kinds, owner)
     decay_type = check_choice('decay_type', decay_type, kinds, owner)

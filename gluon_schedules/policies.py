@@ -1,9 +1,10 @@
 """Training policies: complete schedules for a whole run.
 
 ``OneCycleSchedule`` is the MXNet tutorial's 1cycle; ``OneCycleLR``, ``CyclicLR`` and
-``CosineAnnealingWarmRestarts`` are PyTorch's, same names and arguments, update ``k``
-getting PyTorch's float for optimizer step ``k - 1``, with their ``.momentum`` (a
-:class:`PolicyMomentum`); :func:`fastai_one_cycle` and :func:`fastai_clr_beta`: fastai's.
+``CosineAnnealingWarmRestarts`` are PyTorch's, same names and arguments: update ``k``
+gets PyTorch's float for optimizer step ``k - 1`` (update 0 step 0's; each formula is
+written as PyTorch 2.x evaluates it); the first two have a :class:`PolicyMomentum`.
+:func:`fastai_one_cycle` and :func:`fastai_clr_beta` give fastai's 1cycle forms.
 """
 import math
 import numbers
@@ -63,9 +64,8 @@ class OneCycleSchedule(Schedule):
         self.start_lr, self.max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         tri = TriangularSchedule(self.start_lr, self.max_lr, self.cycle_length)
-        self._inner = tri if self.cooldown_length == 0 else LinearCoolDown(
-            tri, finish_lr=self.finish_lr, start_idx=self.cycle_length,
-            length=self.cooldown_length)
+        self._inner = tri if self.cooldown_length == 0 else \
+            LinearCoolDown(tri, self.finish_lr, self.cycle_length, self.cooldown_length)
         self._ref = self.max_lr
 
     def _value(self, t):
@@ -73,11 +73,6 @@ class OneCycleSchedule(Schedule):
 
     def _values(self, t):
         return self._inner._values(t)
-
-
-# PyTorch's policies: PyTorch's optimizer step k (from 0) is MXNet's update k + 1
-# (update 0 gets step 0 too); each formula is written operation for operation as
-# PyTorch 2.x evaluates it, so that the values are the same floats.
 
 
 def _check_momenta(owner, base_momentum, max_momentum):
@@ -173,10 +168,9 @@ class OneCycleLR(Schedule):
         self.pct_start = check_fraction('pct_start', pct_start, owner)
         self.anneal_strategy = check_choice('anneal_strategy', anneal_strategy,
                                             ('cos', 'linear'), owner)
-        self.div_factor = check_real('div_factor', div_factor, owner, low=1.0,
-                                     what='a finite number >= 1')
-        self.final_div_factor = check_real('final_div_factor', final_div_factor, owner,
-                                           low=1.0, what='a finite number >= 1')
+        self.div_factor, self.final_div_factor = (
+            check_real(name, v, owner, low=1.0, what='a finite number >= 1') for name, v in
+            (('div_factor', div_factor), ('final_div_factor', final_div_factor)))
         self.three_phase = check_bool('three_phase', three_phase, owner)
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum, max_momentum)
         self.initial_lr = self.max_lr / self.div_factor
@@ -331,21 +325,15 @@ class CyclicLR(Schedule):
 
     @flat
     def _values(self, t):
-        s = t - 1
-        np.maximum(s, 0, out=s)
+        s = np.maximum(t - 1, 0)
         q = s / self._total
         cycle = np.floor(q + 1)
-        x = q + 1.0
-        x -= cycle
+        x = q + 1.0 - cycle
         f = x / self._ratio
-        down = x > self._ratio
-        x -= 1
-        np.divide(x, self._ratio_m1, out=f, where=down)
+        np.divide(x - 1, self._ratio_m1, out=f, where=x > self._ratio)
         f *= self._amp
         if self._mode == 1:     # 0.5 ** (cycle - 1), exactly: a power of two
-            cycle -= 1
-            np.minimum(cycle, 2000, out=cycle)
-            f *= np.ldexp(1.0, -cycle.astype(np.int32))
+            f *= np.ldexp(1.0, -np.minimum(cycle - 1, 2000).astype(np.int32))
         elif self._mode == 2:
             f *= np.power(self._gamma, s)
         f += self._lo
@@ -451,7 +439,7 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     """
     owner = 'fastai_one_cycle'
     lr_max = check_lr('lr_max', lr_max, owner, positive=True)
-    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    n = check_int('total_steps', total_steps, owner, low=1)
     div = check_real('div', div, owner, low=1.0, what='a finite number >= 1')
     div_final = check_real('div_final', div_final, owner, low=div,
                            what='a finite number >= div (%r)' % div)
@@ -468,7 +456,6 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
         raise ValueError('%s: moms[1] must be <= moms[0] (they are the OneCycleLR\'s '
                          'base_momentum and max_momentum: the momentum goes down while the '
                          'LR goes up), got moms=%r' % (owner, moms))
-    n = total_steps
     return OneCycleLR(lr_max, n + 1, pct_start=(pct_start * n + 1) / (n + 1),
                       div_factor=div, final_div_factor=div_final / div,
                       base_momentum=moms[1], max_momentum=moms[0])
@@ -494,7 +481,7 @@ def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0
     """
     owner = 'fastai_clr_beta'
     lr = check_lr('lr', lr, owner, positive=True)
-    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    n = check_int('total_steps', total_steps, owner, low=1)
     div = check_real('div', div, owner, low=1.0,
                      what="a finite number >= 1 (it is the OneCycleLR's div_factor)")
     max_mom = check_fraction('max_mom', max_mom, owner, closed_low=True)
@@ -502,11 +489,10 @@ def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0
     check_le(owner, 'min_mom', min_mom, 'max_mom', max_mom)
     pct = check_real('pct', pct, owner, low=0.0, high=100.0, low_open=True,
                      high_open=True, what='a percentage in (0, 100)')
-    n = total_steps
     c = int(n * (1 - pct / 100) / 2)
     if c < 1:
         raise ValueError('%s: total_steps=%r is too small for pct=%r: the triangle '
-                         'needs at least one batch up and one down' % (owner, total_steps, pct))
+                         'needs at least one batch up and one down' % (owner, n, pct))
     return OneCycleLR(lr, n + 1, pct_start=(c + 1) / (n + 1), anneal_strategy='linear',
                       three_phase=True, div_factor=div, final_div_factor=100.0,
                       base_momentum=min_mom, max_momentum=max_mom)
