@@ -13,9 +13,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'check_min_max', 'check_factor',
-           'check_milestones', 'check_le', 'as_python_number']
+__all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction', 'check_choice', 'check_bool',
+           'check_min_max', 'check_factor', 'check_milestones', 'check_le', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -71,10 +70,9 @@ def check_real(name, value, owner=None, *, low=None, high=None,
     if not math.isfinite(v) or (low is not None and (v < low or (low_open and v == low))) \
             or (high is not None and (v > high or (high_open and v == high))):
         if what is None:
-            bounds = ['%s %r' % (op, b) for op, b in (('>' if low_open else '>=', low),
-                                                      ('<' if high_open else '<=', high))
-                      if b is not None]
-            what = ('a finite number ' + ' and '.join(bounds)).rstrip()
+            lo = '' if low is None else '%s %r' % ('>' if low_open else '>=', low)
+            hi = '' if high is None else '%s %r' % ('<' if high_open else '<=', high)
+            what = ('a finite number ' + ' and '.join(p for p in (lo, hi) if p)).rstrip()
         raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
     return v
 
@@ -93,8 +91,7 @@ def check_factor(name, value, owner=None):
 
 
 def check_le(owner, low_name, low, high_name, high, given=None):
-    """Raise ``ValueError`` unless ``low <= high``; the message shows ``given`` (the
-    pair as the caller gave it) if given, else ``(low, high)``."""
+    """Raise ``ValueError`` unless ``low <= high``, showing the pair ``given`` if given."""
     if low > high:
         a, b = (low, high) if given is None else given
         raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
@@ -109,8 +106,7 @@ def check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
 
 
 def check_int(name, value, owner=None, *, low=None, high=None):
-    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high];
-    ``|value|`` must be at most :data:`MAX_INT` (``2**53``) whatever the bounds."""
+    """``int(value)``, an integer (not bool) in [low, high] and ``|value| <= 2**53``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         # accept integral floats such as 1000.0 would hide a unit mistake: refuse
         raise TypeError('%s%s must be an integer, got %r' % (_prefix(owner), name, value))

@@ -72,24 +72,19 @@ def get_schedule(name, base_lr, library='hf', **kwargs):
 
 def _warmup_then(base_lr, warmup, after):
     """HF's warm-up ``k / W`` (k < W) joined to ``after`` (which sees k - W)."""
-    if warmup == 0:
-        return after
-    return Join([Linear(0.0, base_lr, warmup), after], [warmup])
+    return after if warmup == 0 else Join([Linear(0.0, base_lr, warmup), after], [warmup])
 
 
 def _count(owner, name, value, low, required):
-    if value is None:
-        if required:
-            raise ValueError('%s: %s is required' % (owner, name))
-        return None
-    return check_int(name, value, owner, low=low)
+    if value is None and required:
+        raise ValueError('%s: %s is required' % (owner, name))
+    return None if value is None else check_int(name, value, owner, low=low)
 
 
 def _hf(counts, build):
-    """An HF name: ``build(owner, base_lr, _w, _n, **kwargs)`` after the step counts,
-    required if in ``counts`` ('wn', 'w' or ''). HF's get_scheduler takes both for every
-    name and ignores those a schedule does not use (the HF Trainer always passes both):
-    checked, then unused. ``_w``, ``_n``: not names a caller would pass."""
+    """An HF name: ``build(owner, base_lr, _w, _n, **kwargs)`` after the step counts, required
+    if in ``counts`` ('wn', 'w' or ''); HF's get_scheduler takes both for every name (the HF
+    Trainer passes both): those unused are checked, then ignored."""
     def hf(owner, base_lr, num_warmup_steps=None, num_training_steps=None, **kwargs):
         if counts == 'w':
             _count(owner, 'num_training_steps', num_training_steps, 1, False)
@@ -230,9 +225,8 @@ def _timm_warmup(owner, base_lr, decay, warmup_t, warmup_lr_init, warmup_prefix,
                         % (owner, warmup_prefix))
     if w == 0:
         return Shift(decay, 1)
-    end = base_lr if target is None else target
-    after = decay if warmup_prefix else Shift(decay, -w)
-    return Shift(Join([Linear(init, end, w), after], [w]), 1)
+    warm = Linear(init, base_lr if target is None else target, w)
+    return Shift(Join([warm, decay if warmup_prefix else Shift(decay, -w)], [w]), 1)
 
 
 def _floor(owner, base_lr, value, name='lr_min'):

@@ -12,7 +12,6 @@ dist kvstore servers apply the updates is refused (they would never see a reduct
 import functools
 import itertools
 import math
-import numbers
 import operator
 from bisect import bisect_left
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from .base import Schedule
 from .adapters import as_schedule, hold
-from ._checks import check_choice, check_fraction, check_int, check_lr, check_real
+from ._checks import check_choice, check_fraction, check_int, check_lr, check_real, _is_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']
 
@@ -36,13 +35,12 @@ class ReduceLROnPlateau(Schedule):
     ``min_lr`` and ``eps`` are in the schedule's own values, so an optimizer's rescale
     by ``k`` (the base_lr rule) scales them too. Reference LR: the schedule's.
     ``schedule``: a number (PyTorch's case), a warm-up or any schedule; ``mode``: 'min'
-    (a loss) or 'max'; ``factor`` in (0, 1); ``patience``: evaluations without
-    improvement tolerated; better means beyond ``best * (1 -/+ threshold)``
-    (``threshold_mode='rel'``) or ``best -/+ threshold`` ('abs'); ``cooldown``:
-    evaluations after a reduction that are not counted; ``events``, ``state``: the
-    reductions ``((update, factor), ...)`` so far and ``(best, bad_evals,
-    cooldown_left, evals)``, made by :meth:`observe`; evaluations at ``num_update <=
-    ignore_until`` are not counted (timm's plateau; None: all, as in PyTorch).
+    (a loss) or 'max'; ``patience``: evaluations without improvement tolerated; better
+    is beyond ``best * (1 -/+ threshold)`` ('rel') or ``best -/+ threshold`` ('abs');
+    ``cooldown``: evaluations after a reduction not counted; ``events``, ``state``: the
+    reductions ``((update, factor), ...)`` and ``(best, bad_evals, cooldown_left,
+    evals)`` made by :meth:`observe`; evaluations at ``num_update <= ignore_until`` are
+    not counted (timm's plateau; None: all, as in PyTorch).
 
     >>> s = ReduceLROnPlateau(0.1, factor=0.5, patience=1)
     >>> for update, loss in [(100, 1.0), (200, 0.9), (300, 0.95), (400, 0.92)]:
@@ -114,17 +112,16 @@ class ReduceLROnPlateau(Schedule):
         return s * a < s * best - self.threshold
 
     def observe(self, metric, num_update):
-        """The schedule after one evaluation of the metric at update ``num_update``:
-        a new one (this one is not changed), reduced from ``num_update + 1`` on if the
-        metric has not improved for more than ``patience`` evaluations. ``num_update``
-        must not be smaller than that of an earlier reduction."""
+        """A new schedule after one evaluation of the metric at update ``num_update`` (>= that
+        of the last reduction): reduced from ``num_update + 1`` on if the metric has not
+        improved for more than ``patience`` evaluations."""
         return self._observe(metric, num_update)[0]
 
     def _observe(self, metric, num_update):
         """``(next schedule, whether a reduction was decided)``: a parameter group
         may still be reduced when this schedule is already at ``min_lr``."""
         owner = 'ReduceLROnPlateau.observe'
-        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+        if not _is_real(metric):
             raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
         current = float(metric)     # NaN and inf count as no improvement, as in PyTorch
         num_update = check_int('num_update', num_update, owner, low=0)
@@ -177,8 +174,7 @@ def _check_state(state, owner):
         raise TypeError('%s: state must be (best, bad_evals, cooldown_left, evals), got %r'
                         % (owner, state))
     best = state[0]
-    if best is not None and (isinstance(best, bool) or not isinstance(best, numbers.Real)
-                             or math.isnan(best)):
+    if best is not None and (not _is_real(best) or math.isnan(best)):
         raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
                         'got %r' % (owner, best))
     return (None if best is None else float(best),

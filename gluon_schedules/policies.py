@@ -86,10 +86,10 @@ def _check_momenta(owner, base_momentum, max_momentum):
 class PolicyMomentum(Schedule):
     """The momentum of a ``OneCycleLR`` or ``CyclicLR``: their ``.momentum``.
 
-    PyTorch's ``cycle_momentum=True`` (SGD's ``momentum``, Adam's ``beta1``), moving
-    inversely to the LR between ``base_momentum`` and ``max_momentum``: the policy's
-    formula with ``policy._curve_constants(momentum=True)``. Reference value: the
-    policy's ``max_momentum`` (rescaling the policy's LR does not change it).
+    PyTorch's ``cycle_momentum=True`` (SGD's ``momentum``, Adam's ``beta1``), inverse to
+    the LR between ``base_momentum`` and ``max_momentum``: the policy's formula on
+    ``policy._curve_constants(momentum=True)``. Reference value: ``max_momentum``;
+    rescaling the policy's LR does not change it.
 
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s.momentum(t), 4) for t in (1, 3, 5, 8, 10)]
@@ -181,10 +181,9 @@ class OneCycleLR(Schedule):
                              'zero or skips the warm-up otherwise), got pct_start=%r and '
                              'total_steps=%r' % (owner, pct_start, total_steps))
         if self.three_phase and not ends[1] < ends[2]:
-            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
-                             'must be < total_steps + 1 (or the last phase never '
-                             'starts), got pct_start=%r and total_steps=%r'
-                             % (owner, pct_start, total_steps))
+            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps must be < '
+                             'total_steps + 1 (or the last phase never starts), got pct_start=%r '
+                             'and total_steps=%r' % (owner, pct_start, total_steps))
         self.__dict__.update(self._curve_constants(momentum=False))
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
@@ -376,18 +375,15 @@ class CosineAnnealingWarmRestarts(Schedule):
         super().__init__()
         owner = 'CosineAnnealingWarmRestarts'
         self.T_0 = check_int('T_0', T_0, owner, low=1)
-        if isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool):
-            self.T_mult = check_int('T_mult', T_mult, owner, low=1, high=10 ** 9)
-        else:
-            self.T_mult = check_real('T_mult', T_mult, owner, low=1.0, high=1e9,
-                                     what='a number in [1, 1e9]')
+        integral = isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool)
+        self.T_mult = check_int('T_mult', T_mult, owner, low=1, high=10 ** 9) if integral else \
+            check_real('T_mult', T_mult, owner, low=1.0, high=1e9, what='a number in [1, 1e9]')
         self.base_lr_ = check_lr('base_lr', base_lr, owner, positive=True)
         self.eta_min = check_lr('eta_min', eta_min, owner)
         check_le(owner, 'eta_min', self.eta_min, 'base_lr', self.base_lr_, (eta_min, base_lr))
         self.restart_decay = check_fraction('restart_decay', restart_decay, owner,
                                             closed_high=True)
-        m = self.T_mult
-        self._cycles = Cycles(self.T_0, m, 'exact' if isinstance(m, int) else 'nearest')
+        self._cycles = Cycles(self.T_0, self.T_mult, 'exact' if integral else 'nearest')
         self._amp = self.base_lr_ - self.eta_min
         self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
         self._ref = self.base_lr_
