@@ -28,8 +28,7 @@ _BOUNDED = contextvars.ContextVar('gluon_schedules_bounded', default=True)
 
 @contextlib.contextmanager
 def internal_counts():
-    """Within it, :func:`check_int` does not bound integers by :data:`MAX_INT`:
-    for children the library builds itself, with lengths it computed."""
+    """Within it :func:`check_int` skips :data:`MAX_INT`: for children the library builds."""
     token = _BOUNDED.set(False)
     try:
         yield

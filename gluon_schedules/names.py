@@ -283,9 +283,7 @@ def _timm_cycles(curve, owner, base_lr, t_initial=None, lr_min=0.0, cycle_mul=1.
                  warmup_prefix=False, **curve_kwargs):
     """timm's scheduler of CyclicDecay's ``curve`` (``curve_kwargs``: that curve's own
     arguments), after timm's warm-up."""
-    if t_initial is None:
-        raise ValueError('%s: t_initial is required' % owner)
-    t_initial = check_int('t_initial', t_initial, owner, low=1)
+    t_initial = _count(owner, 't_initial', t_initial, 1, True)
     lr_min = _floor(owner, base_lr, lr_min)
     cycle_decay = check_fraction('cycle_decay', cycle_decay, owner, closed_high=True)
     decay = CyclicDecay(curve, t_initial, base_lr, lr_min=lr_min, cycle_mul=cycle_mul,

@@ -306,5 +306,4 @@ def _handler_class():
             plateau_step(estimator.trainer, value)
             return False
 
-    PlateauHandler.__module__ = __name__
     return PlateauHandler

@@ -7,18 +7,6 @@ from ._checks import check_int
 __all__ = ['plot_schedule']
 
 
-def _pyplot(owner):
-    """``matplotlib.pyplot``, or an error naming the extra that installs it."""
-    try:
-        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-    except ImportError as err:
-        raise ModuleNotFoundError(
-            "%s needs matplotlib, which is not installed: pip install matplotlib "
-            "(the 'plot' extra: pip install -e '.[plot]' in the repository)" % owner,
-            name='matplotlib') from err
-    return plt
-
-
 def plot_schedule(schedule, iterations=1500, ax=None, start=1, label=None, **plot_kwargs):
     """Draw ``schedule`` for updates ``start .. iterations`` (inclusive) and return the axes.
 
@@ -30,7 +18,13 @@ def plot_schedule(schedule, iterations=1500, ax=None, start=1, label=None, **plo
     s = as_schedule(schedule, 'schedule', 'plot_schedule')
     start = check_int('start', start, 'plot_schedule', low=0)
     iterations = check_int('iterations', iterations, 'plot_schedule', low=start)
-    plt = _pyplot('plot_schedule')
+    try:
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError as err:      # name the extra that installs it
+        raise ModuleNotFoundError(
+            "plot_schedule needs matplotlib, which is not installed: pip install matplotlib "
+            "(the 'plot' extra: pip install -e '.[plot]' in the repository)",
+            name='matplotlib') from err
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     steps = np.arange(start, iterations + 1)
