@@ -6,19 +6,7 @@ function of MXNet's ``num_update`` (1 for the first ``trainer.step()``)::
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'lr_scheduler': TriangularSchedule(0.01, 0.1, 1000)})
 
-Modules, each importing only those of lower layers (the layers are drawn in
-``base``'s docstring): ``base`` (the Schedule contract), ``shapes`` (curves of
-``num_update``), ``cycles`` (timm's and Hugging Face's cyclic decays),
-``adapters`` (MXNet's schedulers, functions and numbers as schedules; how every
-holder holds one), ``modifiers`` (schedules made of schedules), ``policies``
-(1cycle, cyclic, warm restarts, with momentum), ``algebra`` (products, minima and
-maxima of schedules), ``plateau`` (reduce on plateau as a pure schedule), ``names``
-(schedules by Hugging Face's and timm's names), ``hyperparams`` (momentum/beta1/wd
-schedules in an optimizer), ``lr_finder`` (the LR range test; its result in
-``lr_result``, its snapshot and restore in ``snapshot``), ``distributed``
-(dist_sync and Horovod), ``plotting``, ``peak_probe``
-(short 1cycle runs at candidate peaks).
-
+The modules and their layers: ``base``'s docstring and docs/development.md.
 Only ``mxnet.lr_scheduler`` and ``mxnet.optimizer`` are imported at import time
 (never ``mxnet.gluon``): a dist kvstore server unpickles schedules while
 ``mxnet`` is still importing.
@@ -34,9 +22,8 @@ if _mixed_mxnet_installs():
 
 from .base import Schedule, from_config  # noqa: E402  (after the check above)
 from .shapes import (TriangularSchedule, CosineAnnealingSchedule, Constant, Linear,
-                     LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay,
-                     StepDecay, MultiStepDecay, InverseSqrt, InverseTimeDecay,
-                     WarmupStableDecay)
+                     LinearDecayToZero, CosineDecay, ExponentialDecay, PolynomialDecay, StepDecay,
+                     MultiStepDecay, InverseSqrt, InverseTimeDecay, WarmupStableDecay)
 from .adapters import MXNetSchedule, ReplaySchedule, FunctionSchedule, as_schedule
 from .modifiers import (LinearWarmUp, LinearCoolDown, CyclicalSchedule, Join, Scale, Clip,
                         Shift, LinearScaling, InEpochs, Noise, join_fractions)
@@ -56,22 +43,17 @@ from .plotting import plot_schedule
 
 __version__ = '0.1.0'
 
-__all__ = ['Schedule', 'from_config',
-           'TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
-           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
-           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
-           'WarmupStableDecay',
-           'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule',
-           'LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip',
-           'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions', 'Product', 'Minimum', 'Maximum',
+__all__ = ['Schedule', 'from_config', 'TriangularSchedule', 'CosineAnnealingSchedule', 'Constant',
+           'Linear', 'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
+           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay', 'WarmupStableDecay',
+           'MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule', 'LinearWarmUp',
+           'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale', 'Clip', 'Shift', 'LinearScaling',
+           'InEpochs', 'Noise', 'join_fractions', 'Product', 'Minimum', 'Maximum',
            'ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler',
-           'CyclicDecay', 'CosineCycles', 'get_schedule', 'schedule_names',
-           'OneCycleSchedule', 'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts',
-           'PolicyMomentum', 'fastai_one_cycle', 'fastai_clr_beta',
-           'scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
-           'ScheduledOptimizer',
-           'lr_find', 'LRFinderResult', 'RangeTestSchedule', 'peak_probe', 'PeakProbeResult',
-           'NotPicklableError', 'DistributedSetupError', 'check_picklable',
-           'prepare_trainer', 'DistInfo', 'scale_lr_for_batch',
-           'plot_schedule',
-           '__version__']
+           'CyclicDecay', 'CosineCycles', 'get_schedule', 'schedule_names', 'OneCycleSchedule',
+           'OneCycleLR', 'CyclicLR', 'CosineAnnealingWarmRestarts', 'PolicyMomentum',
+           'fastai_one_cycle', 'fastai_clr_beta', 'scheduled_optimizer', 'schedule_hyperparams',
+           'hyperparam_handler', 'ScheduledOptimizer', 'lr_find', 'LRFinderResult',
+           'RangeTestSchedule', 'peak_probe', 'PeakProbeResult', 'NotPicklableError',
+           'DistributedSetupError', 'check_picklable', 'prepare_trainer', 'DistInfo',
+           'scale_lr_for_batch', 'plot_schedule', '__version__']

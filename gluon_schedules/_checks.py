@@ -1,14 +1,10 @@
 """Argument checks shared by every schedule.
 
-Each check raises ``TypeError`` (wrong type) or ``ValueError`` (right type, bad
-value) with a message of the form ``"<owner>: <name> must be ..., got <value!r>"``.
-They never ``assert`` and never fall back quietly.
-
-NumPy scalars (``np.float32(0.9)``, ``np.int64(3)``, ``np.bool_``) are accepted
-wherever a Python number is, and every check returns a *Python* number (``float``,
-``int``, ``bool``, ``str``): a schedule stores no NumPy scalar, so its protocol-0
-pickle is UTF-8 text (what MXNet sends to dist kvstore servers) and its config is
-JSON.
+Each check raises ``TypeError`` (wrong type) or ``ValueError`` (bad value) with a message
+``"<owner>: <name> must be ..., got <value!r>"``; none asserts or falls back quietly.
+NumPy scalars are accepted wherever a Python number is, and every check returns a
+*Python* number: a schedule stores no NumPy scalar, so its protocol-0 pickle is UTF-8
+text (what MXNet sends to dist kvstore servers) and its config is JSON.
 """
 import contextlib
 import contextvars
@@ -17,9 +13,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction',
-           'check_choice', 'check_bool', 'check_min_max', 'check_factor',
-           'check_milestones', 'as_python_number']
+__all__ = ['check_real', 'check_lr', 'check_int', 'check_fraction', 'check_choice', 'check_bool',
+           'check_min_max', 'check_factor', 'check_milestones', 'check_le', 'as_python_number']
 
 # Float tolerance used wherever fractions of training must add up (never ``==``).
 FRACTION_TOL = 1e-9
@@ -27,15 +22,13 @@ FRACTION_TOL = 1e-9
 # The largest integer argument (a count of updates, cycles, epochs...): float64, in
 # which values() computes, holds every integer up to 2**53 and no further.
 MAX_INT = 2 ** 53
-# Off while the library builds a child itself (CyclicalSchedule's growing cycles):
-# the bound is for the arguments a user gives.
+# Off while the library builds a child itself (CyclicalSchedule's growing cycles).
 _BOUNDED = contextvars.ContextVar('gluon_schedules_bounded', default=True)
 
 
 @contextlib.contextmanager
 def internal_counts():
-    """Within it, :func:`check_int` does not bound integers by :data:`MAX_INT`:
-    for children the library builds itself, with lengths it computed."""
+    """Within it :func:`check_int` skips :data:`MAX_INT`: for children the library builds."""
     token = _BOUNDED.set(False)
     try:
         yield
@@ -55,14 +48,11 @@ def _is_real(value):
 def as_python_number(value):
     """``value`` as a Python ``int``/``float``/``bool`` if it is a NumPy scalar
     (also inside lists, tuples and dicts); anything else as it is."""
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)        # also np.longdouble, whose .item() stays NumPy
-    if isinstance(value, np.generic):
-        return value.item()
+    # float(), not .item(), for np.floating: np.longdouble's .item() stays NumPy
+    for kind, cast in ((np.bool_, bool), (np.integer, int), (np.floating, float),
+                       (np.generic, lambda v: v.item())):
+        if isinstance(value, kind):
+            return cast(value)
     if type(value) in (list, tuple):
         return type(value)(as_python_number(v) for v in value)
     if type(value) is dict:
@@ -74,20 +64,14 @@ def check_real(name, value, owner=None, *, low=None, high=None,
                low_open=False, high_open=False, what=None):
     """Return ``float(value)`` after checking it is a finite real in the range."""
     if not _is_real(value):
-        raise TypeError('%s%s must be a real number, got %r'
-                        % (_prefix(owner), name, value))
+        raise TypeError('%s%s must be a real number, got %r' % (_prefix(owner), name, value))
     v = float(value)
-    bad = not math.isfinite(v)
-    if low is not None and (v < low or (low_open and v == low)):
-        bad = True
-    if high is not None and (v > high or (high_open and v == high)):
-        bad = True
-    if bad:
+    if not math.isfinite(v) or (low is not None and (v < low or (low_open and v == low))) \
+            or (high is not None and (v > high or (high_open and v == high))):
         if what is None:
-            lo = '' if low is None else ('%s %r' % ('>' if low_open else '>=', low))
-            hi = '' if high is None else ('%s %r' % ('<' if high_open else '<=', high))
-            what = 'a finite number' + (' ' if lo or hi else '') + \
-                ' and '.join(p for p in (lo, hi) if p)
+            lo = '' if low is None else '%s %r' % ('>' if low_open else '>=', low)
+            hi = '' if high is None else '%s %r' % ('<' if high_open else '<=', high)
+            what = ('a finite number ' + ' and '.join(p for p in (lo, hi) if p)).rstrip()
         raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
     return v
 
@@ -99,28 +83,29 @@ def check_lr(name, value, owner=None, positive=False):
 
 
 def check_factor(name, value, owner=None):
-    """A decay factor in [0, 1]: a factor > 1 would grow the LR to inf (MXNet's
-    ``FactorScheduler`` and ``MultiFactorScheduler`` refuse it too)."""
+    """A decay factor in [0, 1] (MXNet's ``FactorScheduler`` refuses > 1 too)."""
     return check_real(name, value, owner, low=0.0, high=1.0,
                       what='a number in [0, 1] (a factor > 1 would grow the LR '
                            'without bound)')
 
 
+def check_le(owner, low_name, low, high_name, high, given=None):
+    """Raise ``ValueError`` unless ``low <= high``, showing the pair ``given`` if given."""
+    if low > high:
+        a, b = (low, high) if given is None else given
+        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
+                         % (owner, low_name, high_name, low_name, a, high_name, b))
+
+
 def check_min_max(owner, min_lr, max_lr, min_name='min_lr', max_name='max_lr'):
     """Two LRs (:func:`check_lr`) with ``min_lr <= max_lr``, returned as a pair."""
-    min_lr = check_lr(min_name, min_lr, owner)
-    max_lr = check_lr(max_name, max_lr, owner)
-    if min_lr > max_lr:
-        raise ValueError('%s: %s must be <= %s, got %s=%r and %s=%r'
-                         % (owner, min_name, max_name, min_name, min_lr, max_name, max_lr))
+    min_lr, max_lr = check_lr(min_name, min_lr, owner), check_lr(max_name, max_lr, owner)
+    check_le(owner, min_name, min_lr, max_name, max_lr)
     return min_lr, max_lr
 
 
 def check_int(name, value, owner=None, *, low=None, high=None):
-    """Return ``int(value)`` after checking it is an integer (not bool) in [low, high].
-
-    Whatever the bounds, ``|value|`` must be at most :data:`MAX_INT` (``2**53``).
-    """
+    """``int(value)``, an integer (not bool) in [low, high] and ``|value| <= 2**53``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         # accept integral floats such as 1000.0 would hide a unit mistake: refuse
         raise TypeError('%s%s must be an integer, got %r' % (_prefix(owner), name, value))
@@ -130,12 +115,8 @@ def check_int(name, value, owner=None, *, low=None, high=None):
                          'counts are not exact in float64), got %r'
                          % (_prefix(owner), name, MAX_INT, value))
     if (low is not None and v < low) or (high is not None and v > high):
-        if low is not None and high is None:
-            what = 'an integer >= %d' % low
-        elif high is not None and low is None:
-            what = 'an integer <= %d' % high
-        else:
-            what = 'an integer in [%d, %d]' % (low, high)
+        what = ('an integer in [%d, %d]' % (low, high) if low is not None and high is not None
+                else 'an integer %s %d' % (('>=', low) if high is None else ('<=', high)))
         raise ValueError('%s%s must be %s, got %r' % (_prefix(owner), name, what, value))
     return v
 
@@ -154,21 +135,17 @@ def check_milestones(name, value, owner=None, what='integers'):
 
 def check_fraction(name, value, owner=None, *, closed_low=False, closed_high=False):
     """A fraction of a duration: real in (0, 1), ends included only if asked."""
-    lo = '[' if closed_low else '('
-    hi = ']' if closed_high else ')'
-    return check_real(name, value, owner, low=0.0, high=1.0,
-                      low_open=not closed_low, high_open=not closed_high,
-                      what='a number in %s0, 1%s' % (lo, hi))
+    lo, hi = '[' if closed_low else '(', ']' if closed_high else ')'
+    return check_real(name, value, owner, low=0.0, high=1.0, low_open=not closed_low,
+                      high_open=not closed_high, what='a number in %s0, 1%s' % (lo, hi))
 
 
 def check_choice(name, value, choices, owner=None):
-    if not isinstance(value, str):
-        raise TypeError('%s%s must be one of %s, got %r'
-                        % (_prefix(owner), name, ', '.join(map(repr, choices)), value))
-    if value not in choices:
-        raise ValueError('%s%s must be one of %s, got %r'
-                         % (_prefix(owner), name, ', '.join(map(repr, choices)), value))
-    return str(value)
+    if isinstance(value, str) and value in choices:
+        return str(value)
+    msg = '%s%s must be one of %s, got %r' % (_prefix(owner), name,
+                                              ', '.join(map(repr, choices)), value)
+    raise (ValueError if isinstance(value, str) else TypeError)(msg)
 
 
 def check_bool(name, value, owner=None):

@@ -2,25 +2,16 @@
 
 :class:`ReduceLROnPlateau` is an immutable schedule, ``schedule(t)`` times the factors
 of the reductions recorded at updates ``< t``; :meth:`~ReduceLROnPlateau.observe` takes
-one metric value and returns the *next* schedule (like an optax state). Given the
-record, the value is a pure function of ``num_update``: it plots what happened, takes
-a warm-up as its child and pickles with ``Trainer.save_states`` (the record and the
-decision state included, so a run resumes exactly). :func:`plateau_step` observes
-for a ``gluon.Trainer``, :func:`plateau_handler` for the Gluon ``Estimator``.
-
-The decisions are PyTorch's, option for option (``mode``, ``factor``, ``patience``,
-``threshold``, ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``): the same metric
-sequence reduces at the same evaluations by the same amounts.
-
-Distributed training: every worker must observe the same metric (average it over
-the workers first), then every worker installs the same schedule. A trainer whose
-dist kvstore servers apply the updates (``update_on_kvstore=True``) is refused: the
-servers hold their own copy of the schedule and would never see a reduction.
+one metric value and returns the *next* schedule (like an optax state); it pickles
+with ``Trainer.save_states``, record and decision state included. The decisions are
+PyTorch's, option for option. :func:`plateau_step` observes for a ``gluon.Trainer``,
+:func:`plateau_handler` for the Gluon ``Estimator``. Distributed: every worker observes
+the same metric (average it first) and installs the same schedule; a trainer whose
+dist kvstore servers apply the updates is refused (they would never see a reduction).
 """
 import functools
 import itertools
 import math
-import numbers
 import operator
 from bisect import bisect_left
 
@@ -28,7 +19,7 @@ import numpy as np
 
 from .base import Schedule
 from .adapters import as_schedule, hold
-from ._checks import check_choice, check_int, check_lr, check_real
+from ._checks import check_choice, check_fraction, check_int, check_lr, check_real, _is_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']
 
@@ -41,40 +32,16 @@ class ReduceLROnPlateau(Schedule):
     Each event ``(u, f)`` is a reduction decided after update ``u`` (by
     :meth:`observe`), applied from update ``u + 1`` on: ``f = new / old`` with, as
     in PyTorch, ``new = max(old * factor, min_lr)``, skipped if ``old - new <= eps``.
-    ``min_lr`` and ``eps`` are in the schedule's own values, so an optimizer's
-    rescale by ``k`` (the base_lr rule) scales them too: a rescaled schedule is
-    exactly ``k`` times the unscaled one given the same metrics. Reference LR: the
-    schedule's. :meth:`observe` costs the same whatever the history.
+    ``min_lr`` and ``eps`` are in the schedule's own values, so an optimizer's rescale
+    by ``k`` (the base_lr rule) scales them too. Reference LR: the schedule's.
+    ``schedule``: a number (PyTorch's case), a warm-up or any schedule; ``mode``: 'min'
+    (a loss) or 'max'; ``patience``: evaluations without improvement tolerated; better
+    is beyond ``best * (1 -/+ threshold)`` ('rel') or ``best -/+ threshold`` ('abs');
+    ``cooldown``: evaluations after a reduction not counted; ``events``, ``state``: the
+    reductions ``((update, factor), ...)`` and ``(best, bad_evals, cooldown_left,
+    evals)`` made by :meth:`observe`; evaluations at ``num_update <= ignore_until`` are
+    not counted (timm's plateau; None: all, as in PyTorch).
 
-    Parameters
-    ----------
-    schedule : schedule
-        What to reduce: a number (PyTorch's case: a constant LR), a warm-up
-        (``LinearWarmUp(Constant(0.1), 0.0, 500)``) or any schedule.
-    mode : {'min', 'max'}, default 'min'
-        Whether the metric should go down (a loss) or up (an accuracy).
-    factor : float in (0, 1), default 0.1
-        Multiplier of a reduction.
-    patience : int >= 0, default 10
-        Evaluations without improvement tolerated before a reduction.
-    threshold : float >= 0, default 1e-4; threshold_mode : {'rel', 'abs'}, default 'rel'
-        Better means better than ``best * (1 -/+ threshold)`` ('rel') or
-        ``best -/+ threshold`` ('abs').
-    cooldown : int, default 0
-        Evaluations after a reduction during which bad evaluations are not counted.
-    min_lr : float, default 0; eps : float, default 1e-8
-        A reduction never goes below ``min_lr`` and is not made if smaller than ``eps``.
-    events, state : optional
-        The reductions ``((update, factor), ...)`` made so far and the decision state
-        ``(best, bad_evals, cooldown_left, evals)`` (``best`` None before the first
-        evaluation), normally produced by :meth:`observe`.
-    ignore_until : int, optional
-        Evaluations at ``num_update <= ignore_until`` are not counted (timm's
-        plateau, which does not step during its warm-up). None: every evaluation
-        counts, as in PyTorch, also one at update 0.
-
-    Examples
-    --------
     >>> s = ReduceLROnPlateau(0.1, factor=0.5, patience=1)
     >>> for update, loss in [(100, 1.0), (200, 0.9), (300, 0.95), (400, 0.92)]:
     ...     s = s.observe(loss, update)
@@ -94,12 +61,10 @@ class ReduceLROnPlateau(Schedule):
         owner = 'ReduceLROnPlateau'
         self.schedule = hold(schedule, 'schedule', owner)
         self.mode = check_choice('mode', mode, ('min', 'max'), owner)
-        self.factor = check_real('factor', factor, owner, low=0.0, high=1.0, low_open=True,
-                                 high_open=True, what='a number in (0, 1)')
+        self.factor = check_fraction('factor', factor, owner)
         self.patience = check_int('patience', patience, owner, low=0)
         self.threshold = check_real('threshold', threshold, owner, low=0.0)
-        self.threshold_mode = check_choice('threshold_mode', threshold_mode, ('rel', 'abs'),
-                                           owner)
+        self.threshold_mode = check_choice('threshold_mode', threshold_mode, ('rel', 'abs'), owner)
         self.cooldown = check_int('cooldown', cooldown, owner, low=0)
         self.min_lr = check_lr('min_lr', min_lr, owner)
         self.eps = check_real('eps', eps, owner, low=0.0)
@@ -113,26 +78,22 @@ class ReduceLROnPlateau(Schedule):
         self._ref = self.schedule.base_lr
 
     def _next(self, event, state):
-        """This schedule with ``event`` (or None) appended and decision state ``state``:
-        the constructor's result for those arguments, scale included, without
-        re-checking the record (so observe()'s cost does not grow with it)."""
+        """This schedule with ``event`` (or None) appended and decision state ``state``,
+        scale included, without re-checking the record (observe()'s cost stays flat)."""
         out = object.__new__(ReduceLROnPlateau)
-        out.__dict__.update(self.__dict__)
-        object.__setattr__(out, 'state', state)
+        out.__dict__.update(self.__dict__, state=state)
         if event is not None:
-            object.__setattr__(out, 'events', self.events + (event,))
-            object.__setattr__(out, '_updates', self._updates + (event[0],))
-            object.__setattr__(out, '_mults', self._mults + (self._mults[-1] * event[1],))
+            u, f = event
+            out.__dict__.update(events=self.events + (event,), _updates=self._updates + (u,),
+                                _mults=self._mults + (self._mults[-1] * f,))
         return out
 
     def _reduction(self, num_update):
-        """The event of a reduction decided after update ``num_update`` (PyTorch's
-        rule, in the schedule's own values), or None if it would be <= ``eps``."""
+        """The event of a reduction decided after update ``num_update``, or None if it
+        would be <= ``eps`` (PyTorch's rule, in the schedule's own values)."""
         old = self._value(num_update + 1)
         new = max(old * self.factor, self.min_lr)
-        if old - new > self.eps:
-            return (num_update, new / old)
-        return None
+        return (num_update, new / old) if old - new > self.eps else None
 
     def _value(self, t):
         return self.schedule._value(t) * self._mults[bisect_left(self._updates, t)]
@@ -141,7 +102,6 @@ class ReduceLROnPlateau(Schedule):
         idx = np.searchsorted(self._updates, t, side='left')
         return self.schedule._values(t) * np.asarray(self._mults)[idx]
 
-    # -- decisions -------------------------------------------------------------
     def _is_better(self, a, best):
         # PyTorch's four rules as one: in mode 'max' both sides are negated (exactly)
         s = 1.0 if self.mode == 'min' else -1.0
@@ -152,20 +112,16 @@ class ReduceLROnPlateau(Schedule):
         return s * a < s * best - self.threshold
 
     def observe(self, metric, num_update):
-        """The schedule after one evaluation of the metric at update ``num_update``.
-
-        Returns a new :class:`ReduceLROnPlateau` (this one is not changed): the
-        same values up to ``num_update`` and, if the metric has not improved for
-        more than ``patience`` evaluations, reduced from ``num_update + 1`` on.
-        ``num_update`` must not be smaller than that of an earlier reduction.
-        """
+        """A new schedule after one evaluation of the metric at update ``num_update`` (>= that
+        of the last reduction): reduced from ``num_update + 1`` on if the metric has not
+        improved for more than ``patience`` evaluations."""
         return self._observe(metric, num_update)[0]
 
     def _observe(self, metric, num_update):
         """``(next schedule, whether a reduction was decided)``: a parameter group
         may still be reduced when this schedule is already at ``min_lr``."""
         owner = 'ReduceLROnPlateau.observe'
-        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+        if not _is_real(metric):
             raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
         current = float(metric)     # NaN and inf count as no improvement, as in PyTorch
         num_update = check_int('num_update', num_update, owner, low=0)
@@ -180,8 +136,7 @@ class ReduceLROnPlateau(Schedule):
         else:
             bad += 1
         if cool > 0:
-            cool -= 1
-            bad = 0
+            cool, bad = cool - 1, 0
         event, decided = None, bad > self.patience
         if decided:
             event = self._reduction(num_update)
@@ -204,8 +159,8 @@ def _check_events(events, owner):
             raise TypeError('%s: events[%d] must be an (update, factor) pair, got %r'
                             % (owner, i, e))
         u = check_int('events[%d] update' % i, e[0], owner, low=0)
-        f = check_real('events[%d] factor' % i, e[1], owner, low=0.0, high=1.0,
-                       what='a number in [0, 1]')
+        f = check_fraction('events[%d] factor' % i, e[1], owner, closed_low=True,
+                           closed_high=True)
         if out and u < out[-1][0]:
             raise ValueError('%s: events must be in update order, got %r' % (owner, events))
         out.append((u, f))
@@ -219,8 +174,7 @@ def _check_state(state, owner):
         raise TypeError('%s: state must be (best, bad_evals, cooldown_left, evals), got %r'
                         % (owner, state))
     best = state[0]
-    if best is not None and (isinstance(best, bool) or not isinstance(best, numbers.Real)
-                             or math.isnan(best)):
+    if best is not None and (not _is_real(best) or math.isnan(best)):
         raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
                         'got %r' % (owner, best))
     return (None if best is None else float(best),
@@ -230,9 +184,8 @@ def _check_state(state, owner):
 
 
 def servers_hold_optimizer(trainer):
-    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the
-    optimizer (and its schedules) as pickled at the first step and never see a
-    change made on the worker afterwards (used by ``hyperparams`` too)."""
+    """Whether ``trainer``'s dist kvstore servers apply the updates: they hold the optimizer
+    as pickled at the first step, blind to later changes (``hyperparams`` asks too)."""
     store = getattr(trainer, '_kvstore', None)
     return store is not None and 'dist' in getattr(store, 'type', '') and \
         bool(getattr(trainer, '_update_on_kvstore', False))
@@ -250,11 +203,9 @@ def set_lr_scheduler(trainer, schedule):
     """Make ``schedule`` the LR schedule of a running ``trainer``, from its next update.
 
     For a decision made during training, such as a decay branched off a stable phase
-    (:meth:`~gluon_schedules.WarmupStableDecay.branch`, which keeps the scale an
-    optimizer gave the schedule it branches from). The schedule's values are applied
-    as they are, ``schedule(num_update)``: the optimizer's ``learning_rate`` is not
-    applied again. Raises ``ValueError`` if the trainer's dist kvstore servers apply
-    the updates (``update_on_kvstore=True``, after its first step).
+    (:meth:`~gluon_schedules.WarmupStableDecay.branch`). ``schedule(num_update)`` is
+    applied as it is (not rescaled by the optimizer's ``learning_rate``). Raises
+    ``ValueError`` if the trainer's dist kvstore servers apply the updates.
 
     >>> import gluon_schedules as gs
     >>> from mxnet import gluon
@@ -281,12 +232,11 @@ def plateau_step(trainer, metric):
 
     Installs the next schedule (:meth:`ReduceLROnPlateau.observe` at the optimizer's
     ``num_update``) and returns True if a reduction was made; call it once per
-    evaluation. With ``lr_groups`` (:func:`~gluon_schedules.scheduled_optimizer`)
-    every group is reduced on the same decision, as PyTorch reduces every
-    parameter group: its LR (before ``lr_mult``) becomes ``max(lr * factor,
-    min_lr)`` with the main schedule's options, unless that reduces it by ``eps``
-    or less. Raises ``TypeError`` if the ``lr_scheduler`` is not a
-    ReduceLROnPlateau, ``ValueError`` if dist kvstore servers apply the updates.
+    evaluation. Every ``lr_groups`` group is reduced on the same decision, as in
+    PyTorch: its LR (before ``lr_mult``) becomes ``max(lr * factor, min_lr)`` with the
+    main schedule's options, unless that is a reduction by ``eps`` or less. Raises
+    ``TypeError`` if the ``lr_scheduler`` is not a ReduceLROnPlateau, ``ValueError`` if
+    dist kvstore servers apply the updates.
     """
     owner = 'plateau_step'
     opt = getattr(trainer, 'optimizer', None)
@@ -310,9 +260,8 @@ def plateau_step(trainer, metric):
 
 
 def _reduced_group(schedule, decided, num_update):
-    """A parameter group's ``schedule`` after the reduction that ``decided`` (the
-    main schedule, just observed) decided after ``num_update``: held in a record with
-    the main schedule's options, or ``schedule`` itself if it is not reduced."""
+    """A group's ``schedule`` after the reduction ``decided`` (the main schedule) decided
+    after ``num_update``, in a record with its options; ``schedule`` if not reduced."""
     opts = (decided.factor, decided.min_lr, decided.eps)
     rec = schedule
     if not (isinstance(rec, ReduceLROnPlateau) and (rec.factor, rec.min_lr, rec.eps) == opts):
@@ -326,14 +275,11 @@ def _reduced_group(schedule, decided, num_update):
 def plateau_handler(monitor, priority=-500):
     """An Estimator handler that calls :func:`plateau_step` at each epoch end.
 
-    ``monitor`` is the metric to watch (e.g. ``estimator.val_metrics[0]``): its
-    ``get()`` value is observed. ``priority`` (lower runs first) -500 runs after
-    the ``ValidationHandler`` (-1000), so a validation metric holds this epoch's
-    value (at -1000 or lower: the previous epoch's, NaN at first), and before a
-    ``CheckpointHandler`` (0), which then saves the reduced schedule.
+    ``monitor``: the metric whose ``get()`` value is observed (e.g.
+    ``estimator.val_metrics[0]``). ``priority`` -500 runs after the
+    ``ValidationHandler`` (-1000: at or below it, the previous epoch's value) and before
+    a ``CheckpointHandler`` (0), which then saves the reduced schedule.
 
-    Examples
-    --------
     >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
     >>> handler = plateau_handler(est.val_metrics[0])                  # doctest: +SKIP
     >>> est.fit(train_data, val_data, epochs=30, event_handlers=[handler])  # doctest: +SKIP
@@ -353,13 +299,11 @@ def _handler_class():
         """Observes a metric at each epoch end and reduces the LR on a plateau."""
 
         def __init__(self, monitor, priority):
-            self.monitor = monitor
-            self.priority = priority
+            self.monitor, self.priority = monitor, priority
 
         def epoch_end(self, estimator, *args, **kwargs):
             _, value = self.monitor.get()
             plateau_step(estimator.trainer, value)
             return False
 
-    PlateauHandler.__module__ = __name__
     return PlateauHandler

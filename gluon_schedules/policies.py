@@ -1,11 +1,10 @@
 """Training policies: complete schedules for a whole run.
 
-``OneCycleSchedule`` is the MXNet tutorial's 1cycle. ``OneCycleLR``, ``CyclicLR``
-and ``CosineAnnealingWarmRestarts`` are PyTorch's schedulers of the same names and
-arguments: update ``k`` gets the float PyTorch gives optimizer step ``k - 1``.
-``OneCycleLR`` and ``CyclicLR`` carry their momentum as ``.momentum``, a
-:class:`PolicyMomentum` (PyTorch's ``cycle_momentum=True``); :func:`fastai_one_cycle`
-and :func:`fastai_clr_beta` build fastai's 1cycle forms with them.
+``OneCycleSchedule`` is the MXNet tutorial's 1cycle; ``OneCycleLR``, ``CyclicLR`` and
+``CosineAnnealingWarmRestarts`` are PyTorch's, same names and arguments: update ``k``
+gets PyTorch's float for optimizer step ``k - 1`` (update 0 step 0's; each formula is
+written as PyTorch 2.x evaluates it); the first two have a :class:`PolicyMomentum`.
+:func:`fastai_one_cycle` and :func:`fastai_clr_beta` give fastai's 1cycle forms.
 """
 import math
 import numbers
@@ -16,8 +15,8 @@ from .base import Schedule
 from .shapes import TriangularSchedule, flat, half_cosine, int_power_table
 from .cycles import Cycles
 from .modifiers import LinearCoolDown
-from ._checks import (check_min_max, check_lr, check_int, check_real, check_fraction, check_choice,
-                      check_bool)
+from ._checks import (check_min_max, check_lr, check_int, check_real, check_fraction,
+                      check_choice, check_bool, check_le)
 
 _floor = math.floor
 
@@ -39,21 +38,10 @@ class OneCycleSchedule(Schedule):
     with ``L = cycle_length`` (twice Smith's "stepsize") and ``C = cooldown_length``
     (without a cool-down, ``start_lr`` after the cycle): ``LinearCoolDown`` of a
     ``TriangularSchedule``, the MXNet tutorial's values. Reference LR: ``max_lr``.
+    ``0 <= start_lr <= max_lr``, ``cycle_length >= 1``, ``cooldown_length >= 0``;
+    ``finish_lr`` (the LR at the end of the cool-down) is required when
+    ``cooldown_length > 0`` and not allowed otherwise.
 
-    Parameters
-    ----------
-    start_lr, max_lr : float
-        Bounds of the cycle, ``0 <= start_lr <= max_lr``.
-    cycle_length : int
-        Updates in the triangular cycle, >= 1.
-    cooldown_length : int, default 0
-        Updates of the cool-down after the cycle, >= 0.
-    finish_lr : float, optional
-        LR at the end of the cool-down; required when ``cooldown_length > 0`` and
-        not allowed otherwise.
-
-    Examples
-    --------
     >>> s = OneCycleSchedule(start_lr=0.1, max_lr=0.5, cycle_length=4,
     ...                      cooldown_length=2, finish_lr=0.001)
     >>> [round(s(t), 4) for t in range(8)]
@@ -68,20 +56,16 @@ class OneCycleSchedule(Schedule):
         self.cooldown_length = check_int('cooldown_length', cooldown_length, owner, low=0)
         if self.cooldown_length > 0 and finish_lr is None:
             raise ValueError('%s: finish_lr must be given when cooldown_length > 0, got '
-                             'cooldown_length=%r and finish_lr=None'
-                             % (owner, cooldown_length))
+                             'cooldown_length=%r and finish_lr=None' % (owner, cooldown_length))
         if self.cooldown_length == 0 and finish_lr is not None:
             raise ValueError('%s: finish_lr needs cooldown_length > 0, got '
                              'cooldown_length=0 and finish_lr=%r' % (owner, finish_lr))
         self.finish_lr = None if finish_lr is None else check_lr('finish_lr', finish_lr, owner)
-        # checked here so that a message names this class and its parameters
-        start_lr, max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
-        cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        tri = TriangularSchedule(min_lr=start_lr, max_lr=max_lr, cycle_length=cycle_length)
-        self.start_lr, self.max_lr, self.cycle_length = tri.min_lr, tri.max_lr, tri.cycle_length
-        self._inner = tri if self.cooldown_length == 0 else LinearCoolDown(
-            tri, finish_lr=self.finish_lr, start_idx=self.cycle_length,
-            length=self.cooldown_length)
+        self.start_lr, self.max_lr = check_min_max(owner, start_lr, max_lr, 'start_lr', 'max_lr')
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        tri = TriangularSchedule(self.start_lr, self.max_lr, self.cycle_length)
+        self._inner = tri if self.cooldown_length == 0 else \
+            LinearCoolDown(tri, self.finish_lr, self.cycle_length, self.cooldown_length)
         self._ref = self.max_lr
 
     def _value(self, t):
@@ -91,31 +75,21 @@ class OneCycleSchedule(Schedule):
         return self._inner._values(t)
 
 
-# PyTorch's policies: PyTorch's optimizer step k (from 0) is MXNet's update k + 1
-# (update 0 gets step 0 too); each formula is written operation for operation as
-# PyTorch 2.x evaluates it, so that the values are the same floats.
-
-
 def _check_momenta(owner, base_momentum, max_momentum):
-    base = check_real('base_momentum', base_momentum, owner, low=0.0, high=1.0,
-                      high_open=True, what='a number in [0, 1)')
-    top = check_real('max_momentum', max_momentum, owner, low=0.0, high=1.0,
-                     high_open=True, what='a number in [0, 1)')
-    if base > top:
-        raise ValueError('%s: base_momentum must be <= max_momentum, got '
-                         'base_momentum=%r and max_momentum=%r'
-                         % (owner, base_momentum, max_momentum))
+    """``0 <= base_momentum <= max_momentum < 1``, checked and returned as a pair."""
+    base = check_fraction('base_momentum', base_momentum, owner, closed_low=True)
+    top = check_fraction('max_momentum', max_momentum, owner, closed_low=True)
+    check_le(owner, 'base_momentum', base, 'max_momentum', top, (base_momentum, max_momentum))
     return base, top
 
 
 class PolicyMomentum(Schedule):
     """The momentum of a ``OneCycleLR`` or ``CyclicLR``: their ``.momentum``.
 
-    The momentum (SGD's ``momentum``, Adam's ``beta1``) of PyTorch's
-    ``cycle_momentum=True``, moving inversely to the LR between ``base_momentum``
-    and ``max_momentum``: the policy's formula with the momentum's constants
-    (``policy._curve_constants(momentum=True)``). Reference value: the policy's
-    ``max_momentum``; rescaling the policy's LR does not change it.
+    PyTorch's ``cycle_momentum=True`` (SGD's ``momentum``, Adam's ``beta1``), inverse to
+    the LR between ``base_momentum`` and ``max_momentum``: the policy's formula on
+    ``policy._curve_constants(momentum=True)``. Reference value: ``max_momentum``;
+    rescaling the policy's LR does not change it.
 
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s.momentum(t), 4) for t in (1, 3, 5, 8, 10)]
@@ -130,10 +104,8 @@ class PolicyMomentum(Schedule):
             raise TypeError('PolicyMomentum: policy must be a OneCycleLR or a CyclicLR, '
                             'got %r' % (policy,))
         self.policy = policy
-        # the policy's formula (its class's functions), run on the momentum's constants
         self._formula, self._formulas = type(policy)._value, type(policy)._values
-        for name, value in policy._curve_constants(momentum=True).items():
-            setattr(self, name, value)
+        self.__dict__.update(policy._curve_constants(momentum=True))
         self._ref = policy.max_momentum
 
     def _value(self, t):
@@ -164,32 +136,13 @@ class OneCycleLR(Schedule):
     ``max_momentum`` to ``base_momentum`` and back (``max_momentum`` in a third
     phase). Reference LR: ``max_lr``. Smith and Topin (2017).
 
-    Parameters
-    ----------
-    max_lr : float
-        Peak LR, > 0.
-    total_steps : int
-        Updates in the cycle, >= 1 (see :meth:`from_epochs`).
-    pct_start : float, default 0.3
-        Fraction of the cycle spent increasing the LR, in (0, 1).
-    anneal_strategy : {'cos', 'linear'}, default 'cos'
-    div_factor, final_div_factor : float, default 25, 1e4
-        ``initial_lr = max_lr / div_factor``, ``min_lr = initial_lr / final_div_factor``;
-        each >= 1 (PyTorch also takes < 1).
-    three_phase : bool, default False
-        Back down to ``initial_lr`` before annealing to ``min_lr`` (Smith's paper).
-    base_momentum, max_momentum : float, default 0.85, 0.95
-        ``0 <= base_momentum <= max_momentum < 1``.
+    ``max_lr > 0``; ``total_steps >= 1`` (or :meth:`from_epochs`); ``pct_start`` in
+    (0, 1); ``div_factor``, ``final_div_factor`` >= 1 (PyTorch also takes < 1);
+    ``0 <= base_momentum <= max_momentum < 1``. PyTorch's empty or negative phases
+    are refused: ``pct_start * total_steps`` must be > 1 and, with ``three_phase``,
+    ``2 * pct_start * total_steps < total_steps + 1``. :func:`fastai_one_cycle` and
+    :func:`fastai_clr_beta` give fastai's forms of it.
 
-    PyTorch's empty or negative phases are refused: ``pct_start * total_steps``
-    must be > 1 and, with ``three_phase``, ``2 * pct_start * total_steps`` <
-    ``total_steps + 1``. fastai v2's ``fit_one_cycle`` is this class up to where
-    its peak falls (:func:`fastai_one_cycle` gives its exact values); old fastai's
-    ``use_clr_beta`` is ``three_phase=True, anneal_strategy='linear',
-    final_div_factor=100`` (:func:`fastai_clr_beta`).
-
-    Examples
-    --------
     >>> s = OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy='linear')
     >>> [round(s(t), 4) for t in range(12)]
     [0.04, 0.04, 0.28, 0.52, 0.76, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
@@ -199,8 +152,6 @@ class OneCycleLR(Schedule):
     >>> s3 = OneCycleLR(max_lr=0.1, total_steps=100, three_phase=True)
     >>> [round(s3(t), 5) for t in (1, 30, 45, 59, 80, 100)]
     [0.004, 0.1, 0.0494, 0.004, 0.00192, 0.0]
-    >>> [round(s3.momentum(t), 4) for t in (1, 30, 59, 100)]
-    [0.95, 0.85, 0.95, 0.95]
     """
 
     _param_names = ('max_lr', 'total_steps', 'pct_start', 'anneal_strategy',
@@ -217,14 +168,11 @@ class OneCycleLR(Schedule):
         self.pct_start = check_fraction('pct_start', pct_start, owner)
         self.anneal_strategy = check_choice('anneal_strategy', anneal_strategy,
                                             ('cos', 'linear'), owner)
-        self.div_factor = check_real('div_factor', div_factor, owner, low=1.0,
-                                     what='a finite number >= 1')
-        self.final_div_factor = check_real('final_div_factor', final_div_factor, owner,
-                                           low=1.0, what='a finite number >= 1')
+        self.div_factor, self.final_div_factor = (
+            check_real(name, v, owner, low=1.0, what='a finite number >= 1') for name, v in
+            (('div_factor', div_factor), ('final_div_factor', final_div_factor)))
         self.three_phase = check_bool('three_phase', three_phase, owner)
-        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
-                                                               max_momentum)
-        # exactly PyTorch's expressions
+        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum, max_momentum)
         self.initial_lr = self.max_lr / self.div_factor
         self.min_lr = self.initial_lr / self.final_div_factor
         ends = self._ends()
@@ -233,12 +181,10 @@ class OneCycleLR(Schedule):
                              'zero or skips the warm-up otherwise), got pct_start=%r and '
                              'total_steps=%r' % (owner, pct_start, total_steps))
         if self.three_phase and not ends[1] < ends[2]:
-            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps '
-                             'must be < total_steps + 1 (or the last phase never '
-                             'starts), got pct_start=%r and total_steps=%r'
-                             % (owner, pct_start, total_steps))
-        for name, value in self._curve_constants(momentum=False).items():
-            setattr(self, name, value)
+            raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps must be < '
+                             'total_steps + 1 (or the last phase never starts), got pct_start=%r '
+                             'and total_steps=%r' % (owner, pct_start, total_steps))
+        self.__dict__.update(self._curve_constants(momentum=False))
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
@@ -250,15 +196,13 @@ class OneCycleLR(Schedule):
         return float(p * n) - 1, n - 1
 
     def _curve_constants(self, momentum):
-        """The constants of the formula, for the LR or the momentum: a row
-        ``(end, start, span, a, b, a - b, b - a)`` per phase, from ``a`` to ``b``
-        over ``span`` steps from ``start``, used up to step ``end`` (inf for the
-        last: PyTorch takes it whatever the step)."""
+        """The formula's constants for the LR or the momentum: a row ``(end, start, span,
+        a, b, a - b, b - a)`` per phase from ``a`` to ``b``, used up to step ``end``
+        (inf for the last: PyTorch takes it whatever the step)."""
         top, bot = self.max_momentum, self.base_momentum
         initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
-        if momentum:
-            pairs = ((top, bot), (bot, top), (top, top)) if self.three_phase else \
-                ((top, bot), (bot, top))
+        if momentum:        # zip() below takes the first two without three_phase
+            pairs = ((top, bot), (bot, top), (top, top))
         else:
             pairs = ((initial, peak), (peak, initial), (initial, low)) if self.three_phase \
                 else ((initial, peak), (peak, low))
@@ -277,17 +221,12 @@ class OneCycleLR(Schedule):
         150
         """
         epochs = check_int('epochs', epochs, cls.__name__, low=1)
-        steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, cls.__name__,
-                                    low=1)
+        steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, cls.__name__, low=1)
         return cls(max_lr, epochs * steps_per_epoch, **kwargs)
 
     def _value(self, t):
-        """PyTorch's value for update ``t``."""
-        # PyTorch's step for update t, clamped to [0, total_steps - 1]
-        s = t - 1
-        if s < 0:
-            s = 0
-        elif s > self._last:
+        s = t - 1 if t > 1 else 0          # PyTorch's step, clamped to [0, total_steps - 1]
+        if s > self._last:
             s = self._last
         for end, start, span, a, b, drop, diff in self._phases:
             if s <= end:
@@ -298,7 +237,6 @@ class OneCycleLR(Schedule):
 
     @flat
     def _values(self, t):
-        """The scalar formula on an array, each step's phase constants gathered by index."""
         s = np.clip(t - 1, 0, self._last)
         end, start, span, a, b, drop, diff = self._table       # one row per field
         idx = np.searchsorted(end[:-1], s, side='left')        # first phase with s <= end
@@ -328,22 +266,9 @@ class CyclicLR(Schedule):
     1024 cycles) or ``gamma ** s`` (``'exp_range'``). Reference LR: ``max_lr``.
     Smith (2015). PyTorch's ``scale_fn`` is not offered (a function would not
     pickle reliably): ``Scale``, ``Join`` and ``CyclicalSchedule`` compose instead.
+    ``0 <= base_lr <= max_lr``, ``max_lr > 0``; ``step_size_up``, ``step_size_down``
+    >= 1; ``gamma`` in (0, 1]; ``0 <= base_momentum <= max_momentum < 1``.
 
-    Parameters
-    ----------
-    base_lr, max_lr : float
-        ``0 <= base_lr <= max_lr``, ``max_lr > 0``.
-    step_size_up : int, default 2000
-    step_size_down : int, optional
-        Updates up and down, each >= 1 (down: ``step_size_up`` by default).
-    mode : {'triangular', 'triangular2', 'exp_range'}
-    gamma : float, default 1.0
-        ``'exp_range'``'s factor per update, in (0, 1].
-    base_momentum, max_momentum : float, default 0.8, 0.9
-        ``0 <= base_momentum <= max_momentum < 1``.
-
-    Examples
-    --------
     >>> s = CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, step_size_down=4)
     >>> [round(s(t), 3) for t in range(1, 10)]
     [0.1, 0.55, 1.0, 0.775, 0.55, 0.325, 0.1, 0.55, 1.0]
@@ -364,26 +289,20 @@ class CyclicLR(Schedule):
         owner = 'CyclicLR'
         self.base_lr_ = check_lr('base_lr', base_lr, owner)
         self.max_lr = check_lr('max_lr', max_lr, owner, positive=True)
-        if self.base_lr_ > self.max_lr:
-            raise ValueError('%s: base_lr must be <= max_lr, got base_lr=%r and max_lr=%r'
-                             % (owner, base_lr, max_lr))
+        check_le(owner, 'base_lr', self.base_lr_, 'max_lr', self.max_lr, (base_lr, max_lr))
         self.step_size_up = check_int('step_size_up', step_size_up, owner, low=1)
         self.step_size_down = None if step_size_down is None else \
             check_int('step_size_down', step_size_down, owner, low=1)
         self.mode = check_choice('mode', mode, self._MODES, owner)
-        self.gamma = check_real('gamma', gamma, owner, low=0.0, high=1.0, low_open=True,
-                                what='a number in (0, 1]')
-        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum,
-                                                               max_momentum)
-        for name, value in self._curve_constants(momentum=False).items():
-            setattr(self, name, value)
+        self.gamma = check_fraction('gamma', gamma, owner, closed_high=True)
+        self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum, max_momentum)
+        self.__dict__.update(self._curve_constants(momentum=False))
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
     def _curve_constants(self, momentum):
-        """The formula's constants (exactly PyTorch's expressions): the value is
-        ``lo + amp * f * g``, with ``lo = max_momentum`` and ``amp = -(max_momentum -
-        base_momentum)`` for the momentum (a negation is exact: PyTorch's floats)."""
+        """The constants (PyTorch's expressions) of ``lo + amp * f * g``; for the momentum
+        ``lo = max_momentum``, ``amp = -(max_momentum - base_momentum)`` (exact)."""
         up = float(self.step_size_up)
         down = float(self.step_size_down) if self.step_size_down is not None else up
         total = up + down
@@ -394,24 +313,21 @@ class CyclicLR(Schedule):
                 '_amp': amp}
 
     def _value(self, t):
-        """PyTorch's value for update ``t``, as PyTorch computes it."""
         s = t - 1 if t > 1 else 0
-        total = self._total
+        total, mode = self._total, self._mode
         cycle = _floor(1 + s / total)
         x = 1.0 + s / total - cycle
         f = x / self._ratio if x <= self._ratio else (x - 1) / self._ratio_m1
-        mode = self._mode
         # PyTorch: base + (amplitude * f) * scale, in this order
         g = 1.0 if mode == 0 else (0.5 ** (cycle - 1) if mode == 1 else self._gamma ** s)
         return self._lo + self._amp * f * g
 
     @flat
     def _values(self, t):
-        s = t - 1
-        np.maximum(s, 0, out=s)
+        s = np.maximum(t - 1, 0)
         q = s / self._total
         cycle = np.floor(q + 1)
-        x = q + 1.0
+        x = q + 1.0             # in place from here: 20% faster than temporaries
         x -= cycle
         f = x / self._ratio
         down = x > self._ratio
@@ -441,29 +357,13 @@ class CosineAnnealingWarmRestarts(Schedule):
         lr = \eta_{min} + (base\_lr - \eta_{min})\, restart\_decay^i\,
         \frac{1 + \cos(\pi (s - B_i) / T_i)}{2}
 
-    For an integer ``T_mult`` (PyTorch's only case) ``B_i`` is the exact integer:
-    PyTorch's values. A real ``T_mult > 1`` rounds the real boundaries to the
-    nearest step (``floor(x + 0.5)``), so restarts never drift from the real
-    formula by more than half a step; ``restart_decay`` scales the amplitude of
-    cycle ``i`` by ``restart_decay ** i``. The cycle comes from ``cycles.Cycles``
-    (a closed form: the cost does not depend on the step). Reference LR:
-    ``base_lr``. Loshchilov and Hutter (2016). :attr:`momentum` is ``None``.
+    ``B_i`` is exact for an integer ``T_mult`` (PyTorch's only case: its values); a real
+    ``T_mult > 1`` rounds the real boundaries to the nearest step (``floor(x + 0.5)``),
+    the cycle from ``cycles.Cycles`` (a closed form). Reference LR: ``base_lr``
+    (PyTorch's optimizer LR). Loshchilov and Hutter (2016). :attr:`momentum` is None.
+    ``T_0 >= 1``; ``T_mult`` in [1, 1e9]; ``0 <= eta_min <= base_lr``, ``base_lr > 0``;
+    ``restart_decay`` in (0, 1].
 
-    Parameters
-    ----------
-    T_0 : int
-        Steps of the first cycle, >= 1.
-    T_mult : int or float, default 1
-        Growth factor of the cycle lengths, in [1, 1e9].
-    eta_min : float, default 0
-        ``0 <= eta_min <= base_lr``.
-    base_lr : float, default 0.01
-        LR at the start of the first cycle (PyTorch's optimizer LR), > 0.
-    restart_decay : float, default 1
-        Amplitude factor per restart, in (0, 1].
-
-    Examples
-    --------
     >>> s = CosineAnnealingWarmRestarts(T_0=2, T_mult=2, base_lr=1.0)
     >>> [s(t) for t in range(1, 9)]
     [1.0, 0.5, 1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 1.0, 0.9619397662556434]
@@ -480,30 +380,23 @@ class CosineAnnealingWarmRestarts(Schedule):
         super().__init__()
         owner = 'CosineAnnealingWarmRestarts'
         self.T_0 = check_int('T_0', T_0, owner, low=1)
-        if isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool):
-            self.T_mult = check_int('T_mult', T_mult, owner, low=1, high=10 ** 9)
-        else:
-            self.T_mult = check_real('T_mult', T_mult, owner, low=1.0, high=1e9,
-                                     what='a number in [1, 1e9]')
+        integral = isinstance(T_mult, numbers.Integral) and not isinstance(T_mult, bool)
+        self.T_mult = check_int('T_mult', T_mult, owner, low=1, high=10 ** 9) if integral else \
+            check_real('T_mult', T_mult, owner, low=1.0, high=1e9, what='a number in [1, 1e9]')
         self.base_lr_ = check_lr('base_lr', base_lr, owner, positive=True)
         self.eta_min = check_lr('eta_min', eta_min, owner)
-        if self.eta_min > self.base_lr_:
-            raise ValueError('%s: eta_min must be <= base_lr, got eta_min=%r and base_lr=%r'
-                             % (owner, eta_min, base_lr))
-        self.restart_decay = check_real('restart_decay', restart_decay, owner, low=0.0,
-                                        high=1.0, low_open=True, what='a number in (0, 1]')
-        m = self.T_mult
-        self._cycles = Cycles(self.T_0, m, 'exact' if isinstance(m, int) else 'nearest')
+        check_le(owner, 'eta_min', self.eta_min, 'base_lr', self.base_lr_, (eta_min, base_lr))
+        self.restart_decay = check_fraction('restart_decay', restart_decay, owner,
+                                            closed_high=True)
+        self._cycles = Cycles(self.T_0, self.T_mult, 'exact' if integral else 'nearest')
         self._amp = self.base_lr_ - self.eta_min
         self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
         self._ref = self.base_lr_
         self.momentum = None
 
     def cycle_start(self, i):
-        """First step (0-based, PyTorch's count) of cycle ``i``: :math:`B_i`.
-
-        Update ``cycle_start(i) + 1`` is the first update of cycle ``i``.
-        """
+        """:math:`B_i`, the first step (from 0, PyTorch's count) of cycle ``i``: update
+        ``cycle_start(i) + 1`` is the first update of cycle ``i``."""
         i = check_int('i', i, 'CosineAnnealingWarmRestarts.cycle_start', low=0)
         return self._cycles.start(i)
 
@@ -532,14 +425,12 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
                      moms=(0.95, 0.85, 0.95)):
     """fastai v2's ``fit_one_cycle`` schedule, exactly, as a :class:`OneCycleLR`.
 
-    fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``):
-    a cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down
-    to ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] ->
-    moms[2]`` the same way. Update ``t`` gets batch ``t - 1``'s values: this is
-    ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1),
-    div_factor=div, final_div_factor=div_final / div, base_momentum=moms[1],
-    max_momentum=moms[0])``, returned (it holds ``lr_max / div_final`` after ``N``
-    updates). ``moms[2]`` must equal ``moms[0]`` (PyTorch's cycle is symmetric).
+    fastai evaluates batch ``j`` (from 0) at ``pos = j / N`` (``N = total_steps``): a
+    cosine from ``lr_max / div`` to ``lr_max`` for ``pos < pct_start``, then down to
+    ``lr_max / div_final`` at ``pos = 1``; the momentum ``moms[0] -> moms[1] -> moms[2]``
+    (``moms[2] == moms[0]``) the same way. Update ``t`` gets batch ``t - 1``'s values:
+    ``OneCycleLR(lr_max, N + 1, pct_start=(pct_start * N + 1) / (N + 1), div_factor=div,
+    final_div_factor=div_final / div, base_momentum=moms[1], max_momentum=moms[0])``.
 
     >>> s = fastai_one_cycle(1.0, total_steps=8)
     >>> [round(s(t), 4) for t in range(1, 10)]
@@ -549,7 +440,7 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     """
     owner = 'fastai_one_cycle'
     lr_max = check_lr('lr_max', lr_max, owner, positive=True)
-    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    n = check_int('total_steps', total_steps, owner, low=1)
     div = check_real('div', div, owner, low=1.0, what='a finite number >= 1')
     div_final = check_real('div_final', div_final, owner, low=div,
                            what='a finite number >= div (%r)' % div)
@@ -558,8 +449,7 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
         raise TypeError('%s: moms must be a tuple of 3 momenta (start, middle, end), '
                         'got %r' % (owner, moms))
     for i, m in enumerate(moms):
-        check_real('moms[%d]' % i, m, owner, low=0.0, high=1.0, high_open=True,
-                   what='a number in [0, 1)')
+        check_fraction('moms[%d]' % i, m, owner, closed_low=True)
     if moms[0] != moms[2]:
         raise ValueError('%s: moms must start and end at the same value (PyTorch\'s '
                          'momentum cycle is symmetric), got %r' % (owner, moms))
@@ -567,7 +457,6 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
         raise ValueError('%s: moms[1] must be <= moms[0] (they are the OneCycleLR\'s '
                          'base_momentum and max_momentum: the momentum goes down while the '
                          'LR goes up), got moms=%r' % (owner, moms))
-    n = total_steps
     return OneCycleLR(lr_max, n + 1, pct_start=(pct_start * n + 1) / (n + 1),
                       div_factor=div, final_div_factor=div_final / div,
                       base_momentum=moms[1], max_momentum=moms[0])
@@ -576,15 +465,14 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
 def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0.85):
     """Old fastai's ``use_clr_beta=(div, pct, max_mom, min_mom)`` 1cycle, as a :class:`OneCycleLR`.
 
-    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at
-    ``c = int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr``
-    linearly for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail
-    towards ``lr / div / 100`` (reached at ``j = N`` and held after); the momentum
-    ``max_mom -> min_mom -> max_mom`` over the triangle, ``max_mom`` in the tail
-    (fastai 0.7 took each momentum one batch late; here it is the LR's batch).
-    Update ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) /
-    (N + 1), anneal_strategy='linear', three_phase=True, div_factor=div,
-    final_div_factor=100, base_momentum=min_mom, max_momentum=max_mom)``, returned.
+    fastai 0.7 (``CircularLR_beta``) splits the ``N = total_steps`` batches at ``c =
+    int(N (1 - pct / 100) / 2)``: batch ``j`` (from 0) gets ``lr / div -> lr`` linearly
+    for ``j <= c``, back down for ``c < j <= 2c``, then a linear tail to ``lr / div /
+    100`` at ``j = N``; the momentum ``max_mom -> min_mom -> max_mom`` over the triangle
+    (on the LR's batch; fastai 0.7's was one batch late), ``max_mom`` in the tail. Update
+    ``t`` gets batch ``t - 1``: ``OneCycleLR(lr, N + 1, pct_start=(c + 1) / (N + 1),
+    anneal_strategy='linear', three_phase=True, div_factor=div, final_div_factor=100,
+    base_momentum=min_mom, max_momentum=max_mom)``.
 
     >>> s = fastai_clr_beta(1.0, total_steps=20, div=10, pct=13.68)
     >>> [round(s(t), 3) for t in (1, 5, 9, 13, 17, 18, 20, 21)]
@@ -594,23 +482,18 @@ def fastai_clr_beta(lr, total_steps, div=10.0, pct=10.0, max_mom=0.95, min_mom=0
     """
     owner = 'fastai_clr_beta'
     lr = check_lr('lr', lr, owner, positive=True)
-    total_steps = check_int('total_steps', total_steps, owner, low=1)
+    n = check_int('total_steps', total_steps, owner, low=1)
     div = check_real('div', div, owner, low=1.0,
                      what="a finite number >= 1 (it is the OneCycleLR's div_factor)")
-    max_mom = check_real('max_mom', max_mom, owner, low=0.0, high=1.0, high_open=True,
-                         what='a number in [0, 1)')
-    min_mom = check_real('min_mom', min_mom, owner, low=0.0, high=1.0, high_open=True,
-                         what='a number in [0, 1)')
-    if min_mom > max_mom:
-        raise ValueError('%s: min_mom must be <= max_mom, got min_mom=%r and max_mom=%r'
-                         % (owner, min_mom, max_mom))
+    max_mom = check_fraction('max_mom', max_mom, owner, closed_low=True)
+    min_mom = check_fraction('min_mom', min_mom, owner, closed_low=True)
+    check_le(owner, 'min_mom', min_mom, 'max_mom', max_mom)
     pct = check_real('pct', pct, owner, low=0.0, high=100.0, low_open=True,
                      high_open=True, what='a percentage in (0, 100)')
-    n = total_steps
     c = int(n * (1 - pct / 100) / 2)
     if c < 1:
         raise ValueError('%s: total_steps=%r is too small for pct=%r: the triangle '
-                         'needs at least one batch up and one down' % (owner, total_steps, pct))
+                         'needs at least one batch up and one down' % (owner, n, pct))
     return OneCycleLR(lr, n + 1, pct_start=(c + 1) / (n + 1), anneal_strategy='linear',
                       three_phase=True, div_factor=div, final_div_factor=100.0,
                       base_momentum=min_mom, max_momentum=max_mom)
