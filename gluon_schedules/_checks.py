@@ -40,7 +40,7 @@ def _prefix(owner):
     return '%s: ' % owner if owner else ''
 
 
-def _is_real(value):
+def is_real(value):
     # numbers.Real covers np.floating and np.integer (NumPy registers them)
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
@@ -63,7 +63,7 @@ def as_python_number(value):
 def check_real(name, value, owner=None, *, low=None, high=None,
                low_open=False, high_open=False, what=None):
     """Return ``float(value)`` after checking it is a finite real in the range."""
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError('%s%s must be a real number, got %r' % (_prefix(owner), name, value))
     v = float(value)
     if not math.isfinite(v) or (low is not None and (v < low or (low_open and v == low))) \

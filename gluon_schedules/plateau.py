@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import Schedule
 from .adapters import as_schedule, hold
-from ._checks import check_choice, check_fraction, check_int, check_lr, check_real, _is_real
+from ._checks import check_choice, check_fraction, check_int, check_lr, check_real, is_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']
 
@@ -121,7 +121,7 @@ class ReduceLROnPlateau(Schedule):
         """``(next schedule, whether a reduction was decided)``: a parameter group
         may still be reduced when this schedule is already at ``min_lr``."""
         owner = 'ReduceLROnPlateau.observe'
-        if not _is_real(metric):
+        if not is_real(metric):
             raise TypeError('%s: metric must be a real number, got %r' % (owner, metric))
         current = float(metric)     # NaN and inf count as no improvement, as in PyTorch
         num_update = check_int('num_update', num_update, owner, low=0)
@@ -174,7 +174,7 @@ def _check_state(state, owner):
         raise TypeError('%s: state must be (best, bad_evals, cooldown_left, evals), got %r'
                         % (owner, state))
     best = state[0]
-    if best is not None and (not _is_real(best) or math.isnan(best)):
+    if best is not None and (not is_real(best) or math.isnan(best)):
         raise TypeError('%s: state best must be None (no evaluation yet) or a number, '
                         'got %r' % (owner, best))
     return (None if best is None else float(best),
