@@ -14,7 +14,7 @@ from bisect import bisect_right
 import numpy as np
 
 from .base import Schedule
-from .shapes import _Curve, flat, half_cosine, int_power_table, scalar
+from .shapes import flat, half_cosine, int_power_table, scalar
 from ._checks import check_bool, check_choice, check_int, check_lr, check_min_max, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
@@ -399,7 +399,7 @@ class CyclicDecay(Schedule):
         return np.where(i >= self.cycle_limit, self.lr_min, self._curve(amp, off, length, np))
 
 
-class CosineCycles(_Curve):
+class CosineCycles(Schedule):
     r"""Hugging Face's cosine of ``num_cycles`` waves over ``length`` updates.
 
     With :math:`p = t / L` (not clamped), ``final_lr`` :math:`f` and ``base_lr`` :math:`b`:
@@ -432,8 +432,14 @@ class CosineCycles(_Curve):
         self.final_lr = check_min_max(owner, final_lr, base_lr, 'final_lr', 'base_lr')[0]
         self.restarts = check_bool('restarts', restarts, owner)
 
-    def _value(self, t, xp=scalar):
-        p = t / self.length
+    def _curve(self, p, xp):
         x = (self.num_cycles * p) % 1.0 if self.restarts else 2.0 * self.num_cycles * p
-        v = self.final_lr + (self.base_lr_ - self.final_lr) * half_cosine(x, 1, xp)
-        return xp.where(self.restarts and p >= 1.0, self.final_lr, v)
+        return self.final_lr + (self.base_lr_ - self.final_lr) * half_cosine(x, 1, xp)
+
+    def _value(self, t):
+        p = t / self.length
+        return self.final_lr if self.restarts and p >= 1.0 else self._curve(p, math)
+
+    def _values(self, t):
+        p = t / self.length
+        return np.where(self.restarts & (p >= 1.0), self.final_lr, self._curve(p, np))
