@@ -32,10 +32,7 @@ def find_cycle(start, t, i, lo=0, hi=None):
     >>> find_cycle(lambda i: 3 * i, 7, 5)
     2
     """
-    if hi is not None and i > hi:
-        i = hi
-    if i < lo:
-        i = lo
+    i = max(lo, i if hi is None else min(i, hi))
     while i > lo and start(i) > t:
         i -= 1
     while (hi is None or i < hi) and start(i + 1) <= t:
@@ -210,8 +207,7 @@ class CeilCycles:
         self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
         self.starts = []        # B0 of each run, for bisection
         self.firsts = []        # k0 of each run
-        self.forever = False    # the last cycle tabulated never ends
-        self.done = False
+        self.done = self.forever = False    # forever: the last cycle tabulated never ends
         self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
         self._arrays = None
 
@@ -234,11 +230,9 @@ class CeilCycles:
 
     def _add(self):
         k, b, length = self.next
-        if b >= _CAP:                  # cycle k would start past 2**53: never
-            self.done = self.forever = True
-            return
-        if b + length >= _CAP:         # its successor would: it is the last
-            self._append(b, k, length, 0, 1)
+        if b + length >= _CAP:      # cycle k is the last (or, from 2**53 on, never starts)
+            if b < _CAP:
+                self._append(b, k, length, 0, 1)
             self.done = self.forever = True
             return
         s = math.ceil(length * self.decay) - length   # the definition
@@ -247,20 +241,15 @@ class CeilCycles:
             self.done = True
             return
         n = self._run_length(length, s)
-        if b + _offset(n - 1, length, s) >= _CAP:
-            # keep the cycles that start before 2**53 (a start is increasing in m)
-            lo, hi = 0, n - 1
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if b + _offset(mid, length, s) < _CAP else (lo, mid - 1)
-            n = lo + 1
+        if b + _offset(n - 1, length, s) >= _CAP:      # keep the cycles starting before 2**53
+            n = 1 + find_cycle(lambda m: b + _offset(m, length, s), _CAP - 1,
+                               _run_guess(length, s, _CAP - 1 - b, scalar), 0, n - 1)
         self._append(b, k, length, s, n)
         self.next = (k + n, b + _offset(n, length, s), length + s * n)
 
     def _append(self, b, k, length, s, n):
-        last = self.runs[-1] if self.runs else None
-        if last is not None and last[3] == s and s != 0 and last[4] is not None \
-                and last[2] + s * last[4] == length:
+        last = self.runs[-1] if self.runs else (None,) * 5
+        if last[3] == s != 0 and last[4] is not None and last[2] + s * last[4] == length:
             self.runs[-1] = (last[0], last[1], last[2], s, last[4] + n)   # one run
         else:
             self.runs.append((b, k, length, s, n))

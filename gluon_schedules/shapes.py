@@ -9,7 +9,9 @@ the phase. :func:`half_cosine` is the cosine every module's curves use.
 """
 import functools
 import math
+import operator
 from bisect import bisect_left
+from itertools import accumulate, repeat
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,9 +21,8 @@ from ._checks import (check_lr, check_int, check_fraction, check_real, check_boo
                       check_choice, check_min_max, check_factor, check_milestones)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
-           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
-           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
-           'WarmupStableDecay']
+           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay', 'StepDecay',
+           'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay', 'WarmupStableDecay']
 
 
 # NumPy's names for one float (lambdas: cheaper per call than the builtins min and max)
@@ -86,8 +87,7 @@ class _ToLength(Schedule):
 class TriangularSchedule(Schedule):
     r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
 
-    .. math:: lr(t) = \max\left(min\_lr,\; min\_lr + (max\_lr - min\_lr)
-              \min\left(\frac{t}{L f}, \frac{L - t}{L (1 - f)}\right)\right)
+    .. math:: lr(t) = min\_lr + (max\_lr - min\_lr) \max(0, \min(t / (L f), (L - t) / (L (1 - f))))
 
     ``0 <= min_lr <= max_lr``; ``L = cycle_length`` (``t = 0`` to ``L``); ``f =
     inc_fraction`` in (0, 1), the share spent rising (below 0.5: the "slanted"
@@ -150,8 +150,7 @@ class Constant(Schedule):
 class Linear(_Curve):
     r"""Linear ramp from ``start_lr`` (``t = 0``) to ``end_lr`` (``t = length``), then constant.
 
-    .. math:: lr(t) = start\_lr + t (end\_lr - start\_lr) / L \quad (t < L), \qquad
-              end\_lr \quad (t \ge L)
+    .. math:: lr(t) = start\_lr + (end\_lr - start\_lr) \min(t, L) / L
 
     A warm-up (``start_lr < end_lr``) or a decay. Reference LR: ``max(start_lr, end_lr)``.
 
@@ -197,8 +196,7 @@ class LinearDecayToZero(Linear):
 class CosineDecay(_ToLength):
     r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
 
-    .. math:: lr(t) = final + (base - final) \left(\frac{1 + \cos(\pi \min(t, L) / L)}{2}
-              \right)^{exponent}
+    .. math:: lr(t) = final + (base - final) ((1 + \cos(\pi \min(t, L) / L)) / 2)^{exponent}
 
     With ``exponent=1`` MXNet's ``CosineScheduler(max_update=L, base_lr, final_lr)``
     without its state; optax's ``cosine_decay_schedule(init_value=base, decay_steps=L,
@@ -274,10 +272,8 @@ class ExponentialDecay(_Curve):
 
     def _value(self, t, xp=scalar):
         e = t / self.decay_steps
-        if self.staircase:
-            v = int_power_table(self.base_lr_, self.decay_rate, xp.floor(e))
-        else:
-            v = self.base_lr_ * self.decay_rate ** e
+        v = (int_power_table(self.base_lr_, self.decay_rate, xp.floor(e)) if self.staircase
+             else self.base_lr_ * self.decay_rate ** e)
         return xp.maximum(v, self.min_lr)
 
 
@@ -335,10 +331,7 @@ class StepDecay(_Curve):
 def repeated_products(base, factor, n):
     """``(base, base * factor, (base * factor) * factor, ...)``, ``n + 1`` values: the
     LRs of MXNet's ``MultiFactorScheduler``, which multiplies at each milestone."""
-    lrs = [base]
-    for _ in range(n):
-        lrs.append(lrs[-1] * factor)
-    return tuple(lrs)
+    return tuple(accumulate(repeat(factor, n), operator.mul, initial=base))
 
 
 class MultiStepDecay(_Curve):
@@ -495,10 +488,9 @@ class WarmupStableDecay(Schedule):
                              'already starts), got %r' % (owner, self._d0, decay_start))
         d = check_int('decay_steps', decay_steps, owner, low=1)
         allowed = ('decay', 'final_lr', 'num_cycles', 'decay_power')
-        for k in changes:
-            if k not in allowed:
-                raise TypeError('%s: can change only %s, got %r'
-                                % (owner, ', '.join(allowed), k))
+        bad = [k for k in changes if k not in allowed]
+        if bad:
+            raise TypeError('%s: can change only %s, got %r' % (owner, ', '.join(allowed), bad[0]))
         params = dict((name, getattr(self, name)) for name in self._param_names)
         params.update(changes, total_steps=start + d, decay_steps=d)
         out = WarmupStableDecay(**params)
@@ -508,12 +500,8 @@ class WarmupStableDecay(Schedule):
 
     # the phases' formulas, written once for floats (math) and arrays (numpy)
     def _warm(self, p, xp):
-        if self.warmup == 'linear':
-            w = p
-        elif self.warmup == 'cosine':
-            w = 0.5 * (1.0 - xp.cos(math.pi * p))
-        else:
-            w = 1.0 - xp.sqrt(1.0 - p)
+        w = (p if self.warmup == 'linear' else 0.5 * (1.0 - xp.cos(math.pi * p))
+             if self.warmup == 'cosine' else 1.0 - xp.sqrt(1.0 - p))
         return self.start_lr + (self.peak_lr - self.start_lr) * w
 
     def _fall(self, x, xp):
