@@ -25,9 +25,8 @@ _CAP = 2 ** 53
 
 
 def find_cycle(start, t, i, lo=0, hi=None):
-    """The ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)`` (``start``: the exact,
-    increasing first update of each cycle), from a guess ``i`` (a closed form's, which may be
-    off by a step or two near a boundary).
+    """The ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)`` (``start`` exact and
+    increasing), from a closed form's guess ``i`` (maybe off by a step or two).
 
     >>> find_cycle(lambda i: 3 * i, 7, 5)
     2
@@ -67,17 +66,13 @@ def groups(keys):
 
 
 class Cycles:
-    r"""Cycles of lengths ``first * mult ** i``: cycle ``i`` covers ``B_i <= t < B_{i+1}``,
+    r"""Cycles of lengths ``first * mult ** i``: cycle ``i`` covers :math:`B_i \le t < B_{i+1}`,
+    :math:`B_i = first (mult^i - 1) / (mult - 1)` (``i * first`` if ``mult = 1``).
 
-    .. math:: B_i = first \frac{mult^i - 1}{mult - 1} \quad (i \cdot first
-              \text{ if } mult = 1)
-
-    For ``mult > 1``, ``rule`` says which number :math:`B_i` is: ``'float'`` timm's float
-    ``(1 - mult**i) / (1 - mult) * first`` (cycle ``i`` lasts ``mult**i * first``,
-    fractional), ``'exact'`` the integer (integer ``first`` and ``mult``), ``'nearest'`` the
-    real value rounded (``floor(x + 0.5)``). The cycle of ``t`` comes from the logarithm,
-    corrected by :func:`find_cycle` (``'float'``: uncorrected, as timm does), at a cost that
-    does not depend on ``t``.
+    ``rule`` (``mult > 1``): ``'float'`` timm's float ``(1 - mult**i) / (1 - mult) * first``
+    (cycle ``i`` lasts ``mult**i * first``), ``'exact'`` the integer (integer ``first`` and
+    ``mult``), ``'nearest'`` the real value rounded (``floor(x + 0.5)``). The cycle of ``t``
+    comes from the logarithm (corrected by :func:`find_cycle`, except for ``'float'``, as timm).
 
     >>> c = Cycles(4, 1.5, 'nearest')
     >>> [c.start(i) for i in range(5)], c.locate(12)
@@ -143,9 +138,7 @@ class Cycles:
         return i, b, m ** i * first, lo, hi
 
     def locate_all(self, t):
-        """(cycle, offset in it, length) of each update of the float array ``t``."""
-        if np.ndim(t) == 0:                 # a 0-d array: the same, as 0-d arrays
-            return tuple(x.reshape(()) for x in self.locate_all(np.reshape(t, 1)))
+        """(cycle, offset in it, length) of each update of the 1-d float array ``t``."""
         first, m = self.first, self.mult
         if m == 1:                          # the offset exact at any step (fmod)
             return np.floor(t / first), np.fmod(t, first), np.full(t.shape, float(first))
@@ -181,15 +174,12 @@ def _run_guess(length, s, q, xp):
 
 class CeilCycles:
     """The cycles of ``CyclicalSchedule``: ``L_0 = first``, ``L_{k+1} = ceil(L_k * decay)``
-    with the float product of the definition.
-
-    Held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` (``m < n``) that
-    start at ``B0 + m L0 + s m (m - 1) / 2``. While ``L (decay - 1)`` (or ``L (1 -
-    decay)``) stays between two integers, ``ceil(L * decay) - L`` is one constant ``s``:
-    a stretch of cycles is one run, found in closed form; only near the integers, where
-    the float product might round across one, each cycle is stepped by the definition.
-    Runs are added as steps need them (a cache: the values never depend on it). Exact up
-    to update ``2**53``; with growing cycles, the cycle running there never ends.
+    (the float product), held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m``
+    starting at ``B0 + m L0 + s m (m - 1) / 2`` (``m < n``). While ``L (decay - 1)`` stays
+    between two integers, ``ceil(L * decay) - L`` is one constant ``s`` (a run, found in
+    closed form); near the integers each cycle is stepped by the definition. Runs are added
+    as steps need them (a cache). Exact up to update ``2**53``; with growing cycles, the
+    cycle running there never ends.
 
     >>> c = CeilCycles(2, 1.5)
     >>> [c.start(k) for k in range(6)], c.locate(11)
@@ -315,20 +305,18 @@ class CeilCycles:
 class CyclicDecay(Schedule):
     r"""A cosine, polynomial or tanh decay in cycles, with k-decay (timm's family).
 
-    With ``T = t_initial`` (>= 1) and ``m = cycle_mul`` (>= 1), cycle ``i`` starts at
-    :math:`S_i = T (m^i - 1) / (m - 1)` (``i T`` when ``m = 1``; fractional starts are
-    kept, as timm does) and lasts :math:`T_i = T m^i`. Within it, with :math:`c = t - S_i`,
-    :math:`x = c^k / T_i^k` (``k = k_decay`` > 0: above 1 the LR stays high longer) and the
-    peak :math:`p_i = base\_lr \cdot cycle\_decay^i` (``cycle_decay`` in (0, 1]):
+    Cycle ``i`` starts at :math:`S_i = T (m^i - 1) / (m - 1)` (``T = t_initial``, ``m =
+    cycle_mul`` >= 1; ``i T`` if ``m = 1``; fractional, as timm) and lasts :math:`T_i = T m^i`.
+    With :math:`c = t - S_i`, :math:`x = c^k / T_i^k` (``k = k_decay``: above 1 the LR stays
+    high longer) and the peak :math:`p_i = base\_lr \cdot cycle\_decay^i`:
 
     * ``'cosine'``: :math:`lr\_min + (p_i - lr\_min)(1 + \cos \pi x) / 2`
     * ``'poly'``: :math:`lr\_min + (p_i - lr\_min)(1 - x)^{power}` (``power`` > 0)
     * ``'tanh'``: :math:`lr\_min + (p_i - lr\_min)(1 - \tanh(lb (1 - r) + ub\, r)) / 2`
       with :math:`r = c / T_i` (no k-decay, as in timm; ``lb < ub``, Hsueh et al. 2019)
 
-    and ``lr_min`` (<= ``base_lr``) from cycle ``cycle_limit`` on. Equal to timm's
-    schedulers' ``_get_lr(t)`` (without warm-up and noise, which compose: see
-    :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
+    and ``lr_min`` from cycle ``cycle_limit`` on: timm's ``_get_lr(t)`` (without warm-up and
+    noise, which compose: :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
 
     >>> s = CyclicDecay('cosine', t_initial=4, base_lr=1.0, cycle_limit=2, cycle_decay=0.5)
     >>> [round(s(t), 4) for t in (0, 1, 4, 5, 8, 9)]
@@ -362,8 +350,7 @@ class CyclicDecay(Schedule):
         self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
 
     def _cycle(self, t):
-        """(lo, hi, cycle, start, length, amplitude) of the cycle of ``t`` (see
-        :meth:`Cycles.locate`)."""
+        """(lo, hi, cycle, start, length, amplitude) of the cycle of ``t`` (``locate``)."""
         i, start, length, lo, hi = self._cycles.locate(t)
         return lo, hi, i, start, length, self.base_lr_ * self.cycle_decay ** i - self.lr_min
 
@@ -393,16 +380,14 @@ class CosineCycles(Schedule):
 
     With :math:`p = t / L` (not clamped), ``final_lr`` :math:`f` and ``base_lr`` :math:`b`:
 
-    * smooth (``restarts=False``): :math:`f + (b - f)(1 + \cos(2 \pi\, n\, p)) / 2`;
-      ``num_cycles=0.5`` is a half cosine from ``b`` to ``f`` at ``t = L`` (then it
-      rises again, as the formula does);
-    * ``restarts=True``: :math:`f + (b - f)(1 + \cos(\pi ((n p) \bmod 1))) / 2` for
-      ``t < L``, then ``f``: ``n`` decays, each restarting at ``b``.
+    * smooth (``restarts=False``): :math:`f + (b - f)(1 + \cos(2 \pi\, n\, p)) / 2`
+      (``num_cycles=0.5``: a half cosine to ``f`` at ``t = L``, then rising again);
+    * ``restarts=True``: :math:`f + (b - f)(1 + \cos(\pi ((n p) \bmod 1))) / 2` for ``t < L``,
+      then ``f``: ``n`` decays, each restarting at ``b``.
 
-    ``transformers``' ``get_cosine_schedule_with_warmup``,
-    ``get_cosine_with_hard_restarts_schedule_with_warmup`` and
-    ``get_cosine_with_min_lr_schedule_with_warmup`` after their warm-up (see
-    :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
+    ``transformers``' ``get_cosine_schedule_with_warmup``, ``..._with_hard_restarts_...`` and
+    ``get_cosine_with_min_lr_...`` after their warm-up (:func:`~gluon_schedules.get_schedule`).
+    Reference LR: ``base_lr``.
 
     >>> [round(CosineCycles(1.0, length=8, num_cycles=1.0)(t), 4) for t in range(0, 10, 2)]
     [1.0, 0.5, 0.0, 0.5, 1.0]
