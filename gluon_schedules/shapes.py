@@ -56,9 +56,7 @@ def int_power_table(base, factor, n):
     floats) computed with one ``pow`` per distinct exponent, the same values."""
     if not isinstance(n, np.ndarray):
         return base * factor ** n
-    if n.size == 0:
-        return np.empty_like(n)
-    top = int(n.max())
+    top = int(n.max(initial=0))
     if top > 4 * n.size + 1024:          # sparse exponents: plain pow is cheaper
         return base * np.power(factor, n)
     powers = base * np.power(factor, np.arange(top + 1, dtype=np.float64))
@@ -89,11 +87,9 @@ class TriangularSchedule(Schedule):
 
     .. math:: lr(t) = min\_lr + (max\_lr - min\_lr) \max(0, \min(t / (L f), (L - t) / (L (1 - f))))
 
-    ``0 <= min_lr <= max_lr``; ``L = cycle_length`` (``t = 0`` to ``L``); ``f =
-    inc_fraction`` in (0, 1), the share spent rising (below 0.5: the "slanted"
-    triangle of Howard and Ruder, 2018); ``min_lr`` after ``L``. Reference LR:
-    ``max_lr``. Values identical to the MXNet tutorial's class ("Advanced Learning
-    Rate Schedules").
+    ``L = cycle_length``, ``f = inc_fraction`` in (0, 1) (below 0.5: the "slanted" triangle of
+    Howard and Ruder, 2018), ``0 <= min_lr <= max_lr``. Reference LR: ``max_lr``. The MXNet
+    tutorial's class ("Advanced Learning Rate Schedules"), with identical values.
 
     >>> s = TriangularSchedule(min_lr=1, max_lr=2, cycle_length=10, inc_fraction=0.2)
     >>> [round(s(t), 3) for t in (0, 1, 2, 6, 10, 11)]
@@ -109,8 +105,7 @@ class TriangularSchedule(Schedule):
         self.inc_fraction = check_fraction('inc_fraction', inc_fraction, owner)
         self._up = self.cycle_length * self.inc_fraction
         self._down = self.cycle_length * (1 - self.inc_fraction)
-        self._amp = self.max_lr - self.min_lr
-        self._ref = self.max_lr
+        self._amp, self._ref = self.max_lr - self.min_lr, self.max_lr
 
     def _rise(self, t):
         return t / self._up * self._amp + self.min_lr
@@ -173,9 +168,7 @@ class Linear(_Curve):
 
 
 class LinearDecayToZero(Linear):
-    """``Linear(base_lr, 0.0, total_steps)``: from ``base_lr`` to exactly 0 at ``total_steps``.
-
-    Reference LR: ``base_lr``.
+    """``Linear(base_lr, 0.0, total_steps)``: 0 from ``total_steps`` on. Reference LR: ``base_lr``.
 
     >>> [LinearDecayToZero(1.0, 4)(t) for t in (0, 1, 4, 9)]
     [1.0, 0.75, 0.0, 0.0]
@@ -216,8 +209,7 @@ class CosineDecay(_ToLength):
                                                      'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
         self.exponent = check_lr('exponent', exponent, owner, positive=True)
-        self._amp = self.base_lr_ - self.final_lr
-        self._ref = self.base_lr_
+        self._amp, self._ref = self.base_lr_ - self.final_lr, self.base_lr_
 
     def _curve(self, t, xp):
         c = half_cosine(t, self.length, xp)
@@ -229,9 +221,8 @@ class CosineAnnealingSchedule(CosineDecay):
 
     .. math:: lr(t) = min\_lr + (max\_lr - min\_lr) (1 + \cos(\pi \min(t, L) / L)) / 2
 
-    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` with the names of the MXNet
-    tutorial's class (Loshchilov and Hutter, 2016), ``0 <= min_lr <= max_lr``; values are
-    identical. Reference LR: ``max_lr``.
+    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` named as the MXNet tutorial's class
+    (Loshchilov and Hutter, 2016), with identical values. Reference LR: ``max_lr``.
 
     >>> s = CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)
     >>> [round(s(t), 4) for t in range(6)]
@@ -254,8 +245,7 @@ class ExponentialDecay(_Curve):
     With ``staircase=True`` the exponent is ``floor(t / decay_steps)`` (drops at ``t = s,
     2 s, ...``, as in TensorFlow and optax). Reference LR: ``base_lr``.
 
-    >>> s = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)
-    >>> [s(t) for t in range(6)]
+    >>> [ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)(t) for t in range(6)]
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
@@ -414,9 +404,8 @@ class WarmupStableDecay(Schedule):
     With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``, peak ``P``,
     ``start_lr`` :math:`s` and ``final_lr`` :math:`f`:
 
-    * ``0 <= t <= W``: :math:`s + (P - s)\, w(t / W)` (skipped if W = 0), with ``w`` = ``p``
-      (``warmup='linear'``), ``(1 - cos(pi p)) / 2`` (``'cosine'``) or ``1 - sqrt(1 - p)``
-      (``'1-sqrt'``)
+    * ``0 <= t <= W`` (if W > 0): :math:`s + (P - s)\, w(t / W)`, ``w`` = ``p`` (``warmup=
+      'linear'``), ``(1 - cos(pi p)) / 2`` (``'cosine'``) or ``1 - sqrt(1 - p)`` (``'1-sqrt'``)
     * ``W < t <= T - D``: ``P``
     * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, with
       ``g`` = ``1 - x`` (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2`` (``'cosine'``,
@@ -425,11 +414,9 @@ class WarmupStableDecay(Schedule):
       (``'exponential'``, ``f > 0``)
     * ``t > T``: ``f``
 
-    The options of Hugging Face's ``get_wsd_schedule`` (its ``min_lr_ratio`` is ``start_lr =
-    final_lr = min_lr_ratio * peak_lr``). With ``total_steps=None`` and ``decay_steps=None``
-    the stable phase never ends; :meth:`branch` gives the same schedule with a decay from any
-    update of the stable phase on (a run continues from any checkpoint into a decay).
-    Reference LR: ``peak_lr``.
+    Hugging Face's ``get_wsd_schedule`` (``min_lr_ratio``: ``start_lr = final_lr = min_lr_ratio
+    * peak_lr``). With ``total_steps=None`` and ``decay_steps=None`` the stable phase never
+    ends; :meth:`branch` adds a decay from any update of it on. Reference LR: ``peak_lr``.
 
     >>> s = WarmupStableDecay(1.0, total_steps=10, warmup_steps=2, decay_steps=4)
     >>> [s(t) for t in (0, 1, 2, 6, 7, 8, 10, 11)]
