@@ -126,8 +126,7 @@ class Cycles:
             i = find_cycle(self.start, t, int(math.log(t / first * (m - 1) + 1) / self._log_m))
             b, end = self.start(i), self.start(i + 1)
             return i, b, end - b, b, end
-        # timm's logarithm, uncorrected (timm's value also where it rounds across a
-        # start); the index is monotone in t, so [lo, hi) is checked at its ends
+        # timm's logarithm, uncorrected; monotone in t, so [lo, hi) is checked at its ends
         i = math.floor(self._log(t))
         b, end = self.start(i), self.start(i + 1)
         lo = b if b <= t and math.floor(self._log(b)) == i else t
@@ -194,9 +193,8 @@ class CeilCycles:
         self._q = q << 53
         self._lo_num = abs(p - q) * (1 << 53) - p
         self._hi_num = abs(p - q) * (1 << 53) + p
-        self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
-        self.starts = []        # B0 of each run, for bisection
-        self.firsts = []        # k0 of each run
+        # each run's (B0, k0, L0, s, n) (n None: periodic, never ends), B0 and k0
+        self.runs, self.starts, self.firsts = [], [], []
         self.done = self.forever = False    # forever: the last cycle tabulated never ends
         self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
         self._arrays = None
@@ -204,8 +202,7 @@ class CeilCycles:
     def _run_length(self, length, s):
         """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
         for each: the product cannot round across an integer."""
-        d = self.decay
-        j = abs(s)
+        d, j = self.decay, abs(s)
         est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
         if est < 2 or self._lo_num <= 0:
             return 1
@@ -391,8 +388,7 @@ class CosineCycles(Schedule):
 
     >>> [round(CosineCycles(1.0, length=8, num_cycles=1.0)(t), 4) for t in range(0, 10, 2)]
     [1.0, 0.5, 0.0, 0.5, 1.0]
-    >>> s = CosineCycles(1.0, length=8, num_cycles=2, restarts=True)
-    >>> [round(s(t), 4) for t in range(0, 10, 2)]
+    >>> [round(CosineCycles(1.0, 8, num_cycles=2, restarts=True)(t), 4) for t in range(0, 10, 2)]
     [1.0, 0.5, 1.0, 0.5, 0.0]
     """
 

@@ -1,11 +1,10 @@
 """Schedule shapes: curves that depend only on ``t = num_update`` (see :mod:`.base`).
 
-A shape of ``length`` updates starts at its first value at ``t = 0``, reaches its last
-at ``t = length`` (inclusive) and holds it after. Each class documents its reference LR.
-Each formula is written once for a float and an array: ``_value(t, xp)`` with
-``xp=scalar`` (``math`` under NumPy's names) or ``xp=np``; or, where a float path must
-stay cheap, ``_curve(t, xp)``, whose ``_value`` and ``_values`` only clamp ``t`` or pick
-the phase. :func:`half_cosine` is the cosine every module's curves use.
+A shape of ``length`` updates starts at its first value at ``t = 0``, reaches its last at
+``t = length`` and holds it. Each formula is written once for floats and arrays: ``_value(t,
+xp)`` with ``xp=scalar`` (``math`` under NumPy's names) or ``np``; or ``_curve(t, xp)``, whose
+``_value``/``_values`` only clamp ``t`` or pick the phase (a cheap float path).
+:func:`half_cosine` is the cosine every module's curves use.
 """
 import functools
 import math
@@ -91,8 +90,7 @@ class TriangularSchedule(Schedule):
     Howard and Ruder, 2018), ``0 <= min_lr <= max_lr``. Reference LR: ``max_lr``. The MXNet
     tutorial's class ("Advanced Learning Rate Schedules"), with identical values.
 
-    >>> s = TriangularSchedule(min_lr=1, max_lr=2, cycle_length=10, inc_fraction=0.2)
-    >>> [round(s(t), 3) for t in (0, 1, 2, 6, 10, 11)]
+    >>> [round(TriangularSchedule(1, 2, 10, inc_fraction=0.2)(t), 3) for t in (0, 1, 2, 6, 10, 11)]
     [1.0, 1.5, 2.0, 1.5, 1.0, 1.0]
     """
 
@@ -177,10 +175,8 @@ class LinearDecayToZero(Linear):
     _param_names = ('base_lr_', 'total_steps')
 
     def __init__(self, base_lr, total_steps):
-        total_steps = check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
-        check_lr('base_lr', base_lr, 'LinearDecayToZero')
-        super().__init__(base_lr, 0.0, total_steps)
-        self.total_steps = total_steps
+        self.total_steps = check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
+        super().__init__(check_lr('base_lr', base_lr, 'LinearDecayToZero'), 0.0, self.total_steps)
 
     def _params(self):
         return [('base_lr', self.start_lr), ('total_steps', self.total_steps)]
@@ -224,8 +220,7 @@ class CosineAnnealingSchedule(CosineDecay):
     ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` named as the MXNet tutorial's class
     (Loshchilov and Hutter, 2016), with identical values. Reference LR: ``max_lr``.
 
-    >>> s = CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)
-    >>> [round(s(t), 4) for t in range(6)]
+    >>> [round(CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)(t), 4) for t in range(6)]
     [2.0, 1.8536, 1.5, 1.1464, 1.0, 1.0]
     """
 
@@ -233,10 +228,9 @@ class CosineAnnealingSchedule(CosineDecay):
 
     def __init__(self, min_lr, max_lr, cycle_length):
         owner = 'CosineAnnealingSchedule'
-        min_lr, max_lr = check_min_max(owner, min_lr, max_lr)
-        cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        super().__init__(max_lr, cycle_length, final_lr=min_lr)
-        self.min_lr, self.max_lr, self.cycle_length = min_lr, max_lr, cycle_length
+        self.min_lr, self.max_lr = check_min_max(owner, min_lr, max_lr)
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        super().__init__(self.max_lr, self.cycle_length, final_lr=self.min_lr)
 
 
 class ExponentialDecay(_Curve):
@@ -485,23 +479,18 @@ class WarmupStableDecay(Schedule):
             object.__setattr__(out, '_scale', self._scale)
         return out
 
-    # the phases' formulas, written once for floats (math) and arrays (numpy)
     def _warm(self, p, xp):
         w = (p if self.warmup == 'linear' else 0.5 * (1.0 - xp.cos(math.pi * p))
              if self.warmup == 'cosine' else 1.0 - xp.sqrt(1.0 - p))
         return self.start_lr + (self.peak_lr - self.start_lr) * w
 
     def _fall(self, x, xp):
-        if self.decay == 'exponential':
+        d = self.decay
+        if d == 'exponential':
             return self.peak_lr * (self.final_lr / self.peak_lr) ** x
-        if self.decay == 'linear':
-            g = 1.0 - x
-        elif self.decay == 'cosine':
-            g = 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * x))
-        elif self.decay == '1-sqrt':
-            g = 1.0 - xp.sqrt(x)
-        else:
-            g = (1.0 - x) ** self.decay_power
+        g = (1.0 - x if d == 'linear' else 1.0 - xp.sqrt(x) if d == '1-sqrt'
+             else 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * x)) if d == 'cosine'
+             else (1.0 - x) ** self.decay_power)
         return self.final_lr + (self.peak_lr - self.final_lr) * g
 
     def _value(self, t):
