@@ -1,8 +1,7 @@
 """Schedule algebra: the product, minimum and maximum of schedules, update by update.
 
-Each combination evaluates its children at the same ``num_update`` (unlike
-:class:`~gluon_schedules.Join`, which runs them one after another), through their
-own values as every holder does (:func:`~gluon_schedules.adapters.hold`).
+Each evaluates its children at the same ``num_update`` (:class:`~gluon_schedules.Join` runs
+them one after another), through their own values as every holder (``adapters.hold``).
 """
 import math
 
@@ -25,8 +24,7 @@ class _Combination(Schedule):
         if not isinstance(schedules, (list, tuple)) or len(schedules) < 2:
             raise TypeError('%s: schedules must be a list of two or more schedules, got %r'
                             % (owner, schedules))
-        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner)
-                               for i, s in enumerate(schedules))
+        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner) for i, s in enumerate(schedules))
         self._ref = self._combine([s.base_lr for s in self.schedules])
 
     def _params(self):
@@ -45,10 +43,9 @@ class _Combination(Schedule):
 class Product(_Combination):
     r"""The product of schedules: :math:`lr(t) = \prod_i s_i(t)`.
 
-    A base schedule times factor curves (schedules of multipliers) is PyTorch's
-    ``ChainedScheduler`` of multiplicative schedulers (``ConstantLR``, ``ExponentialLR``,
-    ``LinearLR``...), each factor a pure function of the update. Reference LR: the
-    product of the children's. A cosine decay damped by a factor halving every 4 updates:
+    A schedule times factor curves is PyTorch's ``ChainedScheduler`` of multiplicative
+    schedulers (``ConstantLR``, ``ExponentialLR``, ``LinearLR``...), each a pure function of the
+    update. Reference LR: the children's product. A cosine damped by a factor halving every 4:
 
     >>> s = Product([CosineDecay(1.0, 8), StepDecay(1.0, step_size=4, gamma=0.5)])
     >>> [round(s(t), 4) for t in (0, 2, 4, 5, 8)]

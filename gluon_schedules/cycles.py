@@ -1,12 +1,10 @@
 """Cycles: which cycle update ``t`` is in, and decays that repeat in cycles.
 
-:class:`Cycles` (lengths growing geometrically, or fixed) and :class:`CeilCycles`
-(``L_{k+1} = ceil(L_k * decay)``) locate the cycle of ``t`` for every cyclic schedule
-(:class:`CyclicDecay`, ``CosineAnnealingWarmRestarts``, ``CyclicalSchedule``):
-``locate(t) -> (k, start, length, lo, hi)`` for a number (exact for integers; every
-update in ``[lo, hi)`` has the same answer), ``locate_all(t) -> (k, offset, length)``
-for an array. :class:`CyclicDecay` is timm's cycle family (cosine, polynomial, tanh),
-:class:`CosineCycles` Hugging Face's cosine of ``num_cycles`` waves.
+:class:`Cycles` (geometric or fixed lengths) and :class:`CeilCycles` (``L_{k+1} = ceil(L_k *
+decay)``) locate the cycle of ``t`` for every cyclic schedule: ``locate(t) -> (k, start, length,
+lo, hi)`` for a number (exact for integers; the same for every update in ``[lo, hi)``),
+``locate_all(t) -> (k, offset, length)`` for an array. :class:`CyclicDecay` is timm's cycle
+family, :class:`CosineCycles` Hugging Face's cosine of ``num_cycles`` waves.
 """
 import math
 from bisect import bisect_right
@@ -40,8 +38,7 @@ def find_cycle(start, t, i, lo=0, hi=None):
 
 
 def find_cycles(start, t, i, hi=math.inf):
-    """:func:`find_cycle` on arrays (``lo = 0``): returns ``i``, ``start(i)`` and
-    ``start(i + 1)``; only the steps a guess got wrong are searched again."""
+    """:func:`find_cycle` on arrays (``lo = 0``): ``i``, ``start(i)``, ``start(i + 1)``."""
     i = np.clip(i, 0, hi)
     b, e = start(i), start(i + 1)
     w = np.arange(i.size)
@@ -115,8 +112,7 @@ class Cycles:
         return xp.log(1 - t / self.first * (1 - self.mult)) / self._log_m
 
     def locate(self, t):
-        """(cycle ``i``, its start, its length, ``lo``, ``hi``) for update ``t`` >= 0:
-        every update in ``[lo, hi)`` (which holds ``t``) has the same answer."""
+        """(cycle, start, length, lo, hi) of update ``t`` >= 0, the same for all of ``[lo, hi)``."""
         first, m = self.first, self.mult
         if m == 1:
             i = int(t // first)
@@ -172,13 +168,12 @@ def _run_guess(length, s, q, xp):
 
 
 class CeilCycles:
-    """The cycles of ``CyclicalSchedule``: ``L_0 = first``, ``L_{k+1} = ceil(L_k * decay)``
-    (the float product), held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m``
-    starting at ``B0 + m L0 + s m (m - 1) / 2`` (``m < n``). While ``L (decay - 1)`` stays
-    between two integers, ``ceil(L * decay) - L`` is one constant ``s`` (a run, found in
-    closed form); near the integers each cycle is stepped by the definition. Runs are added
-    as steps need them (a cache). Exact up to update ``2**53``; with growing cycles, the
-    cycle running there never ends.
+    """The cycles of ``CyclicalSchedule``: ``L_0 = first``, ``L_{k+1} = ceil(L_k * decay)`` (the
+    float product), as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` from ``B0 + m L0
+    + s m (m - 1) / 2`` (``m < n``). While ``L (decay - 1)`` stays between two integers, ``ceil(L *
+    decay) - L`` is one ``s`` (a run, in closed form); near the integers each cycle is stepped by
+    the definition. Runs are added as needed (a cache). Exact up to update ``2**53``; with
+    growing cycles, the cycle running there never ends.
 
     >>> c = CeilCycles(2, 1.5)
     >>> [c.start(k) for k in range(6)], c.locate(11)
@@ -200,8 +195,7 @@ class CeilCycles:
         self._arrays = None
 
     def _run_length(self, length, s):
-        """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
-        for each: the product cannot round across an integer."""
+        """How many cycles from ``length`` on (>= 1) surely have increment ``s`` (see above)."""
         d, j = self.decay, abs(s)
         est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
         if est < 2 or self._lo_num <= 0:
@@ -250,8 +244,7 @@ class CeilCycles:
             self._add()
 
     def locate(self, t):
-        """(k, start, length, start, end) of the cycle of update ``t``, as
-        :meth:`Cycles.locate` (``end`` is inf for a cycle that never ends)."""
+        """As :meth:`Cycles.locate` (``hi`` is inf for a cycle that never ends)."""
         self.cover(t)
         r = bisect_right(self.starts, t) - 1
         b, k, length, s, n = self.runs[r]
@@ -276,8 +269,7 @@ class CeilCycles:
         return math.inf if n is not None and m >= n else b + _offset(m, length, s)
 
     def locate_all(self, t):
-        """(cycle, offset in it, length) of each update of the float array ``t``: the
-        scalar :meth:`locate`, run by run."""
+        """As :meth:`Cycles.locate_all`: :meth:`locate`'s formulas, run by run."""
         k, off, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
         if not t.size:
             return k, off, size

@@ -40,9 +40,8 @@ def flat(values):
 
 
 def half_cosine(num, den, xp=math):
-    r"""The half-cosine :math:`(1 + \cos(\pi\, num / den)) / 2` from 1 (``num = 0``) to 0
-    (``num = den``), for floats (``xp=math``, ``scalar``) or arrays (``xp=np``), in
-    PyTorch's, MXNet's and timm's order of operations (``pi * num`` first).
+    r"""The half-cosine :math:`(1 + \cos(\pi\, num / den)) / 2`, 1 to 0 (``num = 0`` to ``den``),
+    for floats or arrays (``xp=np``), in PyTorch's, MXNet's and timm's order (``pi * num`` first).
 
     >>> [half_cosine(t, 4) for t in (0, 2, 4)]
     [1.0, 0.5, 0.0]
@@ -112,9 +111,8 @@ class TriangularSchedule(Schedule):
         return (self.cycle_length - t) / self._down * self._amp + self.min_lr
 
     def _value(self, t):
-        if t <= self._up:
-            return self._rise(t)
-        return self._fall(t) if t <= self.cycle_length else self.min_lr
+        return self._rise(t) if t <= self._up else (
+            self._fall(t) if t <= self.cycle_length else self.min_lr)
 
     @flat
     def _values(self, t):
@@ -158,8 +156,7 @@ class Linear(_Curve):
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.end_lr = check_lr('end_lr', end_lr, owner)
         self.length = check_int('length', length, owner, low=1)
-        self._d = self.end_lr - self.start_lr
-        self._ref = max(self.start_lr, self.end_lr)
+        self._d, self._ref = self.end_lr - self.start_lr, max(self.start_lr, self.end_lr)
 
     def _value(self, t, xp=scalar):
         return xp.where(t >= self.length, self.end_lr, t * self._d / self.length + self.start_lr)
@@ -292,8 +289,7 @@ class StepDecay(_Curve):
     :math:`lr(t) = base \cdot gamma^{\max(0, \lceil t / s \rceil - 1)}`: updates 1..s use
     ``base_lr``, the next ``s`` ``base_lr * gamma``... MXNet's ``FactorScheduler(step=s)``
     (:class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's ``StepLR``
-    (stepped every update), without state. ``gamma`` in [0, 1] (> 1 would grow the LR to
-    inf; MXNet refuses it too). Reference LR: ``base_lr``.
+    (stepped every update), without state. ``gamma`` in [0, 1], as MXNet. Reference LR: ``base_lr``.
 
     >>> [StepDecay(1.0, step_size=2, gamma=0.5)(t) for t in range(7)]
     [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
@@ -324,8 +320,7 @@ class MultiStepDecay(_Curve):
     :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}` (as repeated products): milestone
     ``m`` still uses the old LR, ``m + 1`` the new. MXNet's ``MultiFactorScheduler``
     (:class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's ``MultiStepLR``
-    (stepped every update), without state. ``gamma`` as for :class:`StepDecay`.
-    Reference LR: ``base_lr``.
+    (stepped every update), without state. ``gamma`` in [0, 1]. Reference LR: ``base_lr``.
 
     >>> [MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)(t) for t in range(7)]
     [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
@@ -367,10 +362,9 @@ class InverseSqrt(_Curve):
 class InverseTimeDecay(_Curve):
     r"""Inverse time decay: :math:`base / (1 + rate \cdot t / decay\_steps)`.
 
-    With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras'
-    ``InverseTimeDecay(initial_learning_rate=base, decay_steps, decay_rate=rate,
-    staircase)``, whose step counts from 0 (``Shift(s, 1)`` gives its value at each MXNet
-    update). Reference LR: ``base_lr``.
+    With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras' ``InverseTimeDecay(
+    base, decay_steps, rate, staircase)``, whose step counts from 0 (``Shift(s, 1)`` gives its
+    value at each MXNet update). Reference LR: ``base_lr``.
 
     >>> [InverseTimeDecay(1.0, decay_steps=2, decay_rate=0.5)(t) for t in (0, 2, 4, 6)]
     [1.0, 0.6666666666666666, 0.5, 0.4]
@@ -401,11 +395,10 @@ class WarmupStableDecay(Schedule):
     * ``0 <= t <= W`` (if W > 0): :math:`s + (P - s)\, w(t / W)`, ``w`` = ``p`` (``warmup=
       'linear'``), ``(1 - cos(pi p)) / 2`` (``'cosine'``) or ``1 - sqrt(1 - p)`` (``'1-sqrt'``)
     * ``W < t <= T - D``: ``P``
-    * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, with
-      ``g`` = ``1 - x`` (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2`` (``'cosine'``,
-      ``n = num_cycles``, 0.5: a half cosine), ``1 - sqrt(x)`` (``'1-sqrt'``, Hägele et
-      al. 2024), ``(1 - x) ** decay_power`` (``'power'``), or :math:`P (f / P)^x` itself
-      (``'exponential'``, ``f > 0``)
+    * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, ``g`` = ``1 - x``
+      (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2`` (``'cosine'``, ``n = num_cycles``; 0.5: a
+      half cosine), ``1 - sqrt(x)`` (``'1-sqrt'``, Hägele et al. 2024), ``(1 - x) ** decay_power``
+      (``'power'``), or :math:`P (f / P)^x` itself (``'exponential'``, ``f > 0``)
     * ``t > T``: ``f``
 
     Hugging Face's ``get_wsd_schedule`` (``min_lr_ratio``: ``start_lr = final_lr = min_lr_ratio
@@ -456,12 +449,9 @@ class WarmupStableDecay(Schedule):
                              "final_lr=%r and peak_lr=%r" % (owner, final_lr, peak_lr))
 
     def branch(self, decay_start, decay_steps, **changes):
-        """This schedule with a decay of ``decay_steps`` updates after update ``decay_start``.
-
-        ``decay_start`` >= ``warmup_steps`` (``total_steps = decay_start + decay_steps``);
-        ``changes`` may set ``decay``, ``final_lr``, ``num_cycles`` or ``decay_power``. Values
-        up to ``decay_start`` are this schedule's, when it is still stable there.
-        """
+        """This schedule with a decay of ``decay_steps`` updates after update ``decay_start``
+        (>= ``warmup_steps``; unchanged values before it). ``changes`` may set ``decay``,
+        ``final_lr``, ``num_cycles`` or ``decay_power``."""
         owner = 'WarmupStableDecay.branch'
         start = check_int('decay_start', decay_start, owner, low=self.warmup_steps)
         if start > self._d0:
