@@ -162,7 +162,7 @@ def _offset(m, length, s):
 
 
 def _run_guess(length, s, q, xp):
-    """The cycle of offset ``q`` in a run, unrounded up to ``floor`` (the stable root)."""
+    """A guess of the cycle of offset ``q`` in a run: the floored stable root of its starts."""
     lin = length - s / 2                # > 0 in a run of several cycles (_run_length)
     return xp.floor(2 * q / (lin + xp.sqrt(xp.maximum(lin * lin + 2 * s * q, 0.0))))
 
