@@ -1,19 +1,10 @@
 """Cycles: which cycle update ``t`` is in, and decays that repeat in cycles.
 
-:class:`Cycles` (lengths growing geometrically, or fixed) and :class:`CeilCycles`
-(``L_{k+1} = ceil(L_k * decay)``) answer "which cycle is update ``t`` in" for
-every cyclic schedule: :class:`CyclicDecay`, ``CosineAnnealingWarmRestarts`` and
-``CyclicalSchedule``. Both give ``locate(t) -> (k, start, length, lo, hi)`` for a
-number (exact for integers; every update in ``[lo, hi)`` has the same answer) and
-``locate_all(t) -> (k, offset, length)`` for an array; :func:`find_cycle` corrects
-a closed-form guess of ``k``.
-
-* :class:`CyclicDecay`: timm's cycle family (``CosineLRScheduler``,
-  ``PolyLRScheduler``, ``TanhLRScheduler``): a cosine, polynomial or tanh curve
-  with k-decay (Zhang and Li, 2020), cycles of geometrically growing and
-  possibly fractional length, a peak that decays per cycle, and a cycle limit.
-* :class:`CosineCycles`: Hugging Face's cosine of ``num_cycles`` waves over a
-  length, smooth or with hard restarts.
+:class:`Cycles` (geometric or fixed lengths) and :class:`CeilCycles` (``L_{k+1} = ceil(L_k *
+decay)``) locate the cycle of ``t`` for every cyclic schedule: ``locate(t) -> (k, start, length,
+lo, hi)`` for a number (exact for integers; the same for every update in ``[lo, hi)``),
+``locate_all(t) -> (k, offset, length)`` for an array. :class:`CyclicDecay` is timm's cycle
+family, :class:`CosineCycles` Hugging Face's cosine of ``num_cycles`` waves.
 """
 import math
 from bisect import bisect_right
@@ -21,30 +12,24 @@ from bisect import bisect_right
 import numpy as np
 
 from .base import Schedule
-from .shapes import half_cosine, int_power_table
-from ._checks import check_choice, check_int, check_lr, check_real
+from .shapes import flat, half_cosine, int_power_table, scalar
+from ._checks import check_bool, check_choice, check_int, check_lr, check_min_max, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
 # Cycles, CeilCycles, find_cycle and find_cycles are public inside the package
 
-# Cycles are counted exactly up to this update (every step below it is a float
-# that names one integer).
+# Cycles are counted exactly up to this update (every step below it names one integer).
 _CAP = 2 ** 53
 
 
 def find_cycle(start, t, i, lo=0, hi=None):
-    """The index ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)``, from a
-    guess ``i`` (a closed form, which may be off by a step or two near a boundary).
-
-    ``start`` gives the exact first update of each cycle (increasing).
+    """The ``i`` in ``[lo, hi]`` with ``start(i) <= t < start(i + 1)`` (``start`` exact and
+    increasing), from a closed form's guess ``i`` (maybe off by a step or two).
 
     >>> find_cycle(lambda i: 3 * i, 7, 5)
     2
     """
-    if hi is not None and i > hi:
-        i = hi
-    if i < lo:
-        i = lo
+    i = max(lo, i if hi is None else min(i, hi))
     while i > lo and start(i) > t:
         i -= 1
     while (hi is None or i < hi) and start(i + 1) <= t:
@@ -53,8 +38,7 @@ def find_cycle(start, t, i, lo=0, hi=None):
 
 
 def find_cycles(start, t, i, hi=math.inf):
-    """:func:`find_cycle` on arrays (``lo = 0``): returns ``i``, ``start(i)`` and
-    ``start(i + 1)``; only the steps a guess got wrong are searched again."""
+    """:func:`find_cycle` on arrays (``lo = 0``): ``i``, ``start(i)``, ``start(i + 1)``."""
     i = np.clip(i, 0, hi)
     b, e = start(i), start(i + 1)
     w = np.arange(i.size)
@@ -79,18 +63,13 @@ def groups(keys):
 
 
 class Cycles:
-    r"""Cycles of lengths ``first * mult ** i``: cycle ``i`` starts at
+    r"""Cycles of lengths ``first * mult ** i``: cycle ``i`` covers :math:`B_i \le t < B_{i+1}`,
+    :math:`B_i = first (mult^i - 1) / (mult - 1)` (``i * first`` if ``mult = 1``).
 
-    .. math:: B_i = first \frac{mult^i - 1}{mult - 1} \quad (i \cdot first
-              \text{ if } mult = 1)
-
-    and covers ``B_i <= t < B_{i+1}``. For ``mult > 1``, ``rule`` says which
-    number :math:`B_i` is: ``'float'`` timm's float ``(1 - mult**i) / (1 - mult)
-    * first`` (cycle ``i`` then lasts ``mult**i * first``, fractional), ``'exact'``
-    the integer (integer ``first`` and ``mult``), ``'nearest'`` the real value
-    rounded to the nearest integer (``floor(x + 0.5)``). The cycle of ``t`` comes
-    from the logarithm, corrected by :func:`find_cycle`: the cost does not depend on
-    ``t`` (``'float'`` keeps timm's logarithm uncorrected, as timm does).
+    ``rule`` (``mult > 1``): ``'float'`` timm's float ``(1 - mult**i) / (1 - mult) * first``
+    (cycle ``i`` lasts ``mult**i * first``), ``'exact'`` the integer (integer ``first`` and
+    ``mult``), ``'nearest'`` the real value rounded (``floor(x + 0.5)``). The cycle of ``t``
+    comes from the logarithm (corrected by :func:`find_cycle`, except for ``'float'``, as timm).
 
     >>> c = Cycles(4, 1.5, 'nearest')
     >>> [c.start(i) for i in range(5)], c.locate(12)
@@ -133,8 +112,7 @@ class Cycles:
         return xp.log(1 - t / self.first * (1 - self.mult)) / self._log_m
 
     def locate(self, t):
-        """(cycle ``i``, its start, its length, ``lo``, ``hi``) for update ``t`` >= 0:
-        every update in ``[lo, hi)`` (which holds ``t``) has the same answer."""
+        """(cycle, start, length, lo, hi) of update ``t`` >= 0, the same for all of ``[lo, hi)``."""
         first, m = self.first, self.mult
         if m == 1:
             i = int(t // first)
@@ -144,8 +122,7 @@ class Cycles:
             i = find_cycle(self.start, t, int(math.log(t / first * (m - 1) + 1) / self._log_m))
             b, end = self.start(i), self.start(i + 1)
             return i, b, end - b, b, end
-        # timm's logarithm, not corrected (so timm's value, also where it rounds
-        # across a start); the index is monotone in t, so [lo, hi) is checked at its ends
+        # timm's logarithm, uncorrected; monotone in t, so [lo, hi) is checked at its ends
         i = math.floor(self._log(t))
         b, end = self.start(i), self.start(i + 1)
         lo = b if b <= t and math.floor(self._log(b)) == i else t
@@ -156,9 +133,7 @@ class Cycles:
         return i, b, m ** i * first, lo, hi
 
     def locate_all(self, t):
-        """(cycle, offset in it, length) of each update of the float array ``t``."""
-        if np.ndim(t) == 0:                 # a 0-d array: the same, as 0-d arrays
-            return tuple(x.reshape(()) for x in self.locate_all(np.reshape(t, 1)))
+        """(cycle, offset in it, length) of each update of the 1-d float array ``t``."""
         first, m = self.first, self.mult
         if m == 1:                          # the offset exact at any step (fmod)
             return np.floor(t / first), np.fmod(t, first), np.full(t.shape, float(first))
@@ -181,19 +156,24 @@ class Cycles:
         return i, t - b, length
 
 
-class CeilCycles:
-    """The cycles of ``CyclicalSchedule``: ``L_0 = first``,
-    ``L_{k+1} = ceil(L_k * decay)`` with the float product of the definition.
+def _offset(m, length, s):
+    """Updates from the start of a run (see :class:`CeilCycles`) to its cycle ``m``."""
+    return m * length + s * (m * (m - 1) // 2)
 
-    Held as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` (``m <
-    n``) that start at ``B0 + m L0 + s m (m - 1) / 2``. While ``L (decay - 1)``
-    (or ``L (1 - decay)``) stays between two integers, ``ceil(L * decay) - L`` is
-    one constant ``s``, so a whole stretch of cycles is one run, found in closed
-    form; only near the integers, where the float product might round across
-    one, each cycle is stepped with the definition itself. Runs are added as
-    steps need them (a cache: the values never depend on it). Cycles are counted
-    exactly up to update ``2**53``; with growing cycles, the cycle running there
-    never ends.
+
+def _run_guess(length, s, q, xp):
+    """A guess of the cycle of offset ``q`` in a run: the floored stable root of its starts."""
+    lin = length - s / 2                # > 0 in a run of several cycles (_run_length)
+    return xp.floor(2 * q / (lin + xp.sqrt(xp.maximum(lin * lin + 2 * s * q, 0.0))))
+
+
+class CeilCycles:
+    """The cycles of ``CyclicalSchedule``: ``L_0 = first``, ``L_{k+1} = ceil(L_k * decay)`` (the
+    float product), as *runs*: cycles ``k0 .. k0 + n - 1`` of lengths ``L0 + s m`` from ``B0 + m L0
+    + s m (m - 1) / 2`` (``m < n``). While ``L (decay - 1)`` stays between two integers, ``ceil(L *
+    decay) - L`` is one ``s`` (a run, in closed form); near the integers each cycle is stepped by
+    the definition. Runs are added as needed (a cache). Exact up to update ``2**53``; with
+    growing cycles, the cycle running there never ends.
 
     >>> c = CeilCycles(2, 1.5)
     >>> [c.start(k) for k in range(6)], c.locate(11)
@@ -208,20 +188,15 @@ class CeilCycles:
         self._q = q << 53
         self._lo_num = abs(p - q) * (1 << 53) - p
         self._hi_num = abs(p - q) * (1 << 53) + p
-        self.runs = []          # (B0, k0, L0, s, n); n None: periodic, never ends
-        self.starts = []        # B0 of each run, for bisection
-        self.firsts = []        # k0 of each run
-        self.forever = False    # the last cycle tabulated never ends
-        self.done = False
+        # each run's (B0, k0, L0, s, n) (n None: periodic, never ends), B0 and k0
+        self.runs, self.starts, self.firsts = [], [], []
+        self.done = self.forever = False    # forever: the last cycle tabulated never ends
         self.next = (0, 0, first)   # (k, B, L) of the next cycle to tabulate
         self._arrays = None
 
-    # -- building --------------------------------------------------------------
     def _run_length(self, length, s):
-        """How many cycles from ``length`` on (>= 1) have increment ``s``, proven
-        for each: the product cannot round across an integer."""
-        d = self.decay
-        j = abs(s)
+        """How many cycles from ``length`` on (>= 1) surely have increment ``s`` (see above)."""
+        d, j = self.decay, abs(s)
         est = (j / (d - 1) - length) / j if s > 0 else (length - j / (1 - d)) / j
         if est < 2 or self._lo_num <= 0:
             return 1
@@ -232,17 +207,13 @@ class CeilCycles:
         else:       # L' = L - j i must satisfy j Q < L' lo and L' hi < (j + 1) Q
             i_hi = (length * lo - j * Q - 1) // (j * lo)
             i_lo = (length * hi - (j + 1) * Q) // (j * hi) + 1
-        if i_lo > 1 or i_hi < 1:
-            return 1
-        return i_hi + 1
+        return 1 if i_lo > 1 or i_hi < 1 else i_hi + 1
 
     def _add(self):
         k, b, length = self.next
-        if b >= _CAP:                  # cycle k would start past 2**53: never
-            self.done = self.forever = True
-            return
-        if b + length >= _CAP:         # its successor would: it is the last
-            self._append(b, k, length, 0, 1)
+        if b + length >= _CAP:      # cycle k is the last (or, from 2**53 on, never starts)
+            if b < _CAP:
+                self._append(b, k, length, 0, 1)
             self.done = self.forever = True
             return
         s = math.ceil(length * self.decay) - length   # the definition
@@ -251,23 +222,15 @@ class CeilCycles:
             self.done = True
             return
         n = self._run_length(length, s)
-        if b + (n - 1) * length + s * (n - 1) * (n - 2) // 2 >= _CAP:
-            # keep the cycles that start before 2**53 (a start is increasing in m)
-            lo, hi = 0, n - 1
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if b + mid * length + s * mid * (mid - 1) // 2 < _CAP:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            n = lo + 1
+        if b + _offset(n - 1, length, s) >= _CAP:      # keep the cycles starting before 2**53
+            n = 1 + find_cycle(lambda m: b + _offset(m, length, s), _CAP - 1,
+                               _run_guess(length, s, _CAP - 1 - b, scalar), 0, n - 1)
         self._append(b, k, length, s, n)
-        self.next = (k + n, b + n * length + s * n * (n - 1) // 2, length + s * n)
+        self.next = (k + n, b + _offset(n, length, s), length + s * n)
 
     def _append(self, b, k, length, s, n):
-        last = self.runs[-1] if self.runs else None
-        if last is not None and last[3] == s and s != 0 and last[4] is not None \
-                and last[2] + s * last[4] == length:
+        last = self.runs[-1] if self.runs else (None,) * 5
+        if last[3] == s != 0 and last[4] is not None and last[2] + s * last[4] == length:
             self.runs[-1] = (last[0], last[1], last[2], s, last[4] + n)   # one run
         else:
             self.runs.append((b, k, length, s, n))
@@ -280,10 +243,8 @@ class CeilCycles:
         while not self.done and self.next[1] <= t:
             self._add()
 
-    # -- locating --------------------------------------------------------------
     def locate(self, t):
-        """(k, start, length, start, end) of the cycle of update ``t``, as
-        :meth:`Cycles.locate` (``end`` is inf for a cycle that never ends)."""
+        """As :meth:`Cycles.locate` (``hi`` is inf for a cycle that never ends)."""
         self.cover(t)
         r = bisect_right(self.starts, t) - 1
         b, k, length, s, n = self.runs[r]
@@ -293,16 +254,9 @@ class CeilCycles:
                 start = b + m * length
                 return k + m, start, length, start, start + length
             return k, b, length, b, math.inf    # the last, never ending
-        if n == 1:
-            m = 0
-        else:
-            q = t - b
-            lin = length - s / 2
-            # lin > 0 in a run of several cycles (_run_length): the stable root
-            m = int(2 * q / (lin + math.sqrt(max(lin * lin + 2 * s * q, 0.0))))
-            m = find_cycle(lambda i: b + i * length + s * i * (i - 1) // 2, t, m, 0, n - 1)
-        start = b + m * length + s * m * (m - 1) // 2
-        size = length + s * m
+        m = 0 if n == 1 else find_cycle(lambda i: b + _offset(i, length, s), t,
+                                        _run_guess(length, s, t - b, scalar), 0, n - 1)
+        start, size = b + _offset(m, length, s), length + s * m
         last = self.forever and r == len(self.runs) - 1 and m == n - 1
         return k + m, start, size, start, math.inf if last else start + size
 
@@ -310,17 +264,12 @@ class CeilCycles:
         """First update of cycle ``k`` (inf if it never starts)."""
         while not self.done and self.next[0] <= k:
             self._add()
-        r = bisect_right(self.firsts, k) - 1
-        b, k0, length, s, n = self.runs[r]
+        b, k0, length, s, n = self.runs[bisect_right(self.firsts, k) - 1]
         m = k - k0
-        if n is not None and m >= n:
-            return math.inf
-        return b + m * length + s * m * (m - 1) // 2
-
+        return math.inf if n is not None and m >= n else b + _offset(m, length, s)
 
     def locate_all(self, t):
-        """(cycle, offset in it, length) of each update of the float array ``t``: the
-        scalar :meth:`locate`, run by run."""
+        """As :meth:`Cycles.locate_all`: :meth:`locate`'s formulas, run by run."""
         k, off, size = np.empty_like(t), np.empty_like(t), np.empty_like(t)
         if not t.size:
             return k, off, size
@@ -333,105 +282,64 @@ class CeilCycles:
             x = t[idx] - b
             if n is None:                   # periodic (fmod: exact at any step)
                 k[idx], off[idx], size[idx] = k0 + np.floor(x / length), np.fmod(x, length), length
-                continue
-            if n == 1:
+            elif n == 1:
                 k[idx], off[idx], size[idx] = k0, x, float(length)
-                continue
-            lin = length - s / 2            # the scalar path's root, then find_cycle
-            m = np.floor(2 * x / (lin + np.sqrt(np.maximum(lin * lin + 2 * s * x, 0.0))))
-            m = find_cycles(lambda i: i * length + s * (i * (i - 1) // 2), x,
-                            m.astype(np.int64), n - 1)[0]      # in integers: exact
-            k[idx], off[idx] = k0 + m, x - (m * length + s * (m * (m - 1) // 2))
-            size[idx] = length + s * m
+            else:                           # in integers: exact
+                m = find_cycles(lambda i: _offset(i, length, s), x,
+                                _run_guess(length, s, x, np).astype(np.int64), n - 1)[0]
+                k[idx], off[idx], size[idx] = k0 + m, x - _offset(m, length, s), length + s * m
         return k, off, size
 
 
 class CyclicDecay(Schedule):
     r"""A cosine, polynomial or tanh decay in cycles, with k-decay (timm's family).
 
-    With ``T = t_initial`` and ``m = cycle_mul``, cycle ``i`` starts at
-    :math:`S_i = T (m^i - 1) / (m - 1)` (``i T`` when ``m = 1``; fractional
-    starts are kept, as timm does) and lasts :math:`T_i = T m^i`. Within it,
-    with :math:`c = t - S_i`, :math:`x = c^k / T_i^k` (``k = k_decay``) and the
-    peak :math:`p_i = base\_lr \cdot cycle\_decay^i`:
+    Cycle ``i`` starts at :math:`S_i = T (m^i - 1) / (m - 1)` (``T = t_initial``, ``m =
+    cycle_mul`` >= 1; ``i T`` if ``m = 1``; fractional, as timm) and lasts :math:`T_i = T m^i`.
+    With :math:`c = t - S_i`, :math:`x = c^k / T_i^k` (``k = k_decay``: above 1 the LR stays
+    high longer) and the peak :math:`p_i = base\_lr \cdot cycle\_decay^i`:
 
     * ``'cosine'``: :math:`lr\_min + (p_i - lr\_min)(1 + \cos \pi x) / 2`
-    * ``'poly'``: :math:`lr\_min + (p_i - lr\_min)(1 - x)^{power}`
+    * ``'poly'``: :math:`lr\_min + (p_i - lr\_min)(1 - x)^{power}` (``power`` > 0)
     * ``'tanh'``: :math:`lr\_min + (p_i - lr\_min)(1 - \tanh(lb (1 - r) + ub\, r)) / 2`
-      with :math:`r = c / T_i` (no k-decay, as in timm)
+      with :math:`r = c / T_i` (no k-decay, as in timm; ``lb < ub``, Hsueh et al. 2019)
 
-    and ``lr_min`` from cycle ``cycle_limit`` on. Equal to timm's schedulers'
-    ``_get_lr(t)`` (without warm-up and noise, which compose: see
-    :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
+    and ``lr_min`` from cycle ``cycle_limit`` on: timm's ``_get_lr(t)`` (without warm-up and
+    noise, which compose: :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
 
-    Parameters
-    ----------
-    curve : {'cosine', 'poly', 'tanh'}
-    t_initial : int
-        Updates of the first cycle, >= 1.
-    base_lr : float
-        Peak of the first cycle, >= ``lr_min``.
-    lr_min : float, default 0
-    cycle_mul : float, default 1
-        Growth of the cycle length, >= 1.
-    cycle_decay : float, default 1
-        Factor of the peak per cycle, in (0, 1].
-    cycle_limit : int, default 1
-        Number of cycles; afterwards ``lr_min``. >= 1.
-    k_decay : float, default 1
-        Exponent of k-decay (``'cosine'``, ``'poly'``), > 0: above 1 the LR stays
-        high longer, below 1 it falls sooner.
-    power : float, default 0.5
-        Exponent of ``'poly'``, > 0.
-    lb, ub : float, default -7, 3
-        Bounds of ``'tanh'`` (Hsueh et al., 2019), ``lb < ub``.
-
-    Examples
-    --------
     >>> s = CyclicDecay('cosine', t_initial=4, base_lr=1.0, cycle_limit=2, cycle_decay=0.5)
-    >>> [round(s(t), 4) for t in range(10)]
-    [1.0, 0.8536, 0.5, 0.1464, 0.5, 0.4268, 0.25, 0.0732, 0.0, 0.0]
-    >>> s = CyclicDecay('cosine', t_initial=4, base_lr=1.0, k_decay=2.0)
-    >>> [round(s(t), 4) for t in range(5)]
+    >>> [round(s(t), 4) for t in (0, 1, 4, 5, 8, 9)]
+    [1.0, 0.8536, 0.5, 0.4268, 0.0, 0.0]
+    >>> [round(CyclicDecay('cosine', 4, 1.0, k_decay=2.0)(t), 4) for t in range(5)]
     [1.0, 0.9904, 0.8536, 0.4025, 0.0]
     """
 
     _param_names = ('curve', 't_initial', 'base_lr_', 'lr_min', 'cycle_mul', 'cycle_decay',
                     'cycle_limit', 'k_decay', 'power', 'lb', 'ub')
-    _CURVES = ('cosine', 'poly', 'tanh')
 
     def __init__(self, curve, t_initial, base_lr, lr_min=0.0, cycle_mul=1.0, cycle_decay=1.0,
                  cycle_limit=1, k_decay=1.0, power=0.5, lb=-7.0, ub=3.0):
-        super().__init__()
         owner = 'CyclicDecay'
-        self.curve = check_choice('curve', curve, self._CURVES, owner)
+        self.curve = check_choice('curve', curve, ('cosine', 'poly', 'tanh'), owner)
         self.t_initial = check_int('t_initial', t_initial, owner, low=1)
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
-        self.lr_min = check_lr('lr_min', lr_min, owner)
-        if self.lr_min > self.base_lr_:
-            raise ValueError('%s: lr_min must be <= base_lr, got lr_min=%r and base_lr=%r'
-                             % (owner, lr_min, base_lr))
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
+        self.lr_min = check_min_max(owner, lr_min, base_lr, 'lr_min', 'base_lr')[0]
         self.cycle_mul = check_real('cycle_mul', cycle_mul, owner, low=1.0, high=1e9,
                                     what='a number in [1, 1e9]')
         self.cycle_decay = check_real('cycle_decay', cycle_decay, owner, low=0.0, high=1.0,
                                       low_open=True, what='a number in (0, 1]')
         self.cycle_limit = check_int('cycle_limit', cycle_limit, owner, low=1)
-        self.k_decay = check_real('k_decay', k_decay, owner, low=0.0, low_open=True,
-                                  what='a finite number > 0')
-        self.power = check_real('power', power, owner, low=0.0, low_open=True,
-                                what='a finite number > 0')
-        self.lb = check_real('lb', lb, owner)
-        self.ub = check_real('ub', ub, owner)
+        self.k_decay = check_lr('k_decay', k_decay, owner, positive=True)
+        self.power = check_lr('power', power, owner, positive=True)
+        self.lb, self.ub = check_real('lb', lb, owner), check_real('ub', ub, owner)
         if not self.lb < self.ub:
             raise ValueError('%s: lb must be < ub, got lb=%r and ub=%r' % (owner, lb, ub))
-        self._ref = self.base_lr_
         self._cycles = Cycles(self.t_initial, self.cycle_mul)
         self._cos, self._tanh, self._k1 = curve == 'cosine', curve == 'tanh', self.k_decay == 1
         self._memo = [self._cycle(0)]       # the cycle of the last call (a cache)
 
     def _cycle(self, t):
-        """(lo, hi, cycle, start, length, amplitude) of the cycle of ``t`` (see
-        :meth:`Cycles.locate`)."""
+        """(lo, hi, cycle, start, length, amplitude) of the cycle of ``t`` (``locate``)."""
         i, start, length, lo, hi = self._cycles.locate(t)
         return lo, hi, i, start, length, self.base_lr_ * self.cycle_decay ** i - self.lr_min
 
@@ -449,6 +357,7 @@ class CyclicDecay(Schedule):
             lo, hi, i, start, length, amp = self._memo[0] = self._cycle(t)
         return self.lr_min if i >= self.cycle_limit else self._curve(amp, t - start, length, math)
 
+    @flat                                   # locate_all's float rule needs 1-d steps
     def _values(self, t):
         i, off, length = self._cycles.locate_all(t)
         amp = int_power_table(self.base_lr_, self.cycle_decay, i) - self.lr_min
@@ -460,44 +369,30 @@ class CosineCycles(Schedule):
 
     With :math:`p = t / L` (not clamped), ``final_lr`` :math:`f` and ``base_lr`` :math:`b`:
 
-    * smooth (``restarts=False``): :math:`f + (b - f)(1 + \cos(2 \pi\, n\, p)) / 2`;
-      ``num_cycles=0.5`` is a half cosine from ``b`` to ``f`` at ``t = L`` (then it
-      rises again, as the formula does);
-    * ``restarts=True``: :math:`f + (b - f)(1 + \cos(\pi ((n p) \bmod 1))) / 2` for
-      ``t < L``, then ``f``: ``n`` decays, each restarting at ``b``.
+    * smooth (``restarts=False``): :math:`f + (b - f)(1 + \cos(2 \pi\, n\, p)) / 2`
+      (``num_cycles=0.5``: a half cosine to ``f`` at ``t = L``, then rising again);
+    * ``restarts=True``: :math:`f + (b - f)(1 + \cos(\pi ((n p) \bmod 1))) / 2` for ``t < L``,
+      then ``f``: ``n`` decays, each restarting at ``b``.
 
-    ``transformers``' ``get_cosine_schedule_with_warmup``,
-    ``get_cosine_with_hard_restarts_schedule_with_warmup`` and
-    ``get_cosine_with_min_lr_schedule_with_warmup`` after their warm-up (see
-    :func:`~gluon_schedules.get_schedule`). Reference LR: ``base_lr``.
+    ``transformers``' ``get_cosine_schedule_with_warmup``, ``..._with_hard_restarts_...`` and
+    ``get_cosine_with_min_lr_...`` after their warm-up (:func:`~gluon_schedules.get_schedule`).
+    Reference LR: ``base_lr``.
 
-    Examples
-    --------
-    >>> s = CosineCycles(1.0, length=8, num_cycles=1.0)
-    >>> [round(s(t), 4) for t in range(0, 10, 2)]
+    >>> [round(CosineCycles(1.0, length=8, num_cycles=1.0)(t), 4) for t in range(0, 10, 2)]
     [1.0, 0.5, 0.0, 0.5, 1.0]
-    >>> s = CosineCycles(1.0, length=8, num_cycles=2, restarts=True)
-    >>> [round(s(t), 4) for t in range(0, 10, 2)]
+    >>> [round(CosineCycles(1.0, 8, num_cycles=2, restarts=True)(t), 4) for t in range(0, 10, 2)]
     [1.0, 0.5, 1.0, 0.5, 0.0]
     """
 
     _param_names = ('base_lr_', 'length', 'num_cycles', 'final_lr', 'restarts')
 
     def __init__(self, base_lr, length, num_cycles=0.5, final_lr=0.0, restarts=False):
-        super().__init__()
         owner = 'CosineCycles'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
         self.length = check_int('length', length, owner, low=1)
-        self.num_cycles = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                                     what='a finite number > 0')
-        self.final_lr = check_lr('final_lr', final_lr, owner)
-        if self.final_lr > self.base_lr_:
-            raise ValueError('%s: final_lr must be <= base_lr, got final_lr=%r and '
-                             'base_lr=%r' % (owner, final_lr, base_lr))
-        if not isinstance(restarts, bool):
-            raise TypeError('%s: restarts must be True or False, got %r' % (owner, restarts))
-        self.restarts = restarts
-        self._ref = self.base_lr_
+        self.num_cycles = check_lr('num_cycles', num_cycles, owner, positive=True)
+        self.final_lr = check_min_max(owner, final_lr, base_lr, 'final_lr', 'base_lr')[0]
+        self.restarts = check_bool('restarts', restarts, owner)
 
     def _curve(self, p, xp):
         x = (self.num_cycles * p) % 1.0 if self.restarts else 2.0 * self.num_cycles * p
@@ -509,5 +404,4 @@ class CosineCycles(Schedule):
 
     def _values(self, t):
         p = t / self.length
-        out = self._curve(p, np)
-        return np.where(p >= 1.0, self.final_lr, out) if self.restarts else out
+        return np.where(self.restarts & (p >= 1.0), self.final_lr, self._curve(p, np))

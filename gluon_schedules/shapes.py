@@ -1,20 +1,16 @@
-"""Schedule shapes: curves that depend only on ``t = num_update``.
+"""Schedule shapes: curves that depend only on ``t = num_update`` (see :mod:`.base`).
 
-Conventions: ``t`` is MXNet's ``num_update`` (1 for the first ``trainer.step()``,
-0 before any step). A shape of ``length`` updates starts at its first value at
-``t = 0``, reaches its last value at ``t = length`` (inclusive) and holds it after.
-Every class documents its reference LR (what ``base_lr`` means, see
-:mod:`gluon_schedules.base`).
-
-Each curve's formula is written once, for a float (the optimizer's call) and an
-array (``values()``): as ``_value(t, xp)`` with ``xp=scalar`` (``math`` under
-NumPy's names) or ``xp=np``; or, where a float path must stay cheap, as
-``_curve(t, xp)`` whose ``_value`` and ``_values`` only clamp ``t`` or pick the
-phase. :func:`half_cosine` is the cosine every module's curves use.
+A shape of ``length`` updates starts at its first value at ``t = 0``, reaches its last at
+``t = length`` and holds it. Each formula is written once for floats and arrays: ``_value(t,
+xp)`` with ``xp=scalar`` (``math`` under NumPy's names) or ``np``; or ``_curve(t, xp)``, whose
+``_value``/``_values`` only clamp ``t`` or pick the phase (a cheap float path).
+:func:`half_cosine` is the cosine every module's curves use.
 """
 import functools
 import math
+import operator
 from bisect import bisect_left
+from itertools import accumulate, repeat
 from types import SimpleNamespace
 
 import numpy as np
@@ -24,13 +20,11 @@ from ._checks import (check_lr, check_int, check_fraction, check_real, check_boo
                       check_choice, check_min_max, check_factor, check_milestones)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',
-           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay',
-           'StepDecay', 'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay',
-           'WarmupStableDecay']
+           'LinearDecayToZero', 'CosineDecay', 'ExponentialDecay', 'PolynomialDecay', 'StepDecay',
+           'MultiStepDecay', 'InverseSqrt', 'InverseTimeDecay', 'WarmupStableDecay']
 
 
-# NumPy's names for one float, so that one expression serves ``xp=scalar`` and
-# ``xp=np`` (lambdas: cheaper per call than the builtins min and max)
+# NumPy's names for one float (lambdas: cheaper per call than the builtins min and max)
 scalar = SimpleNamespace(
     cos=math.cos, sqrt=math.sqrt, floor=math.floor, ceil=math.ceil,
     minimum=lambda a, b: a if a < b else b, maximum=lambda a, b: b if a < b else a,
@@ -38,8 +32,7 @@ scalar = SimpleNamespace(
 
 
 def flat(values):
-    """Let a ``_values`` written for 1-d arrays of steps take any shape, a 0-d
-    array (``values(5)``) included: it sees the steps flattened."""
+    """Let a ``_values`` written for 1-d arrays take any shape (0-d too): it sees them flat."""
     @functools.wraps(values)
     def wrapper(self, t, *args):
         return values(self, t.reshape(-1), *args).reshape(t.shape)
@@ -47,10 +40,8 @@ def flat(values):
 
 
 def half_cosine(num, den, xp=math):
-    r"""The half-cosine from 1 (``num = 0``) to 0 (``num = den``):
-    :math:`(1 + \cos(\pi\, num / den)) / 2`, for floats (``xp=math`` or ``scalar``)
-    or arrays (``xp=np``), with PyTorch's, MXNet's and timm's order of operations
-    (``pi * num`` first).
+    r"""The half-cosine :math:`(1 + \cos(\pi\, num / den)) / 2`, 1 to 0 (``num = 0`` to ``den``),
+    for floats or arrays (``xp=np``), in PyTorch's, MXNet's and timm's order (``pi * num`` first).
 
     >>> [half_cosine(t, 4) for t in (0, 2, 4)]
     [1.0, 0.5, 0.0]
@@ -63,9 +54,7 @@ def int_power_table(base, factor, n):
     floats) computed with one ``pow`` per distinct exponent, the same values."""
     if not isinstance(n, np.ndarray):
         return base * factor ** n
-    if n.size == 0:
-        return np.empty_like(n)
-    top = int(n.max())
+    top = int(n.max(initial=0))
     if top > 4 * n.size + 1024:          # sparse exponents: plain pow is cheaper
         return base * np.power(factor, n)
     powers = base * np.power(factor, np.arange(top + 1, dtype=np.float64))
@@ -81,8 +70,7 @@ class _Curve(Schedule):
 
 
 class _ToLength(Schedule):
-    """A curve ``_curve(t, xp)`` of ``min(t, length)``: its last value after ``length``
-    (for a float, clamped by a conditional: see benchmarks/README.md)."""
+    """A curve ``_curve(t, xp)`` of ``min(t, length)`` (a float clamped by a conditional)."""
 
     def _value(self, t):
         return self._curve(t if t < self.length else self.length, math)
@@ -95,45 +83,26 @@ class _ToLength(Schedule):
 class TriangularSchedule(Schedule):
     r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
 
-    .. math::
+    .. math:: lr(t) = min\_lr + (max\_lr - min\_lr) \max(0, \min(t / (L f), (L - t) / (L (1 - f))))
 
-        lr(t) = \max\left(min\_lr,\; min\_lr + (max\_lr - min\_lr)
-                \min\left(\frac{t}{L f}, \frac{L - t}{L (1 - f)}\right)\right)
+    ``L = cycle_length``, ``f = inc_fraction`` in (0, 1) (below 0.5: the "slanted" triangle of
+    Howard and Ruder, 2018), ``0 <= min_lr <= max_lr``. Reference LR: ``max_lr``. The MXNet
+    tutorial's class ("Advanced Learning Rate Schedules"), with identical values.
 
-    with ``L = cycle_length`` and ``f = inc_fraction``: the rise up to the peak at
-    ``t = L f``, the fall to ``min_lr`` at ``t = L``, then ``min_lr``. Reference LR:
-    ``max_lr``. The MXNet tutorial "Advanced Learning Rate Schedules" defines the
-    same class; values are identical.
-
-    Parameters
-    ----------
-    min_lr, max_lr : float
-        Lower and upper bounds, ``0 <= min_lr <= max_lr``.
-    cycle_length : int
-        Updates from the start (``t = 0``) to the end of the cycle (``t = L``).
-    inc_fraction : float, default 0.5
-        Fraction of the cycle spent increasing, in (0, 1); below 0.5 gives the
-        "slanted" triangle of Howard and Ruder (2018).
-
-    Examples
-    --------
-    >>> s = TriangularSchedule(min_lr=1, max_lr=2, cycle_length=10, inc_fraction=0.2)
-    >>> [round(s(t), 3) for t in (0, 1, 2, 6, 10, 11)]
+    >>> [round(TriangularSchedule(1, 2, 10, inc_fraction=0.2)(t), 3) for t in (0, 1, 2, 6, 10, 11)]
     [1.0, 1.5, 2.0, 1.5, 1.0, 1.0]
     """
 
     _param_names = ('min_lr', 'max_lr', 'cycle_length', 'inc_fraction')
 
     def __init__(self, min_lr, max_lr, cycle_length, inc_fraction=0.5):
-        super().__init__()
         owner = 'TriangularSchedule'
         self.min_lr, self.max_lr = check_min_max(owner, min_lr, max_lr)
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
         self.inc_fraction = check_fraction('inc_fraction', inc_fraction, owner)
         self._up = self.cycle_length * self.inc_fraction
         self._down = self.cycle_length * (1 - self.inc_fraction)
-        self._amp = self.max_lr - self.min_lr
-        self._ref = self.max_lr
+        self._amp, self._ref = self.max_lr - self.min_lr, self.max_lr
 
     def _rise(self, t):
         return t / self._up * self._amp + self.min_lr
@@ -142,13 +111,11 @@ class TriangularSchedule(Schedule):
         return (self.cycle_length - t) / self._down * self._amp + self.min_lr
 
     def _value(self, t):
-        if t <= self._up:
-            return self._rise(t)
-        return self._fall(t) if t <= self.cycle_length else self.min_lr
+        return self._rise(t) if t <= self._up else (
+            self._fall(t) if t <= self.cycle_length else self.min_lr)
 
     @flat
     def _values(self, t):
-        # the lower of the two lines (the rise, then the fall), never below min_lr
         return np.maximum(np.minimum(self._rise(t), self._fall(t)), self.min_lr)
 
 
@@ -162,9 +129,7 @@ class Constant(Schedule):
     _param_names = ('lr',)
 
     def __init__(self, lr):
-        super().__init__()
-        self.lr = check_lr('lr', lr, 'Constant')
-        self._ref = self.lr
+        self.lr = self._ref = check_lr('lr', lr, 'Constant')
 
     def _value(self, t):
         return self.lr
@@ -176,36 +141,29 @@ class Constant(Schedule):
 class Linear(_Curve):
     r"""Linear ramp from ``start_lr`` (``t = 0``) to ``end_lr`` (``t = length``), then constant.
 
-    .. math:: lr(t) = start\_lr + t (end\_lr - start\_lr) / L \quad (t < L), \qquad
-              end\_lr \quad (t \ge L)
+    .. math:: lr(t) = start\_lr + (end\_lr - start\_lr) \min(t, L) / L
 
-    Serves as warm-up (``start_lr < end_lr``) or decay. Reference LR:
-    ``max(start_lr, end_lr)``.
+    A warm-up (``start_lr < end_lr``) or a decay. Reference LR: ``max(start_lr, end_lr)``.
 
-    >>> s = Linear(0.0, 1.0, 4)
-    >>> [s(t) for t in range(6)]
+    >>> [Linear(0.0, 1.0, 4)(t) for t in range(6)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     _param_names = ('start_lr', 'end_lr', 'length')
 
     def __init__(self, start_lr, end_lr, length):
-        super().__init__()
         owner = type(self).__name__
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.end_lr = check_lr('end_lr', end_lr, owner)
         self.length = check_int('length', length, owner, low=1)
-        self._d = self.end_lr - self.start_lr
-        self._ref = max(self.start_lr, self.end_lr)
+        self._d, self._ref = self.end_lr - self.start_lr, max(self.start_lr, self.end_lr)
 
     def _value(self, t, xp=scalar):
         return xp.where(t >= self.length, self.end_lr, t * self._d / self.length + self.start_lr)
 
 
 class LinearDecayToZero(Linear):
-    """Linear decay from ``base_lr`` at ``t = 0`` to exactly 0 at ``t = total_steps``.
-
-    Same as ``Linear(base_lr, 0.0, total_steps)``. Reference LR: ``base_lr``.
+    """``Linear(base_lr, 0.0, total_steps)``: 0 from ``total_steps`` on. Reference LR: ``base_lr``.
 
     >>> [LinearDecayToZero(1.0, 4)(t) for t in (0, 1, 4, 9)]
     [1.0, 0.75, 0.0, 0.0]
@@ -214,10 +172,8 @@ class LinearDecayToZero(Linear):
     _param_names = ('base_lr_', 'total_steps')
 
     def __init__(self, base_lr, total_steps):
-        total_steps = check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
-        check_lr('base_lr', base_lr, 'LinearDecayToZero')
-        super().__init__(base_lr, 0.0, total_steps)
-        self.total_steps = total_steps
+        self.total_steps = check_int('total_steps', total_steps, 'LinearDecayToZero', low=1)
+        super().__init__(check_lr('base_lr', base_lr, 'LinearDecayToZero'), 0.0, self.total_steps)
 
     def _params(self):
         return [('base_lr', self.start_lr), ('total_steps', self.total_steps)]
@@ -226,16 +182,13 @@ class LinearDecayToZero(Linear):
 class CosineDecay(_ToLength):
     r"""Half-cosine decay from ``base_lr`` (``t = 0``) to ``final_lr`` (``t >= length``).
 
-    .. math:: lr(t) = final + (base - final) \left(\frac{1 + \cos(\pi \min(t, L) / L)}{2}
-              \right)^{exponent}
+    .. math:: lr(t) = final + (base - final) ((1 + \cos(\pi \min(t, L) / L)) / 2)^{exponent}
 
-    With ``exponent=1`` (the default) equal to MXNet's ``CosineScheduler(max_update=L,
-    base_lr, final_lr)`` at every ``num_update``, without its state. ``exponent`` is
-    optax's ``cosine_decay_schedule(init_value=base, decay_steps=L, alpha=final /
-    base, exponent)``: above 1 the LR falls sooner. Reference LR: ``base_lr``.
+    With ``exponent=1`` MXNet's ``CosineScheduler(max_update=L, base_lr, final_lr)``
+    without its state; optax's ``cosine_decay_schedule(init_value=base, decay_steps=L,
+    alpha=final / base, exponent)`` (above 1 the LR falls sooner). Reference LR: ``base_lr``.
 
-    >>> s = CosineDecay(1.0, 4, final_lr=0.0)
-    >>> [round(s(t), 4) for t in range(6)]
+    >>> [round(CosineDecay(1.0, 4, final_lr=0.0)(t), 4) for t in range(6)]
     [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
     >>> [round(CosineDecay(1.0, 4, exponent=2.0)(t), 4) for t in range(5)]
     [1.0, 0.7286, 0.25, 0.0214, 0.0]
@@ -244,15 +197,12 @@ class CosineDecay(_ToLength):
     _param_names = ('base_lr_', 'length', 'final_lr', 'exponent')
 
     def __init__(self, base_lr, length, final_lr=0.0, exponent=1.0):
-        super().__init__()
         owner = 'CosineDecay'
         self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
                                                      'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
-        self.exponent = check_real('exponent', exponent, owner, low=0.0, low_open=True,
-                                   what='a finite number > 0')
-        self._amp = self.base_lr_ - self.final_lr
-        self._ref = self.base_lr_
+        self.exponent = check_lr('exponent', exponent, owner, positive=True)
+        self._amp, self._ref = self.base_lr_ - self.final_lr, self.base_lr_
 
     def _curve(self, t, xp):
         c = half_cosine(t, self.length, xp)
@@ -260,27 +210,14 @@ class CosineDecay(_ToLength):
 
 
 class CosineAnnealingSchedule(CosineDecay):
-    r"""Cosine annealing from ``max_lr`` (at ``t = 0``) to ``min_lr`` (at ``t = L``).
+    r"""Cosine annealing from ``max_lr`` (``t = 0``) to ``min_lr`` (``t >= L = cycle_length``).
 
-    .. math::
+    .. math:: lr(t) = min\_lr + (max\_lr - min\_lr) (1 + \cos(\pi \min(t, L) / L)) / 2
 
-        lr(t) = min\_lr + (max\_lr - min\_lr) \frac{1 + \cos(\pi \min(t, L) / L)}{2}
+    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` named as the MXNet tutorial's class
+    (Loshchilov and Hutter, 2016), with identical values. Reference LR: ``max_lr``.
 
-    ``CosineDecay(max_lr, cycle_length, final_lr=min_lr)`` with the names of the
-    MXNet tutorial's class (Loshchilov and Hutter, 2016); values are identical.
-    Reference LR: ``max_lr``.
-
-    Parameters
-    ----------
-    min_lr, max_lr : float
-        ``0 <= min_lr <= max_lr``.
-    cycle_length : int
-        Updates from ``max_lr`` to ``min_lr``.
-
-    Examples
-    --------
-    >>> s = CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)
-    >>> [round(s(t), 4) for t in range(6)]
+    >>> [round(CosineAnnealingSchedule(min_lr=1, max_lr=2, cycle_length=4)(t), 4) for t in range(6)]
     [2.0, 1.8536, 1.5, 1.1464, 1.0, 1.0]
     """
 
@@ -288,43 +225,36 @@ class CosineAnnealingSchedule(CosineDecay):
 
     def __init__(self, min_lr, max_lr, cycle_length):
         owner = 'CosineAnnealingSchedule'
-        min_lr, max_lr = check_min_max(owner, min_lr, max_lr)
-        cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        super().__init__(max_lr, cycle_length, final_lr=min_lr)
-        self.min_lr, self.max_lr, self.cycle_length = min_lr, max_lr, cycle_length
+        self.min_lr, self.max_lr = check_min_max(owner, min_lr, max_lr)
+        self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
+        super().__init__(self.max_lr, self.cycle_length, final_lr=self.min_lr)
 
 
 class ExponentialDecay(_Curve):
     r"""Exponential decay: :math:`\max(min\_lr,\; base \cdot rate^{t / s})`.
 
-    With ``staircase=True`` the exponent is ``floor(t / decay_steps)``, so the LR
-    drops at ``t = decay_steps, 2 decay_steps, ...`` (as in TensorFlow and optax).
-    Reference LR: ``base_lr``.
+    With ``staircase=True`` the exponent is ``floor(t / decay_steps)`` (drops at ``t = s,
+    2 s, ...``, as in TensorFlow and optax). Reference LR: ``base_lr``.
 
-    >>> s = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)
-    >>> [s(t) for t in range(6)]
+    >>> [ExponentialDecay(1.0, decay_rate=0.5, decay_steps=2, staircase=True)(t) for t in range(6)]
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     _param_names = ('base_lr_', 'decay_rate', 'decay_steps', 'staircase', 'min_lr')
 
     def __init__(self, base_lr, decay_rate, decay_steps, staircase=False, min_lr=0.0):
-        super().__init__()
         owner = 'ExponentialDecay'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
         self.decay_rate = check_real('decay_rate', decay_rate, owner, low=0.0, high=1.0,
                                      low_open=True, what='a number in (0, 1]')
         self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
         self.staircase = check_bool('staircase', staircase, owner)
         self.min_lr = check_min_max(owner, min_lr, self.base_lr_, 'min_lr', 'base_lr')[0]
-        self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
         e = t / self.decay_steps
-        if self.staircase:
-            v = int_power_table(self.base_lr_, self.decay_rate, xp.floor(e))
-        else:
-            v = self.base_lr_ * self.decay_rate ** e
+        v = (int_power_table(self.base_lr_, self.decay_rate, xp.floor(e)) if self.staircase
+             else self.base_lr_ * self.decay_rate ** e)
         return xp.maximum(v, self.min_lr)
 
 
@@ -333,24 +263,20 @@ class PolynomialDecay(_ToLength):
 
     .. math:: lr(t) = final + (base - final) (1 - \min(t, L) / L)^{power}
 
-    ``power=1`` is linear decay; equal to MXNet's ``PolyScheduler`` without state.
-    Reference LR: ``base_lr``.
+    ``power=1`` is linear; MXNet's ``PolyScheduler`` without state. Reference LR: ``base_lr``.
 
-    >>> s = PolynomialDecay(1.0, 4, power=2)
-    >>> [s(t) for t in range(6)]
+    >>> [PolynomialDecay(1.0, 4, power=2)(t) for t in range(6)]
     [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
 
     _param_names = ('base_lr_', 'length', 'power', 'final_lr')
 
     def __init__(self, base_lr, length, power=1.0, final_lr=0.0):
-        super().__init__()
         owner = 'PolynomialDecay'
         self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
                                                      'final_lr', 'base_lr')
         self.length = check_int('length', length, owner, low=1)
-        self.power = check_real('power', power, owner, low=0.0, low_open=True,
-                                what='a finite number > 0')
+        self.power = check_lr('power', power, owner, positive=True)
         self._ref = self.base_lr_
 
     def _curve(self, t, xp):
@@ -360,28 +286,22 @@ class PolynomialDecay(_ToLength):
 class StepDecay(_Curve):
     r"""Multiply the LR by ``gamma`` every ``step_size`` updates.
 
-    Updates 1..step_size use ``base_lr``, the next ``step_size`` use
-    ``base_lr * gamma``, and so on: :math:`lr(t) = base \cdot gamma^{\max(0,
-    \lceil t / s \rceil - 1)}`. This is MXNet's ``FactorScheduler(step=s)`` (whose
-    :class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's
-    ``StepLR(step_size=s)`` (stepped every update), without state. ``gamma`` is in
-    [0, 1]: a factor > 1 is refused (it would grow the LR to inf; MXNet refuses it
-    too). Reference LR: ``base_lr``.
+    :math:`lr(t) = base \cdot gamma^{\max(0, \lceil t / s \rceil - 1)}`: updates 1..s use
+    ``base_lr``, the next ``s`` ``base_lr * gamma``... MXNet's ``FactorScheduler(step=s)``
+    (:class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's ``StepLR``
+    (stepped every update), without state. ``gamma`` in [0, 1], as MXNet. Reference LR: ``base_lr``.
 
-    >>> s = StepDecay(1.0, step_size=2, gamma=0.5)
-    >>> [s(t) for t in range(7)]
+    >>> [StepDecay(1.0, step_size=2, gamma=0.5)(t) for t in range(7)]
     [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     _param_names = ('base_lr_', 'step_size', 'gamma')
 
     def __init__(self, base_lr, step_size, gamma=0.1):
-        super().__init__()
         owner = 'StepDecay'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
         self.step_size = check_int('step_size', step_size, owner, low=1)
         self.gamma = check_factor('gamma', gamma, owner)
-        self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
         n = xp.maximum(xp.ceil(t / self.step_size) - 1, 0)
@@ -391,64 +311,49 @@ class StepDecay(_Curve):
 def repeated_products(base, factor, n):
     """``(base, base * factor, (base * factor) * factor, ...)``, ``n + 1`` values: the
     LRs of MXNet's ``MultiFactorScheduler``, which multiplies at each milestone."""
-    lrs = [base]
-    for _ in range(n):
-        lrs.append(lrs[-1] * factor)
-    return tuple(lrs)
+    return tuple(accumulate(repeat(factor, n), operator.mul, initial=base))
 
 
 class MultiStepDecay(_Curve):
     r"""Multiply the LR by ``gamma`` after each milestone.
 
-    Update ``m`` (a milestone) still uses the old LR, update ``m + 1`` the new one:
-    :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}` (as repeated products). This
-    is MXNet's ``MultiFactorScheduler(step=milestones)`` (whose
-    :class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's
-    ``MultiStepLR`` (stepped every update), without state. ``gamma`` is in [0, 1],
-    as for :class:`StepDecay`. Reference LR: ``base_lr``.
+    :math:`lr(t) = base \cdot gamma^{\#\{m : m < t\}}` (as repeated products): milestone
+    ``m`` still uses the old LR, ``m + 1`` the new. MXNet's ``MultiFactorScheduler``
+    (:class:`~gluon_schedules.MXNetSchedule` uses this curve) and PyTorch's ``MultiStepLR``
+    (stepped every update), without state. ``gamma`` in [0, 1]. Reference LR: ``base_lr``.
 
-    >>> s = MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)
-    >>> [s(t) for t in range(7)]
+    >>> [MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)(t) for t in range(7)]
     [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     _param_names = ('base_lr_', 'milestones', 'gamma')
 
     def __init__(self, base_lr, milestones, gamma=0.1):
-        super().__init__()
         owner = 'MultiStepDecay'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
         self.milestones = tuple(check_milestones('milestones', milestones, owner))
         self.gamma = check_factor('gamma', gamma, owner)
         self._lrs = repeated_products(self.base_lr_, self.gamma, len(self.milestones))
-        self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
         return xp.take(self._lrs, xp.searchsorted(self.milestones, t))
 
 
 class InverseSqrt(_Curve):
-    r"""Inverse square root decay: constant ``base_lr`` until ``timescale``, then
-    :math:`base \sqrt{timescale / t}`.
+    r"""Inverse square root decay: :math:`base \cdot \sqrt{timescale / \max(t, timescale)}`.
 
-    .. math:: lr(t) = base \cdot \sqrt{timescale / \max(t, timescale)}
+    Constant until ``timescale``. The Transformer's "Noam" schedule is a linear warm-up of
+    ``timescale`` updates (``LinearWarmUp``, ``Join``) with this. Reference LR: ``base_lr``.
 
-    The Transformer's "Noam" schedule is ``LinearWarmUp``/``Join`` of a linear
-    warm-up of ``timescale`` updates with this. Reference LR: ``base_lr``.
-
-    >>> s = InverseSqrt(1.0, timescale=4)
-    >>> [s(t) for t in (0, 4, 16, 64)]
+    >>> [InverseSqrt(1.0, timescale=4)(t) for t in (0, 4, 16, 64)]
     [1.0, 1.0, 0.5, 0.25]
     """
 
     _param_names = ('base_lr_', 'timescale')
 
     def __init__(self, base_lr, timescale):
-        super().__init__()
-        owner = 'InverseSqrt'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
-        self.timescale = check_int('timescale', timescale, owner, low=1)
-        self._ref = self.base_lr_
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, 'InverseSqrt')
+        self.timescale = check_int('timescale', timescale, 'InverseSqrt', low=1)
 
     def _value(self, t, xp=scalar):
         return self.base_lr_ * xp.sqrt(self.timescale / xp.maximum(t, self.timescale))
@@ -457,13 +362,11 @@ class InverseSqrt(_Curve):
 class InverseTimeDecay(_Curve):
     r"""Inverse time decay: :math:`base / (1 + rate \cdot t / decay\_steps)`.
 
-    With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras'
-    ``InverseTimeDecay(initial_learning_rate=base, decay_steps, decay_rate=rate,
-    staircase)`` (whose step counts from 0: ``Shift(s, 1)`` gives its value at
-    each MXNet update). Reference LR: ``base_lr``.
+    With ``staircase=True`` the quotient is ``floor(t / decay_steps)``. Keras' ``InverseTimeDecay(
+    base, decay_steps, rate, staircase)``, whose step counts from 0 (``Shift(s, 1)`` gives its
+    value at each MXNet update). Reference LR: ``base_lr``.
 
-    >>> s = InverseTimeDecay(1.0, decay_steps=2, decay_rate=0.5)
-    >>> [s(t) for t in (0, 2, 4, 6)]
+    >>> [InverseTimeDecay(1.0, decay_steps=2, decay_rate=0.5)(t) for t in (0, 2, 4, 6)]
     [1.0, 0.6666666666666666, 0.5, 0.4]
     >>> [InverseTimeDecay(1.0, 2, 1.0, staircase=True)(t) for t in (0, 1, 2, 3, 4)]
     [1.0, 1.0, 0.5, 0.5, 0.3333333333333333]
@@ -472,106 +375,83 @@ class InverseTimeDecay(_Curve):
     _param_names = ('base_lr_', 'decay_steps', 'decay_rate', 'staircase')
 
     def __init__(self, base_lr, decay_steps, decay_rate, staircase=False):
-        super().__init__()
         owner = 'InverseTimeDecay'
-        self.base_lr_ = check_lr('base_lr', base_lr, owner)
+        self.base_lr_ = self._ref = check_lr('base_lr', base_lr, owner)
         self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
-        self.decay_rate = check_real('decay_rate', decay_rate, owner, low=0.0,
-                                     what='a finite number >= 0')
+        self.decay_rate = check_lr('decay_rate', decay_rate, owner)
         self.staircase = check_bool('staircase', staircase, owner)
-        self._ref = self.base_lr_
 
     def _value(self, t, xp=scalar):
         q = t / self.decay_steps
-        if self.staircase:
-            q = xp.floor(q)
-        return self.base_lr_ / (1 + self.decay_rate * q)
+        return self.base_lr_ / (1 + self.decay_rate * (xp.floor(q) if self.staircase else q))
 
 
 class WarmupStableDecay(Schedule):
     r"""Warmup-stable-decay (WSD): a warm-up, a long constant phase, a final decay.
 
-    With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``, peak
-    ``P``, ``start_lr`` :math:`s` and ``final_lr`` :math:`f`:
+    With ``W = warmup_steps``, ``D = decay_steps``, ``T = total_steps``, peak ``P``,
+    ``start_lr`` :math:`s` and ``final_lr`` :math:`f`:
 
-    * ``0 <= t <= W``: :math:`s + (P - s)\, w(t / W)` (skipped if W = 0), with
-      ``w`` = ``p`` (``warmup='linear'``), ``(1 - cos(pi p)) / 2``
-      (``'cosine'``) or ``1 - sqrt(1 - p)`` (``'1-sqrt'``)
+    * ``0 <= t <= W`` (if W > 0): :math:`s + (P - s)\, w(t / W)`, ``w`` = ``p`` (``warmup=
+      'linear'``), ``(1 - cos(pi p)) / 2`` (``'cosine'``) or ``1 - sqrt(1 - p)`` (``'1-sqrt'``)
     * ``W < t <= T - D``: ``P``
-    * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, with
-      ``g`` = ``1 - x`` (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2``
-      (``'cosine'``, ``n = num_cycles``, 0.5: a half cosine), ``1 - sqrt(x)``
-      (``'1-sqrt'``, Hägele et al. 2024), ``(1 - x) ** decay_power``
+    * ``T - D < t <= T``: :math:`f + (P - f)\, g(x)`, ``x = (t - (T - D)) / D``, ``g`` = ``1 - x``
+      (``decay='linear'``), ``(1 + cos(2 pi n x)) / 2`` (``'cosine'``, ``n = num_cycles``; 0.5: a
+      half cosine), ``1 - sqrt(x)`` (``'1-sqrt'``, Hägele et al. 2024), ``(1 - x) ** decay_power``
       (``'power'``), or :math:`P (f / P)^x` itself (``'exponential'``, ``f > 0``)
     * ``t > T``: ``f``
 
-    The options of Hugging Face's ``get_wsd_schedule`` (``min_lr_ratio`` is
-    ``start_lr = final_lr = min_lr_ratio * peak_lr``). A decay decided later:
-    with ``total_steps=None`` and ``decay_steps=None`` the stable phase never ends;
-    :meth:`branch` gives the same schedule with a decay of ``decay_steps``
-    starting at any update of the stable phase, so a run continues from any
-    checkpoint into a decay (values before the branch point are unchanged).
-    Reference LR: ``peak_lr``.
+    Hugging Face's ``get_wsd_schedule`` (``min_lr_ratio``: ``start_lr = final_lr = min_lr_ratio
+    * peak_lr``). With ``total_steps=None`` and ``decay_steps=None`` the stable phase never
+    ends; :meth:`branch` adds a decay from any update of it on. Reference LR: ``peak_lr``.
 
     >>> s = WarmupStableDecay(1.0, total_steps=10, warmup_steps=2, decay_steps=4)
-    >>> [s(t) for t in range(12)]
-    [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    >>> [s(t) for t in (0, 1, 2, 6, 7, 8, 10, 11)]
+    [0.0, 0.5, 1.0, 1.0, 0.75, 0.5, 0.0, 0.0]
     >>> run = WarmupStableDecay(1.0, None, warmup_steps=2, decay_steps=None, warmup='cosine')
-    >>> [round(run(t), 4) for t in (1, 2, 1000)]
-    [0.5, 1.0, 1.0]
     >>> cool = run.branch(6, decay_steps=4, decay='exponential', final_lr=0.01)
-    >>> [round(cool(t), 4) for t in (5, 6, 7, 8, 10, 11)]
-    [1.0, 1.0, 0.3162, 0.1, 0.01, 0.01]
+    >>> [round(cool(t), 4) for t in (1, 6, 7, 8, 10, 11)]
+    [0.5, 1.0, 0.3162, 0.1, 0.01, 0.01]
     """
 
     _param_names = ('peak_lr', 'total_steps', 'warmup_steps', 'decay_steps', 'decay',
                     'start_lr', 'final_lr', 'warmup', 'num_cycles', 'decay_power')
-    _DECAYS = ('linear', 'cosine', '1-sqrt', 'power', 'exponential')
-    _WARMUPS = ('linear', 'cosine', '1-sqrt')
 
     def __init__(self, peak_lr, total_steps, warmup_steps, decay_steps, decay='linear',
                  start_lr=0.0, final_lr=0.0, warmup='linear', num_cycles=0.5,
                  decay_power=2.0):
-        super().__init__()
         owner = 'WarmupStableDecay'
-        self.peak_lr = check_lr('peak_lr', peak_lr, owner)
+        self.peak_lr = self._ref = check_lr('peak_lr', peak_lr, owner)
         self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
         if (total_steps is None) != (decay_steps is None):
             raise ValueError('%s: give total_steps and decay_steps, or neither (a stable '
                              'phase that never ends; see branch()), got total_steps=%r and '
                              'decay_steps=%r' % (owner, total_steps, decay_steps))
-        if total_steps is None:
-            self.total_steps = self.decay_steps = None
-        else:
-            self.total_steps = check_int('total_steps', total_steps, owner, low=1)
+        self.total_steps = self.decay_steps = None
+        self._d0 = self._end = math.inf
+        if total_steps is not None:
+            self.total_steps = self._end = check_int('total_steps', total_steps, owner, low=1)
             self.decay_steps = check_int('decay_steps', decay_steps, owner, low=1)
             if self.warmup_steps + self.decay_steps > self.total_steps:
                 raise ValueError('%s: warmup_steps + decay_steps must be <= total_steps, '
                                  'got %r + %r > %r'
                                  % (owner, warmup_steps, decay_steps, total_steps))
-        self.decay = check_choice('decay', decay, self._DECAYS, owner)
+            self._d0 = self.total_steps - self.decay_steps
+        self.decay = check_choice('decay', decay, ('linear', 'cosine', '1-sqrt', 'power',
+                                                   'exponential'), owner)
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.final_lr = check_lr('final_lr', final_lr, owner)
-        self.warmup = check_choice('warmup', warmup, self._WARMUPS, owner)
-        self.num_cycles = check_real('num_cycles', num_cycles, owner, low=0.0, low_open=True,
-                                     what='a finite number > 0')
-        self.decay_power = check_real('decay_power', decay_power, owner, low=0.0,
-                                      low_open=True, what='a finite number > 0')
+        self.warmup = check_choice('warmup', warmup, ('linear', 'cosine', '1-sqrt'), owner)
+        self.num_cycles = check_lr('num_cycles', num_cycles, owner, positive=True)
+        self.decay_power = check_lr('decay_power', decay_power, owner, positive=True)
         if self.decay == 'exponential' and not 0 < self.final_lr <= self.peak_lr:
             raise ValueError("%s: decay='exponential' needs 0 < final_lr <= peak_lr, got "
                              "final_lr=%r and peak_lr=%r" % (owner, final_lr, peak_lr))
-        self._d0 = math.inf if self.total_steps is None else self.total_steps - self.decay_steps
-        self._end = math.inf if self.total_steps is None else self.total_steps
-        self._ref = self.peak_lr
 
     def branch(self, decay_start, decay_steps, **changes):
-        """This schedule with its decay starting after update ``decay_start``.
-
-        ``decay_start`` >= ``warmup_steps``; the decay lasts ``decay_steps``
-        updates (``total_steps = decay_start + decay_steps``). ``changes`` may
-        set ``decay``, ``final_lr``, ``num_cycles`` or ``decay_power``. Values up
-        to ``decay_start`` are this schedule's, when it is still stable there.
-        """
+        """This schedule with a decay of ``decay_steps`` updates after update ``decay_start``
+        (>= ``warmup_steps``; unchanged values before it). ``changes`` may set ``decay``,
+        ``final_lr``, ``num_cycles`` or ``decay_power``."""
         owner = 'WarmupStableDecay.branch'
         start = check_int('decay_start', decay_start, owner, low=self.warmup_steps)
         if start > self._d0:
@@ -579,10 +459,9 @@ class WarmupStableDecay(Schedule):
                              'already starts), got %r' % (owner, self._d0, decay_start))
         d = check_int('decay_steps', decay_steps, owner, low=1)
         allowed = ('decay', 'final_lr', 'num_cycles', 'decay_power')
-        for k in changes:
-            if k not in allowed:
-                raise TypeError('%s: can change only %s, got %r'
-                                % (owner, ', '.join(allowed), k))
+        bad = [k for k in changes if k not in allowed]
+        if bad:
+            raise TypeError('%s: can change only %s, got %r' % (owner, ', '.join(allowed), bad[0]))
         params = dict((name, getattr(self, name)) for name in self._param_names)
         params.update(changes, total_steps=start + d, decay_steps=d)
         out = WarmupStableDecay(**params)
@@ -590,27 +469,18 @@ class WarmupStableDecay(Schedule):
             object.__setattr__(out, '_scale', self._scale)
         return out
 
-    # the phases' formulas, written once for floats (math) and arrays (numpy)
     def _warm(self, p, xp):
-        if self.warmup == 'linear':
-            w = p
-        elif self.warmup == 'cosine':
-            w = 0.5 * (1.0 - xp.cos(math.pi * p))
-        else:
-            w = 1.0 - xp.sqrt(1.0 - p)
+        w = (p if self.warmup == 'linear' else 0.5 * (1.0 - xp.cos(math.pi * p))
+             if self.warmup == 'cosine' else 1.0 - xp.sqrt(1.0 - p))
         return self.start_lr + (self.peak_lr - self.start_lr) * w
 
     def _fall(self, x, xp):
-        if self.decay == 'exponential':
+        d = self.decay
+        if d == 'exponential':
             return self.peak_lr * (self.final_lr / self.peak_lr) ** x
-        if self.decay == 'linear':
-            g = 1.0 - x
-        elif self.decay == 'cosine':
-            g = 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * x))
-        elif self.decay == '1-sqrt':
-            g = 1.0 - xp.sqrt(x)
-        else:
-            g = (1.0 - x) ** self.decay_power
+        g = (1.0 - x if d == 'linear' else 1.0 - xp.sqrt(x) if d == '1-sqrt'
+             else 0.5 * (1.0 + xp.cos(math.pi * self.num_cycles * 2.0 * x)) if d == 'cosine'
+             else (1.0 - x) ** self.decay_power)
         return self.final_lr + (self.peak_lr - self.final_lr) * g
 
     def _value(self, t):
