@@ -15,6 +15,7 @@ when called in increasing order, slower after a jump backwards.
 import copy
 import functools
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -121,12 +122,13 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
         rise = 0.0 if s.warmup_mode == 'constant' else float(s.warmup_final_lr) - begin
         self._warm = _leaf(Linear, start_lr=begin, _d=rise, length=s.warmup_steps,
                            end_lr=begin + rise)
-        self._shift, self._stop = 0, None
+        self._shift, self._step = 0, 0
         if isinstance(s, FactorScheduler):
             # MXNet multiplies by factor at each step passed and clamps the product to
             # stop_factor_lr (so a base_lr below stop_factor_lr holds until then)
-            self._decay = _leaf(StepDecay, base_lr_=float(s.base_lr), step_size=s.step,
-                                gamma=float(s.factor))
+            self._base, self._factor = float(s.base_lr), float(s.factor)
+            self._decay = _leaf(StepDecay, base_lr_=self._base, step_size=s.step,
+                                gamma=self._factor)
             self._stop, self._step = float(s.stop_factor_lr), s.step
         elif isinstance(s, MultiFactorScheduler):
             self._decay = _leaf(MultiStepDecay, milestones=tuple(s.step),
@@ -157,13 +159,16 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
     def _value(self, t):
         if t < self._warmup_steps:
             return self._warm._value(t)
-        v = self._decay._value(t - self._shift)
-        return self._stop if self._stop is not None and v < self._stop and t > self._step else v
+        if self._step:      # StepDecay's formula, inlined (benchmarks/README.md), clamped
+            n = math.ceil(t / self._step) - 1
+            v = self._base * self._factor ** n if n > 0 else self._base
+            return self._stop if v < self._stop and t > self._step else v
+        return self._decay._value(t - self._shift)
 
     @flat
     def _values(self, t):
         v = self._decay._values(t - self._shift)
-        if self._stop is not None:
+        if self._step:
             v = np.where((v < self._stop) & (t > self._step), self._stop, v)
         if self._warmup_steps:
             v = np.where(t < self._warmup_steps, self._warm._values(t), v)
