@@ -46,19 +46,16 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
 class MXNetSchedule(_SnapshotScheduler, Schedule):
     """A pure copy of one of MXNet's stateful schedulers.
 
-    ``scheduler`` (a Factor, MultiFactor, Poly or CosineScheduler) is read, never
-    changed; a Factor or MultiFactor one must be fresh (not advanced by calls). The
-    value at ``t`` is what ``copy.deepcopy(scheduler)`` returns when called with 1,
-    2, ..., t in order (and 0 for ``t = 0``): MXNet's warm-up (the formula of
-    :class:`~gluon_schedules.Linear`), then the curve of
+    ``scheduler`` (a Factor, MultiFactor, Poly or CosineScheduler; a Factor or
+    MultiFactor one fresh) is never changed. The value at ``t`` is what
+    ``copy.deepcopy(scheduler)`` returns when called with 1, 2, ..., t in order:
+    MXNet's warm-up (:class:`~gluon_schedules.Linear`'s formula), then the curve of
     :class:`~gluon_schedules.StepDecay`, :class:`~gluon_schedules.MultiStepDecay`,
-    or, after the warm-up, :class:`~gluon_schedules.PolynomialDecay` or
-    :class:`~gluon_schedules.CosineDecay`, with MXNet's arguments (checked by MXNet's
-    rules). FactorScheduler's ``base_lr * factor ** n`` uses ``pow`` (MXNet's repeated
-    products within a relative 1e-12) and is clamped to ``stop_factor_lr`` from the
-    first decay step on, as MXNet does; ``factor < 0`` or ``base_lr < 0`` is refused.
-    The others are bit-exact. Reference LR: the scheduler's ``base_lr`` (its LR
-    after warm-up).
+    :class:`~gluon_schedules.PolynomialDecay` or :class:`~gluon_schedules.CosineDecay`
+    with MXNet's arguments, bit-exact except FactorScheduler's ``pow`` (MXNet's
+    repeated products within a relative 1e-12; clamped to ``stop_factor_lr`` from
+    the first decay step, ``factor < 0`` or ``base_lr < 0`` refused). Reference LR:
+    the scheduler's ``base_lr`` (its LR after warm-up).
 
     >>> from mxnet.lr_scheduler import FactorScheduler
     >>> s = MXNetSchedule(FactorScheduler(step=2, factor=0.5, base_lr=1.0))
@@ -256,8 +253,7 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
 
 
 def _as_step(t):
-    """``t`` as MXNet passes it: an ``int`` if integer-valued (also a float such as
-    ``7.0`` or a NumPy scalar), else a Python float."""
+    """``t`` as MXNet passes it: an ``int`` if integer-valued, else a Python float."""
     if type(t) is int:
         return t
     t = float(t)
@@ -280,12 +276,10 @@ class FunctionSchedule(Schedule):
         if not callable(fn):
             raise TypeError('FunctionSchedule: fn must be callable, got %r' % (fn,))
         self.fn = fn
-        if reference_lr is None:
-            self._ref = float(fn(0))
-        else:
+        if reference_lr is not None:
             reference_lr = check_real('reference_lr', reference_lr, 'FunctionSchedule', low=0.0)
-            self._ref = reference_lr
         self.reference_lr_arg = reference_lr
+        self._ref = float(fn(0)) if reference_lr is None else reference_lr
 
     def _params(self):
         return [('fn', self.fn), ('reference_lr', self.reference_lr_arg)]
@@ -301,8 +295,7 @@ class FunctionSchedule(Schedule):
         if isinstance(name, str) and '<' in name:
             why = 'its function is a lambda or a closure'
         elif isinstance(fn, functools.partial):
-            why = 'its function is a functools.partial, whose bound arguments a config ' \
-                  'cannot hold'
+            why = 'its function is a functools.partial, whose bound arguments a config cannot hold'
         elif inspect.ismethod(fn) and not isinstance(fn.__self__, type):
             why = 'its function is a method bound to a %s object, which a config ' \
                   'cannot hold' % type(fn.__self__).__name__
@@ -317,13 +310,11 @@ class FunctionSchedule(Schedule):
             why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \
                 '%r does not name it (from_config would load %r)' % (key, found)
         if why:
-            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: %s. '
-                            'Use a function defined with def at module level '
-                            '(it may call your object), or pickle the schedule'
-                            % (fn, why))
+            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: %s. Use a '
+                            'function defined with def at module level (it may call your '
+                            'object), or pickle the schedule' % (fn, why))
         return {'class': 'FunctionSchedule',
-                'params': {'fn': {'class_ref': key},
-                           'reference_lr': self.reference_lr_arg}}
+                'params': {'fn': {'class_ref': key}, 'reference_lr': self.reference_lr_arg}}
 
 
 def as_schedule(obj, name='schedule', owner=None):

@@ -1,16 +1,11 @@
 """The :class:`Schedule` base class: the contract every schedule follows.
 
-Conventions
------------
-* The argument is MXNet's ``num_update``: ``trainer.step()`` number *k* (from 1)
-  uses ``schedule(k)``, ``trainer.learning_rate`` before any step ``schedule(0)``.
-  Units are updates, never epochs, unless a class says otherwise.
-* The value is a pure function of ``num_update``, whatever the call order;
-  constructors only check and store their arguments.
-* Schedules are immutable (assigning an attribute raises ``AttributeError``)
-  except :attr:`Schedule.base_lr`; they pickle (``Trainer.save_states``, the dist
-  kvstore), round-trip through :meth:`Schedule.get_config` and :func:`from_config`,
-  and have a ``repr`` showing their parameters.
+Conventions: the argument is MXNet's ``num_update`` (``trainer.step()`` number *k*,
+from 1, uses ``schedule(k)``; before any step ``schedule(0)``), in updates unless a
+class says otherwise. The value is a pure function of it, in any call order.
+Schedules are immutable except :attr:`Schedule.base_lr`, pickle (``save_states``,
+the dist kvstore), round-trip through :meth:`Schedule.get_config` and
+:func:`from_config`, and have a ``repr`` showing their parameters.
 
 The base_lr rule
 ----------------
@@ -22,13 +17,10 @@ schedule then **rescales all its values** by ``learning_rate / reference_lr``, w
 ``warnings.warn``, as MXNet's own schedulers do. To keep its own values, create
 the optimizer with ``learning_rate=None`` (MXNet 1.9.1's ``Ftrl`` never passes
 its ``learning_rate`` on). A schedule is rescaled at most once: a *different*
-``base_lr`` later raises ``ValueError``.
-
-Holders of schedules (composites, ``ReduceLROnPlateau``, ``lr_groups``, the
-momentum/beta1/wd schedules) take them through ``adapters.hold`` and evaluate
-their own values (``_value``/``_values``): a child already rescaled enters as
-``Scale(child, factor)`` (:meth:`Schedule._pinned`), a later rescale of the shared
-object changes nothing there, and a holder's own scale applies in ``__call__``.
+``base_lr`` later raises ``ValueError``. Holders of schedules (composites,
+``ReduceLROnPlateau``, ``lr_groups``, hyperparameter schedules) take them through
+``adapters.hold`` and evaluate their own values (``_value``/``_values``): a child
+already rescaled enters as ``Scale(child, factor)`` (:meth:`Schedule._pinned`).
 
 Layers
 ------
@@ -110,9 +102,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return self._scale * self._value(num_update)
 
     def _pinned(self):
-        """This schedule as a holder takes it: a private shallow copy without the
-        base_lr rule's scale, or ``Scale(that copy, scale)`` if rescaled, so that no
-        optimizer reaches what a holder holds."""
+        """A holder's private shallow copy, unscaled (``Scale(copy, scale)`` if rescaled)."""
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
         return own if self._scale == 1.0 else _scaled(own, self._scale)
@@ -132,11 +122,9 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
             t = np.asarray(steps, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError('steps must be an array of real numbers, got %r' % (steps,)) from None
-        if t.size:
-            lo, hi = t.min(), t.max()
-            if not (lo >= 0 and hi < np.inf):
-                bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
-                raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
+        if t.size and not (t.min() >= 0 and t.max() < np.inf):
+            bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
+            raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
         out = self._values(t)
         return out if self._scale == 1.0 else out * self._scale
 
@@ -162,25 +150,22 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         if math.isclose(value, current, rel_tol=1e-12, abs_tol=0.0):
             return
         if self._ref == 0:
-            raise ValueError('%s: cannot set base_lr=%r: the reference LR is 0, '
-                             'so the schedule cannot be rescaled; create the '
-                             'optimizer with learning_rate=None'
+            raise ValueError('%s: cannot set base_lr=%r: the reference LR is 0, so the schedule '
+                             'cannot be rescaled; create the optimizer with learning_rate=None'
                              % (type(self).__name__, value))
         if self._scale != 1.0:
             raise ValueError(
-                '%s: cannot set base_lr=%r: an optimizer already rescaled this schedule '
-                'to base_lr=%r, and the LR that optimizer applies must not change. '
-                'Give each optimizer its own schedule, or create this optimizer with '
-                'learning_rate=None (or learning_rate=%r).'
-                % (self._unscaled_repr(), value, current, current))
+                '%s: cannot set base_lr=%r: an optimizer already rescaled this schedule to '
+                'base_lr=%r, and the LR that optimizer applies must not change. Give each '
+                'optimizer its own schedule, or create this optimizer with learning_rate=None '
+                '(or learning_rate=%r).' % (self._unscaled_repr(), value, current, current))
         scale = value / self._ref
         warnings.warn(
-            '%s: base_lr set to %r (an optimizer does this when it has a '
-            'learning_rate, e.g. Adam\'s default 0.001): every value is now scaled '
-            'by %.6g so that the reference LR %r becomes %r. To keep the '
-            'schedule\'s own values, create the optimizer with learning_rate=None '
-            'or learning_rate=%r.' % (self._unscaled_repr(), value, scale,
-                                      self._ref, value, self._ref),
+            '%s: base_lr set to %r (an optimizer does this when it has a learning_rate, e.g. '
+            'Adam\'s default 0.001): every value is now scaled by %.6g so that the reference '
+            'LR %r becomes %r. To keep the schedule\'s own values, create the optimizer with '
+            'learning_rate=None or learning_rate=%r.'
+            % (self._unscaled_repr(), value, scale, self._ref, value, self._ref),
             UserWarning, stacklevel=2)
         object.__setattr__(self, '_scale', scale)
 
@@ -192,9 +177,6 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         if protocol < 2 and len(rv) > 2 and isinstance(rv[2], dict):
             rv = rv[:2] + ({k: _arrays_as_lists(v) for k, v in rv[2].items()},) + rv[3:]
         return rv
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
 
     def _params(self):
         # an attribute that would clash with the base_lr property is stored as 'base_lr_'
@@ -223,8 +205,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return cfg
 
     def _config(self):
-        """The config of the schedule's own values, without the base_lr rule's scale
-        (as a composite describes each child)."""
+        """The config of the schedule's own values (as a composite describes each child)."""
         return {'class': _class_key(type(self)),
                 'params': {k: _encode(v) for k, v in self._params()}}
 
@@ -267,8 +248,7 @@ def _array(values, dtype, shape):
 
 
 def _arrays_as_lists(v):
-    """``v`` with its NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python
-    numbers, also inside lists, tuples, namedtuples and dicts."""
+    """``v`` with NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python numbers."""
     if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
         return _ArrayAsList(v)
     if isinstance(v, np.generic):
@@ -321,15 +301,13 @@ def _check_trusted(trusted):
         return ()
     if not isinstance(trusted, (list, tuple, set, frozenset)) or any(
             not (isinstance(x, str) or callable(x)) for x in trusted):
-        raise TypeError('from_config: trusted must be a list of module names (str) or '
-                        'of the classes and functions a config may name, got %r'
-                        % (trusted,))
+        raise TypeError('from_config: trusted must be a list of module names (str) or of the '
+                        'classes and functions a config may name, got %r' % (trusted,))
     return tuple(trusted)
 
 
 def _resolve_class(key, trusted=()):
-    """The class or function a config names: the library's own, or one the caller
-    trusts (a module name trusts that module and its submodules; an object, itself)."""
+    """The class or function a config names: the library's own, or one the caller trusts."""
     if not isinstance(key, str):
         raise ValueError('from_config: a config names classes and functions by '
                          'string, got %r' % (key,))
@@ -348,11 +326,10 @@ def _resolve_class(key, trusted=()):
                         getattr(x, '__qualname__', None)) == key:
             return x
     raise ValueError(
-        'from_config: the config names %r, which is not a gluon_schedules class. '
-        'Building it would import %r and call what it names, so a config is built '
-        'from the library\'s classes only, unless you trust it: pass '
-        'trusted=[%r] (that module) or trusted=[the class or function itself]'
-        % (key, module, module))
+        'from_config: the config names %r, which is not a gluon_schedules class. Building it '
+        'would import %r and call what it names, so a config is built from the library\'s '
+        'classes only, unless you trust it: pass trusted=[%r] (that module) or '
+        'trusted=[the class or function itself]' % (key, module, module))
 
 
 def _encode(v):

@@ -9,6 +9,7 @@ Join convention (as optax ``join_schedules``): with boundaries ``b_1 < b_2 < ...
 child ``i`` is used for ``b_i <= t < b_{i+1}`` and sees ``t - b_i``, so at its own
 start it sees 0; the value *at* a boundary belongs to the new child.
 """
+import itertools
 import math
 import statistics
 import struct
@@ -43,10 +44,8 @@ class LinearWarmUp(_OfOne):
     .. math:: lr(t) = start\_lr + t (finish - start\_lr) / length \quad (t \le length),
               \qquad schedule(t - length) \quad (t > length)
 
-    where ``finish = schedule(0)``, so the warm-up joins the schedule without a
-    jump; the schedule then runs shifted by ``length`` updates (it sees 1 at
-    ``t = length + 1``). ``start_lr >= 0``, ``length >= 1`` updates. Goyal et al.
-    (2017). Reference LR: the schedule's.
+    with ``finish = schedule(0)`` (no jump), ``start_lr >= 0`` and ``length >= 1``; the
+    schedule runs ``length`` updates late. Goyal et al. (2017). Reference LR: the schedule's.
 
     >>> s = LinearWarmUp(Constant(1.0), start_lr=0.0, length=4)
     >>> [s(t) for t in range(7)]
@@ -131,14 +130,11 @@ class CyclicalSchedule(Schedule):
     .. math:: lr(t) = cycle\_magnitude\_decay^k \cdot
               schedule\_class(cycle\_length=L_k, **kwargs)(t - B_k)
 
-    With ``TriangularSchedule`` it is Smith's (2015) cyclical LR; with
-    ``CosineAnnealingSchedule``, ``cycle_length_decay=2`` and
-    ``cycle_magnitude_decay=0.5``, SGDR (the MXNet tutorial's values).
-    ``schedule_class`` takes ``cycle_length`` (>= 1) and ``**kwargs`` (read-only
-    :attr:`kwargs`, as Python numbers); ``cycle_length_decay`` is in (0, 1e9],
-    ``cycle_magnitude_decay`` in (0, 1]. The cycles come from ``cycles.CeilCycles``
-    (closed form, exact up to update ``2**53``); a pickle holds the arguments only.
-    Reference LR: the first cycle's.
+    Smith's (2015) cyclical LR with ``TriangularSchedule``; SGDR with
+    ``CosineAnnealingSchedule``, decays 2 and 0.5. ``schedule_class`` takes
+    ``cycle_length >= 1`` and ``**kwargs`` (read-only :attr:`kwargs`);
+    ``cycle_length_decay`` is in (0, 1e9], ``cycle_magnitude_decay`` in (0, 1]; exact
+    up to update ``2**53`` (``cycles.CeilCycles``). Reference LR: the first cycle's.
 
     >>> s = CyclicalSchedule(TriangularSchedule, cycle_length=4, min_lr=0, max_lr=1)
     >>> [s(t) for t in range(9)]
@@ -157,18 +153,16 @@ class CyclicalSchedule(Schedule):
         super().__init__()
         owner = 'CyclicalSchedule'
         if not (isinstance(schedule_class, type) and issubclass(schedule_class, Schedule)):
-            raise TypeError('%s: schedule_class must be a schedule class taking '
-                            'cycle_length (e.g. TriangularSchedule), got %r'
-                            % (owner, schedule_class))
+            raise TypeError('%s: schedule_class must be a schedule class taking cycle_length '
+                            '(e.g. TriangularSchedule), got %r' % (owner, schedule_class))
         self.schedule_class = schedule_class
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        self.cycle_length_decay = check_real(
-            'cycle_length_decay', cycle_length_decay, owner, low=0.0, high=1e9,
-            low_open=True, what='a number in (0, 1e9]')
+        self.cycle_length_decay = check_real('cycle_length_decay', cycle_length_decay, owner,
+                                             low=0.0, high=1e9, low_open=True,
+                                             what='a number in (0, 1e9]')
         self.cycle_magnitude_decay = check_real(
-            'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0,
-            low_open=True, what='a number in (0, 1] (a factor > 1 would grow the LR '
-                                'without bound)')
+            'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0, low_open=True,
+            what='a number in (0, 1] (a factor > 1 would grow the LR without bound)')
         kwargs = {k: as_python_number(v) for k, v in kwargs.items()}
         self.kwargs = MappingProxyType(kwargs)
         try:
@@ -188,10 +182,7 @@ class CyclicalSchedule(Schedule):
         self._memo = [(0, 0, first, 1.0)]
 
     def _params(self):
-        return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
-                ('cycle_length_decay', self.cycle_length_decay),
-                ('cycle_magnitude_decay', self.cycle_magnitude_decay)] + \
-            sorted(self.kwargs.items())
+        return [(k, getattr(self, k)) for k in self._param_names[:-1]] + sorted(self.kwargs.items())
 
     def __reduce__(self):
         return (_rebuild, (type(self), dict(self._params()), self._scale))
@@ -234,7 +225,7 @@ class CyclicalSchedule(Schedule):
 
 
 def _rebuild(cls, params, scale):
-    """Unpickle a schedule from its parameters and its base_lr scale."""
+    """Unpickle a schedule from its parameters and scale."""
     obj = cls._from_params(params)
     if scale != 1.0:
         object.__setattr__(obj, '_scale', scale)
@@ -249,8 +240,6 @@ class Join(Schedule):
     ``join_schedules`` (no hidden extra step at a boundary, unlike PyTorch's
     ``SequentialLR``): ``n`` schedules, ``n - 1`` strictly increasing boundaries
     >= 1. Reference LR: the largest of the children's.
-
-    Warm-up then cosine: equal to ``LinearWarmUp(CosineDecay(1, 8), 0, 4)``.
 
     >>> s = Join([Linear(0.0, 1.0, 4), CosineDecay(1.0, 8)], boundaries=[4])
     >>> [round(s(t), 3) for t in (0, 2, 4, 8, 12, 20)]
@@ -269,9 +258,8 @@ class Join(Schedule):
             raise TypeError('%s: boundaries must be a list of integers, got %r'
                             % (owner, boundaries))
         if len(boundaries) != len(schedules) - 1:
-            raise ValueError('%s: boundaries must have one entry fewer than schedules '
-                             '(%d), got %d: %r' % (owner, len(schedules) - 1,
-                                                   len(boundaries), boundaries))
+            raise ValueError('%s: boundaries must have one entry fewer than schedules (%d), got '
+                             '%d: %r' % (owner, len(schedules) - 1, len(boundaries), boundaries))
         self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner) for i, s in enumerate(schedules))
         b = [check_int('boundaries[%d]' % i, x, owner, low=1) for i, x in enumerate(boundaries)]
         if any(y <= x for x, y in zip(b, b[1:])):
@@ -317,9 +305,8 @@ class Join(Schedule):
 def join_fractions(schedules, fractions, total_steps):
     """:class:`Join` with durations given as fractions of ``total_steps``.
 
-    ``fractions`` (one per schedule, each in (0, 1]) must add up to 1 within a
-    float tolerance (1e-9, never ``==``); boundaries are rounded to the nearest
-    update.
+    ``fractions`` (one per schedule, each in (0, 1]) must add up to 1 within 1e-9;
+    boundaries are rounded to the nearest update.
 
     >>> s = join_fractions([Linear(0.0, 1.0, 3), Constant(1.0)], [0.3, 0.7], 10)
     >>> s.boundaries
@@ -328,18 +315,15 @@ def join_fractions(schedules, fractions, total_steps):
     owner = 'join_fractions'
     total_steps = check_int('total_steps', total_steps, owner, low=1)
     if not isinstance(fractions, (list, tuple)) or len(fractions) != len(schedules):
-        raise ValueError('%s: fractions must be a list with one fraction per schedule '
-                         '(%d), got %r' % (owner, len(schedules), fractions))
+        raise ValueError('%s: fractions must be a list with one fraction per schedule (%d), '
+                         'got %r' % (owner, len(schedules), fractions))
     fr = [check_real('fractions[%d]' % i, f, owner, low=0.0, high=1.0, low_open=True,
                      what='a number in (0, 1]') for i, f in enumerate(fractions)]
     total = math.fsum(fr)
     if abs(total - 1.0) > FRACTION_TOL:
         raise ValueError('%s: fractions must add up to 1 (within %g), got %r (sum %r)'
                          % (owner, FRACTION_TOL, fractions, total))
-    bounds, acc = [], 0.0
-    for f in fr[:-1]:
-        acc += f
-        bounds.append(int(round(acc * total_steps)))
+    bounds = [int(round(acc * total_steps)) for acc in itertools.accumulate(fr[:-1])]
     if any(y <= x for x, y in zip([0] + bounds, bounds)):
         raise ValueError('%s: total_steps must give every fraction at least one update, '
                          'got %r for fractions %r' % (owner, total_steps, fractions))
@@ -476,13 +460,12 @@ class InEpochs(_OfOne):
     .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
               schedule(\max(\lceil t / S \rceil - 1, 0))
 
-    with ``S = steps_per_epoch >= 1`` (``len(train_data)``): every duration of
-    ``schedule`` is in epochs. Without staircase update ``E * S`` (the last of epoch
-    ``E``, from 1) gets ``schedule(E)`` and the updates between follow the curve.
-    ``staircase=True`` trains epoch ``E`` at ``schedule(E - 1)``, as a PyTorch
-    scheduler stepped at the end of each epoch (``MultiStepDecay(lr, [m])`` then
-    drops from epoch ``m + 2``, MXNet's rule; without staircase from epoch ``m + 1``,
-    as PyTorch's ``MultiStepLR``). Reference LR: the schedule's.
+    with ``S = steps_per_epoch >= 1`` (``len(train_data)``); ``schedule``'s durations are
+    epochs. Update ``E * S`` (the last of epoch ``E``, from 1) gets ``schedule(E)``;
+    with staircase epoch ``E`` trains at ``schedule(E - 1)``, as a PyTorch scheduler
+    stepped after each epoch (``MultiStepDecay(lr, [m])`` drops from epoch ``m + 2``,
+    MXNet's rule, and without staircase from ``m + 1``, as PyTorch's ``MultiStepLR``).
+    Reference LR: the schedule's.
 
     >>> w = InEpochs(Linear(0.0, 1.0, 2), steps_per_epoch=4)
     >>> [w(t) for t in (1, 4, 6, 8)]
@@ -528,14 +511,11 @@ class Noise(_OfOne):
     r"""``schedule(t) * (1 + n(t))``: seeded LR noise, a pure function of ``t`` and the seed.
 
     With splitmix64's finaliser ``mix``, ``u = ((mix(mix(seed) ^ t) >> 11) + 0.5) /
-    2**53`` (``t`` an integer, else the bits of its double): the same update gets
-    the same noise in any call order, after a resume and on every worker.
-    ``kind='uniform'``: ``n = (2u - 1) pct``; ``kind='normal'``: the normal of
-    standard deviation ``std`` truncated to ``(-pct, pct)`` at quantile ``u``
-    (inverted exactly). ``n = 0`` outside ``start <= t < end`` (``end=None``:
-    forever). timm's ``noise_range_t``, ``noise_pct``, ``noise_std``,
-    ``noise_seed`` (timm draws with PyTorch's generator: the same distribution,
-    other values). Reference LR: the schedule's.
+    2**53`` (``t`` an integer, else the bits of its double), the same in any call
+    order and on every worker. ``kind='uniform'``: ``n = (2u - 1) pct``; ``'normal'``:
+    the normal of sd ``std`` truncated to ``(-pct, pct)``, at quantile ``u``. ``n = 0``
+    outside ``start <= t < end`` (``end=None``: forever). timm's ``noise_*`` arguments
+    (timm draws other values of the same distribution). Reference LR: the schedule's.
 
     >>> s = Noise(Constant(2.0), pct=0.1, seed=7, start=2)
     >>> [round(s(t), 4) for t in range(6)]
@@ -548,8 +528,8 @@ class Noise(_OfOne):
                  end=None):
         owner = 'Noise'
         super().__init__(schedule, owner)
-        self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True,
-                              high_open=True, what='a number in (0, 1)')
+        self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True, high_open=True,
+                              what='a number in (0, 1)')
         self.std = check_real('std', std, owner, low=0.0, low_open=True, what='a finite number > 0')
         self.seed = check_int('seed', seed, owner, low=0)
         if kind not in ('normal', 'uniform'):
