@@ -280,7 +280,7 @@ class Join(Schedule):
         return piece
 
     def __call__(self, num_update):
-        # _value inlined: one Python call less, 10-15% of a call (benchmarks/README.md)
+        # _value inlined: one Python call less (benchmarks/README.md)
         start, end, c = self._memo[0]
         if not start <= num_update < end:
             start, end, c = self._piece(num_update)
