@@ -383,8 +383,13 @@ def _build(config, trusted):
     cls = _resolve_class(config['class'], trusted)
     if not (isinstance(cls, type) and issubclass(cls, Schedule)):
         raise ValueError('config class must name a Schedule subclass, got %r' % config['class'])
-    obj = cls._from_params(cls._decode_params(config['params'], trusted))
-    scale = config.get('scale', 1.0)
+    return _rebuild(cls, cls._decode_params(config['params'], trusted),
+                    float(config.get('scale', 1.0)))
+
+
+def _rebuild(cls, params, scale):
+    """A schedule from its decoded parameters and scale (configs, some pickles)."""
+    obj = cls._from_params(params)
     if scale != 1.0:
-        object.__setattr__(obj, '_scale', float(scale))
+        object.__setattr__(obj, '_scale', scale)
     return obj

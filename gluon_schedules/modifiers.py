@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .base import Schedule, pieces
+from .base import Schedule, pieces, _rebuild
 from .shapes import flat, int_power_table
 from .cycles import CeilCycles, groups
 from .adapters import hold
@@ -222,14 +222,6 @@ class CyclicalSchedule(Schedule):
         if self.cycle_magnitude_decay != 1:
             out *= int_power_table(1.0, self.cycle_magnitude_decay, k)
         return out
-
-
-def _rebuild(cls, params, scale):
-    """Unpickle a schedule from its parameters and scale."""
-    obj = cls._from_params(params)
-    if scale != 1.0:
-        object.__setattr__(obj, '_scale', scale)
-    return obj
 
 
 class Join(Schedule):
@@ -441,10 +433,9 @@ class LinearScaling(_OfOne):
         self._ref = self.factor * self.schedule.base_lr
 
     def _value(self, t):
-        w = self.warmup_steps
-        if t >= w:
+        if t >= self.warmup_steps:
             return self.factor * self.schedule._value(t)
-        return (1.0 + (self.factor - 1.0) * t / w) * self.schedule._value(t)
+        return (1.0 + (self.factor - 1.0) * t / self.warmup_steps) * self.schedule._value(t)
 
     @flat
     def _values(self, t):
