@@ -1,20 +1,15 @@
 """Turning other things into pure schedules: MXNet's schedulers, functions, numbers.
 
-MXNet's ``FactorScheduler``, ``MultiFactorScheduler``, ``PolyScheduler`` and
-``CosineScheduler`` change themselves inside ``__call__``: plot one first and it
-gives wrong values during training. :class:`MXNetSchedule` takes a snapshot of
-such a scheduler's parameters (the scheduler passed in is never changed) and
-computes, in closed form, the value that a *fresh* scheduler called in order
-would give at any ``num_update``, in any call order.
-
-Any other :class:`mxnet.lr_scheduler.LRScheduler` subclass may also keep state,
-so :class:`ReplaySchedule` keeps a pristine copy and replays it in order
-(``num_update`` = 0, 1, 2, ...): exact for any deterministic scheduler, cheap
-when called in increasing order, slower after a jump backwards.
+MXNet's schedulers change themselves inside ``__call__`` (plot one first and it
+gives wrong values during training). :class:`MXNetSchedule` computes in closed
+form what a *fresh* copy of one of the four known ones would give, in any call
+order; :class:`ReplaySchedule` replays a pristine copy of any other in order.
+The scheduler passed in is never changed.
 """
 import copy
 import functools
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -27,18 +22,12 @@ from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDeca
 from ._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
-# hold() is public inside the package (every holder of a schedule uses it), not exported
 
 _KNOWN = (FactorScheduler, MultiFactorScheduler, PolyScheduler, CosineScheduler)
 
 
 class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
-    """The ``scheduler`` attribute of a schedule that keeps a private MXNet scheduler.
-
-    MXNet's schedulers change when called, so the snapshot itself is never handed
-    out: ``schedule.scheduler`` is a fresh copy each time, and calling or editing
-    it changes neither the schedule's values nor its pickle or config.
-    """
+    """Keeps a private copy of an MXNet scheduler; ``scheduler`` hands out copies."""
 
     @property
     def scheduler(self):
@@ -46,8 +35,7 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
         return copy.deepcopy(self._scheduler)
 
     def _snapshot(self, scheduler):
-        """Keep a copy of ``scheduler``, its NumPy scalars as Python numbers (a
-        scheduler built from NumPy scalars would pickle them as raw bytes)."""
+        """Keep a copy of ``scheduler``, its NumPy scalars as Python numbers (UTF-8 pickles)."""
         snap = copy.deepcopy(scheduler)
         for k, v in getattr(snap, '__dict__', {}).items():
             vars(snap)[k] = as_python_number(v)
@@ -58,26 +46,16 @@ class _SnapshotScheduler:  # pylint: disable=too-few-public-methods
 class MXNetSchedule(_SnapshotScheduler, Schedule):
     """A pure copy of one of MXNet's stateful schedulers.
 
-    Parameters
-    ----------
-    scheduler : FactorScheduler, MultiFactorScheduler, PolyScheduler or CosineScheduler
-        Read, never changed. It must be *fresh* (not yet advanced by calls) for
-        Factor and MultiFactor schedulers, whose progress cannot be undone;
-        Poly and Cosine schedulers keep their original LR and may have been called.
-
-    The value at ``t`` equals what ``copy.deepcopy(scheduler)`` returns when called
-    with 1, 2, ..., t in order (and 0 for ``t = 0``): MXNet's warm-up (the formula
-    of :class:`~gluon_schedules.Linear`), then the curve of
-    :class:`~gluon_schedules.StepDecay` (FactorScheduler),
-    :class:`~gluon_schedules.MultiStepDecay` (MultiFactorScheduler), or, after the
-    warm-up, :class:`~gluon_schedules.PolynomialDecay` and
-    :class:`~gluon_schedules.CosineDecay`, with MXNet's arguments (checked by MXNet's
-    rules). The reference LR is the scheduler's ``base_lr`` (its LR after warm-up).
-    FactorScheduler's value is ``base_lr * factor ** n`` computed with ``pow``
-    (equal to MXNet's repeated multiplication within a relative 1e-12), and clamped
-    to ``stop_factor_lr`` from the first decay step on, as MXNet does (a ``base_lr``
-    below ``stop_factor_lr`` holds until then); the others are bit-exact. A
-    FactorScheduler with ``factor < 0`` or ``base_lr < 0`` is refused.
+    ``scheduler`` (a Factor, MultiFactor, Poly or CosineScheduler; a Factor or
+    MultiFactor one fresh) is never changed. The value at ``t`` is what
+    ``copy.deepcopy(scheduler)`` returns when called with 1, 2, ..., t in order:
+    MXNet's warm-up (:class:`~gluon_schedules.Linear`'s formula), then the curve of
+    :class:`~gluon_schedules.StepDecay`, :class:`~gluon_schedules.MultiStepDecay`,
+    :class:`~gluon_schedules.PolynomialDecay` or :class:`~gluon_schedules.CosineDecay`
+    with MXNet's arguments, bit-exact except FactorScheduler's ``pow`` (MXNet's
+    repeated products within a relative 1e-12; clamped to ``stop_factor_lr`` from
+    the first decay step, ``factor < 0`` or ``base_lr < 0`` refused). Reference LR:
+    the scheduler's ``base_lr`` (its LR after warm-up).
 
     >>> from mxnet.lr_scheduler import FactorScheduler
     >>> s = MXNetSchedule(FactorScheduler(step=2, factor=0.5, base_lr=1.0))
@@ -93,7 +71,6 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
                             'got %r (use as_schedule() for other schedulers)'
                             % (scheduler,))
         s = scheduler
-        kind = type(s).__name__
         if isinstance(s, FactorScheduler) and s.count != 0:
             raise ValueError('MXNetSchedule: scheduler has already been called (its '
                              'count is %r, not 0); pass a fresh FactorScheduler'
@@ -103,30 +80,26 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
                              'past step %r); pass a fresh MultiFactorScheduler'
                              % s.step[s.cur_step_ind - 1])
         if isinstance(s, FactorScheduler) and not (s.factor >= 0 and s.base_lr >= 0):
-            # MXNet accepts them, but its clamped products then alternate in sign
-            # and have no closed form; an LR < 0 is a mistake anyway
+            # MXNet accepts them, but its clamped products then have no closed form
             raise ValueError('MXNetSchedule: FactorScheduler needs factor >= 0 and '
                              'base_lr >= 0, got factor=%r, base_lr=%r'
                              % (s.factor, s.base_lr))
         if isinstance(s, (PolyScheduler, CosineScheduler)) and s.max_steps <= 0:
             raise ValueError('MXNetSchedule: %s needs max_update > warmup_steps, got '
                              'max_update=%r, warmup_steps=%r'
-                             % (kind, s.max_update, s.warmup_steps))
-        # the curves, from the snapshot's Python numbers, so that the schedule, its
-        # pickle and its config agree exactly (MXNet itself computes in float32 when
-        # given np.float32 numbers: within float32 rounding of these values)
+                             % (type(s).__name__, s.max_update, s.warmup_steps))
+        # the curves, from the snapshot's Python numbers (as its pickle and config)
         s = self._snapshot(s)
         self._warmup_steps = s.warmup_steps
         begin = float(s.warmup_begin_lr)
         rise = 0.0 if s.warmup_mode == 'constant' else float(s.warmup_final_lr) - begin
         self._warm = _leaf(Linear, start_lr=begin, _d=rise, length=s.warmup_steps,
                            end_lr=begin + rise)
-        self._shift, self._stop = 0, None
+        self._shift, self._step = 0, 0
         if isinstance(s, FactorScheduler):
-            # MXNet multiplies by factor at each step passed and clamps the product to
-            # stop_factor_lr (so a base_lr below stop_factor_lr holds until then)
-            self._decay = _leaf(StepDecay, base_lr_=float(s.base_lr), step_size=s.step,
-                                gamma=float(s.factor))
+            self._base, self._factor = float(s.base_lr), float(s.factor)
+            self._decay = _leaf(StepDecay, base_lr_=self._base, step_size=s.step,
+                                gamma=self._factor)
             self._stop, self._step = float(s.stop_factor_lr), s.step
         elif isinstance(s, MultiFactorScheduler):
             self._decay = _leaf(MultiStepDecay, milestones=tuple(s.step),
@@ -154,16 +127,25 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
     def _decode_params(cls, params, trusted=()):
         return {'scheduler': mxnet_from_config(params['scheduler'])}
 
+    def __call__(self, num_update):
+        # _value inlined but for FactorScheduler: one Python call less (benchmarks/README.md)
+        if num_update < self._warmup_steps or self._step:
+            return self._scale * self._value(num_update)
+        return self._scale * self._decay._value(num_update - self._shift)
+
     def _value(self, t):
         if t < self._warmup_steps:
             return self._warm._value(t)
-        v = self._decay._value(t - self._shift)
-        return self._stop if self._stop is not None and v < self._stop and t > self._step else v
+        if self._step:      # StepDecay's formula, inlined (benchmarks/README.md), clamped
+            n = math.ceil(t / self._step) - 1
+            v = self._base * self._factor ** (n if n > 0 else 0)
+            return self._stop if v < self._stop and t > self._step else v
+        return self._decay._value(t - self._shift)
 
     @flat
     def _values(self, t):
         v = self._decay._values(t - self._shift)
-        if self._stop is not None:
+        if self._step:
             v = np.where((v < self._stop) & (t > self._step), self._stop, v)
         if self._warmup_steps:
             v = np.where(t < self._warmup_steps, self._warm._values(t), v)
@@ -172,8 +154,7 @@ class MXNetSchedule(_SnapshotScheduler, Schedule):
 
 def _leaf(cls, **attrs):
     """A curve of ``cls`` with the attributes its ``_value`` reads, without its
-    constructor's checks: MXNet has checked the scheduler by its own rules, which
-    allow what the curve refuses (``final_lr > base_lr``, a negative factor)."""
+    constructor's checks (MXNet's rules allow e.g. ``final_lr > base_lr``)."""
     curve = object.__new__(cls)
     vars(curve).update(attrs, _frozen=True)
     return curve
@@ -208,8 +189,7 @@ def mxnet_config(s):
     for n in _MX_ARGS[kind]:
         v = getattr(s, n)
         p[n.replace('power', 'pwr')] = list(v) if isinstance(v, list) else v
-    # warmup_final_lr may differ from base_lr when base_lr was assigned after
-    # construction (as the MXNet tutorial does); keep both.
+    # warmup_final_lr differs from base_lr if base_lr was assigned after construction
     return as_python_number({'mxnet_class': kind, 'params': p,
                              'warmup_final_lr': s.warmup_final_lr})
 
@@ -221,10 +201,8 @@ def mxnet_from_config(cfg):
         raise ValueError('from_config: an MXNet scheduler config\'s mxnet_class must be '
                          'one of %s, got %r' % (', '.join(map(repr, known)), cfg['mxnet_class']))
     params = dict(cfg['params'])
-    s = cls(**{k: v for k, v in params.items() if k != 'base_lr'},
-            base_lr=cfg['warmup_final_lr'])
-    # reproduce a base_lr assigned after construction
-    s.base_lr = params['base_lr']
+    s = cls(**{k: v for k, v in params.items() if k != 'base_lr'}, base_lr=cfg['warmup_final_lr'])
+    s.base_lr = params['base_lr']           # as assigned after construction
     if hasattr(s, 'base_lr_orig'):
         s.base_lr_orig = params['base_lr']
     return s
@@ -234,12 +212,10 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
     """Any (possibly stateful) MXNet ``LRScheduler``, replayed from a pristine copy.
 
     The value at ``t`` is what a copy of ``scheduler``, as it was when wrapped, returns
-    when called with 0, 1, 2, ..., t in order. Calls in increasing order cost O(1)
-    each; a call before the previous one replays from the start (O(t)).
-    The reference LR is the scheduler's ``base_lr`` at wrapping time.
-    NumPy scalars among the copy's attributes (also in lists and dicts) become
-    Python numbers, so that it pickles as UTF-8 text at protocol 0 (a
-    ``np.float32`` attribute is then computed with in float64).
+    when called with 0, 1, 2, ..., t in order: O(1) per call in increasing order, a
+    call before the previous one replays from the start. The copy's NumPy scalars
+    become Python numbers (UTF-8 pickles). Reference LR: the scheduler's ``base_lr``
+    at wrapping time.
     """
 
     _param_names = ('scheduler',)
@@ -251,19 +227,16 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
                             'got %r' % (scheduler,))
         self._snapshot(scheduler)
         self._ref = float(getattr(scheduler, 'base_lr', 1.0))
-        self._cache = {}   # memo only: {'t': last replayed t, 'obj': working copy, 'v': value}
+        self._cache = {}   # a cache: {'t': last replayed t, 'obj': working copy, 'v': value}
 
     def _value(self, t):
         c = self._cache
         if not c or t < c['t']:
-            c['obj'] = copy.deepcopy(self._scheduler)
-            c['t'] = -1
-            c['v'] = None
+            c.update(obj=copy.deepcopy(self._scheduler), t=-1, v=None)
         obj = c['obj']
         if t == c['t']:
             return c['v']
-        k = c['t'] + 1
-        v = c['v']
+        k, v = c['t'] + 1, c['v']
         while k <= t:
             v = float(obj(k))
             k += 1
@@ -273,9 +246,7 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
         return v
 
     def __getstate__(self):
-        state = dict(self.__dict__)
-        state['_cache'] = {}
-        return state
+        return dict(self.__dict__, _cache={})
 
     def _unscaled_repr(self):
         return 'ReplaySchedule(scheduler=<%s>)' % type(self._scheduler).__name__
@@ -287,8 +258,7 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
 
 
 def _as_step(t):
-    """``t`` as MXNet passes it: an ``int`` if integer-valued (also a float such as
-    ``7.0`` or a NumPy scalar), else a Python float."""
+    """``t`` as MXNet passes it: an ``int`` if integer-valued, else a Python float."""
     if type(t) is int:
         return t
     t = float(t)
@@ -296,20 +266,12 @@ def _as_step(t):
 
 
 class FunctionSchedule(Schedule):
-    """A plain function of ``num_update``, assumed pure.
+    """A plain function ``fn(num_update) -> float``, assumed pure.
 
-    The function gets every integer-valued step as a Python ``int`` (as MXNet
-    passes ``num_update``), from ``values()``, plots and composites too, so it may
-    index a table; a fractional step is passed as a ``float``.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(num_update) -> float``. It must be a pure function; to pickle (save
-        states, dist kvstore) it must be a module-level function, not a lambda
-        or a closure.
-    reference_lr : float, optional
-        The reference LR for the base_lr rule; defaults to ``fn(0)``.
+    ``fn`` gets every integer-valued step as a Python ``int`` (as MXNet passes
+    ``num_update``; from ``values()`` and composites too), a fractional one as a
+    ``float``. To pickle it must be a module-level function, not a lambda or a
+    closure. Reference LR: ``reference_lr``, by default ``fn(0)``.
     """
 
     _param_names = ('fn', 'reference_lr')
@@ -319,13 +281,10 @@ class FunctionSchedule(Schedule):
         if not callable(fn):
             raise TypeError('FunctionSchedule: fn must be callable, got %r' % (fn,))
         self.fn = fn
-        if reference_lr is None:
-            self._ref = float(fn(0))
-        else:
-            reference_lr = check_real('reference_lr', reference_lr, 'FunctionSchedule',
-                                      low=0.0)
-            self._ref = reference_lr
+        if reference_lr is not None:
+            reference_lr = check_real('reference_lr', reference_lr, 'FunctionSchedule', low=0.0)
         self.reference_lr_arg = reference_lr
+        self._ref = float(fn(0)) if reference_lr is None else reference_lr
 
     def _params(self):
         return [('fn', self.fn), ('reference_lr', self.reference_lr_arg)]
@@ -334,23 +293,19 @@ class FunctionSchedule(Schedule):
         return float(self.fn(_as_step(t)))
 
     def _config(self):
-        # A config names the function by module and qualified name; from_config
-        # imports that name. Refuse here, with the reason, whatever it would not
-        # find again as this very function.
+        # a config names fn by module and qualname: refuse what from_config would not find
         fn = self.fn
         name = getattr(fn, '__qualname__', None)
         module = getattr(fn, '__module__', None)
         if isinstance(name, str) and '<' in name:
             why = 'its function is a lambda or a closure'
         elif isinstance(fn, functools.partial):
-            why = 'its function is a functools.partial, whose bound arguments a config ' \
-                  'cannot hold'
+            why = 'its function is a functools.partial, whose bound arguments a config cannot hold'
         elif inspect.ismethod(fn) and not isinstance(fn.__self__, type):
             why = 'its function is a method bound to a %s object, which a config ' \
                   'cannot hold' % type(fn.__self__).__name__
         elif not (isinstance(name, str) and isinstance(module, str)):
-            why = 'its function is a %s object with no module-level name' \
-                  % type(fn).__name__
+            why = 'its function is a %s object with no module-level name' % type(fn).__name__
         else:
             key = '%s:%s' % (module, name)
             try:
@@ -360,13 +315,11 @@ class FunctionSchedule(Schedule):
             why = None if found is fn or (inspect.ismethod(fn) and found == fn) else \
                 '%r does not name it (from_config would load %r)' % (key, found)
         if why:
-            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: %s. '
-                            'Use a function defined with def at module level '
-                            '(it may call your object), or pickle the schedule'
-                            % (fn, why))
+            raise TypeError('FunctionSchedule(%r) cannot be expressed in a config: %s. Use a '
+                            'function defined with def at module level (it may call your '
+                            'object), or pickle the schedule' % (fn, why))
         return {'class': 'FunctionSchedule',
-                'params': {'fn': {'class_ref': key},
-                           'reference_lr': self.reference_lr_arg}}
+                'params': {'fn': {'class_ref': key}, 'reference_lr': self.reference_lr_arg}}
 
 
 def as_schedule(obj, name='schedule', owner=None):
@@ -376,8 +329,7 @@ def as_schedule(obj, name='schedule', owner=None):
     schedulers become :class:`MXNetSchedule`, other ``LRScheduler`` subclasses
     :class:`ReplaySchedule`, other callables :class:`FunctionSchedule`, and a
     number (finite, >= 0; NumPy scalars too) a :class:`~gluon_schedules.Constant`.
-    ``name`` and ``owner`` are the parameter and the class or function that the
-    user called, for error messages (``LinearWarmUp: schedule must be ...``).
+    ``name`` and ``owner`` name the parameter and the caller in error messages.
     """
     if isinstance(obj, Schedule):
         return obj
@@ -387,14 +339,12 @@ def as_schedule(obj, name='schedule', owner=None):
         except ValueError as e:
             if owner is None:
                 raise
-            # name the parameter the user called, then MXNetSchedule's reason
             raise ValueError('%s: %s (an MXNet %s) cannot be used: %s'
                              % (owner, name, type(obj).__name__, e)) from None
     if isinstance(obj, LRScheduler):
         return ReplaySchedule(obj)
     if isinstance(obj, numbers.Real) and not isinstance(obj, (bool, np.bool_)):
-        # checked here so that a bad number is reported as the caller's parameter,
-        # not as Constant's lr; NumPy scalars too (Constant stores a float)
+        # checked here so that a bad number is reported as the caller's parameter
         return Constant(check_lr(name, obj, owner))
     if callable(obj) and not isinstance(obj, type):
         return FunctionSchedule(obj)
@@ -406,12 +356,5 @@ def as_schedule(obj, name='schedule', owner=None):
 
 def hold(obj, name='schedule', owner=None):
     """The one way to hold a schedule: :func:`as_schedule`, its current values pinned
-    (:meth:`Schedule._pinned`).
-
-    Every holder (composites, :class:`~gluon_schedules.ReduceLROnPlateau`, ``lr_groups``,
-    the momentum/beta1/wd schedules) takes its schedules through this function and
-    evaluates them through ``_value``/``_values`` only, never ``__call__``: a rescale
-    that another optimizer makes later to a shared schedule changes nothing in the
-    holder (see "The base_lr rule" in :mod:`gluon_schedules.base`).
-    """
+    (:meth:`Schedule._pinned`; see "The base_lr rule" in :mod:`gluon_schedules.base`)."""
     return as_schedule(obj, name, owner)._pinned()

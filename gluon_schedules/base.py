@@ -1,41 +1,26 @@
 """The :class:`Schedule` base class: the contract every schedule follows.
 
-Conventions (they hold for every class of the library)
-------------------------------------------------------
-* The argument is MXNet's ``num_update``: ``trainer.step()`` number *k* (counting
-  from 1) uses ``schedule(k)``; ``trainer.learning_rate`` before any step reads
-  ``schedule(0)``. Units are updates, never epochs, unless a class says otherwise.
-* The value is a pure function of ``num_update``, whatever the call order.
-  Constructors only check and store their arguments.
-* Schedules are immutable (assigning an attribute raises ``AttributeError``),
-  except :attr:`Schedule.base_lr`, which MXNet's optimizers assign.
-* Every schedule pickles (``Trainer.save_states``, the dist kvstore), round-trips
-  through :meth:`Schedule.get_config` and :func:`from_config`, and has a ``repr``
-  showing its parameters.
+Conventions: the argument is MXNet's ``num_update`` (``trainer.step()`` number *k*,
+from 1, uses ``schedule(k)``; before any step ``schedule(0)``), in updates unless a
+class says otherwise. The value is a pure function of it, in any call order.
+Schedules are immutable except :attr:`Schedule.base_lr`, pickle (``save_states``,
+the dist kvstore), round-trip through :meth:`Schedule.get_config` and
+:func:`from_config`, and have a ``repr`` showing their parameters.
 
 The base_lr rule
 ----------------
 Each schedule has a *reference LR* (:attr:`Schedule.reference_lr`, documented by
-its class, normally its peak); ``schedule.base_lr`` reads it times the current
-scale. An optimizer created with a ``learning_rate`` that differs from
-``schedule.base_lr`` assigns ``schedule.base_lr = learning_rate`` (MXNet does
-this; Adam, RMSProp, LAMB... have a default ``learning_rate``): the schedule then
-**rescales all its values** by ``learning_rate / reference_lr`` and says so with
-``warnings.warn``, as MXNet's own schedulers follow the optimizer. To keep the
-schedule's own values, create the optimizer with ``learning_rate=None`` (or equal
-to ``schedule.base_lr``). MXNet 1.9.1's ``Ftrl`` never passes its
-``learning_rate`` on: it applies the schedule's own values.
-
-A schedule is rescaled at most once: an optimizer asking for a *different*
-``base_lr`` than an earlier one set raises ``ValueError`` (the LR one optimizer
-applies never changes because another was created).
-
-Holders of schedules (composites, ``ReduceLROnPlateau``, ``lr_groups``, the
-momentum/beta1/wd schedules) take them through ``adapters.hold`` and evaluate
-their own values (``_value``/``_values``): a child already rescaled enters as
-``Scale(child, factor)`` (:meth:`Schedule._pinned`), and a later rescale of the
-shared object changes nothing in the holder. A holder's own scale multiplies
-its values once, in ``__call__``.
+its class, normally its peak); ``schedule.base_lr`` is it times the current scale.
+An optimizer whose ``learning_rate`` differs from ``schedule.base_lr`` assigns
+``schedule.base_lr = learning_rate`` (Adam, RMSProp, LAMB... have a default): the
+schedule then **rescales all its values** by ``learning_rate / reference_lr``, with
+``warnings.warn``, as MXNet's own schedulers do. To keep its own values, create
+the optimizer with ``learning_rate=None`` (MXNet 1.9.1's ``Ftrl`` never passes
+its ``learning_rate`` on). A schedule is rescaled at most once: a *different*
+``base_lr`` later raises ``ValueError``. Holders of schedules (composites,
+``ReduceLROnPlateau``, ``lr_groups``, hyperparameter schedules) take them through
+``adapters.hold`` and evaluate their own values (``_value``/``_values``): a child
+already rescaled enters as ``Scale(child, factor)`` (:meth:`Schedule._pinned`).
 
 Layers
 ------
@@ -78,11 +63,9 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     """Base class of every schedule: a pure, immutable function of ``num_update``.
 
     Subclasses set ``_param_names`` (the constructor arguments, stored under the
-    same attribute names), set ``self._ref`` (the reference LR) in ``__init__``,
-    and implement ``_value(t)`` (one float) and, for speed, ``_values(t)`` (a
-    float64 NumPy array of the same shape as ``t``). Both give the schedule's own
-    values, before the base_lr rule's scale; composites call their children
-    through these two only.
+    same names) and ``self._ref`` (the reference LR), and implement ``_value(t)``
+    (a float) and, for speed, ``_values(t)`` (a float64 array shaped as ``t``): the
+    schedule's own values, before the base_lr rule's scale.
     """
 
     _param_names = ()
@@ -91,22 +74,17 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # the freezing metaclass would otherwise hide the constructor's signature
-        # from help() and IDEs
+        # the freezing metaclass would otherwise hide the signature from help()
         sig = inspect.signature(cls.__init__)
         cls.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
-        if cls.__module__.split('.')[0] == 'gluon_schedules':
-            # short names belong to the library: a user's class of the same
-            # name must not take over the library's configs
+        if cls.__module__.split('.')[0] == 'gluon_schedules':   # short names: the library's
             _REGISTRY[cls.__name__] = cls
         _REGISTRY['%s:%s' % (cls.__module__, cls.__qualname__)] = cls
 
-    # LRScheduler.__init__ is deliberately not called: it would assign base_lr
-    # and warm-up attributes that do not apply here.
+    # LRScheduler.__init__ is not called: its base_lr and warm-up do not apply
     def __init__(self):  # pylint: disable=super-init-not-called
         pass
 
-    # -- immutability -------------------------------------------------------
     def __setattr__(self, name, value):
         if self.__dict__.get('_frozen', False) and name != 'base_lr':
             raise AttributeError(
@@ -116,25 +94,15 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     def __delattr__(self, name):
         if self.__dict__.get('_frozen', False):
-            raise AttributeError('%s is immutable: cannot delete %r'
-                                 % (type(self).__name__, name))
+            raise AttributeError('%s is immutable: cannot delete %r' % (type(self).__name__, name))
         object.__delattr__(self, name)
 
-    # -- values -------------------------------------------------------------
     def __call__(self, num_update):
         """The learning rate for update number ``num_update`` (1 = first update)."""
         return self._scale * self._value(num_update)
 
     def _pinned(self):
-        """This schedule as a holder takes it: its values as they are now.
-
-        A private shallow copy without the base_lr rule's scale (or ``Scale(that
-        copy, scale)`` if an optimizer had rescaled it), so no optimizer can reach
-        what a holder holds: a later rescale of the shared object changes nothing
-        in the holder, and a holder rebuilt from what it holds (a plateau record
-        growing, a parameter group reduced) keeps the same values. Holders also
-        evaluate it through ``_value``/``_values`` only (see ``adapters.hold``).
-        """
+        """A holder's private shallow copy, unscaled (``Scale(copy, scale)`` if rescaled)."""
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
         return own if self._scale == 1.0 else _scaled(own, self._scale)
@@ -148,28 +116,18 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return np.asarray(flat, dtype=np.float64).reshape(t.shape)
 
     def values(self, steps):
-        """Values at every step of ``steps`` (any array-like of numbers >= 0).
-
-        Equal to ``[schedule(s) for s in steps]`` (to floating rounding: the
-        vector path uses NumPy's ``cos``/``pow``, the scalar path ``math``'s),
-        as a float64 array of the same shape.
-        """
+        """``[schedule(s) for s in steps]`` as a float64 array of the same shape (to
+        rounding: NumPy's ``cos``/``pow``, not ``math``'s); ``steps`` are numbers >= 0."""
         try:
             t = np.asarray(steps, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError('steps must be an array of real numbers, got %r'
-                            % (steps,)) from None
-        if t.size:
-            lo, hi = t.min(), t.max()
-            if not (lo >= 0 and hi < np.inf):
-                bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
-                raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
+            raise TypeError('steps must be an array of real numbers, got %r' % (steps,)) from None
+        if t.size and not (t.min() >= 0 and t.max() < np.inf):
+            bad = t[~np.isfinite(t) | (t < 0)].ravel()[0]
+            raise ValueError('steps must be finite numbers >= 0, got %r' % bad)
         out = self._values(t)
-        if self._scale != 1.0:
-            out = out * self._scale
-        return out
+        return out if self._scale == 1.0 else out * self._scale
 
-    # -- the base_lr rule ---------------------------------------------------
     @property
     def reference_lr(self):
         """The LR that ``base_lr`` refers to, before any rescaling (see module doc)."""
@@ -192,47 +150,36 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         if math.isclose(value, current, rel_tol=1e-12, abs_tol=0.0):
             return
         if self._ref == 0:
-            raise ValueError('%s: cannot set base_lr=%r: the reference LR is 0, '
-                             'so the schedule cannot be rescaled; create the '
-                             'optimizer with learning_rate=None'
+            raise ValueError('%s: cannot set base_lr=%r: the reference LR is 0, so the schedule '
+                             'cannot be rescaled; create the optimizer with learning_rate=None'
                              % (type(self).__name__, value))
         if self._scale != 1.0:
             raise ValueError(
-                '%s: cannot set base_lr=%r: an optimizer already rescaled this schedule '
-                'to base_lr=%r, and the LR that optimizer applies must not change. '
-                'Give each optimizer its own schedule, or create this optimizer with '
-                'learning_rate=None (or learning_rate=%r).'
-                % (self._unscaled_repr(), value, current, current))
+                '%s: cannot set base_lr=%r: an optimizer already rescaled this schedule to '
+                'base_lr=%r, and the LR that optimizer applies must not change. Give each '
+                'optimizer its own schedule, or create this optimizer with learning_rate=None '
+                '(or learning_rate=%r).' % (self._unscaled_repr(), value, current, current))
         scale = value / self._ref
         warnings.warn(
-            '%s: base_lr set to %r (an optimizer does this when it has a '
-            'learning_rate, e.g. Adam\'s default 0.001): every value is now scaled '
-            'by %.6g so that the reference LR %r becomes %r. To keep the '
-            'schedule\'s own values, create the optimizer with learning_rate=None '
-            'or learning_rate=%r.' % (self._unscaled_repr(), value, scale,
-                                      self._ref, value, self._ref),
+            '%s: base_lr set to %r (an optimizer does this when it has a learning_rate, e.g. '
+            'Adam\'s default 0.001): every value is now scaled by %.6g so that the reference '
+            'LR %r becomes %r. To keep the schedule\'s own values, create the optimizer with '
+            'learning_rate=None or learning_rate=%r.'
+            % (self._unscaled_repr(), value, scale, self._ref, value, self._ref),
             UserWarning, stacklevel=2)
         object.__setattr__(self, '_scale', scale)
 
-    # -- pickling ------------------------------------------------------------
-    # MXNet sends the optimizer (with its lr_scheduler) to dist kvstore servers as
-    # pickle.dumps(optimizer, 0) decoded as UTF-8 text. A NumPy array pickles its
-    # raw bytes, which are not UTF-8 in general (1000.0 as float64 holds 0x8f), so
-    # protocols 0 and 1 store arrays (also inside lists, tuples, namedtuples, dicts)
-    # as lists, and NumPy scalars there as Python numbers.
+    # MXNet sends the optimizer to dist kvstore servers as pickle.dumps(optimizer, 0)
+    # decoded as UTF-8, which an array's raw bytes are not: protocols 0 and 1 store
+    # arrays (also inside lists, tuples, namedtuples, dicts) as lists.
     def __reduce_ex__(self, protocol):
         rv = super().__reduce_ex__(protocol)
         if protocol < 2 and len(rv) > 2 and isinstance(rv[2], dict):
             rv = rv[:2] + ({k: _arrays_as_lists(v) for k, v in rv[2].items()},) + rv[3:]
         return rv
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    # -- description ---------------------------------------------------------
     def _params(self):
-        # an attribute that would clash with the base_lr property is stored as
-        # 'base_lr_'; the parameter keeps its name
+        # an attribute that would clash with the base_lr property is stored as 'base_lr_'
         return [(name.rstrip('_'), getattr(self, name)) for name in self._param_names]
 
     def _unscaled_repr(self):
@@ -241,9 +188,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     def __repr__(self):
         r = self._unscaled_repr()
-        if self._scale != 1.0:
-            r = '%s * %r' % (r, self._scale)
-        return r
+        return r if self._scale == 1.0 else '%s * %r' % (r, self._scale)
 
     def __mul__(self, factor):
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
@@ -252,7 +197,6 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     __rmul__ = __mul__
 
-    # -- configs -------------------------------------------------------------
     def get_config(self):
         """A JSON-able dict describing this schedule; :func:`from_config` rebuilds it."""
         cfg = self._config()
@@ -261,9 +205,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return cfg
 
     def _config(self):
-        """The config of the schedule's own values, without the base_lr rule's scale:
-        a composite's config describes each child this way, since composites
-        evaluate their children's own values (see the module doc)."""
+        """The config of the schedule's own values (as a composite describes each child)."""
         return {'class': _class_key(type(self)),
                 'params': {k: _encode(v) for k, v in self._params()}}
 
@@ -274,21 +216,17 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
 
     @classmethod
     def _decode_params(cls, params, trusted=()):
-        """The constructor's arguments from a config's ``params`` (see :func:`from_config`;
-        ``trusted`` as checked there)."""
+        """The constructor's arguments from a config's ``params`` (see :func:`from_config`)."""
         return {k: _decode(v, trusted) for k, v in params.items()}
 
     @classmethod
     def _from_params(cls, params):
-        """Build from decoded config parameters (a class whose constructor does not
-        take its ``_params()`` as keywords overrides this)."""
+        """Build from decoded config parameters (``cls(**params)`` unless overridden)."""
         return cls(**params)
 
 
 def _scaled(schedule, factor):
-    """``Scale(schedule, factor)``: ``modifiers.Scale``, found by name in the registry
-    (it holds any schedule-like child through ``adapters.hold``, so it cannot live here;
-    base imports nothing above it)."""
+    """``Scale(schedule, factor)``, found by name in the registry (see Layers above)."""
     return _REGISTRY['Scale'](schedule, factor)
 
 
@@ -310,8 +248,7 @@ def _array(values, dtype, shape):
 
 
 def _arrays_as_lists(v):
-    """``v`` with its NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python
-    numbers, also inside lists, tuples, namedtuples and dicts."""
+    """``v`` with NumPy arrays as :class:`_ArrayAsList` and NumPy scalars as Python numbers."""
     if isinstance(v, np.ndarray) and v.dtype.kind in 'biuf':
         return _ArrayAsList(v)
     if isinstance(v, np.generic):
@@ -337,8 +274,7 @@ def _short_repr(v):
     if isinstance(v, type):
         return v.__name__
     if isinstance(v, Schedule):
-        # a child: its own values, as for configs (see _encode)
-        return v._unscaled_repr()
+        return v._unscaled_repr()      # a child: its own values, as in configs
     if type(v) in (list, tuple):
         inner = ', '.join(_short_repr(x) for x in v)
         return '[%s]' % inner if type(v) is list else '(%s%s)' % (inner, ',' * (len(v) == 1))
@@ -365,23 +301,20 @@ def _check_trusted(trusted):
         return ()
     if not isinstance(trusted, (list, tuple, set, frozenset)) or any(
             not (isinstance(x, str) or callable(x)) for x in trusted):
-        raise TypeError('from_config: trusted must be a list of module names (str) or '
-                        'of the classes and functions a config may name, got %r'
-                        % (trusted,))
+        raise TypeError('from_config: trusted must be a list of module names (str) or of the '
+                        'classes and functions a config may name, got %r' % (trusted,))
     return tuple(trusted)
 
 
 def _resolve_class(key, trusted=()):
-    """The class or function a config names: the library's own, or one the caller
-    trusts (a module name trusts that module and its submodules; an object, itself)."""
+    """The class or function a config names: the library's own, or one the caller trusts."""
     if not isinstance(key, str):
         raise ValueError('from_config: a config names classes and functions by '
                          'string, got %r' % (key,))
     if ':' not in key:
         if key in _REGISTRY:
             return _REGISTRY[key]
-        raise ValueError('from_config: config class must name a schedule class, '
-                         'got %r' % key)
+        raise ValueError('from_config: config class must name a schedule class, got %r' % key)
     module = key.split(':', 1)[0]
     if module.split('.')[0] == 'gluon_schedules' and key in _REGISTRY:
         return _REGISTRY[key]
@@ -393,17 +326,15 @@ def _resolve_class(key, trusted=()):
                         getattr(x, '__qualname__', None)) == key:
             return x
     raise ValueError(
-        'from_config: the config names %r, which is not a gluon_schedules class. '
-        'Building it would import %r and call what it names, so a config is built '
-        'from the library\'s classes only, unless you trust it: pass '
-        'trusted=[%r] (that module) or trusted=[the class or function itself]'
-        % (key, module, module))
+        'from_config: the config names %r, which is not a gluon_schedules class. Building it '
+        'would import %r and call what it names, so a config is built from the library\'s '
+        'classes only, unless you trust it: pass trusted=[%r] (that module) or '
+        'trusted=[the class or function itself]' % (key, module, module))
 
 
 def _encode(v):
     if isinstance(v, Schedule):
-        # a child: its own values, whatever scale an optimizer gave it since
-        return v._config()
+        return v._config()             # a child: its own values
     if isinstance(v, type):
         return {'class_ref': _class_key(v)}
     if isinstance(v, (list, tuple)):
@@ -435,13 +366,10 @@ def _decode(v, trusted=()):
 def from_config(config, trusted=None):
     """Build a schedule from a dict made by :meth:`Schedule.get_config`.
 
-    Library classes are named by their short name; other classes (your own
-    Schedule subclasses, functions of a FunctionSchedule) as ``module:qualname``.
-    Building those imports the module and calls what the config names, so by
-    default only the library's classes are built and any other name is refused
-    (nothing is imported). ``trusted`` opts in: a list of module names (each
-    trusts that module and its submodules) and of classes and functions (each
-    trusts itself, without an import)::
+    Library classes are named by their short name, others (your own subclasses, a
+    FunctionSchedule's function) as ``module:qualname``, which by default is
+    refused (building it would import and call it). ``trusted`` opts in: module
+    names (each with its submodules) and classes or functions (each itself)::
 
         gs.from_config(cfg, trusted=['my_project.schedules'])
         gs.from_config(cfg, trusted=[my_lr_function])
@@ -451,14 +379,17 @@ def from_config(config, trusted=None):
 
 def _build(config, trusted):
     if not isinstance(config, dict) or 'class' not in config or 'params' not in config:
-        raise ValueError("config must be a dict with 'class' and 'params', got %r"
-                         % (config,))
+        raise ValueError("config must be a dict with 'class' and 'params', got %r" % (config,))
     cls = _resolve_class(config['class'], trusted)
     if not (isinstance(cls, type) and issubclass(cls, Schedule)):
-        raise ValueError('config class must name a Schedule subclass, got %r'
-                         % config['class'])
-    obj = cls._from_params(cls._decode_params(config['params'], trusted))
-    scale = config.get('scale', 1.0)
+        raise ValueError('config class must name a Schedule subclass, got %r' % config['class'])
+    return _rebuild(cls, cls._decode_params(config['params'], trusted),
+                    float(config.get('scale', 1.0)))
+
+
+def _rebuild(cls, params, scale):
+    """A schedule from its decoded parameters and scale (configs, some pickles)."""
+    obj = cls._from_params(params)
     if scale != 1.0:
-        object.__setattr__(obj, '_scale', float(scale))
+        object.__setattr__(obj, '_scale', scale)
     return obj

@@ -1,18 +1,15 @@
 """Modifiers: schedules made from other schedules.
 
-A modifier never writes into its children (a child can be shared by several
-composites) and hands each child the step *relative to the child's own start*.
-It evaluates a child through the child's own values (``_value``/``_values``), so
-a child rescaled later by an optimizer changes nothing here; see "The base_lr
-rule" in :mod:`gluon_schedules.base`.
-Children may be gluon_schedules schedules, MXNet's schedulers (wrapped safely by
-:func:`~gluon_schedules.as_schedule`: the object you pass is not changed and its
-state does not matter), plain functions of ``num_update`` or numbers.
+A modifier never writes into its children and evaluates their own values (see
+"The base_lr rule" in :mod:`gluon_schedules.base`). A child may be any schedule,
+an MXNet scheduler (not changed: :func:`~gluon_schedules.as_schedule`), a
+function of ``num_update`` or a number.
 
 Join convention (as optax ``join_schedules``): with boundaries ``b_1 < b_2 < ...``,
 child ``i`` is used for ``b_i <= t < b_{i+1}`` and sees ``t - b_i``, so at its own
 start it sees 0; the value *at* a boundary belongs to the new child.
 """
+import itertools
 import math
 import statistics
 import struct
@@ -21,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .base import Schedule, pieces
+from .base import Schedule, pieces, _rebuild
 from .shapes import flat, int_power_table
 from .cycles import CeilCycles, groups
 from .adapters import hold
@@ -32,31 +29,24 @@ __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale'
            'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
 
 
-class LinearWarmUp(Schedule):
+class _OfOne(Schedule):
+    """A modifier of one ``schedule``, held by ``hold``; its reference LR by default."""
+
+    def __init__(self, schedule, owner):
+        super().__init__()
+        self.schedule = hold(schedule, 'schedule', owner)
+        self._ref = self.schedule.base_lr
+
+
+class LinearWarmUp(_OfOne):
     r"""Prepend a linear warm-up of ``length`` updates to ``schedule``.
 
-    .. math::
+    .. math:: lr(t) = start\_lr + t (finish - start\_lr) / length \quad (t \le length),
+              \qquad schedule(t - length) \quad (t > length)
 
-        lr(t) = \begin{cases}
-            start\_lr + t (finish - start\_lr) / length & t \le length \\
-            schedule(t - length) & t > length
-        \end{cases}
+    with ``finish = schedule(0)`` (no jump), ``start_lr >= 0`` and ``length >= 1``; the
+    schedule runs ``length`` updates late. Goyal et al. (2017). Reference LR: the schedule's.
 
-    where ``finish = schedule(0)``, so the warm-up joins the schedule without a
-    jump; the schedule then runs shifted by ``length`` updates (it sees 1 at
-    ``t = length + 1``). Goyal et al. (2017). Reference LR: the schedule's.
-
-    Parameters
-    ----------
-    schedule : schedule
-        Any schedule, including MXNet's ``MultiFactorScheduler`` & co (not changed).
-    start_lr : float
-        LR at ``t = 0``, >= 0.
-    length : int
-        Updates of warm-up, >= 1.
-
-    Examples
-    --------
     >>> s = LinearWarmUp(Constant(1.0), start_lr=0.0, length=4)
     >>> [s(t) for t in range(7)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
@@ -65,19 +55,16 @@ class LinearWarmUp(Schedule):
     _param_names = ('schedule', 'start_lr', 'length')
 
     def __init__(self, schedule, start_lr, length):
-        super().__init__()
         owner = 'LinearWarmUp'
-        self.schedule = hold(schedule, 'schedule', owner)
+        super().__init__(schedule, owner)
         self.start_lr = check_lr('start_lr', start_lr, owner)
         self.length = check_int('length', length, owner, low=1)
         self.finish_lr = float(self.schedule(0))
         self._d = self.finish_lr - self.start_lr
-        self._ref = self.schedule.base_lr
 
     def _value(self, t):
         if t > self.length:
-            c = self.schedule
-            return c._value(t - self.length)
+            return self.schedule._value(t - self.length)
         return t * self._d / self.length + self.start_lr
 
     @flat
@@ -89,33 +76,16 @@ class LinearWarmUp(Schedule):
         return out
 
 
-class LinearCoolDown(Schedule):
+class LinearCoolDown(_OfOne):
     r"""Replace ``schedule`` after ``start_idx`` by a linear descent to ``finish_lr``.
 
-    .. math::
+    .. math:: lr(t) = schedule(t)\ (t \le s), \quad s_{lr} + (t - s)(finish\_lr - s_{lr})
+              / length\ (s < t \le s + length), \quad finish\_lr\ (t > s + length)
 
-        lr(t) = \begin{cases}
-            schedule(t) & t \le s \\
-            s_{lr} + (t - s)(finish\_lr - s_{lr}) / length & s < t \le s + length \\
-            finish\_lr & t > s + length
-        \end{cases}
+    with ``s = start_idx >= 0`` (the last update that follows ``schedule``), ``s_lr =
+    schedule(s)``, ``finish_lr >= 0`` and ``length >= 1``. Smith and Topin (2017) use it
+    after the cycle of 1cycle. Reference LR: the schedule's.
 
-    with ``s = start_idx`` and ``s_lr = schedule(start_idx)``. Smith and Topin
-    (2017) use it after the cycle of 1cycle. Reference LR: the schedule's.
-
-    Parameters
-    ----------
-    schedule : schedule
-        Any schedule, including MXNet's (not changed).
-    finish_lr : float
-        LR at the end of the cool-down and after, >= 0.
-    start_idx : int
-        Last update that follows ``schedule``, >= 0.
-    length : int
-        Updates of cool-down, >= 1.
-
-    Examples
-    --------
     >>> s = LinearCoolDown(Constant(1.0), finish_lr=0.0, start_idx=2, length=4)
     >>> [s(t) for t in range(8)]
     [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
@@ -124,21 +94,18 @@ class LinearCoolDown(Schedule):
     _param_names = ('schedule', 'finish_lr', 'start_idx', 'length')
 
     def __init__(self, schedule, finish_lr, start_idx, length):
-        super().__init__()
         owner = 'LinearCoolDown'
-        self.schedule = hold(schedule, 'schedule', owner)
+        super().__init__(schedule, owner)
         self.finish_lr = check_lr('finish_lr', finish_lr, owner)
         self.start_idx = check_int('start_idx', start_idx, owner, low=0)
         self.length = check_int('length', length, owner, low=1)
         self.start_lr = float(self.schedule(self.start_idx))
         self.finish_idx = self.start_idx + self.length
         self._d = self.finish_lr - self.start_lr
-        self._ref = self.schedule.base_lr
 
     def _value(self, t):
         if t <= self.start_idx:
-            c = self.schedule
-            return c._value(t)
+            return self.schedule._value(t)
         if t <= self.finish_idx:
             return (t - self.start_idx) * self._d / self.length + self.start_lr
         return self.finish_lr
@@ -163,28 +130,12 @@ class CyclicalSchedule(Schedule):
     .. math:: lr(t) = cycle\_magnitude\_decay^k \cdot
               schedule\_class(cycle\_length=L_k, **kwargs)(t - B_k)
 
-    With ``TriangularSchedule`` it is Smith's (2015) cyclical LR; with
-    ``CosineAnnealingSchedule``, ``cycle_length_decay=2`` and
-    ``cycle_magnitude_decay=0.5``, SGDR. The MXNet tutorial's values. The cycles
-    come from ``cycles.CeilCycles`` (closed form; exact up to update ``2**53``,
-    where a growing cycle never ends); a pickle holds the arguments only.
-    Reference LR: the first cycle's.
+    Smith's (2015) cyclical LR with ``TriangularSchedule``; SGDR with
+    ``CosineAnnealingSchedule``, decays 2 and 0.5. ``schedule_class`` takes
+    ``cycle_length >= 1`` and ``**kwargs`` (read-only :attr:`kwargs`);
+    ``cycle_length_decay`` is in (0, 1e9], ``cycle_magnitude_decay`` in (0, 1]; exact
+    up to update ``2**53`` (``cycles.CeilCycles``). Reference LR: the first cycle's.
 
-    Parameters
-    ----------
-    schedule_class : class
-        A schedule class taking a ``cycle_length`` keyword argument.
-    cycle_length : int
-        Updates in the first cycle, >= 1.
-    cycle_length_decay : float, default 1
-        Factor of the cycle length per cycle (rounded up), in (0, 1e9].
-    cycle_magnitude_decay : float, default 1
-        Factor of the value per cycle, in (0, 1].
-    **kwargs
-        Passed to ``schedule_class`` (as Python numbers); :attr:`kwargs` is read-only.
-
-    Examples
-    --------
     >>> s = CyclicalSchedule(TriangularSchedule, cycle_length=4, min_lr=0, max_lr=1)
     >>> [s(t) for t in range(9)]
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0]
@@ -202,20 +153,18 @@ class CyclicalSchedule(Schedule):
         super().__init__()
         owner = 'CyclicalSchedule'
         if not (isinstance(schedule_class, type) and issubclass(schedule_class, Schedule)):
-            raise TypeError('%s: schedule_class must be a schedule class taking '
-                            'cycle_length (e.g. TriangularSchedule), got %r'
-                            % (owner, schedule_class))
+            raise TypeError('%s: schedule_class must be a schedule class taking cycle_length '
+                            '(e.g. TriangularSchedule), got %r' % (owner, schedule_class))
         self.schedule_class = schedule_class
         self.cycle_length = check_int('cycle_length', cycle_length, owner, low=1)
-        self.cycle_length_decay = check_real(
-            'cycle_length_decay', cycle_length_decay, owner, low=0.0, high=1e9,
-            low_open=True, what='a number in (0, 1e9]')
+        self.cycle_length_decay = check_real('cycle_length_decay', cycle_length_decay, owner,
+                                             low=0.0, high=1e9, low_open=True,
+                                             what='a number in (0, 1e9]')
         self.cycle_magnitude_decay = check_real(
-            'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0,
-            low_open=True, what='a number in (0, 1] (a factor > 1 would grow the LR '
-                                'without bound)')
+            'cycle_magnitude_decay', cycle_magnitude_decay, owner, low=0.0, high=1.0, low_open=True,
+            what='a number in (0, 1] (a factor > 1 would grow the LR without bound)')
         kwargs = {k: as_python_number(v) for k, v in kwargs.items()}
-        self.kwargs = MappingProxyType(kwargs)      # read-only view of a private copy
+        self.kwargs = MappingProxyType(kwargs)
         try:
             first = schedule_class(cycle_length=self.cycle_length, **kwargs)
         except (TypeError, ValueError) as e:
@@ -227,16 +176,13 @@ class CyclicalSchedule(Schedule):
             raise type(e)('%s: schedule_class=%s refused the arguments (%s): %s'
                           % (owner, schedule_class.__name__, args, why)) from None
         self._ref = first.base_lr
-        # caches (never pickled): children by length, the cycles, the last call's cycle
+        # caches, never pickled: children by length, the cycles, the last call's cycle
         self._children = {self.cycle_length: first}
         self._cycles = CeilCycles(self.cycle_length, self.cycle_length_decay)
         self._memo = [(0, 0, first, 1.0)]
 
     def _params(self):
-        return [('schedule_class', self.schedule_class), ('cycle_length', self.cycle_length),
-                ('cycle_length_decay', self.cycle_length_decay),
-                ('cycle_magnitude_decay', self.cycle_magnitude_decay)] + \
-            sorted(self.kwargs.items())
+        return [(k, getattr(self, k)) for k in self._param_names[:-1]] + sorted(self.kwargs.items())
 
     def __reduce__(self):
         return (_rebuild, (type(self), dict(self._params()), self._scale))
@@ -249,11 +195,10 @@ class CyclicalSchedule(Schedule):
     def _child(self, length):
         c = self._children.get(length)
         if c is None:
-            if len(self._children) > 512:       # a cache, kept small
+            if len(self._children) > 512:
                 self._children.clear()
             with internal_counts():     # growing cycles may pass 2**53 updates
-                c = self._children[length] = self.schedule_class(cycle_length=length,
-                                                                 **self.kwargs)
+                c = self._children[length] = self.schedule_class(cycle_length=length, **self.kwargs)
         return c
 
     def _value(self, t):
@@ -271,24 +216,12 @@ class CyclicalSchedule(Schedule):
             return np.empty_like(t)
         k, off, length = self._cycles.locate_all(t)
         parts = groups(length)                  # one child per cycle length
-        out = np.empty_like(t) if len(parts) > 1 else None
+        out = np.empty_like(t)
         for idx in parts:
-            v = self._child(int(length[idx].flat[0]))._values(off[idx])
-            if out is None:
-                out = v
-            else:
-                out[idx] = v
+            out[idx] = self._child(int(length[idx].flat[0]))._values(off[idx])
         if self.cycle_magnitude_decay != 1:
             out *= int_power_table(1.0, self.cycle_magnitude_decay, k)
         return out
-
-
-def _rebuild(cls, params, scale):
-    """Unpickle a schedule from its parameters and its base_lr scale."""
-    obj = cls._from_params(params)
-    if scale != 1.0:
-        object.__setattr__(obj, '_scale', scale)
-    return obj
 
 
 class Join(Schedule):
@@ -297,18 +230,8 @@ class Join(Schedule):
     Child ``i`` is used for ``boundaries[i-1] <= t < boundaries[i]`` and sees
     ``t - boundaries[i-1]`` (the first child sees ``t``), as optax
     ``join_schedules`` (no hidden extra step at a boundary, unlike PyTorch's
-    ``SequentialLR``). Reference LR: the largest of the children's.
-
-    Parameters
-    ----------
-    schedules : sequence of schedules
-        ``n`` schedules (gluon_schedules', MXNet's, functions or numbers).
-    boundaries : sequence of int
-        ``n - 1`` strictly increasing updates, each >= 1.
-
-    Examples
-    --------
-    Warm-up then cosine: equal to ``LinearWarmUp(CosineDecay(1, 8), 0, 4)``.
+    ``SequentialLR``): ``n`` schedules, ``n - 1`` strictly increasing boundaries
+    >= 1. Reference LR: the largest of the children's.
 
     >>> s = Join([Linear(0.0, 1.0, 4), CosineDecay(1.0, 8)], boundaries=[4])
     >>> [round(s(t), 3) for t in (0, 2, 4, 8, 12, 20)]
@@ -327,11 +250,9 @@ class Join(Schedule):
             raise TypeError('%s: boundaries must be a list of integers, got %r'
                             % (owner, boundaries))
         if len(boundaries) != len(schedules) - 1:
-            raise ValueError('%s: boundaries must have one entry fewer than schedules '
-                             '(%d), got %d: %r' % (owner, len(schedules) - 1,
-                                                   len(boundaries), boundaries))
-        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner)
-                               for i, s in enumerate(schedules))
+            raise ValueError('%s: boundaries must have one entry fewer than schedules (%d), got '
+                             '%d: %r' % (owner, len(schedules) - 1, len(boundaries), boundaries))
+        self.schedules = tuple(hold(s, 'schedules[%d]' % i, owner) for i, s in enumerate(schedules))
         b = [check_int('boundaries[%d]' % i, x, owner, low=1) for i, x in enumerate(boundaries)]
         if any(y <= x for x, y in zip(b, b[1:])):
             raise ValueError('%s: boundaries must be strictly increasing, got %r'
@@ -339,14 +260,29 @@ class Join(Schedule):
         self.boundaries = tuple(b)
         self._starts = (0,) + self.boundaries
         self._ref = max(s.base_lr for s in self.schedules)
+        self._memo = [(0, 0, None)]        # the piece of the last call (a cache)
 
     def _params(self):
         return [('schedules', list(self.schedules)), ('boundaries', list(self.boundaries))]
 
-    def _value(self, t):
+    def _piece(self, t):
         i = bisect_right(self.boundaries, t)
-        c = self.schedules[i]
-        return c._value(t - self._starts[i])
+        end = self.boundaries[i] if i < len(self.boundaries) else math.inf
+        self._memo[0] = piece = (self._starts[i], end, self.schedules[i])
+        return piece
+
+    def __call__(self, num_update):
+        # _value inlined: one Python call less (benchmarks/README.md)
+        start, end, c = self._memo[0]
+        if not start <= num_update < end:
+            start, end, c = self._piece(num_update)
+        return self._scale * c._value(num_update - start)
+
+    def _value(self, t):
+        start, end, c = self._memo[0]
+        if not start <= t < end:
+            start, end, c = self._piece(t)
+        return c._value(t - start)
 
     @flat
     def _values(self, t):
@@ -361,9 +297,8 @@ class Join(Schedule):
 def join_fractions(schedules, fractions, total_steps):
     """:class:`Join` with durations given as fractions of ``total_steps``.
 
-    ``fractions`` (one per schedule, each in (0, 1]) must add up to 1 within a
-    float tolerance (1e-9, never ``==``); boundaries are rounded to the nearest
-    update.
+    ``fractions`` (one per schedule, each in (0, 1]) must add up to 1 within 1e-9;
+    boundaries are rounded to the nearest update.
 
     >>> s = join_fractions([Linear(0.0, 1.0, 3), Constant(1.0)], [0.3, 0.7], 10)
     >>> s.boundaries
@@ -372,25 +307,22 @@ def join_fractions(schedules, fractions, total_steps):
     owner = 'join_fractions'
     total_steps = check_int('total_steps', total_steps, owner, low=1)
     if not isinstance(fractions, (list, tuple)) or len(fractions) != len(schedules):
-        raise ValueError('%s: fractions must be a list with one fraction per schedule '
-                         '(%d), got %r' % (owner, len(schedules), fractions))
+        raise ValueError('%s: fractions must be a list with one fraction per schedule (%d), '
+                         'got %r' % (owner, len(schedules), fractions))
     fr = [check_real('fractions[%d]' % i, f, owner, low=0.0, high=1.0, low_open=True,
                      what='a number in (0, 1]') for i, f in enumerate(fractions)]
     total = math.fsum(fr)
     if abs(total - 1.0) > FRACTION_TOL:
         raise ValueError('%s: fractions must add up to 1 (within %g), got %r (sum %r)'
                          % (owner, FRACTION_TOL, fractions, total))
-    bounds, acc = [], 0.0
-    for f in fr[:-1]:
-        acc += f
-        bounds.append(int(round(acc * total_steps)))
+    bounds = [int(round(acc * total_steps)) for acc in itertools.accumulate(fr[:-1])]
     if any(y <= x for x, y in zip([0] + bounds, bounds)):
         raise ValueError('%s: total_steps must give every fraction at least one update, '
                          'got %r for fractions %r' % (owner, total_steps, fractions))
     return Join(schedules, bounds)
 
 
-class Scale(Schedule):
+class Scale(_OfOne):
     """``factor * schedule(t)``. Reference LR: ``factor`` times the schedule's.
 
     >>> Scale(Constant(2.0), 0.25)(7)
@@ -400,24 +332,20 @@ class Scale(Schedule):
     _param_names = ('schedule', 'factor')
 
     def __init__(self, schedule, factor):
-        super().__init__()
-        self.schedule = hold(schedule, 'schedule', 'Scale')
-        self.factor = check_real('factor', factor, 'Scale', low=0.0,
-                                 what='a finite number >= 0')
+        super().__init__(schedule, 'Scale')
+        self.factor = check_real('factor', factor, 'Scale', low=0.0, what='a finite number >= 0')
         self._ref = self.factor * self.schedule.base_lr
 
     def _value(self, t):
-        c = self.schedule
-        return self.factor * c._value(t)
+        return self.factor * self.schedule._value(t)
 
     @flat
     def _values(self, t):
         return self.factor * self.schedule._values(t)
 
 
-class Clip(Schedule):
+class Clip(_OfOne):
     """``schedule(t)`` clipped to ``[min_lr, max_lr]`` (either may be None).
-
     Reference LR: the schedule's, clipped.
 
     >>> s = Clip(Linear(0.0, 1.0, 10), min_lr=0.2, max_lr=0.5)
@@ -428,9 +356,8 @@ class Clip(Schedule):
     _param_names = ('schedule', 'min_lr', 'max_lr')
 
     def __init__(self, schedule, min_lr=None, max_lr=None):
-        super().__init__()
         owner = 'Clip'
-        self.schedule = hold(schedule, 'schedule', owner)
+        super().__init__(schedule, owner)
         if min_lr is None and max_lr is None:
             raise ValueError('%s: give min_lr, max_lr or both, got neither' % owner)
         self.min_lr = None if min_lr is None else check_lr('min_lr', min_lr, owner)
@@ -438,14 +365,12 @@ class Clip(Schedule):
         if self.min_lr is not None and self.max_lr is not None and self.min_lr > self.max_lr:
             raise ValueError('%s: min_lr must be <= max_lr, got min_lr=%r and max_lr=%r'
                              % (owner, min_lr, max_lr))
-        lo = -math.inf if self.min_lr is None else self.min_lr
-        hi = math.inf if self.max_lr is None else self.max_lr
-        self._lo, self._hi = lo, hi
-        self._ref = min(max(self.schedule.base_lr, lo), hi)
+        self._lo = -math.inf if self.min_lr is None else self.min_lr
+        self._hi = math.inf if self.max_lr is None else self.max_lr
+        self._ref = min(max(self.schedule.base_lr, self._lo), self._hi)
 
     def _value(self, t):
-        c = self.schedule
-        v = c._value(t)
+        v = self.schedule._value(t)
         return self._lo if v < self._lo else (self._hi if v > self._hi else v)
 
     @flat
@@ -453,15 +378,12 @@ class Clip(Schedule):
         return np.clip(self.schedule._values(t), self._lo, self._hi)
 
 
-class Shift(Schedule):
+class Shift(_OfOne):
     """``schedule(max(t - steps, 0))``: start ``schedule`` ``steps`` updates late.
 
-    ``Shift(s, 1)`` turns a schedule written for 0-based steps (PyTorch's
-    ``optimizer.step()`` count) into one for MXNet's ``num_update`` (1-based):
-    update ``k`` gets ``s(k - 1)``. A negative ``steps`` starts it early (it is
-    seen ``-steps`` updates ahead), e.g. for a child of :class:`Join` that should
-    see the global update, not the one since its boundary. Reference LR: the
-    schedule's.
+    ``Shift(s, 1)`` runs a schedule of 0-based steps (PyTorch's) on MXNet's 1-based
+    ``num_update``; a negative ``steps`` starts it early (e.g. a child of
+    :class:`Join` that should see the global update). Reference LR: the schedule's.
 
     >>> [Shift(Linear(0.0, 1.0, 2), 1)(t) for t in range(4)]
     [0.0, 0.0, 0.5, 1.0]
@@ -472,48 +394,29 @@ class Shift(Schedule):
     _param_names = ('schedule', 'steps')
 
     def __init__(self, schedule, steps):
-        super().__init__()
-        self.schedule = hold(schedule, 'schedule', 'Shift')
+        super().__init__(schedule, 'Shift')
         self.steps = check_int('steps', steps, 'Shift')
-        self._ref = self.schedule.base_lr
 
     def _value(self, t):
         t = t - self.steps
-        c = self.schedule
-        return c._value(t if t > 0 else 0)
+        return self.schedule._value(t if t > 0 else 0)
 
     @flat
     def _values(self, t):
         return self.schedule._values(np.maximum(t - self.steps, 0))
 
 
-
-class LinearScaling(Schedule):
+class LinearScaling(_OfOne):
     r"""The linear scaling rule with gradual warm-up (Goyal et al., 2017).
 
-    .. math::
+    .. math:: lr(t) = schedule(t) \cdot (1 + (k - 1)\, t / w) \quad (t < w), \qquad
+              schedule(t) \cdot k \quad (t \ge w)
 
-        lr(t) = schedule(t) \cdot \begin{cases}
-            1 + (k - 1)\, t / w & t < w \\
-            k & t \ge w
-        \end{cases}
+    with ``k = factor > 0`` (global batch over the batch ``schedule`` was tuned for)
+    and ``w = warmup_steps >= 0``: the ramp overlays the first ``w`` updates (the
+    schedule is not shifted, as in the paper). :func:`~gluon_schedules.scale_lr_for_batch`
+    builds it from batch sizes. Reference LR: ``factor`` times the schedule's.
 
-    with ``k = factor`` and ``w = warmup_steps``: the ramp overlays the first ``w``
-    updates (the schedule is not shifted, as in the paper).
-    :func:`~gluon_schedules.scale_lr_for_batch` builds it from batch sizes.
-    Reference LR: ``factor`` times the schedule's.
-
-    Parameters
-    ----------
-    schedule : schedule
-        The schedule tuned for the reference batch.
-    factor : float
-        Global batch over reference batch, > 0.
-    warmup_steps : int, default 0
-        Updates of gradual warm-up, >= 0.
-
-    Examples
-    --------
     >>> s = LinearScaling(Constant(0.1), factor=4, warmup_steps=3)
     >>> [round(s(t), 3) for t in range(6)]
     [0.1, 0.2, 0.3, 0.4, 0.4, 0.4]
@@ -522,19 +425,17 @@ class LinearScaling(Schedule):
     _param_names = ('schedule', 'factor', 'warmup_steps')
 
     def __init__(self, schedule, factor, warmup_steps=0):
-        super().__init__()
         owner = 'LinearScaling'
-        self.schedule = hold(schedule, 'schedule', owner)
+        super().__init__(schedule, owner)
         self.factor = check_real('factor', factor, owner, low=0.0, low_open=True,
                                  what='a finite number > 0')
         self.warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
         self._ref = self.factor * self.schedule.base_lr
 
     def _value(self, t):
-        w = self.warmup_steps
-        if t >= w:
+        if t >= self.warmup_steps:
             return self.factor * self.schedule._value(t)
-        return (1.0 + (self.factor - 1.0) * t / w) * self.schedule._value(t)
+        return (1.0 + (self.factor - 1.0) * t / self.warmup_steps) * self.schedule._value(t)
 
     @flat
     def _values(self, t):
@@ -544,41 +445,22 @@ class LinearScaling(Schedule):
         return ramp * self.schedule._values(t)
 
 
-
-class InEpochs(Schedule):
+class InEpochs(_OfOne):
     r"""A schedule written in epochs, run on updates: the one way to use epochs.
 
     .. math:: lr(t) = schedule(t / S) \quad\text{or, with staircase,}\quad
               schedule(\max(\lceil t / S \rceil - 1, 0))
 
-    with ``S = steps_per_epoch``: every duration of ``schedule`` is in epochs.
-    Without staircase update ``E * S`` (the last of epoch ``E``, from 1) gets
-    ``schedule(E)`` and the updates between follow the curve. ``staircase=True``
-    trains epoch ``E`` at ``schedule(E - 1)``, as a PyTorch scheduler stepped at the
-    end of each epoch (``MultiStepDecay(lr, [m])`` then drops from epoch ``m + 2``,
-    MXNet's rule; without staircase from epoch ``m + 1``, as PyTorch's
-    ``MultiStepLR``). Reference LR: the schedule's.
+    with ``S = steps_per_epoch >= 1`` (``len(train_data)``); ``schedule``'s durations are
+    epochs. Update ``E * S`` (the last of epoch ``E``, from 1) gets ``schedule(E)``;
+    with staircase epoch ``E`` trains at ``schedule(E - 1)``, as a PyTorch scheduler
+    stepped after each epoch (``MultiStepDecay(lr, [m])`` drops from epoch ``m + 2``,
+    MXNet's rule, and without staircase from ``m + 1``, as PyTorch's ``MultiStepLR``).
+    Reference LR: the schedule's.
 
-    Parameters
-    ----------
-    schedule : schedule
-        Any schedule, its durations counted in epochs.
-    steps_per_epoch : int
-        Updates per epoch, >= 1 (``len(train_data)``).
-    staircase : bool, default False
-
-    Examples
-    --------
-    >>> s = InEpochs(MultiStepDecay(1.0, [2, 4], gamma=0.1), steps_per_epoch=3)
-    >>> [round(s(t), 3) for t in (1, 6, 7, 12, 13)]
-    [1.0, 1.0, 0.1, 0.1, 0.01]
     >>> w = InEpochs(Linear(0.0, 1.0, 2), steps_per_epoch=4)
     >>> [w(t) for t in (1, 4, 6, 8)]
     [0.125, 0.5, 0.75, 1.0]
-
-    With staircase, 2 updates per epoch: epochs 1 to 4 train at
-    ``schedule(0), ..., schedule(3)``.
-
     >>> c = InEpochs(CosineDecay(1.0, 4), steps_per_epoch=2, staircase=True)
     >>> [round(c(t), 3) for t in range(0, 9)]
     [1.0, 1.0, 1.0, 0.854, 0.854, 0.5, 0.5, 0.146, 0.146]
@@ -587,22 +469,16 @@ class InEpochs(Schedule):
     _param_names = ('schedule', 'steps_per_epoch', 'staircase')
 
     def __init__(self, schedule, steps_per_epoch, staircase=False):
-        super().__init__()
         owner = 'InEpochs'
-        self.schedule = hold(schedule, 'schedule', owner)
+        super().__init__(schedule, owner)
         self.steps_per_epoch = check_int('steps_per_epoch', steps_per_epoch, owner, low=1)
         self.staircase = check_bool('staircase', staircase, owner)
-        self._ref = self.schedule.base_lr
 
     def _value(self, t):
-        if self.staircase:
-            # update t is in epoch ceil(t / S) (from 1), which trains at the
-            # value of the epochs completed before it
+        if self.staircase:      # update t is in epoch ceil(t / S), from 1
             return self.schedule._value(max(math.ceil(t / self.steps_per_epoch) - 1, 0))
         e = t / self.steps_per_epoch
-        if e == int(e):
-            e = int(e)
-        return self.schedule._value(e)
+        return self.schedule._value(int(e) if e == int(e) else e)
 
     def _values(self, t):
         e = np.asarray(t, dtype=np.float64) / self.steps_per_epoch
@@ -611,33 +487,27 @@ class InEpochs(Schedule):
         return self.schedule._values(e)
 
 
-_MASK64 = (1 << 64) - 1
 _STANDARD = statistics.NormalDist()
 
 
 def _mix64(x):
     """splitmix64's finaliser: a well-mixed 64-bit integer from ``x``."""
-    x = (x + 0x9E3779B97F4A7C15) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
     return x ^ (x >> 31)
 
 
-class Noise(Schedule):
+class Noise(_OfOne):
     r"""``schedule(t) * (1 + n(t))``: seeded LR noise, a pure function of ``t`` and the seed.
 
     With splitmix64's finaliser ``mix``, ``u = ((mix(mix(seed) ^ t) >> 11) + 0.5) /
-    2**53`` (``t`` an integer, else the bits of its double): the same update gets
-    the same noise in any call order, after a resume and on every worker.
-    ``kind='uniform'``: ``n = (2u - 1) pct``; ``kind='normal'``: the normal of
-    standard deviation ``std`` truncated to ``(-pct, pct)`` at quantile ``u``
-    (inverted exactly). ``n = 0`` outside ``start <= t < end`` (``end=None``:
-    forever). timm's ``noise_range_t``, ``noise_pct``, ``noise_std``,
-    ``noise_seed`` (timm draws with PyTorch's generator: the same distribution,
-    other values). Reference LR: the schedule's.
+    2**53`` (``t`` an integer, else the bits of its double), the same in any call
+    order and on every worker. ``kind='uniform'``: ``n = (2u - 1) pct``; ``'normal'``:
+    the normal of sd ``std`` truncated to ``(-pct, pct)``, at quantile ``u``. ``n = 0``
+    outside ``start <= t < end`` (``end=None``: forever). timm's ``noise_*`` arguments
+    (timm draws other values of the same distribution). Reference LR: the schedule's.
 
-    Examples
-    --------
     >>> s = Noise(Constant(2.0), pct=0.1, seed=7, start=2)
     >>> [round(s(t), 4) for t in range(6)]
     [2.0, 2.0, 1.9105, 1.9683, 2.0225, 2.0136]
@@ -647,37 +517,43 @@ class Noise(Schedule):
 
     def __init__(self, schedule, pct=0.67, std=1.0, seed=42, kind='normal', start=0,
                  end=None):
-        super().__init__()
         owner = 'Noise'
-        self.schedule = hold(schedule, 'schedule', owner)
-        self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True,
-                              high_open=True, what='a number in (0, 1)')
-        self.std = check_real('std', std, owner, low=0.0, low_open=True,
-                              what='a finite number > 0')
+        super().__init__(schedule, owner)
+        self.pct = check_real('pct', pct, owner, low=0.0, high=1.0, low_open=True, high_open=True,
+                              what='a number in (0, 1)')
+        self.std = check_real('std', std, owner, low=0.0, low_open=True, what='a finite number > 0')
         self.seed = check_int('seed', seed, owner, low=0)
         if kind not in ('normal', 'uniform'):
-            raise ValueError("%s: kind must be one of 'normal', 'uniform', got %r"
-                             % (owner, kind))
+            raise ValueError("%s: kind must be one of 'normal', 'uniform', got %r" % (owner, kind))
         self.kind = kind
         self.start = check_int('start', start, owner, low=0)
         self.end = None if end is None else check_int('end', end, owner, low=self.start + 1)
-        self._ref = self.schedule.base_lr
         dist = statistics.NormalDist(0.0, self.std)
-        self._lo = dist.cdf(-self.pct)
-        self._width = dist.cdf(self.pct) - self._lo
-        self._key = _mix64(self.seed)
+        lo = dist.cdf(-self.pct)
+        # u * width == (m + 0.5) * (width / 2**53) exactly: a power of 2 scales exactly
+        self._lo, self._w = lo, (dist.cdf(self.pct) - lo) / (1 << 53)
+        self._key, self._end = _mix64(self.seed), math.inf if end is None else self.end
+        self._memo = [(-1, None, 0.0)]     # the last call's step, its type, value (a cache)
 
     def noise(self, t):
         """The relative noise ``n(t)`` at update ``t`` (0 outside ``[start, end)``)."""
-        if t < self.start or (self.end is not None and t >= self.end):
+        if t < self.start or t >= self._end:
             return 0.0
-        key = int(t) if float(t).is_integer() else \
-            struct.unpack('<q', struct.pack('<d', float(t)))[0]
-        u = ((_mix64(self._key ^ (key & _MASK64)) >> 11) + 0.5) / (1 << 53)
+        if t.__class__ is not int:
+            t = int(t) if float(t).is_integer() else \
+                struct.unpack('<q', struct.pack('<d', float(t)))[0]
+        m = _mix64(self._key ^ (t & 0xFFFFFFFFFFFFFFFF)) >> 11
         if self.kind == 'uniform':
-            return (2.0 * u - 1.0) * self.pct
+            return (2.0 * ((m + 0.5) / (1 << 53)) - 1.0) * self.pct
         # NormalDist(0, std).inv_cdf(q) is 0 + x * std with x the standard one's
-        return _STANDARD.inv_cdf(self._lo + u * self._width) * self.std
+        return _STANDARD.inv_cdf(self._lo + (m + 0.5) * self._w) * self.std
 
     def _value(self, t):
-        return self.schedule._value(t) * (1.0 + self.noise(t))
+        # a fresh draw costs about 5x MXNet's cosine; the optimizer asks once per
+        # parameter for the same update, and a repeat costs one comparison
+        last, kind, v = self._memo[0]
+        if t == last and t.__class__ is kind:
+            return v
+        v = self.schedule._value(t) * (1.0 + self.noise(t))
+        self._memo[0] = (t, t.__class__, v)
+        return v
