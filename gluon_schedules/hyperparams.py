@@ -1,19 +1,14 @@
 """Momentum, beta1 and weight decay that follow a schedule, on every ``trainer.step()``.
 
-At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``: the ``t``
-the LR scheduler sees) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to
-``schedule(t)`` before applying the update. The schedules live *inside the optimizer*
-(``Scheduled<Base>``, a subclass of the MXNet class), so they run and travel wherever
-it does: a worker's Trainer (``update_on_kvstore=False``, Horovod), the servers of a
-dist kvstore (``update_on_kvstore=True``: pickled to them at the first ``step``), and
-``Trainer.save_states`` / ``load_states`` (a file saved from a plain optimizer brings
-no schedules).
-
-One path for every front end: :func:`scheduled_optimizer` (a new optimizer),
-:func:`schedule_hyperparams` (an existing Trainer, before its dist kvstore is
-initialised) and :func:`hyperparam_handler` (an Estimator handler that calls
-:func:`schedule_hyperparams` at ``train_begin``) check the schedules with ``_checked``
-against the one table ``_HYPERPARAMS`` and build the optimizer with ``_convert``:
+At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``, the ``t``
+of the LR scheduler) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to
+``schedule(t)`` before the update. The schedules live *inside the optimizer*
+(``Scheduled<Base>``, a subclass of the MXNet class), so they travel with it: to a
+worker's Trainer (``update_on_kvstore=False``, Horovod), to dist kvstore servers
+(pickled at the first ``step``) and through ``Trainer.save_states`` / ``load_states``.
+:func:`scheduled_optimizer` (a new optimizer), :func:`schedule_hyperparams` (an
+existing Trainer) and :func:`hyperparam_handler` (an Estimator handler) share one path:
+``_checked`` against the table ``_HYPERPARAMS``, then ``_convert``.
 
 ========  =======================================  ===============
 name      optimizers that read it (MXNet 1.9.1)     values
@@ -23,16 +18,14 @@ beta1     Adam, Adamax, Nadam, LAMB, FTML          in [0, 1)
 wd        every optimizer (times ``wd_mult``)      finite and >= 0
 ========  =======================================  ===============
 
-Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG with
-a scheduled momentum always have a momentum buffer (also created with ``momentum=0``;
-a momentum of exactly 0 runs the momentum kernel, which MXNet's aggregated kernel
-would skip). Adam's bias correction ``1 - beta1 ** t`` uses the current ``beta1``
-(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update
-(before training: ``schedule(num_update)``).
+Subclasses of these are accepted, others raise ``TypeError``. SGD/NAG with a scheduled
+momentum always have a momentum buffer, and a momentum of exactly 0 runs the momentum
+kernel (MXNet's aggregated kernel would skip it). Adam's bias correction ``1 - beta1 **
+t`` uses the current ``beta1`` (as PyTorch's). ``optimizer.momentum`` (etc.) reads the
+value of the last update (before training: ``schedule(num_update)``).
 
-Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
-optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
-are imported inside functions.
+Only ``mxnet.optimizer`` is imported at top level (a dist server unpickles the
+optimizer while ``mxnet`` is still importing); the rest inside functions.
 """
 import copy
 import functools
@@ -58,11 +51,9 @@ _HYPERPARAMS = {
     'wd': ((Optimizer,), math.inf),
 }
 
-# The sample on which schedules are checked before training (values are pure, so it is
-# vectorised): every update 0..1000, then 2000 geometrically spaced updates up to 10**7.
-_CHECK_T = np.unique(np.concatenate([
-    np.arange(0, 1001, dtype=np.float64),
-    np.round(np.geomspace(1000, 1e7, 2000))]))
+# where schedules are checked before training (vectorised): 0..1000, then 2000 up to 1e7
+_CHECK_T = np.unique(np.concatenate([np.arange(0, 1001, dtype=np.float64),
+                                     np.round(np.geomspace(1000, 1e7, 2000))]))
 _CHECK_DOC = 't = 0, 1, ..., 1000 and 2000 geometrically spaced t up to 1e7'
 _CHECK_DOC_REPLAY = 't = 0, 1, ..., 1000'
 
@@ -81,25 +72,20 @@ def _first_bad(sched, upper, sample):
     """``(t, value)`` at the first ``t`` of ``sample`` where ``sched`` is out of range, or None."""
     vals = sched._values(sample)
     bad = _out_of_range(vals, upper)
-    if not bad.any():
-        return None
     i = int(np.argmax(bad))
-    return int(sample[i]), float(vals[i])
+    return (int(sample[i]), float(vals[i])) if bad[i] else None
 
 
 def _check_schedule(name, schedule, owner):
-    """``hold(schedule)`` after checking its values on the sample ``_CHECK_T``.
-
-    Held as every holder of a schedule holds one (:func:`~gluon_schedules.adapters.hold`)
-    and evaluated through its own values: another optimizer that rescales the
-    schedule later (``Adam(lr_scheduler=s)``) changes nothing here."""
+    """``hold(schedule)`` (:func:`~gluon_schedules.adapters.hold`: another optimizer that
+    rescales it later changes nothing here) after checking it on ``_CHECK_T``."""
     upper = _HYPERPARAMS[name][1]
     if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool) and \
             _out_of_range(float(schedule), upper):
         raise ValueError('%s: %s must be %s, got %r'
                          % (owner, name, _range_text(upper), schedule))
     s = hold(schedule, name=name, owner=owner)
-    # a ReplaySchedule replays its scheduler call by call: check it up to t = 1000 only
+    # a ReplaySchedule replays its scheduler call by call: up to t = 1000 only
     sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
                    else (_CHECK_T, _CHECK_DOC))
     bad = _first_bad(s, upper, sample)
@@ -111,11 +97,9 @@ def _check_schedule(name, schedule, owner):
 
 
 def _checked(owner, given, base=None, lr_groups=()):
-    """``{name: held schedule}`` for the hyperparameters of ``given`` that are not None.
-
-    Each is checked for the optimizer class ``base`` (None: not known yet, the
-    Estimator handler's case; :func:`schedule_hyperparams` checks it at
-    ``train_begin``) and on the sample."""
+    """``{name: held schedule}`` for the hyperparameters of ``given`` that are not None,
+    checked for the optimizer class ``base`` (None: not known yet, the Estimator
+    handler's case) and on the sample."""
     scheds = {}
     for name, (classes, _) in _HYPERPARAMS.items():
         if given[name] is None:
@@ -164,9 +148,8 @@ def _check_lr_groups(lr_groups, owner):
 
 
 def _resolve_groups(groups, param_dict):
-    """``{parameter index: group number}`` (the first matching pattern wins); a
-    pattern that takes no parameter is refused: a typo would silently train those
-    layers at the main LR."""
+    """``{parameter index: group number}`` (the first matching pattern wins); a pattern
+    that takes no parameter is refused (a typo would train those at the main LR)."""
     group_of = {}
     for idx, p in param_dict.items():
         k = next((k for k, (pat, _) in enumerate(groups) if re.search(pat, p.name)), None)
@@ -192,12 +175,10 @@ def _resolve_groups(groups, param_dict):
 class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """Mixin of the optimizers made by :func:`scheduled_optimizer`.
 
-    The concrete class ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses this
-    mixin and the MXNet class; it pickles by reference to the base class, so it
-    unpickles wherever ``gluon_schedules`` imports (a dist kvstore server,
-    ``Trainer.load_states``). ``isinstance(trainer.optimizer, ScheduledOptimizer)``
-    tells whether a Trainer's hyperparameters follow schedules,
-    :attr:`hyperparam_schedules` which.
+    ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses it and the MXNet class and
+    pickles by reference to the base class (it unpickles wherever ``gluon_schedules``
+    imports). ``isinstance(trainer.optimizer, ScheduledOptimizer)`` tells whether a
+    Trainer's hyperparameters follow schedules, :attr:`hyperparam_schedules` which.
     """
 
     _base_class = Optimizer
@@ -206,10 +187,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     _lr_groups = ()          # ((pattern, schedule), ...): first match wins
     _group_of = {}           # parameter index -> group number, resolved from names
 
-    # -- parameter groups ---------------------------------------------------------
-    # The Trainer assigns param_dict (index -> Parameter) before the optimizer is
-    # pickled for dist servers (which get no param_dict): the groups are resolved
-    # from the parameters' names right then, into plain indices that pickle.
+    # The Trainer sets param_dict before pickling the optimizer for dist servers (which
+    # get none): the groups are resolved from the names then, into indices that pickle.
     @property
     def param_dict(self):
         return self.__dict__.get('param_dict', {})
@@ -231,9 +210,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         return list(self._lr_groups), names
 
     def set_lr_group_schedules(self, schedules):
-        """Give the groups new schedules, one per group in order (the patterns and
-        which parameters each group holds stay); used by
-        :func:`~gluon_schedules.plateau_step` to reduce every group."""
+        """Give the groups new schedules, one per group in order (the patterns and their
+        parameters stay); :func:`~gluon_schedules.plateau_step` reduces the groups so."""
         owner = '%s.set_lr_group_schedules' % type(self).__name__
         if not isinstance(schedules, (list, tuple)) or len(schedules) != len(self._lr_groups):
             raise ValueError('%s: give one schedule for each of the %d groups, got %r'
@@ -253,15 +231,10 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
                 lrs[i] = self._lr_groups[g][1]._value(t) * self._lr_mult_of(index)
         return lrs
 
-    def _lr_mult_of(self, index):
-        # MXNet's own rule (Optimizer._get_lrs)
+    def _lr_mult_of(self, index):       # MXNet's own rule (Optimizer._get_lrs)
         if index in self.param_dict:
             return self.param_dict[index].lr_mult
-        if index in self.lr_mult:
-            return self.lr_mult[index]
-        if index in self.idx2name:
-            return self.lr_mult.get(self.idx2name[index], 1.0)
-        return 1.0
+        return self.lr_mult.get(index, self.lr_mult.get(self.idx2name.get(index), 1.0))
 
     @property
     def hyperparam_schedules(self):
@@ -286,9 +259,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
             setattr(self, name, v)
         self._hp_applied_t = t
 
-    # Values are set before the update (for optimizers that read them before
-    # counting, e.g. LAMB's beta1) and again right after the count, from the
-    # very num_update that the LR scheduler sees.
+    # set before the update (LAMB reads beta1 before counting) and again after the
+    # count, from the num_update that the LR scheduler sees
     def _update_count(self, index):
         super()._update_count(index)
         self._apply_schedules(self.num_update)
@@ -310,8 +282,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
 
 
 class _MomentumBuffer:
-    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists. (NAG
-    runs nag_mom_update whenever it does: at momentum 0 too, nothing to correct.)"""
+    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists (NAG then
+    runs nag_mom_update at momentum 0 too)."""
 
     def create_state(self, index, weight):
         if 'momentum' not in self._hp_schedules:
@@ -346,15 +318,13 @@ class _SGDMixin(_MomentumBuffer):
             return super()._update_impl(indices, weights, grads, states,
                                         multi_precision=multi_precision)
         self._check_buffers(states, multi_precision)
-        # momentum == 0 this update: MXNet's aggregated kernel would skip the momentum
-        # buffer; run the momentum kernel with momentum=0 so the buffer stays right.
+        # momentum 0: MXNet's aggregated kernel would skip the buffer; run the momentum kernel
         from mxnet.ndarray import (  # pylint: disable=import-outside-toplevel
             sgd_mom_update, mp_sgd_mom_update)
         if not isinstance(indices, (tuple, list)):
             indices, weights, grads, states = [indices], [weights], [grads], [states]
         self._update_count(indices)
-        lrs = self._get_lrs(indices)
-        wds = self._get_wds(indices)
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
         kwargs = {'rescale_grad': self.rescale_grad, 'momentum': self.momentum}
         if self.clip_gradient:
             kwargs['clip_gradient'] = self.clip_gradient
@@ -396,16 +366,14 @@ def _scheduled_class(base):
     return cls
 
 
-# The classes of MXNet's optimizers with a schedulable momentum or beta1 exist from
-# import on (gluon_schedules.hyperparams.ScheduledSGD, ...); others are made on demand.
+# ScheduledSGD ... (momentum or beta1) exist from import on; others are made on demand
 for _base in _HYPERPARAMS['momentum'][0] + _HYPERPARAMS['beta1'][0]:
     _scheduled_class(_base)
 del _base
 
 
 def _rebuild(base, state):
-    """A ``Scheduled<base>`` with ``state``: how a scheduled optimizer unpickles (at
-    module level, so that pickle finds it in any process) and how ``_convert`` builds one."""
+    """A ``Scheduled<base>`` with ``state``: how one unpickles (in any process) and is built."""
     cls = _scheduled_class(base)
     obj = cls.__new__(cls)
     obj.__setstate__(state)
@@ -413,14 +381,12 @@ def _rebuild(base, state):
 
 
 def _convert(opt, scheds, lr_groups=()):
-    """A scheduled copy of optimizer instance ``opt`` (unchanged), its schedules
-    ``scheds`` added to (or replacing) those it has."""
+    """A scheduled copy of ``opt`` (unchanged), ``scheds`` added to (or replacing) its own."""
     state = copy.deepcopy(opt.__getstate__())        # everything but param_dict
     state['_hp_schedules'] = dict(state.get('_hp_schedules', {}), **scheds)
     state['_hp_applied_t'] = None
     if lr_groups:
-        state['_lr_groups'] = lr_groups
-        state['_group_of'] = {}
+        state.update(_lr_groups=lr_groups, _group_of={})
     new = _rebuild(type(opt), state)
     new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
     new._apply_schedules(new.num_update)
@@ -432,49 +398,28 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
                         **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
 
-    At update ``t`` (MXNet's ``num_update``, the ``t`` the ``lr_scheduler`` receives)
-    the optimizer applies ``momentum(t)``, ``beta1(t)``, ``wd(t)``. Pass the result to
-    :class:`mxnet.gluon.Trainer` in place of the optimizer name.
+    Update ``t`` (``num_update``, the ``t`` of the ``lr_scheduler``) applies
+    ``momentum(t)``, ``beta1(t)``, ``wd(t)``; pass the result to :class:`mxnet.gluon.Trainer`
+    in place of the optimizer name. Returns a ``Scheduled<Optimizer>``
+    (:class:`ScheduledOptimizer`).
 
-    Parameters
-    ----------
-    optimizer : str, Optimizer subclass or Optimizer instance
-        ``'sgd'``, ``'adam'``... (MXNet's registry), a class, or an instance (copied,
-        never changed; then no ``optimizer_params`` may be given).
-    momentum, beta1, wd : schedule, optional
-        For the optimizers and in the ranges of the module's table.
-    lr_groups : list of (pattern, schedule), optional
-        LR schedules for groups of parameters (fastai's discriminative LRs): a
-        parameter whose name matches the regular expression ``pattern``
-        (``re.search``, the first matching pair wins) gets ``schedule(t)`` times its
-        ``lr_mult``, the others ``lr_scheduler``. Resolved when the Trainer hands
-        over the parameters (a pattern that takes none raises ``ValueError``);
-        ``optimizer.lr_groups`` tells which names each group holds. A group's LRs
-        are absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
-        :func:`~gluon_schedules.plateau_step` reduces the groups too.
-    **optimizer_params
-        For the optimizer's constructor (``learning_rate``, ``lr_scheduler``...).
+    * ``optimizer``: a name of MXNet's registry (``'sgd'``), a class, or an instance
+      (copied, never changed; then no ``optimizer_params``), which
+      ``**optimizer_params`` (``learning_rate``, ``lr_scheduler`` ...) build.
+    * ``momentum``, ``beta1``, ``wd``: anything :func:`as_schedule` takes (a function
+      module-level, to pickle), for the optimizers and ranges of the module's table;
+      checked at t = 0, ..., 1000 and 2000 geometrically spaced t up to 10**7 (a
+      :class:`ReplaySchedule` to 1000 only), every applied value again before its update.
+    * ``lr_groups``: ``[(pattern, schedule), ...]`` (fastai's discriminative LRs): a
+      parameter whose name matches the regular expression (``re.search``, first match
+      wins) gets ``schedule(t)`` times its ``lr_mult``, the others ``lr_scheduler``.
+      Resolved when the Trainer hands over the parameters (a pattern that takes none
+      raises); ``optimizer.lr_groups`` tells which names each group holds. Group LRs are
+      absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
 
-    A schedule is anything :func:`as_schedule` takes (a function of ``num_update``
-    module-level, to pickle). Before training each is checked at t = 0, ..., 1000 and
-    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000 only),
-    and every applied value again before its update (``ValueError``).
+    ``TypeError``: no such hyperparameter (``beta1`` for SGD) or not a schedule;
+    ``ValueError``: a value out of its range, or nothing to schedule.
 
-    Returns
-    -------
-    ScheduledOptimizer
-        A ``Scheduled<Optimizer>``, a subclass of the MXNet class.
-
-    Raises
-    ------
-    TypeError
-        The optimizer has no such hyperparameter (``beta1`` for SGD), or a schedule
-        is not a schedule.
-    ValueError
-        A sampled value is outside its range, or no schedule is given.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> opt = gs.scheduled_optimizer('sgd', momentum=gs.Linear(0.95, 0.85, 100),
     ...                              lr_scheduler=gs.Linear(0.01, 0.1, 100))
@@ -541,21 +486,15 @@ def _same(a, b):
 def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
 
-    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy, with
-    all its state (``num_update``, LR and scheduler, multipliers, the updaters'
-    states; missing SGD/NAG momentum buffers are allocated as zeros) and the
-    schedules installed before for other hyperparameters. ``t`` is the absolute
-    ``num_update``: installed after 500 updates, the next applies ``schedule(501)``.
+    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy with all
+    its state (``num_update``, LR and scheduler, multipliers, updater states; missing
+    SGD/NAG momentum buffers allocated as zeros) and earlier schedules. ``t`` is the
+    absolute ``num_update``: installed after 500 updates, the next applies
+    ``schedule(501)``. ``trainer`` may be Horovod's ``DistributedTrainer``; arguments and
+    errors as in :func:`scheduled_optimizer`. Returns the new ``trainer.optimizer``.
+    ``RuntimeError`` if a *dist* kvstore is initialised with ``update_on_kvstore=True``
+    (after the first ``step``, ``save_states`` or ``load_states``: the servers hold a copy).
 
-    ``trainer`` may be Horovod's ``DistributedTrainer``; ``momentum``, ``beta1``,
-    ``wd`` and the ``TypeError``/``ValueError`` are as in :func:`scheduled_optimizer`.
-    Returns the new ``trainer.optimizer``. Raises ``RuntimeError`` if the trainer's
-    *dist* kvstore is initialised with ``update_on_kvstore=True`` (after its first
-    ``step``, ``save_states`` or ``load_states``): the servers hold a pickled copy
-    of the old optimizer.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> from mxnet import gluon
     >>> net = gluon.nn.Dense(1, in_units=2)
@@ -640,17 +579,12 @@ def _handler_class():
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``:
-    every update of ``fit`` applies ``schedule(num_update)``, as a plain loop with
-    the same Trainer; calling ``fit`` again keeps the schedules.
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``
+    (each update of ``fit`` applies ``schedule(num_update)``; a second ``fit`` keeps
+    them). The schedules are as in :func:`scheduled_optimizer`, checked now (the
+    ``schedules`` attribute); ``priority`` -3000 runs before the gradient update (-2000)
+    and a ``CheckpointHandler`` resuming at ``train_begin``.
 
-    ``momentum``, ``beta1``, ``wd`` are as in :func:`scheduled_optimizer`, checked
-    now; ``priority`` (lower runs first) -3000 runs before the gradient update
-    (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``. The
-    handler's ``schedules`` attribute gives the checked schedules.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> handler = gs.hyperparam_handler(momentum=gs.Linear(0.95, 0.85, 1000))
     >>> handler
