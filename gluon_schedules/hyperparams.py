@@ -1,14 +1,12 @@
 """Momentum, beta1 and weight decay that follow a schedule, on every ``trainer.step()``.
 
-At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``, the ``t``
-of the LR scheduler) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to
-``schedule(t)`` before the update. The schedules live *inside the optimizer*
-(``Scheduled<Base>``, a subclass of the MXNet class), so they travel with it: to a
-worker's Trainer (``update_on_kvstore=False``, Horovod), to dist kvstore servers
-(pickled at the first ``step``) and through ``Trainer.save_states`` / ``load_states``.
-:func:`scheduled_optimizer` (a new optimizer), :func:`schedule_hyperparams` (an
-existing Trainer) and :func:`hyperparam_handler` (an Estimator handler) share one path:
-``_checked`` against the table ``_HYPERPARAMS``, then ``_convert``.
+At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``, the LR
+scheduler's ``t``) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to ``schedule(t)``
+before the update. The schedules live *inside the optimizer* (``Scheduled<Base>``, a
+subclass of the MXNet class) and travel with it: workers, dist kvstore servers
+(pickled at the first ``step``), ``Trainer.save_states`` / ``load_states``. Front ends:
+:func:`scheduled_optimizer`, :func:`schedule_hyperparams` (an existing Trainer),
+:func:`hyperparam_handler` (an Estimator handler); one table, ``_HYPERPARAMS``:
 
 ========  =======================================  ===============
 name      optimizers that read it (MXNet 1.9.1)     values
@@ -19,13 +17,11 @@ wd        every optimizer (times ``wd_mult``)      finite and >= 0
 ========  =======================================  ===============
 
 Subclasses of these are accepted, others raise ``TypeError``. SGD/NAG with a scheduled
-momentum always have a momentum buffer, and a momentum of exactly 0 runs the momentum
-kernel (MXNet's aggregated kernel would skip it). Adam's bias correction ``1 - beta1 **
-t`` uses the current ``beta1`` (as PyTorch's). ``optimizer.momentum`` (etc.) reads the
-value of the last update (before training: ``schedule(num_update)``).
-
-Only ``mxnet.optimizer`` is imported at top level (a dist server unpickles the
-optimizer while ``mxnet`` is still importing); the rest inside functions.
+momentum always have a momentum buffer (momentum 0 runs the momentum kernel). Adam's
+bias correction ``1 - beta1 ** t`` uses the current ``beta1`` (as PyTorch's).
+``optimizer.momentum`` (etc.) is the last update's value (before: ``schedule(num_update)``).
+Only ``mxnet.optimizer`` is imported at top level (a dist server unpickles the optimizer
+while ``mxnet`` is still importing).
 """
 import copy
 import functools
@@ -82,8 +78,7 @@ def _check_schedule(name, schedule, owner):
     upper = _HYPERPARAMS[name][1]
     if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool) and \
             _out_of_range(float(schedule), upper):
-        raise ValueError('%s: %s must be %s, got %r'
-                         % (owner, name, _range_text(upper), schedule))
+        raise ValueError('%s: %s must be %s, got %r' % (owner, name, _range_text(upper), schedule))
     s = hold(schedule, name=name, owner=owner)
     # a ReplaySchedule replays its scheduler call by call: up to t = 1000 only
     sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
@@ -159,9 +154,8 @@ def _resolve_groups(groups, param_dict):
         if k in group_of.values():
             continue
         names = [p.name for _, p in sorted(param_dict.items(), key=lambda kv: kv[0])]
-        shown = ', '.join(repr(n) for n in names[:10])
-        if len(names) > 10:
-            shown += ', ... (%d in all)' % len(names)
+        shown = ', '.join(repr(n) for n in names[:10]) + (
+            ', ... (%d in all)' % len(names) if len(names) > 10 else '')
         earlier = any(re.search(pat, n) for n in names)
         raise ValueError(
             'scheduled_optimizer: lr_groups[%d] pattern %r matches no parameter%s; the '
@@ -171,7 +165,6 @@ def _resolve_groups(groups, param_dict):
     return group_of
 
 
-# -- the optimizer classes ---------------------------------------------------------
 class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """Mixin of the optimizers made by :func:`scheduled_optimizer`.
 
@@ -393,42 +386,31 @@ def _convert(opt, scheds, lr_groups=()):
     return new
 
 
-# -- front ends ----------------------------------------------------------------------
 def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups=None,
                         **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
 
-    Update ``t`` (``num_update``, the ``t`` of the ``lr_scheduler``) applies
-    ``momentum(t)``, ``beta1(t)``, ``wd(t)``; pass the result to :class:`mxnet.gluon.Trainer`
-    in place of the optimizer name. Returns a ``Scheduled<Optimizer>``
-    (:class:`ScheduledOptimizer`).
-
-    * ``optimizer``: a name of MXNet's registry (``'sgd'``), a class, or an instance
-      (copied, never changed; then no ``optimizer_params``), which
-      ``**optimizer_params`` (``learning_rate``, ``lr_scheduler`` ...) build.
-    * ``momentum``, ``beta1``, ``wd``: anything :func:`as_schedule` takes (a function
-      module-level, to pickle), for the optimizers and ranges of the module's table;
-      checked at t = 0, ..., 1000 and 2000 geometrically spaced t up to 10**7 (a
-      :class:`ReplaySchedule` to 1000 only), every applied value again before its update.
-    * ``lr_groups``: ``[(pattern, schedule), ...]`` (fastai's discriminative LRs): a
-      parameter whose name matches the regular expression (``re.search``, first match
-      wins) gets ``schedule(t)`` times its ``lr_mult``, the others ``lr_scheduler``.
-      Resolved when the Trainer hands over the parameters (a pattern that takes none
-      raises); ``optimizer.lr_groups`` tells which names each group holds. Group LRs are
-      absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
-
-    ``TypeError``: no such hyperparameter (``beta1`` for SGD) or not a schedule;
-    ``ValueError``: a value out of its range, or nothing to schedule.
+    Update ``t`` (``num_update``, the ``lr_scheduler``'s ``t``) applies ``momentum(t)``,
+    ``beta1(t)``, ``wd(t)``. Returns a ``Scheduled<Optimizer>`` for ``gluon.Trainer``.
+    ``optimizer``: a registered name (``'sgd'``) or class, built with
+    ``**optimizer_params``, or an instance (copied; then no ``optimizer_params``). The
+    schedules: anything :func:`as_schedule` takes (functions module-level, to pickle),
+    for the optimizers and ranges of the module's table, checked at t = 0, ..., 1000 and
+    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000) and
+    before each update. ``lr_groups``: ``[(pattern, schedule), ...]`` (discriminative
+    LRs): a parameter whose name matches (``re.search``, first match wins) gets
+    ``schedule(t)`` times its ``lr_mult``; a pattern matching no parameter raises;
+    ``optimizer.lr_groups`` lists the names; ``learning_rate`` rescales ``lr_scheduler``
+    only, and warns. ``TypeError``: no such hyperparameter (``beta1`` for SGD) or not a
+    schedule; ``ValueError``: a value out of range, or nothing to schedule.
 
     >>> import gluon_schedules as gs
     >>> opt = gs.scheduled_optimizer('sgd', momentum=gs.Linear(0.95, 0.85, 100),
     ...                              lr_scheduler=gs.Linear(0.01, 0.1, 100))
     >>> type(opt).__name__, opt.momentum          # momentum(0) before training
     ('ScheduledSGD', 0.95)
-    >>> trainer = gluon.Trainer(net.collect_params(), opt)   # doctest: +SKIP
 
-    Update ``t`` then applies ``lr = 0.01 + 0.09 t / 100`` and
-    ``momentum = 0.95 - 0.1 t / 100``:
+    Update ``t`` then applies ``lr = 0.01 + 0.09 t / 100``, ``momentum = 0.95 - 0.1 t / 100``:
 
     ======  =======  ========
     t       lr       momentum
@@ -446,11 +428,10 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
                             % (owner, ', '.join(sorted(optimizer_params))))
         base = type(optimizer)
     elif isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in Optimizer.opt_registry:
+        base = Optimizer.opt_registry.get(optimizer.lower())
+        if base is None:
             raise ValueError('%s: optimizer must name a registered MXNet optimizer, got %r'
                              % (owner, optimizer))
-        base = Optimizer.opt_registry[key]
     elif isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         base = optimizer
     else:
@@ -486,12 +467,10 @@ def _same(a, b):
 def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
 
-    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy with all
-    its state (``num_update``, LR and scheduler, multipliers, updater states; missing
-    SGD/NAG momentum buffers allocated as zeros) and earlier schedules. ``t`` is the
-    absolute ``num_update``: installed after 500 updates, the next applies
-    ``schedule(501)``. ``trainer`` may be Horovod's ``DistributedTrainer``; arguments and
-    errors as in :func:`scheduled_optimizer`. Returns the new ``trainer.optimizer``.
+    Replaces the trainer's optimizer (Horovod's ``DistributedTrainer`` too) by its
+    :func:`scheduled_optimizer` copy with all its state (missing SGD/NAG momentum
+    buffers allocated as zeros) and earlier schedules; returns it. ``t`` is the absolute
+    ``num_update`` (installed after 500 updates, the next applies ``schedule(501)``).
     ``RuntimeError`` if a *dist* kvstore is initialised with ``update_on_kvstore=True``
     (after the first ``step``, ``save_states`` or ``load_states``: the servers hold a copy).
 
@@ -579,11 +558,9 @@ def _handler_class():
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``
-    (each update of ``fit`` applies ``schedule(num_update)``; a second ``fit`` keeps
-    them). The schedules are as in :func:`scheduled_optimizer`, checked now (the
-    ``schedules`` attribute); ``priority`` -3000 runs before the gradient update (-2000)
-    and a ``CheckpointHandler`` resuming at ``train_begin``.
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``. The
+    schedules (``schedules`` attribute) are checked now; ``priority`` -3000 runs before
+    the gradient update (-2000) and a ``CheckpointHandler`` resuming at ``train_begin``.
 
     >>> import gluon_schedules as gs
     >>> handler = gs.hyperparam_handler(momentum=gs.Linear(0.95, 0.85, 1000))

@@ -305,32 +305,20 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
     The sequence, stopping rule and what is restored: the module docstring. Returns an
-    :class:`LRFinderResult`; raises TypeError/ValueError for a bad argument (named), an
-    empty ``data``/``val_data`` or a distributed trainer.
-
-    * ``net``, ``trainer``: initialised on the trainer's contexts; the optimizer runs
-      as it will in training, except for the LR. Parameter groups
-      (``scheduled_optimizer(..., lr_groups=...)``) sweep the range times their ratio
-      to the other parameters' ``base_lr`` (``result.settings['group_ratios']``).
-    * ``loss_fn(output, label)``: per-sample losses, as Gluon's (``trainer.step``
-      divides by the batch size; for a mean loss pass ``batch_size=1``); the recorded
-      loss is the mean of its elements.
-    * ``data``: a DataLoader, an iterable of ``(data, label)`` batches (NDArrays or
-      NumPy, floats cast to the parameters' dtype; extra items ignored) or an
-      ``mx.io.DataIter``; restarted when it runs out (a DataIter by ``reset()``, left
-      where the test stopped); a one-pass iterator that runs out ends the test, warning.
-    * ``start_lr < end_lr``: LRs of the first and last update; ``num_it`` >= 2: the
-      most updates; ``mode``: 'exp' (geometric) or 'linear'.
-    * ``val_data``: after each update the loss of its next batch (fastai's
-      ``lr_find2``), restarted when it runs out.
-    * ``beta`` in [0, 1): the moving average's factor; ``stop_div``: stop when the
-      smoothed loss exceeds ``diverge_th`` (> 1) times its best (non-finite always stops).
-    * ``batch_size``: for ``trainer.step`` (default: each batch's first dimension);
-      ``snapshot``: 'device' or 'cpu' (saves GPU memory).
-    * ``progress``: a tqdm bar; None: if tqdm is installed, True: warns without it.
-    * ``accumulate``: batches per update, gradients summed (``grad_req='add'`` during
-      the test), ``trainer.step`` gets their total size (or ``batch_size *
-      accumulate``), the loss is their mean.
+    :class:`LRFinderResult`; TypeError/ValueError for a bad argument (named), an empty
+    ``data``/``val_data`` or a distributed trainer. ``net``, ``trainer``: as in training
+    (``lr_groups`` sweep the range times their ``base_lr`` ratio,
+    ``result.settings['group_ratios']``); ``loss_fn(output, label)``: per-sample losses
+    (for a mean loss pass ``batch_size=1``), recorded as their mean. ``data``,
+    ``val_data``: DataLoaders, ``(data, label)`` batches (NDArray or NumPy, floats cast
+    to the parameters' dtype) or ``mx.io.DataIter``, restarted when they run out (a
+    one-pass iterator ends the test, warning); the next ``val_data`` batch is evaluated
+    after each update. ``start_lr < end_lr``; ``num_it`` >= 2; ``mode``: 'exp' or
+    'linear'; ``beta`` in [0, 1): the average's factor; ``stop_div`` with ``diverge_th``
+    > 1; ``batch_size``: for ``trainer.step`` (default: each batch's first dimension);
+    ``snapshot``: 'device' or 'cpu'; ``progress``: a tqdm bar (None: if installed, True:
+    warns without); ``accumulate``: batches per update, gradients summed
+    (``grad_req='add'`` for the test), the loss their mean.
     """
     owner = 'lr_find'
     contexts, dtype = check_trial_args(owner, net, trainer, loss_fn)

@@ -99,9 +99,6 @@ class LRFinderResult:
     (31.62, True)
     >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
     0.7943
-    >>> sched = r.one_cycle(total_steps=1000, skip_start=0, skip_end=0)
-    >>> sched.max_lr == r.suggest('one_cycle', skip_start=0, skip_end=0)
-    True
     """
 
     def __init__(self, lrs, losses, smoothed_losses, val_losses, planned_lrs, mode,
@@ -210,8 +207,7 @@ class LRFinderResult:
                               UserWarning, stacklevel=2)
             return peak
         if method == 'median':
-            return float(np.median([self.suggest(m, skip_start, skip_end)
-                                    for m in _BASE_METHODS]))
+            return float(np.median([self.suggest(m, skip_start, skip_end) for m in _BASE_METHODS]))
         lrs, sm = self._curve(skip_start, skip_end)
         if method == 'steepest':
             return float(lrs[int(np.argmin(np.gradient(sm)))])

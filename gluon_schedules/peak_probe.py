@@ -112,16 +112,13 @@ class PeakProbeResult:
 
 def _check_factors(factors):
     if isinstance(factors, (str, bytes)) or not hasattr(factors, '__len__'):
-        raise TypeError('%s: factors must be a sequence of numbers, got %r'
-                        % (_OWNER, factors))
+        raise TypeError('%s: factors must be a sequence of numbers, got %r' % (_OWNER, factors))
     out = [check_real('factors[%d]' % i, f, _OWNER, low=0.0, low_open=True)
            for i, f in enumerate(factors)]
     if len(out) < 2:
-        raise ValueError('%s: factors must hold at least 2 numbers, got %r'
-                         % (_OWNER, factors))
+        raise ValueError('%s: factors must hold at least 2 numbers, got %r' % (_OWNER, factors))
     if any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError('%s: factors must be strictly increasing, got %r'
-                         % (_OWNER, factors))
+        raise ValueError('%s: factors must be strictly increasing, got %r' % (_OWNER, factors))
     return tuple(out)
 
 
