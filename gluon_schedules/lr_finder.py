@@ -1,15 +1,10 @@
 r"""The LR range test ("LR finder") for Gluon: choose ``max_lr`` before 1cycle.
 
-:func:`lr_find` trains for at most ``num_it`` updates while the LR grows from
-``start_lr`` to ``end_lr``, records the loss at each LR, stops when the loss
-diverges, then puts the network and the trainer back exactly as they were::
-
-    result = gluon_schedules.lr_find(net, trainer, loss_fn, train_loader)
-    result.plot()
-    schedule = result.one_cycle(total_steps=len(train_loader) * epochs)
-
-Update ``i`` of the test (``i = 0 .. num_it - 1``; MXNet's ``num_update = offset + i +
-1``, ``offset`` the trainer's ``num_update`` before the test) uses
+:func:`lr_find` trains at most ``num_it`` updates while the LR grows from ``start_lr`` to
+``end_lr``, records the loss, stops when it diverges, then puts the network and the
+trainer back exactly as they were (``result.plot()``, ``result.one_cycle(total_steps)``).
+Update ``i = 0 .. num_it - 1`` of the test (``num_update = offset + i + 1``, ``offset``
+the trainer's ``num_update`` before) uses
 
 .. math::
 
@@ -17,31 +12,24 @@ Update ``i`` of the test (``i = 0 .. num_it - 1``; MXNet's ``num_update = offset
     \qquad
     \text{linear:}\quad lr_i = start\_lr + (end\_lr - start\_lr) \cdot i / (num\_it - 1)
 
-(both ends exact), installed as the pure schedule :class:`RangeTestSchedule`:
-``result.lrs == result.planned_lrs[:len(result.lrs)]``. Recorded per update: the
-batch loss, its bias-corrected moving average and, with ``val_data``, a validation
-loss (:class:`~gluon_schedules.LRFinderResult`). The test stops after an update whose
-loss is NaN or infinite, or (``stop_div``) where ``smoothed - best > (diverge_th - 1)
-* |best|`` (``best``: the lowest smoothed loss so far).
+(both ends exact; :class:`RangeTestSchedule`, so ``result.lrs ==
+result.planned_lrs[:len(result.lrs)]``). Recorded per update: the batch loss, its
+bias-corrected moving average and a validation loss (:class:`LRFinderResult`). The test
+stops after a NaN or infinite loss, or (``stop_div``) when ``smoothed - best >
+(diverge_th - 1) * |best|`` (``best``: the lowest smoothed loss so far).
 
 What is restored
 ----------------
-In a ``finally`` (after divergence, an exception or ``KeyboardInterrupt`` too): the
-data, gradients and "fresh" flags of every parameter of ``net`` and the trainer on
-every context (BatchNorm statistics too); the optimizer's attributes (update counts,
-``lr``, ``rescale_grad``, momentum ...) and its scheduler object; every updater's
+In a ``finally`` (``KeyboardInterrupt`` too): data, gradients and "fresh" flags of every
+parameter of ``net`` and the trainer (BatchNorm statistics too); the optimizer's
+attributes (update counts, ``lr``, momentum ...) and scheduler object; the updaters'
 states; the trainer's kvstore bookkeeping; the NumPy and Python ``random`` states.
-Training afterwards is bit-for-bit the training without the test, except for MXNet's
-own random generator (dropout, ``mx.nd.random``). Deferred parameters are initialised
-by one inference pass on the first batch before the snapshot (in memory, on the
-devices or ``snapshot='cpu'``; nothing goes to disk). A one-pass iterator's consumed
-batches cannot be given back.
-
-Only the LR is driven (as in fastai): momentum, wd, clipping, states and the
-hyperparameter schedules of :func:`gluon_schedules.scheduled_optimizer` run as they
-are; the user's LR scheduler is set aside and put back. Distributed trainers
-(``dist_*``, Horovod, BytePS), sparse parameters and AMP loss scaling are refused or
-not supported.
+Training afterwards is bit-for-bit that without the test, except for MXNet's own random
+generator. Deferred parameters are initialised by one inference pass on the first batch
+first. Nothing goes to disk; a one-pass iterator's batches cannot be given back.
+Only the LR is driven (as in fastai): momentum, wd, clipping and the schedules of
+:func:`gluon_schedules.scheduled_optimizer` run as they are. Distributed trainers, sparse
+parameters and AMP loss scaling are not supported.
 """
 import collections.abc
 import math
@@ -80,10 +68,8 @@ class RangeTestSchedule(Schedule):
 
         lr(t) = lr_{\min(\max(t - offset - 1,\ 0),\ num\_it - 1)}
 
-    with ``lr_i`` of the module docstring: ``start_lr`` (> 0 in exp mode, >= 0 in
-    linear mode) up to update ``offset + 1``, ``end_lr`` (> ``start_lr``) from update
-    ``offset + num_it`` on (``num_it`` >= 2, ``mode`` 'exp' or 'linear'). Use it to run
-    a range test in your own loop. Reference LR: ``end_lr``.
+    with ``lr_i`` of the module docstring: ``start_lr`` (> 0 in exp mode) up to update
+    ``offset + 1``, ``end_lr`` from ``offset + num_it`` on. Reference LR: ``end_lr``.
 
     >>> s = RangeTestSchedule(1e-3, 1.0, num_it=4)
     >>> [float('%.4g' % s(t)) for t in range(6)]

@@ -84,21 +84,16 @@ class LRFinderResult:
     * ``'median'`` (:meth:`suggest`'s default, for a constant LR): the median of the
       three above; :meth:`disagreement` says how far apart they are.
 
-    A loss lowest at ``lr = 10**-0.7 = 0.1995`` (10 points per decade), its
-    smoothed curve back above its first value at ``lr = 10**1.5 = 31.62``: the
-    1cycle suggestion is ``sqrt(0.1995 * 31.62) / sqrt(10) = 10**0.9 / 10``.
+    A loss lowest at ``F = 10**-0.7``, back above its first value at ``D = 10**1.5``:
+    the 1cycle peak is ``sqrt(F D) / sqrt(10) = 10**0.9 / 10``.
 
     >>> lrs = np.geomspace(1e-3, 100.0, 51)
     >>> loss = 1.0 + (np.log10(lrs) + 0.7) ** 2
-    >>> r = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'diverged')
-    >>> floor, reached = r.loss_floor(skip_start=0, skip_end=0)
-    >>> round(floor, 4), reached
-    (0.1995, True)
-    >>> climb, climbed = r.loss_climb(skip_start=0, skip_end=0)
-    >>> round(climb, 2), climbed
-    (31.62, True)
-    >>> round(r.suggest('one_cycle', skip_start=0, skip_end=0), 4)
-    0.7943
+    >>> r, kw = LRFinderResult(lrs, loss, loss, None, lrs, 'exp', 'diverged'), dict(
+    ...     skip_start=0, skip_end=0)
+    >>> (F, reached), (D, climbed) = r.loss_floor(**kw), r.loss_climb(**kw)
+    >>> round(F, 4), round(D, 2), reached, climbed, round(r.suggest('one_cycle', **kw), 4)
+    (0.1995, 31.62, True, True, 0.7943)
     """
 
     def __init__(self, lrs, losses, smoothed_losses, val_losses, planned_lrs, mode,

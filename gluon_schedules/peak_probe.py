@@ -2,15 +2,8 @@ r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
 
 :func:`peak_probe` takes a range test (:class:`~gluon_schedules.LRFinderResult`) and the
 training budget it serves (``total_steps``), runs one short 1cycle per candidate peak,
-scores each and picks one; after every run the network and trainer are restored as
-:func:`~gluon_schedules.lr_find` restores them::
-
-    result = lr_find(net, trainer, loss_fn, train_loader)
-    probe = peak_probe(net, trainer, loss_fn, train_loader, result,
-                       total_steps=epochs * len(train_loader), val_data=val_loader)
-    schedule = OneCycleLR(max_lr=probe.peak, total_steps=epochs * len(train_loader))
-
-With ``F`` the loss floor (:meth:`LRFinderResult.loss_floor`) and ``factors = (f_1 <
+scores each and picks one (``probe.peak``); after every run the network and trainer are
+restored as :func:`~gluon_schedules.lr_find` restores them. With ``F`` the loss floor (:meth:`LRFinderResult.loss_floor`) and ``factors = (f_1 <
 ... < f_K)``, the candidates are ``c_k = f_k F``. Each run has
 
 .. math::
