@@ -6,19 +6,16 @@ server can rebuild the optimizer; :func:`scale_lr_for_batch` is Goyal et al.'s (
 linear scaling rule with gradual warm-up. What goes wrong silently otherwise:
 
 * ``update_on_kvstore=True`` (dist's default): the servers update with a copy of the
-  optimizer (its schedules too) sent at the first step as ``pickle.dumps(optimizer,
-  0)`` decoded as UTF-8 and unpickled while ``import mxnet`` is still running
-  (``mx.lr_scheduler``, ``mx.gluon``, ``mx.kv`` are not attributes yet). A failure
-  there is swallowed: the servers store the summed gradients as weights and the
-  workers exit 0. Later changes on the worker never reach the servers.
+  optimizer sent at the first step as ``pickle.dumps(optimizer, 0)`` decoded as UTF-8,
+  unpickled while ``import mxnet`` still runs (no ``mx.gluon``, ``mx.kv`` ... yet); a
+  failure there is swallowed (the servers store summed gradients as weights). Later
+  changes on the worker never reach the servers.
 * ``update_on_kvstore=False``: a lazy kvstore initialisation at the first ``step``
-  races with the other workers' pushes (a worker can pull a gradient as its weight).
-* Horovod's ``hvd.DistributedTrainer``: the parameters must be broadcast from rank 0.
+  races with the other workers' pushes. Horovod: parameters must be broadcast first.
 
-``num_update`` counts a worker's ``trainer.step()`` calls (dist_sync applies one update
-per step of all workers). dist_sync's servers *sum* the gradients:
-``trainer.step(n * num_workers)`` (``n`` the per-worker batch) averages them, as
-Horovod does and the LR scaling rule assumes.
+``num_update`` counts a worker's ``trainer.step()`` calls. dist_sync's servers *sum* the
+gradients: ``trainer.step(n * num_workers)`` (``n`` the per-worker batch) averages them,
+as Horovod does and the LR scaling rule assumes.
 """
 import collections
 import json
@@ -69,8 +66,7 @@ def _report():
             except BaseException as e2:
                 out["bad_globals"].append(
                     [module, name, "".join(traceback.format_exception_only(type(e2), e2)).strip()])
-    sys.stdout.write("\n" + json.dumps(out) + "\n")
-    sys.stdout.flush()
+    print("\n" + json.dumps(out), flush=True)
     os._exit(0)
 
 class _AtServerImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -194,9 +190,8 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
         raise TypeError('%s: name must be a string, got %r' % (owner, name))
     timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
                          what='a finite number > 0')
-    fix = ('define it at module level in an importable module (not in __main__, not a '
-           'lambda or a closure), e.g. a gluon_schedules schedule or a function of '
-           'your own package')
+    fix = ('define it at module level in an importable module (not in __main__, not a lambda '
+           'or a closure), e.g. a gluon_schedules schedule or a function of your own package')
     # 1. pickle
     try:
         data = pickle.dumps(obj, 0)
@@ -222,10 +217,9 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     main = [p for m, n in globs if m == '__main__'
             for p in _paths_using(obj, name, m, n) or ['%s.%s' % (m, n)]]
     if main:
-        raise NotPicklableError(
-            '%s refers to %s, defined in __main__: a dist kvstore server runs another '
-            '__main__ and cannot rebuild it; %s'
-            % (name, '; '.join(main), fix))
+        raise NotPicklableError('%s refers to %s, defined in __main__: a dist kvstore server '
+                                'runs another __main__ and cannot rebuild it; %s'
+                                % (name, '; '.join(main), fix))
     # 4. loads here
     try:
         pickle.loads(data)
@@ -354,7 +348,6 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
         hvd.broadcast_parameters({p.name: p for p in trainer._params}, root_rank=0)
         _await_weights(trainer)
         return DistInfo('horovod', hvd.rank(), hvd.size(), False)
-
     kv = trainer._kvstore_params['kvstore']
     kv_type = kv if isinstance(kv, str) or kv is None else getattr(kv, 'type', '')
     if not kv_type or 'dist' not in kv_type:

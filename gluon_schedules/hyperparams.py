@@ -209,19 +209,15 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         if not isinstance(schedules, (list, tuple)) or len(schedules) != len(self._lr_groups):
             raise ValueError('%s: give one schedule for each of the %d groups, got %r'
                              % (owner, len(self._lr_groups), schedules))
-        self._lr_groups = tuple(
-            (pat, hold(s, 'schedules[%d]' % i, owner))
-            for i, ((pat, _), s) in enumerate(zip(self._lr_groups, schedules)))
+        self._lr_groups = tuple((pat, hold(s, 'schedules[%d]' % i, owner)) for i, ((pat, _), s)
+                                in enumerate(zip(self._lr_groups, schedules)))
 
     def _get_lrs(self, indices):
         lrs = super()._get_lrs(indices)
-        if not self._group_of:
-            return lrs
-        t = self.num_update
         for i, index in enumerate(indices):
             g = self._group_of.get(index)
             if g is not None:
-                lrs[i] = self._lr_groups[g][1]._value(t) * self._lr_mult_of(index)
+                lrs[i] = self._lr_groups[g][1]._value(self.num_update) * self._lr_mult_of(index)
         return lrs
 
     def _lr_mult_of(self, index):       # MXNet's own rule (Optimizer._get_lrs)
@@ -471,8 +467,7 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     :func:`scheduled_optimizer` copy with all its state (missing SGD/NAG momentum
     buffers allocated as zeros) and earlier schedules; returns it. ``t`` is the absolute
     ``num_update`` (installed after 500 updates, the next applies ``schedule(501)``).
-    ``RuntimeError`` if a *dist* kvstore is initialised with ``update_on_kvstore=True``
-    (after the first ``step``, ``save_states`` or ``load_states``: the servers hold a copy).
+    ``RuntimeError`` once a *dist* kvstore with ``update_on_kvstore=True`` is initialised.
 
     >>> import gluon_schedules as gs
     >>> from mxnet import gluon
@@ -508,10 +503,8 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
             'update_on_kvstore=False.' % (owner, trainer._kvstore.type))
     new = _convert(old, scheds)
     trainer._optimizer = new
-    for updater in trainer._updaters:
-        updater.optimizer = new
-    if kv_updater is not None:          # local multi-device kvstore that updates
-        kv_updater.optimizer = new
+    for updater in trainer._updaters + [u for u in [kv_updater] if u is not None]:
+        updater.optimizer = new         # kv_updater: a local multi-device kvstore's
     if 'momentum' in scheds:
         _allocate_buffers(trainer, new)
     return new
@@ -524,10 +517,8 @@ def _allocate_buffers(trainer, opt):
         for idx, st in list(updater.states.items()):
             if isinstance(st, (tuple, list)) and len(st) == 2 and st[0] is None:
                 updater.states[idx] = (opt.create_state(idx, st[1]), st[1])
-            elif st is None:
-                param = trainer._params[idx] if isinstance(idx, int) else None
-                if param is None:
-                    continue
+            elif st is None and isinstance(idx, int):
+                param = trainer._params[idx]
                 weight = param.data(ctx if ctx is not None else param.list_ctx()[0])
                 updater.states[idx] = opt.create_state(idx, weight)
 
@@ -541,8 +532,7 @@ def _handler_class():
         """Installs hyperparameter schedules on the estimator's trainer at train_begin."""
 
         def __init__(self, schedules, priority):
-            self.schedules = dict(schedules)
-            self.priority = priority
+            self.schedules, self.priority = dict(schedules), priority
 
         def train_begin(self, estimator, *args, **kwargs):
             schedule_hyperparams(estimator.trainer, **self.schedules)
@@ -558,16 +548,15 @@ def _handler_class():
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``. The
-    schedules (``schedules`` attribute) are checked now; ``priority`` -3000 runs before
-    the gradient update (-2000) and a ``CheckpointHandler`` resuming at ``train_begin``.
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``
+    (``est.fit(..., event_handlers=[handler])``). The schedules (``schedules``) are checked
+    now; ``priority`` -3000 runs before the gradient update (-2000) and a
+    ``CheckpointHandler`` resuming at ``train_begin``.
 
     >>> import gluon_schedules as gs
     >>> handler = gs.hyperparam_handler(momentum=gs.Linear(0.95, 0.85, 1000))
     >>> handler
     hyperparam_handler(momentum=Linear(start_lr=0.95, end_lr=0.85, length=1000))
-    >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
-    >>> est.fit(train_data, epochs=3, event_handlers=[handler])        # doctest: +SKIP
     """
     scheds = _checked('hyperparam_handler', dict(momentum=momentum, beta1=beta1, wd=wd))
     return _handler_class()(scheds, priority)

@@ -367,10 +367,9 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
                 batches = [first if k == 1 and j == 0 else train_batches.next()
                            for j in range(accumulate)]
             except DataExhausted:
-                warnings.warn('lr_find: data ran out after %d updates and cannot be '
-                              'restarted (it is a one-pass iterator); pass a '
-                              're-iterable such as a DataLoader or a list'
-                              % (k - 1), UserWarning, stacklevel=3)
+                warnings.warn('lr_find: data ran out after %d updates and cannot be restarted (it '
+                              'is a one-pass iterator); pass a re-iterable such as a DataLoader '
+                              'or a list' % (k - 1), UserWarning, stacklevel=3)
                 stop_reason = 'data exhausted'
                 break
             loss = train_step(net, trainer, loss_fn, batches, contexts, dtype, batch_size)
@@ -386,10 +385,9 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
                         net, loss_fn, [val_batches.next()], contexts, dtype)))
                 except DataExhausted:
                     if not val_exhausted:
-                        warnings.warn('lr_find: val_data ran out after %d batches '
-                                      'and cannot be restarted (a one-pass '
-                                      'iterator); the next validation losses are '
-                                      'NaN' % (k - 1), UserWarning, stacklevel=3)
+                        warnings.warn('lr_find: val_data ran out after %d batches and cannot '
+                                      'be restarted (a one-pass iterator); the next validation '
+                                      'losses are NaN' % (k - 1), UserWarning, stacklevel=3)
                     val_exhausted = True
                     val_losses.append(math.nan)
             if bar is not None:
@@ -405,6 +403,5 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
     finally:
         if bar is not None:
             bar.close()
-    return LRFinderResult(lrs, losses, smoothed,
-                          val_losses if val_batches is not None else None,
+    return LRFinderResult(lrs, losses, smoothed, val_losses if val_batches is not None else None,
                           sched.planned_lrs, settings['mode'], stop_reason, settings)

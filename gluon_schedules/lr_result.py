@@ -108,7 +108,6 @@ class LRFinderResult:
         """Number of updates the test ran."""
         return len(self.lrs)
 
-    # -- suggestions -------------------------------------------------------------
     def _window(self, skip_start, skip_end):
         n = len(self.lrs)
         skip_start = check_int('skip_start', n // 10 if skip_start is None else skip_start,
@@ -197,8 +196,7 @@ class LRFinderResult:
                               '%.1f (%d updates from %.3g to %.3g), where the suggestion '
                               'lost more: prefer the defaults, or check it with '
                               'peak_probe' % (_CALIBRATED_PER_DECADE, per_decade,
-                                              len(self.planned_lrs), self.planned_lrs[0],
-                                              self.planned_lrs[-1]),
+                                              len(self.planned_lrs), *self.planned_lrs[[0, -1]]),
                               UserWarning, stacklevel=2)
             return peak
         if method == 'median':
@@ -225,7 +223,6 @@ class LRFinderResult:
         vals = [sugg[m] for m in _BASE_METHODS]
         return math.inf if min(vals) <= 0 else float(math.log10(max(vals) / min(vals)))
 
-    # -- use ---------------------------------------------------------------------
     def one_cycle(self, total_steps, method='one_cycle', skip_start=None, skip_end=5,
                   **kwargs):
         """``OneCycleLR(max_lr=self.suggest(method), total_steps, **kwargs)`` (``kwargs``:
@@ -248,8 +245,8 @@ class LRFinderResult:
                   ] if show_raw else []
         curves.append((sm, dict(color='C0', label='smoothed loss')))
         if self.val_losses is not None:
-            curves.append((self.val_losses[lo:hi], dict(color='C1', alpha=0.8,
-                                                         label='validation loss')))
+            curves.append((self.val_losses[lo:hi],
+                           dict(color='C1', alpha=0.8, label='validation loss')))
         for ys, style in curves:
             ax.plot(lrs, ys, **style)
         if self.mode == 'exp':
@@ -262,9 +259,8 @@ class LRFinderResult:
                               UserWarning, stacklevel=2)
                 sugg = {}
             x = np.log if self.mode == 'exp' else np.asarray
-            for (method, lr), (color, marker) in zip(
-                    sugg.items(), (('C3', 'o'), ('C2', 's'), ('C4', 'D'), ('k', '*'),
-                                   ('C6', '^'))):
+            for (method, lr), (color, marker) in zip(sugg.items(), (
+                    ('C3', 'o'), ('C2', 's'), ('C4', 'D'), ('k', '*'), ('C6', '^'))):
                 i = int(np.argmin(np.abs(x(lrs) - x(lr))))
                 ax.axvline(lr, color=color, linestyle=':', linewidth=1)
                 ax.plot([lr], [sm[i]], marker=marker, color=color, linestyle='none',

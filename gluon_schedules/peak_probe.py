@@ -2,9 +2,10 @@ r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
 
 :func:`peak_probe` takes a range test (:class:`~gluon_schedules.LRFinderResult`) and the
 training budget it serves (``total_steps``), runs one short 1cycle per candidate peak,
-scores each and picks one (``probe.peak``); after every run the network and trainer are
-restored as :func:`~gluon_schedules.lr_find` restores them. With ``F`` the loss floor (:meth:`LRFinderResult.loss_floor`) and ``factors = (f_1 <
-... < f_K)``, the candidates are ``c_k = f_k F``. Each run has
+scores each and picks one (``probe.peak``); the network and trainer are restored after
+every run as by :func:`~gluon_schedules.lr_find`. With ``F`` the loss floor
+(:meth:`LRFinderResult.loss_floor`) and ``factors = (f_1 < ... < f_K)``, the candidates
+are ``c_k = f_k F``. Each run has
 
 .. math::
 
@@ -76,11 +77,9 @@ class PeakProbeResult:
         ok = np.isfinite(s)
         ax.plot(c[ok], s[ok], 'o-', color='C0', label=self.score_kind)
         top = float(s[ok].max()) if ok.any() else 1.0
-        for x, d in zip(c, self.diverged):
-            if d:
-                ax.plot([x], [top], 'x', color='C3', markersize=9)
-        if any(self.diverged):
-            ax.plot([], [], 'x', color='C3', label='diverged')
+        div = np.array(self.diverged)
+        if div.any():
+            ax.plot(c[div], [top] * int(div.sum()), 'x', color='C3', markersize=9, label='diverged')
         ax.axvline(self.peak, color='k', linestyle=':', linewidth=1)
         ax.plot([self.peak], [s[self.index] if ok[self.index] else top], '*',
                 color='k', markersize=12,
