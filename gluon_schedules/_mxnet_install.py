@@ -59,10 +59,9 @@ def mixed_mxnet_message(found, python='python'):
             'MXNet is installed twice into one folder, %s: %s. Their files overwrite each '
             'other, so this MXNet is a mix of the two builds (pip check does not see it). '
             'Repair: %s -m pip uninstall -y %s, then %s -m pip install %s'
-            % (os.path.join(folder, 'mxnet'),
-               ', '.join('%s %s' % o for o in owners), python, ' '.join(names), python,
-               '%s (the CUDA build; or mxnet==1.9.1 for the CPU only)' % keep if keep
-               else 'mxnet==1.9.1'))
+            % (os.path.join(folder, 'mxnet'), ', '.join('%s %s' % o for o in owners), python,
+               ' '.join(names), python, '%s (the CUDA build; or mxnet==1.9.1 for the CPU only)'
+               % keep if keep else 'mxnet==1.9.1'))
     return '\n'.join(lines)
 
 

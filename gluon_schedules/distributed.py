@@ -104,9 +104,7 @@ def _children(obj):
         state = getattr(obj, '__dict__', None)
     if isinstance(state, tuple) and len(state) == 2:   # (dict state, slots state)
         state = dict(state[0] or {}, **(state[1] or {}))
-    if isinstance(state, dict):
-        return [('.%s' % k, v) for k, v in state.items()]
-    return []
+    return [('.%s' % k, v) for k, v in state.items()] if isinstance(state, dict) else []
 
 
 def _walk(obj, path, seen, depth=0):
@@ -198,10 +196,9 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     except Exception as e:  # pylint: disable=broad-except
         path, bad = _smallest_failing(obj, name, lambda o: _failing_stage(o) == 1)
         raise NotPicklableError(
-            '%s = %s cannot be pickled (%s: %s), so MXNet cannot send %s to the dist '
-            'kvstore servers (update_on_kvstore=True) nor save it with '
-            'Trainer.save_states; %s' % (path, _describe(bad), type(e).__name__, e,
-                                         name, fix)) from None
+            '%s = %s cannot be pickled (%s: %s), so MXNet cannot send %s to the dist kvstore '
+            'servers (update_on_kvstore=True) nor save it with Trainer.save_states; %s'
+            % (path, _describe(bad), type(e).__name__, e, name, fix)) from None
     # 2. text
     problem = _text_problem(data)
     if problem is not None:
@@ -245,31 +242,28 @@ def _check_in_server_like_process(obj, name, data, globs, timeout, fix):
         proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout,
                               env=_child_env(), check=False)
     except subprocess.TimeoutExpired:
-        raise NotPicklableError(
-            'unpickling %s in a fresh interpreter (as a dist kvstore server does) did '
-            'not finish within %g s' % (name, timeout)) from None
+        raise NotPicklableError('unpickling %s in a fresh interpreter (as a dist kvstore server '
+                                'does) did not finish within %g s' % (name, timeout)) from None
     lines = proc.stdout.decode('utf-8', 'replace').strip().splitlines()
     try:
         report = json.loads(lines[-1])
     except (IndexError, ValueError):
         raise NotPicklableError(
-            'could not unpickle %s in a fresh interpreter (as a dist kvstore server '
-            'does): the interpreter exited with code %r: %s'
-            % (name, proc.returncode,
-               proc.stderr.decode('utf-8', 'replace').strip()[-2000:])) from None
+            'could not unpickle %s in a fresh interpreter (as a dist kvstore server does): the '
+            'interpreter exited with code %r: %s' % (name, proc.returncode, proc.stderr.decode(
+                'utf-8', 'replace').strip()[-2000:])) from None
     if report['ok']:
         return
     culprits = ['%s.%s (%s)%s' % (m, q, err, ': used by ' + '; '.join(w) if w else '')
                 for m, q, err in report['bad_globals'] for w in [_paths_using(obj, name, m, q)]]
     detail = ('; failing imports: ' + ' | '.join(culprits)) if culprits else ''
     raise NotPicklableError(
-        '%s cannot be unpickled on a dist kvstore server: in a fresh interpreter, '
-        'during "import mxnet" (where a server unpickles it; mx.lr_scheduler, '
-        'mx.gluon, mx.kv ... are not attributes of mxnet yet), pickle.loads raised '
-        '%s%s. The server would swallow this error and the job would train with '
-        'wrong weights. Make the module importable at that point (use "from '
-        'mxnet.lr_scheduler import ..." / "from mxnet.optimizer import ..." at its '
-        'top level, import mxnet.gluon inside functions), or %s'
+        '%s cannot be unpickled on a dist kvstore server: in a fresh interpreter, during '
+        '"import mxnet" (where a server unpickles it; mx.lr_scheduler, mx.gluon, mx.kv ... are '
+        'not attributes of mxnet yet), pickle.loads raised %s%s. The server would swallow this '
+        'error and the job would train with wrong weights. Make the module importable at that '
+        'point (use "from mxnet.lr_scheduler import ..." / "from mxnet.optimizer import ..." '
+        'at its top level, import mxnet.gluon inside functions), or %s'
         % (name, report['error'], detail, fix))
 
 
@@ -292,17 +286,16 @@ def _await_weights(trainer):
 def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: disable=protected-access
     """Get a ``gluon.Trainer`` ready for distributed training; call before the first step.
 
-    With ``kvstore='dist_sync(_device)'``: if the servers update (``update_on_kvstore``
-    True or None) the parameters' ``lr_mult``/``wd_mult`` go into the optimizer's index
-    tables and (``check``) :func:`check_picklable` runs (``timeout`` s); the gradient
-    scale ``1 / batch_size`` is set; kvstore and parameters are initialised (rank 0's
-    weights to all) and awaited; the workers meet at a barrier. ``hvd.DistributedTrainer``:
-    the parameters are broadcast from rank 0; other kvstores: nothing. ``batch_size`` is
-    what ``trainer.step()`` gets (dist_sync: per-worker batch ``n`` times ``num_workers``;
-    then train on shard ``info.rank``). Returns a :class:`DistInfo`; raises
-    :class:`NotPicklableError` or :class:`DistributedSetupError` (``dist_async``, a
-    ``gluon.Trainer`` around ``hvd.DistributedOptimizer``, a trainer already stepped,
-    deferred parameters). In one process nothing is distributed:
+    ``dist_sync(_device)``: if the servers update (``update_on_kvstore`` True or None) the
+    parameters' ``lr_mult``/``wd_mult`` go into the optimizer's index tables and
+    (``check``) :func:`check_picklable` runs (``timeout`` s); the gradient scale ``1 /
+    batch_size`` is set (``batch_size``: what ``trainer.step()`` gets, per-worker batch
+    times ``num_workers``); kvstore and parameters are initialised (rank 0's weights),
+    awaited, and the workers meet at a barrier. ``hvd.DistributedTrainer``: parameters
+    broadcast from rank 0. Returns a :class:`DistInfo` (train on shard ``info.rank``);
+    raises :class:`NotPicklableError` or :class:`DistributedSetupError` (``dist_async``,
+    a ``gluon.Trainer`` around ``hvd.DistributedOptimizer``, a trainer already stepped,
+    deferred parameters). In one process nothing is done:
 
     >>> from mxnet import gluon
     >>> from gluon_schedules import Constant
@@ -331,18 +324,18 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
     deferred = [p.name for p in trainer._params if p._deferred_init]
     if deferred:
         raise DistributedSetupError(
-            '%s: parameters %s are not initialised yet (deferred initialisation); give '
-            'the layers their input sizes (e.g. in_units) or run one forward pass '
-            'before prepare_trainer, so that rank 0\'s weights can be sent to every '
-            'worker before the first step' % (owner, ', '.join(deferred)))
+            '%s: parameters %s are not initialised yet (deferred initialisation); give the '
+            'layers their input sizes (e.g. in_units) or run one forward pass before '
+            "prepare_trainer, so that rank 0's weights can be sent to every worker before the "
+            'first step' % (owner, ', '.join(deferred)))
     if _is_horovod(trainer._optimizer, 'DistributedOptimizer') and \
             not _is_horovod(trainer, 'DistributedTrainer'):
         raise DistributedSetupError(
-            '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the '
-            'schedule as written: the Trainer sets the gradient scale 1/batch_size and '
-            'the Parameters\' lr_mult/wd_mult on the wrapper, never on the wrapped '
-            'optimizer, so trainer.step(n) updates with n times the LR. Use '
-            'hvd.DistributedTrainer(params, optimizer) instead' % owner)
+            '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the schedule '
+            "as written: the Trainer sets the gradient scale 1/batch_size and the Parameters' "
+            'lr_mult/wd_mult on the wrapper, never on the wrapped optimizer, so trainer.step(n) '
+            'updates with n times the LR. Use hvd.DistributedTrainer(params, optimizer) instead'
+            % owner)
     if _is_horovod(trainer, 'DistributedTrainer'):
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
         hvd.broadcast_parameters({p.name: p for p in trainer._params}, root_rank=0)
@@ -361,11 +354,9 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
             % (owner, kv_type))
     opt, uok = trainer._optimizer, trainer._kvstore_params['update_on_kvstore']
     if uok is None or bool(uok):       # a server's optimizer has no param_dict: by index
-        for i, p in enumerate(trainer._params):
-            if p.lr_mult != 1.0:
-                opt.lr_mult[i] = p.lr_mult
-            if p.wd_mult != 1.0:
-                opt.wd_mult[i] = p.wd_mult
+        for mults, attr in ((opt.lr_mult, 'lr_mult'), (opt.wd_mult, 'wd_mult')):
+            mults.update({i: getattr(p, attr) for i, p in enumerate(trainer._params)
+                          if getattr(p, attr) != 1.0})
         if check:
             check_picklable(opt, 'trainer.optimizer', fresh_process=True, timeout=timeout)
     trainer._check_and_rescale_grad(trainer._scale / batch_size)

@@ -3,10 +3,8 @@
 At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``, the LR
 scheduler's ``t``) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to ``schedule(t)``
 before the update. The schedules live *inside the optimizer* (``Scheduled<Base>``, a
-subclass of the MXNet class) and travel with it: workers, dist kvstore servers
-(pickled at the first ``step``), ``Trainer.save_states`` / ``load_states``. Front ends:
-:func:`scheduled_optimizer`, :func:`schedule_hyperparams` (an existing Trainer),
-:func:`hyperparam_handler` (an Estimator handler); one table, ``_HYPERPARAMS``:
+subclass of the MXNet class) and travel with it (dist servers, ``save_states``). Front
+ends: :func:`scheduled_optimizer`, :func:`schedule_hyperparams`, :func:`hyperparam_handler`.
 
 ========  =======================================  ===============
 name      optimizers that read it (MXNet 1.9.1)     values
@@ -16,12 +14,10 @@ beta1     Adam, Adamax, Nadam, LAMB, FTML          in [0, 1)
 wd        every optimizer (times ``wd_mult``)      finite and >= 0
 ========  =======================================  ===============
 
-Subclasses of these are accepted, others raise ``TypeError``. SGD/NAG with a scheduled
-momentum always have a momentum buffer (momentum 0 runs the momentum kernel). Adam's
-bias correction ``1 - beta1 ** t`` uses the current ``beta1`` (as PyTorch's).
-``optimizer.momentum`` (etc.) is the last update's value (before: ``schedule(num_update)``).
-Only ``mxnet.optimizer`` is imported at top level (a dist server unpickles the optimizer
-while ``mxnet`` is still importing).
+Subclasses are accepted, others raise ``TypeError``. SGD/NAG with a scheduled momentum
+keep a momentum buffer (updated at momentum 0 too); Adam's bias correction ``1 - beta1 **
+t`` uses the current ``beta1``; ``optimizer.momentum`` (etc.) is the last update's. Only
+``mxnet.optimizer`` is imported at top level (dist servers unpickle during ``import mxnet``).
 """
 import copy
 import functools
@@ -101,15 +97,14 @@ def _checked(owner, given, base=None, lr_groups=()):
             continue
         if base is not None and not issubclass(base, classes):
             have = [n for n, (c, _) in _HYPERPARAMS.items() if issubclass(base, c)]
-            raise TypeError('%s: optimizer %s has no %s hyperparameter that can be '
-                            'scheduled (%s can be scheduled for %s; for %s: %s)'
-                            % (owner, base.__name__, name, name,
-                               ', '.join(c.__name__ for c in classes),
-                               base.__name__, ', '.join(have)))
+            raise TypeError('%s: optimizer %s has no %s hyperparameter that can be scheduled (%s '
+                            'can be scheduled for %s; for %s: %s)'
+                            % (owner, base.__name__, name, name, ', '.join(
+                                c.__name__ for c in classes), base.__name__, ', '.join(have)))
         scheds[name] = _check_schedule(name, given[name], owner)
     if not scheds and not lr_groups:
-        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
-                         'a function of num_update or a number)%s'
+        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, a function '
+                         'of num_update or a number)%s'
                          % (owner, '' if base is None else ', or lr_groups'))
     return scheds
 
@@ -119,12 +114,11 @@ def _check_lr_groups(lr_groups, owner):
     if lr_groups is None:
         return ()
     if not isinstance(lr_groups, (list, tuple)) or not lr_groups:
-        raise TypeError('%s: lr_groups must be a non-empty list of (pattern, schedule) '
-                        'pairs, got %r' % (owner, lr_groups))
+        raise TypeError('%s: lr_groups must be a non-empty list of (pattern, schedule) pairs, '
+                        'got %r' % (owner, lr_groups))
     out = []
     for i, pair in enumerate(lr_groups):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or \
-                not isinstance(pair[0], str):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)):
             raise TypeError('%s: lr_groups[%d] must be a (pattern, schedule) pair with a '
                             'regular expression as pattern, got %r' % (owner, i, pair))
         try:
@@ -135,8 +129,8 @@ def _check_lr_groups(lr_groups, owner):
         sched = hold(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
         bad = _first_bad(sched, math.inf, _CHECK_T)
         if bad is not None:
-            raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at '
-                             'every update (checked at %s), got %r at t=%d'
+            raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at every '
+                             'update (checked at %s), got %r at t=%d'
                              % (owner, i, _CHECK_DOC, bad[1], bad[0]))
         out.append((pair[0], sched))
     return tuple(out)
@@ -442,12 +436,11 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
         optimizer = base(**optimizer_params)
         if groups and before is not None and main.scale != before:
             warnings.warn(
-                "%s: the optimizer's learning_rate rescaled lr_scheduler by %.6g; the "
-                "lr_groups schedules are not rescaled (each group applies its schedule's "
-                "own values), so their ratio to the other parameters' LR changed by that "
-                "factor. To keep every schedule's own values, create the optimizer with "
-                "learning_rate=None." % (owner, main.scale / before),
-                UserWarning, stacklevel=2)
+                "%s: the optimizer's learning_rate rescaled lr_scheduler by %.6g; the lr_groups "
+                "schedules are not rescaled (each group applies its schedule's own values), so "
+                "their ratio to the other parameters' LR changed by that factor. To keep every "
+                "schedule's own values, create the optimizer with learning_rate=None."
+                % (owner, main.scale / before), UserWarning, stacklevel=2)
     return _convert(optimizer, scheds, groups)
 
 
@@ -495,12 +488,12 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
         if all(n in current and _same(current[n], s) for n, s in scheds.items()):
             return old      # the servers already run these schedules
         raise RuntimeError(
-            '%s: the trainer\'s kvstore (%s) is already initialised with '
-            'update_on_kvstore=True, so the optimizer has been pickled to the servers and '
-            'changes made here would be silently ignored there. Call schedule_hyperparams '
-            'before the first trainer.step() (and before save_states/load_states), or create '
-            'the Trainer with gluon_schedules.scheduled_optimizer(...), or use '
-            'update_on_kvstore=False.' % (owner, trainer._kvstore.type))
+            "%s: the trainer's kvstore (%s) is already initialised with update_on_kvstore=True, "
+            'so the optimizer has been pickled to the servers and changes made here would be '
+            'silently ignored there. Call schedule_hyperparams before the first trainer.step() '
+            '(and before save_states/load_states), or create the Trainer with '
+            'gluon_schedules.scheduled_optimizer(...), or use update_on_kvstore=False.'
+            % (owner, trainer._kvstore.type))
     new = _convert(old, scheds)
     trainer._optimizer = new
     for updater in trainer._updaters + [u for u in [kv_updater] if u is not None]:

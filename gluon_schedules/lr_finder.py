@@ -177,10 +177,10 @@ def _to_nd(x, dtype):
 
 def _check_splits(x, contexts, hint):
     if len(contexts) > 1 and np.shape(x)[0] < len(contexts):
-        raise ValueError('lr_find: a batch of %d sample(s) cannot be split over the '
-                         'trainer\'s %d contexts %r: give batches of at least %d samples'
-                         '%s, or fewer contexts' % (np.shape(x)[0], len(contexts),
-                                                    contexts, len(contexts), hint))
+        raise ValueError("lr_find: a batch of %d sample(s) cannot be split over the trainer's "
+                         '%d contexts %r: give batches of at least %d samples%s, or fewer '
+                         'contexts' % (np.shape(x)[0], len(contexts), contexts, len(contexts),
+                                       hint))
 
 
 def split_batch(x, y, contexts, dtype):
@@ -277,10 +277,9 @@ def _progress_bar(progress, total):
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
     except ImportError:
         if progress:
-            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the "
-                          "'progress' extra: pip install -e '.[progress]' in the "
-                          "repository); running without a progress bar",
-                          UserWarning, stacklevel=3)
+            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the 'progress' "
+                          "extra: pip install -e '.[progress]' in the repository); running "
+                          "without a progress bar", UserWarning, stacklevel=3)
         return None
     return tqdm(total=total, desc='lr_find', leave=False)
 
@@ -290,21 +289,18 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             batch_size=None, snapshot='device', progress=None, accumulate=1):
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
-    The sequence, stopping rule and what is restored: the module docstring. Returns an
-    :class:`LRFinderResult`; TypeError/ValueError for a bad argument (named), an empty
-    ``data``/``val_data`` or a distributed trainer. ``net``, ``trainer``: as in training
-    (``lr_groups`` sweep the range times their ``base_lr`` ratio,
-    ``result.settings['group_ratios']``); ``loss_fn(output, label)``: per-sample losses
-    (for a mean loss pass ``batch_size=1``), recorded as their mean. ``data``,
+    The rules: the module docstring. Returns an :class:`LRFinderResult`; TypeError or
+    ValueError for a bad argument (named), empty data or a distributed trainer.
+    ``trainer``: as in training (``lr_groups`` sweep the range times their ``base_lr``
+    ratio, ``result.settings['group_ratios']``); ``loss_fn(output, label)``: per-sample
+    losses (a mean loss: ``batch_size=1``), recorded as their mean. ``data``,
     ``val_data``: DataLoaders, ``(data, label)`` batches (NDArray or NumPy, floats cast
     to the parameters' dtype) or ``mx.io.DataIter``, restarted when they run out (a
-    one-pass iterator ends the test, warning); the next ``val_data`` batch is evaluated
-    after each update. ``start_lr < end_lr``; ``num_it`` >= 2; ``mode``: 'exp' or
-    'linear'; ``beta`` in [0, 1): the average's factor; ``stop_div`` with ``diverge_th``
-    > 1; ``batch_size``: for ``trainer.step`` (default: each batch's first dimension);
-    ``snapshot``: 'device' or 'cpu'; ``progress``: a tqdm bar (None: if installed, True:
-    warns without); ``accumulate``: batches per update, gradients summed
-    (``grad_req='add'`` for the test), the loss their mean.
+    one-pass iterator ends the test, warning); one ``val_data`` batch after each update.
+    ``start_lr < end_lr``; ``num_it`` >= 2; ``mode``: 'exp' or 'linear'; ``beta`` in [0,
+    1); ``diverge_th`` > 1; ``batch_size``: for ``trainer.step`` (default: the batch's
+    first dimension); ``snapshot``: 'device' or 'cpu'; ``progress``: a tqdm bar (None: if
+    installed); ``accumulate``: batches per update, gradients summed, loss their mean.
     """
     owner = 'lr_find'
     contexts, dtype = check_trial_args(owner, net, trainer, loss_fn)

@@ -57,14 +57,12 @@ def _longest_decrease(values):
 class LRFinderResult:
     r"""What :func:`lr_find` recorded, its suggestions and its plot.
 
-    ``lrs`` (the LR of each update run, ``planned_lrs[:len(lrs)]``), ``planned_lrs``
-    (the ``num_it`` planned), ``losses[i]`` (the training batch's mean loss of update
-    ``i``, before the update), ``smoothed_losses`` (fastai's bias-corrected average:
-    ``avg_i = beta avg_{i-1} + (1 - beta) losses[i]``, ``smoothed_i = avg_i / (1 -
-    beta^{i+1})``, ``avg_{-1} = 0``), ``val_losses`` (None, or the loss of the next
-    ``val_data`` batch after update ``i``, not recording), ``mode`` ('exp' or
-    'linear'), ``stop_reason`` ('completed', 'diverged', 'non-finite loss' or 'data
-    exhausted') and ``settings`` (the test's arguments); all arrays read-only.
+    Read-only arrays ``lrs`` (``planned_lrs[:len(lrs)]``), ``planned_lrs``, ``losses[i]``
+    (update ``i``'s batch, before it), ``smoothed_losses`` (``avg_i = beta avg_{i-1} +
+    (1 - beta) losses[i]``, ``smoothed_i = avg_i / (1 - beta^{i+1})``, ``avg_{-1} = 0``),
+    ``val_losses`` (None, or the next ``val_data`` batch's after update ``i``); ``mode``,
+    ``stop_reason`` ('completed', 'diverged', 'non-finite loss', 'data exhausted'),
+    ``settings`` (the test's arguments).
 
     Every suggestion drops the first ``skip_start`` points (default: a tenth), the last
     ``skip_end`` (default 5) and all from the first non-finite smoothed loss on.
@@ -121,11 +119,11 @@ class LRFinderResult:
         lrs = self.lrs[lo:hi]
         if len(lrs) < 3:
             raise ValueError(
-                'LRFinderResult: only %d finite smoothed losses remain after skipping '
-                '%d at the start and %d at the end of %d recorded (stop reason: %s); '
-                'lower skip_start/skip_end, or rerun with a smaller start_lr or more '
-                'updates' % (len(lrs), lo, len(self.lrs) - hi if hi < len(self.lrs)
-                             else 0, len(self.lrs), self.stop_reason))
+                'LRFinderResult: only %d finite smoothed losses remain after skipping %d at the '
+                'start and %d at the end of %d recorded (stop reason: %s); lower skip_start/'
+                'skip_end, or rerun with a smaller start_lr or more updates'
+                % (len(lrs), lo, len(self.lrs) - hi if hi < len(self.lrs) else 0, len(self.lrs),
+                   self.stop_reason))
         return lrs, self.smoothed_losses[lo:hi]
 
     def _raw_smoothed(self, skip_start, skip_end):
@@ -174,30 +172,27 @@ class LRFinderResult:
         if method == 'one_cycle':
             peak, floor, reached, climb, climbed = self._one_cycle(skip_start, skip_end)
             if not reached:
-                warnings.warn('LRFinderResult: the smoothed loss was still falling at '
-                              'the last LR kept (%.3g, test %s): the floor was not '
-                              'reached and the one_cycle suggestion may be too low; '
-                              'rerun lr_find with a larger end_lr'
+                warnings.warn('LRFinderResult: the smoothed loss was still falling at the last LR '
+                              'kept (%.3g, test %s): the floor was not reached and the one_cycle '
+                              'suggestion may be too low; rerun lr_find with a larger end_lr'
                               % (floor, self.stop_reason), UserWarning, stacklevel=2)
             elif not climbed:
-                warnings.warn('LRFinderResult: the smoothed loss never climbed back above '
-                              'its starting value before the test ended (%s at %.3g): '
-                              'the room above the floor (%.3g) is unknown and the '
-                              'one_cycle suggestion may be too low; rerun lr_find with a '
-                              'larger end_lr' % (self.stop_reason, climb, floor),
-                              UserWarning, stacklevel=2)
+                warnings.warn('LRFinderResult: the smoothed loss never climbed back above its '
+                              'starting value before the test ended (%s at %.3g): the room above '
+                              'the floor (%.3g) is unknown and the one_cycle suggestion may be '
+                              'too low; rerun lr_find with a larger end_lr'
+                              % (self.stop_reason, climb, floor), UserWarning, stacklevel=2)
             per_decade = self.updates_per_decade()
             if per_decade is not None and not (
                     _CALIBRATED_PER_DECADE / _PER_DECADE_TOLERANCE <= per_decade
                     <= _CALIBRATED_PER_DECADE * _PER_DECADE_TOLERANCE):
-                warnings.warn('LRFinderResult: the one_cycle constants were calibrated on '
-                              'range tests of %.1f updates per decade of LR (lr_find\'s '
-                              'defaults: 100 updates from 1e-7 to 10); this test planned '
-                              '%.1f (%d updates from %.3g to %.3g), where the suggestion '
-                              'lost more: prefer the defaults, or check it with '
-                              'peak_probe' % (_CALIBRATED_PER_DECADE, per_decade,
-                                              len(self.planned_lrs), *self.planned_lrs[[0, -1]]),
-                              UserWarning, stacklevel=2)
+                warnings.warn('LRFinderResult: the one_cycle constants were calibrated on range '
+                              "tests of %.1f updates per decade of LR (lr_find's defaults: 100 "
+                              'updates from 1e-7 to 10); this test planned %.1f (%d updates from '
+                              '%.3g to %.3g), where the suggestion lost more: prefer the '
+                              'defaults, or check it with peak_probe'
+                              % (_CALIBRATED_PER_DECADE, per_decade, len(self.planned_lrs),
+                                 *self.planned_lrs[[0, -1]]), UserWarning, stacklevel=2)
             return peak
         if method == 'median':
             return float(np.median([self.suggest(m, skip_start, skip_end) for m in _BASE_METHODS]))

@@ -11,11 +11,9 @@ are ``c_k = f_k F``. Each run has
 
     n = \lfloor fraction \cdot total\_steps / K \rfloor
 
-updates of ``OneCycleLR(max_lr=c_k, total_steps=n)`` as the optimizer's
-``lr_scheduler`` (shifted by ``num_update``; the rest of the optimizer as it is), from
-the same state, on the same batches (NumPy and Python ``random`` states put back).
-``cost = K n / total_steps <= fraction`` (``cost_with_range_test`` adds the range
-test's updates).
+updates of ``OneCycleLR(max_lr=c_k, total_steps=n)`` (shifted by ``num_update``; the
+rest of the optimizer as it is), from the same state on the same batches. ``cost = K n /
+total_steps <= fraction`` (``cost_with_range_test`` adds the range test's updates).
 
 Run ``k`` *blew up* when a batch loss is not finite or exceeds ``diverge_th`` times
 its first batch loss (it stops there); it *diverged* when it blew up or its training
@@ -129,8 +127,8 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
     """
     contexts, dtype = check_trial_args(_OWNER, net, trainer, loss_fn)
     if not isinstance(result, LRFinderResult):
-        raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), '
-                        'got %r' % (_OWNER, result))
+        raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), got %r'
+                        % (_OWNER, result))
     total_steps = check_int('total_steps', total_steps, _OWNER, low=1)
     factors = _check_factors(factors)
     fraction = check_real('fraction', fraction, _OWNER, low=0.0, high=1.0,
@@ -200,9 +198,9 @@ def _one_run(net, trainer, loss_fn, batches, peak, n, contexts, dtype, batch_siz
         try:
             batch = batches.next()
         except DataExhausted:
-            raise ValueError('%s: data ran out after %d updates and cannot be restarted '
-                             '(a one-pass iterator): pass a re-iterable such as a '
-                             'DataLoader or a list' % (_OWNER, len(losses))) from None
+            raise ValueError('%s: data ran out after %d updates and cannot be restarted (a '
+                             'one-pass iterator): pass a re-iterable such as a DataLoader or a '
+                             'list' % (_OWNER, len(losses))) from None
         loss = train_step(net, trainer, loss_fn, [batch], contexts, dtype, batch_size)
         losses.append(loss)
         if not math.isfinite(loss) or loss > diverge_th * abs(losses[0]):

@@ -59,16 +59,13 @@ def _map_tree(obj, leaf, kind):
 
 def _save_updater(updater, where):
     from mxnet.ndarray import NDArray  # pylint: disable=import-outside-toplevel
-    state = dict(updater.__dict__)
-    state['states'] = _map_tree(updater.states, lambda a: _Saved(a, where), NDArray)
-    state['states_synced'] = dict(updater.states_synced)
-    return state
+    return dict(updater.__dict__, states_synced=dict(updater.states_synced),
+                states=_map_tree(updater.states, lambda a: _Saved(a, where), NDArray))
 
 
 def _load_updater(updater, state):
-    state = dict(state)
-    state['states'] = _map_tree(state['states'], _Saved.get, _Saved)
-    state['states_synced'] = dict(state['states_synced'])
+    state = dict(state, states=_map_tree(state['states'], _Saved.get, _Saved),
+                 states_synced=dict(state['states_synced']))
     updater.__dict__.clear()
     updater.__dict__.update(state)
 
