@@ -1,12 +1,9 @@
 """Detects two MXNet distributions installed into one ``mxnet`` folder (CPU wheel + CUDA build).
 
-MXNet's CPU wheel (``mxnet``) and its CUDA builds (``mxnet-cu112``, ``mxnet-cu117``,
-...) are separate distributions with the same import name. Installing one after the
-other writes both into the same ``site-packages/mxnet`` folder: the files are a mix of
-the two, and ``pip check`` sees nothing wrong. This module finds that case from the
-``*.dist-info`` folders alone (nothing imported, so it also runs before ``mxnet``
-imports, and as a script: ``python gluon_schedules/_mxnet_install.py`` exits 1 with
-the repair when it finds one).
+``mxnet`` and ``mxnet-cu117`` (...) share an import name: installing one after the other
+mixes their files in one ``site-packages/mxnet`` and ``pip check`` sees nothing. Found
+from the ``*.dist-info`` folders alone (nothing imported); as a script it exits 1 with
+the repair.
 """
 import os
 import re
@@ -33,15 +30,9 @@ def _claims_mxnet_folder(dist_info):
 
 
 def mixed_mxnet_installs(paths=None):
-    """The folders holding an ``mxnet`` package claimed by two or more distributions.
-
-    Returns a list of ``(folder, [(name, version), ...])``, one entry per folder of
-    ``paths`` (default ``sys.path``) where at least two ``mxnet*`` distributions
-    (e.g. ``mxnet`` 1.9.1 and ``mxnet-cu117`` 1.9.1) list the ``mxnet`` package as
-    theirs; an empty list when every ``mxnet`` folder has one owner.
-    """
-    out = []
-    seen = set()
+    """``[(folder, [(name, version), ...]), ...]``: the folders of ``paths`` (default
+    ``sys.path``) whose ``mxnet`` package two or more ``mxnet*`` distributions claim."""
+    out, seen = [], set()
     for folder in sys.path if paths is None else paths:
         folder = os.path.abspath(folder or os.curdir)
         if folder in seen or not os.path.isdir(os.path.join(folder, 'mxnet')):
@@ -68,10 +59,9 @@ def mixed_mxnet_message(found, python='python'):
             'MXNet is installed twice into one folder, %s: %s. Their files overwrite each '
             'other, so this MXNet is a mix of the two builds (pip check does not see it). '
             'Repair: %s -m pip uninstall -y %s, then %s -m pip install %s'
-            % (os.path.join(folder, 'mxnet'),
-               ', '.join('%s %s' % o for o in owners), python, ' '.join(names), python,
-               '%s (the CUDA build; or mxnet==1.9.1 for the CPU only)' % keep if keep
-               else 'mxnet==1.9.1'))
+            % (os.path.join(folder, 'mxnet'), ', '.join('%s %s' % o for o in owners), python,
+               ' '.join(names), python, '%s (the CUDA build; or mxnet==1.9.1 for the CPU only)'
+               % keep if keep else 'mxnet==1.9.1'))
     return '\n'.join(lines)
 
 

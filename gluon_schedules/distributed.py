@@ -1,28 +1,21 @@
 """Schedules on several processes: MXNet's dist_sync kvstore and Horovod.
 
-:func:`prepare_trainer` gets a Trainer ready before its first step and refuses the
-set-ups that would train with another schedule than the one written;
-:func:`check_picklable` proves that a dist server can rebuild the optimizer;
-:func:`scale_lr_for_batch` is the linear scaling rule with gradual warm-up of Goyal
-et al. (2017). What goes wrong without a word otherwise:
+:func:`prepare_trainer` readies a Trainer before its first step, refusing set-ups that
+would not train with the schedule written; :func:`check_picklable` proves that a dist
+server can rebuild the optimizer; :func:`scale_lr_for_batch` is Goyal et al.'s (2017)
+linear scaling rule with gradual warm-up. What goes wrong silently otherwise:
 
-* ``update_on_kvstore=True`` (dist's default): the servers apply the updates with a
-  copy of the optimizer (its ``lr_scheduler`` and hyperparameter schedules too),
-  sent at the first step as ``pickle.dumps(optimizer, 0)`` decoded as UTF-8 and
-  unpickled while ``import mxnet`` is still running (``mx.lr_scheduler``,
-  ``mx.gluon``, ``mx.kv`` are not attributes yet). A failure there is swallowed in a
-  C callback: the servers store the summed gradients as weights and the workers
-  exit 0. Changes made on the worker afterwards never reach the servers.
-* ``update_on_kvstore=False``: the workers update locally; a lazy kvstore
-  initialisation at the first ``step`` races with the other workers' gradient
-  pushes (a worker can pull the summed gradient as its initial weight).
-* Horovod's ``hvd.DistributedTrainer`` updates on every worker (nothing is
-  pickled); the parameters must be broadcast from rank 0 before the first step.
+* ``update_on_kvstore=True`` (dist's default): the servers update with a copy of the
+  optimizer sent at the first step as ``pickle.dumps(optimizer, 0)`` decoded as UTF-8,
+  unpickled while ``import mxnet`` still runs (no ``mx.gluon``, ``mx.kv`` ... yet); a
+  failure there is swallowed (the servers store summed gradients as weights). Later
+  changes on the worker never reach the servers.
+* ``update_on_kvstore=False``: a lazy kvstore initialisation at the first ``step``
+  races with the other workers' pushes. Horovod: parameters must be broadcast first.
 
-Units: ``num_update`` counts a worker's ``trainer.step()`` calls (dist_sync applies
-one update per step of all workers together). dist_sync's servers *sum* the
-workers' gradients: ``trainer.step(n * num_workers)`` with the per-worker batch
-``n`` averages them, as Horovod does and the LR scaling rule assumes.
+``num_update`` counts a worker's ``trainer.step()`` calls. dist_sync's servers *sum* the
+gradients: ``trainer.step(n * num_workers)`` (``n`` the per-worker batch) averages them,
+as Horovod does and the LR scaling rule assumes.
 """
 import collections
 import json
@@ -51,10 +44,8 @@ class DistributedSetupError(ValueError):
     """A distributed set-up in which the schedule would not be applied as written."""
 
 
-# -- the pickling check ------------------------------------------------------
-
-# Run in a fresh interpreter: unpickles stdin where a dist server does, when
-# ``import mxnet`` first imports ``mxnet.kvstore.kvstore_server``; reports as JSON.
+# In a fresh interpreter: unpickles stdin where a dist server does (when ``import mxnet``
+# imports mxnet.kvstore.kvstore_server); reports as JSON.
 _SERVER_EMULATION = r'''
 import importlib, importlib.abc, importlib.util, json, os, pickle, sys, traceback
 _data = sys.stdin.buffer.read()
@@ -75,15 +66,13 @@ def _report():
             except BaseException as e2:
                 out["bad_globals"].append(
                     [module, name, "".join(traceback.format_exception_only(type(e2), e2)).strip()])
-    sys.stdout.write("\n" + json.dumps(out) + "\n")
-    sys.stdout.flush()
+    print("\n" + json.dumps(out), flush=True)
     os._exit(0)
 
 class _AtServerImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path, target=None):
-        if name == "mxnet.kvstore.kvstore_server":
-            return importlib.util.spec_from_loader(name, self)
-        return None
+        return (importlib.util.spec_from_loader(name, self)
+                if name == "mxnet.kvstore.kvstore_server" else None)
     def create_module(self, spec):
         return None
     def exec_module(self, module):
@@ -115,9 +104,7 @@ def _children(obj):
         state = getattr(obj, '__dict__', None)
     if isinstance(state, tuple) and len(state) == 2:   # (dict state, slots state)
         state = dict(state[0] or {}, **(state[1] or {}))
-    if isinstance(state, dict):
-        return [('.%s' % k, v) for k, v in state.items()]
-    return []
+    return [('.%s' % k, v) for k, v in state.items()] if isinstance(state, dict) else []
 
 
 def _walk(obj, path, seen, depth=0):
@@ -180,22 +167,14 @@ def _paths_using(obj, name, module, qualname):
 def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     """Check that a dist kvstore server can rebuild ``obj``; raise a clear error if not.
 
-    Repeats each stage of MXNet's trip to a server (see the module docstring) and
-    names the object that breaks it:
-
-    1. ``pickle.dumps(obj, 0)`` (lambdas, closures, open files, locks fail);
-    2. the text conversion (bytes that are not UTF-8, NUL bytes);
-    3. no class or function from ``__main__`` (a server runs another ``__main__``);
-    4. ``pickle.loads`` in this process;
-    5. if ``fresh_process``, ``pickle.loads`` in a new interpreter (with this
-       process's ``sys.path``) inside ``import mxnet``, where a server does it: this
-       catches modules that use ``mx.lr_scheduler``, ``mx.gluon``, ``mx.kv`` & co at
-       import time. It costs an interpreter start.
-
-    ``obj`` is usually ``trainer.optimizer`` (any object works), ``name`` how the
-    messages call it; ``timeout`` bounds stage 5 in seconds. Raises
-    :class:`NotPicklableError` naming the stage, the offending object (by attribute
-    path) and the fix:
+    Repeats each stage of MXNet's trip to a server: 1. ``pickle.dumps(obj, 0)``
+    (lambdas, closures, files, locks fail); 2. the text conversion (not UTF-8, NUL
+    bytes); 3. no class or function from ``__main__``; 4. ``pickle.loads`` here; 5. if
+    ``fresh_process``, ``pickle.loads`` in a new interpreter (this ``sys.path``) inside
+    ``import mxnet``, as a server does (catches ``mx.gluon`` & co used at import time;
+    one interpreter start, at most ``timeout`` seconds). ``obj`` is usually
+    ``trainer.optimizer``, ``name`` how the messages call it. Raises
+    :class:`NotPicklableError` naming the stage, the object (by attribute path) and the fix:
 
     >>> from gluon_schedules import FunctionSchedule
     >>> check_picklable(FunctionSchedule(lambda t: 0.1), name='schedule',
@@ -209,19 +188,17 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
         raise TypeError('%s: name must be a string, got %r' % (owner, name))
     timeout = check_real('timeout', timeout, owner, low=0.0, low_open=True,
                          what='a finite number > 0')
-    fix = ('define it at module level in an importable module (not in __main__, not a '
-           'lambda or a closure), e.g. a gluon_schedules schedule or a function of '
-           'your own package')
+    fix = ('define it at module level in an importable module (not in __main__, not a lambda '
+           'or a closure), e.g. a gluon_schedules schedule or a function of your own package')
     # 1. pickle
     try:
         data = pickle.dumps(obj, 0)
     except Exception as e:  # pylint: disable=broad-except
         path, bad = _smallest_failing(obj, name, lambda o: _failing_stage(o) == 1)
         raise NotPicklableError(
-            '%s = %s cannot be pickled (%s: %s), so MXNet cannot send %s to the dist '
-            'kvstore servers (update_on_kvstore=True) nor save it with '
-            'Trainer.save_states; %s' % (path, _describe(bad), type(e).__name__, e,
-                                         name, fix)) from None
+            '%s = %s cannot be pickled (%s: %s), so MXNet cannot send %s to the dist kvstore '
+            'servers (update_on_kvstore=True) nor save it with Trainer.save_states; %s'
+            % (path, _describe(bad), type(e).__name__, e, name, fix)) from None
     # 2. text
     problem = _text_problem(data)
     if problem is not None:
@@ -237,10 +214,9 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     main = [p for m, n in globs if m == '__main__'
             for p in _paths_using(obj, name, m, n) or ['%s.%s' % (m, n)]]
     if main:
-        raise NotPicklableError(
-            '%s refers to %s, defined in __main__: a dist kvstore server runs another '
-            '__main__ and cannot rebuild it; %s'
-            % (name, '; '.join(main), fix))
+        raise NotPicklableError('%s refers to %s, defined in __main__: a dist kvstore server '
+                                'runs another __main__ and cannot rebuild it; %s'
+                                % (name, '; '.join(main), fix))
     # 4. loads here
     try:
         pickle.loads(data)
@@ -253,10 +229,9 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
 
 
 def _child_env():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(('DMLC_', 'HOROVOD_', 'PS_'))}
-    paths = [os.path.abspath(p or os.curdir) for p in sys.path if isinstance(p, str)]
-    env['PYTHONPATH'] = os.pathsep.join(paths)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('DMLC_', 'HOROVOD_', 'PS_'))}
+    env['PYTHONPATH'] = os.pathsep.join(os.path.abspath(p or os.curdir)
+                                        for p in sys.path if isinstance(p, str))
     env.setdefault('OMP_NUM_THREADS', '1')
     return env
 
@@ -267,45 +242,34 @@ def _check_in_server_like_process(obj, name, data, globs, timeout, fix):
         proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout,
                               env=_child_env(), check=False)
     except subprocess.TimeoutExpired:
-        raise NotPicklableError(
-            'unpickling %s in a fresh interpreter (as a dist kvstore server does) did '
-            'not finish within %g s' % (name, timeout)) from None
+        raise NotPicklableError('unpickling %s in a fresh interpreter (as a dist kvstore server '
+                                'does) did not finish within %g s' % (name, timeout)) from None
     lines = proc.stdout.decode('utf-8', 'replace').strip().splitlines()
     try:
         report = json.loads(lines[-1])
     except (IndexError, ValueError):
         raise NotPicklableError(
-            'could not unpickle %s in a fresh interpreter (as a dist kvstore server '
-            'does): the interpreter exited with code %r: %s'
-            % (name, proc.returncode,
-               proc.stderr.decode('utf-8', 'replace').strip()[-2000:])) from None
+            'could not unpickle %s in a fresh interpreter (as a dist kvstore server does): the '
+            'interpreter exited with code %r: %s' % (name, proc.returncode, proc.stderr.decode(
+                'utf-8', 'replace').strip()[-2000:])) from None
     if report['ok']:
         return
-    culprits = []
-    for module, qualname, err in report['bad_globals']:
-        where = _paths_using(obj, name, module, qualname)
-        culprits.append('%s.%s (%s)%s' % (module, qualname, err,
-                                          ': used by ' + '; '.join(where) if where else ''))
+    culprits = ['%s.%s (%s)%s' % (m, q, err, ': used by ' + '; '.join(w) if w else '')
+                for m, q, err in report['bad_globals'] for w in [_paths_using(obj, name, m, q)]]
     detail = ('; failing imports: ' + ' | '.join(culprits)) if culprits else ''
     raise NotPicklableError(
-        '%s cannot be unpickled on a dist kvstore server: in a fresh interpreter, '
-        'during "import mxnet" (where a server unpickles it; mx.lr_scheduler, '
-        'mx.gluon, mx.kv ... are not attributes of mxnet yet), pickle.loads raised '
-        '%s%s. The server would swallow this error and the job would train with '
-        'wrong weights. Make the module importable at that point (use "from '
-        'mxnet.lr_scheduler import ..." / "from mxnet.optimizer import ..." at its '
-        'top level, import mxnet.gluon inside functions), or %s'
+        '%s cannot be unpickled on a dist kvstore server: in a fresh interpreter, during '
+        '"import mxnet" (where a server unpickles it; mx.lr_scheduler, mx.gluon, mx.kv ... are '
+        'not attributes of mxnet yet), pickle.loads raised %s%s. The server would swallow this '
+        'error and the job would train with wrong weights. Make the module importable at that '
+        'point (use "from mxnet.lr_scheduler import ..." / "from mxnet.optimizer import ..." '
+        'at its top level, import mxnet.gluon inside functions), or %s'
         % (name, report['error'], detail, fix))
 
 
-# -- getting a Trainer ready -------------------------------------------------
-
 DistInfo = collections.namedtuple('DistInfo', 'mode rank num_workers update_on_kvstore')
-DistInfo.__doc__ = """What :func:`prepare_trainer` found.
-
-mode : 'local', 'dist_sync' or 'horovod'; rank, num_workers : this worker's rank
-and the number of workers; update_on_kvstore : True when the servers apply
-the updates."""
+DistInfo.__doc__ = """What :func:`prepare_trainer` found: ``mode`` ('local', 'dist_sync' or
+'horovod'), this worker's ``rank``, ``num_workers``, ``update_on_kvstore`` (the servers update)."""
 
 
 def _is_horovod(obj, name):
@@ -322,40 +286,16 @@ def _await_weights(trainer):
 def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: disable=protected-access
     """Get a ``gluon.Trainer`` ready for distributed training; call before the first step.
 
-    With ``kvstore='dist_sync'`` (or ``'dist_sync_device'``):
-
-    1. if the servers update (``update_on_kvstore`` True or None), the parameters'
-       ``lr_mult``/``wd_mult`` are copied into the optimizer's index tables (a
-       server never sees the Parameters) and :func:`check_picklable` runs;
-    2. the gradient scale ``1 / batch_size`` is set (it travels to the servers);
-    3. the kvstore and the parameters are initialised (rank 0's weights sent to
-       all workers), the weights awaited, and all workers meet at a barrier.
-
-    With Horovod's ``hvd.DistributedTrainer`` the parameters are broadcast from
-    rank 0. With any other kvstore (one process) nothing is done.
-
-    ``trainer`` must not be stepped yet, its parameters initialised (not deferred);
-    ``batch_size`` is what you will pass to ``trainer.step()`` (for dist_sync the
-    global batch, see the module docstring); ``check`` runs :func:`check_picklable`
-    (``timeout`` seconds) when the optimizer goes to servers. Returns a
-    :class:`DistInfo`; raises :class:`NotPicklableError` (a server could not rebuild
-    the optimizer) or :class:`DistributedSetupError` for ``dist_async`` (a schedule
-    would run ``num_workers`` times too fast), a ``gluon.Trainer`` around
-    ``hvd.DistributedOptimizer`` (use ``hvd.DistributedTrainer``), a trainer already
-    stepped, or parameters not initialised.
-
-    Examples
-    --------
-    A worker of a dist_sync job (started by MXNet's ``tools/launch.py``, say)::
-
-        opt = scheduled_optimizer('sgd', lr_scheduler=sched, momentum=mom_sched)
-        trainer = gluon.Trainer(net.collect_params(), opt, kvstore='dist_sync')
-        info = prepare_trainer(trainer, batch_size=per_worker_batch * num_workers)
-        for x, y in batches(shard=info.rank, num_shards=info.num_workers):
-            ...
-            trainer.step(per_worker_batch * info.num_workers)
-
-    In one process nothing is distributed:
+    ``dist_sync(_device)``: if the servers update (``update_on_kvstore`` True or None) the
+    parameters' ``lr_mult``/``wd_mult`` go into the optimizer's index tables and
+    (``check``) :func:`check_picklable` runs (``timeout`` s); the gradient scale ``1 /
+    batch_size`` is set (``batch_size``: what ``trainer.step()`` gets, per-worker batch
+    times ``num_workers``); kvstore and parameters are initialised (rank 0's weights),
+    awaited, and the workers meet at a barrier. ``hvd.DistributedTrainer``: parameters
+    broadcast from rank 0. Returns a :class:`DistInfo` (train on shard ``info.rank``);
+    raises :class:`NotPicklableError` or :class:`DistributedSetupError` (``dist_async``,
+    a ``gluon.Trainer`` around ``hvd.DistributedOptimizer``, a trainer already stepped,
+    deferred parameters). In one process nothing is done:
 
     >>> from mxnet import gluon
     >>> from gluon_schedules import Constant
@@ -369,8 +309,7 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
     from mxnet import gluon  # pylint: disable=import-outside-toplevel
     owner = 'prepare_trainer'
     if not isinstance(trainer, gluon.Trainer):
-        raise TypeError('%s: trainer must be an mxnet.gluon.Trainer, got %r'
-                        % (owner, trainer))
+        raise TypeError('%s: trainer must be an mxnet.gluon.Trainer, got %r' % (owner, trainer))
     batch_size = check_real('batch_size', batch_size, owner, low=0.0, low_open=True,
                             what='a finite number > 0')
     if not isinstance(check, bool):
@@ -385,29 +324,25 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
     deferred = [p.name for p in trainer._params if p._deferred_init]
     if deferred:
         raise DistributedSetupError(
-            '%s: parameters %s are not initialised yet (deferred initialisation); give '
-            'the layers their input sizes (e.g. in_units) or run one forward pass '
-            'before prepare_trainer, so that rank 0\'s weights can be sent to every '
-            'worker before the first step' % (owner, ', '.join(deferred)))
-
+            '%s: parameters %s are not initialised yet (deferred initialisation); give the '
+            'layers their input sizes (e.g. in_units) or run one forward pass before '
+            "prepare_trainer, so that rank 0's weights can be sent to every worker before the "
+            'first step' % (owner, ', '.join(deferred)))
     if _is_horovod(trainer._optimizer, 'DistributedOptimizer') and \
             not _is_horovod(trainer, 'DistributedTrainer'):
         raise DistributedSetupError(
-            '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the '
-            'schedule as written: the Trainer sets the gradient scale 1/batch_size and '
-            'the Parameters\' lr_mult/wd_mult on the wrapper, never on the wrapped '
-            'optimizer, so trainer.step(n) updates with n times the LR. Use '
-            'hvd.DistributedTrainer(params, optimizer) instead' % owner)
+            '%s: a gluon.Trainer with hvd.DistributedOptimizer does not train with the schedule '
+            "as written: the Trainer sets the gradient scale 1/batch_size and the Parameters' "
+            'lr_mult/wd_mult on the wrapper, never on the wrapped optimizer, so trainer.step(n) '
+            'updates with n times the LR. Use hvd.DistributedTrainer(params, optimizer) instead'
+            % owner)
     if _is_horovod(trainer, 'DistributedTrainer'):
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
-        params = {p.name: p for p in trainer._params}
-        hvd.broadcast_parameters(params, root_rank=0)
+        hvd.broadcast_parameters({p.name: p for p in trainer._params}, root_rank=0)
         _await_weights(trainer)
         return DistInfo('horovod', hvd.rank(), hvd.size(), False)
-
     kv = trainer._kvstore_params['kvstore']
     kv_type = kv if isinstance(kv, str) or kv is None else getattr(kv, 'type', '')
-    uok = trainer._kvstore_params['update_on_kvstore']
     if not kv_type or 'dist' not in kv_type:
         return DistInfo('local', 0, 1, False)
     if 'async' in kv_type:
@@ -417,15 +352,11 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
             'training step and every schedule runs that much too fast (and in a '
             'non-deterministic order); use kvstore=\'dist_sync\' or Horovod'
             % (owner, kv_type))
-    on_servers = uok is None or bool(uok)
-    opt = trainer._optimizer
-    if on_servers:
-        # A server's optimizer has an empty param_dict: carry the multipliers by index.
-        for i, p in enumerate(trainer._params):
-            if p.lr_mult != 1.0:
-                opt.lr_mult[i] = p.lr_mult
-            if p.wd_mult != 1.0:
-                opt.wd_mult[i] = p.wd_mult
+    opt, uok = trainer._optimizer, trainer._kvstore_params['update_on_kvstore']
+    if uok is None or bool(uok):       # a server's optimizer has no param_dict: by index
+        for mults, attr in ((opt.lr_mult, 'lr_mult'), (opt.wd_mult, 'wd_mult')):
+            mults.update({i: getattr(p, attr) for i, p in enumerate(trainer._params)
+                          if getattr(p, attr) != 1.0})
         if check:
             check_picklable(opt, 'trainer.optimizer', fresh_process=True, timeout=timeout)
     trainer._check_and_rescale_grad(trainer._scale / batch_size)
@@ -435,36 +366,21 @@ def prepare_trainer(trainer, batch_size, check=True, timeout=60.0):  # pylint: d
     _await_weights(trainer)
     store = trainer._kvstore
     store._barrier()
-    return DistInfo('dist_sync', store.rank, store.num_workers,
-                    bool(trainer._update_on_kvstore))
+    return DistInfo('dist_sync', store.rank, store.num_workers, bool(trainer._update_on_kvstore))
 
-
-# -- large-batch rule --------------------------------------------------------
 
 def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
                        warmup_steps=0):
     r"""Scale a schedule for a larger global batch, with gradual warm-up (Goyal et al. 2017).
 
-    "When the minibatch size is multiplied by k, multiply the learning rate by
-    k", where ``k = per_worker_batch * num_workers / base_batch``, and ramp the
-    LR linearly from its unscaled value to the scaled one over the first
-    ``warmup_steps`` updates (the paper: 5 epochs). See :class:`LinearScaling`
-    for the formula.
+    The LR times ``k = per_worker_batch * num_workers / base_batch``, ramped linearly
+    from the unscaled value over the first ``warmup_steps`` updates of the *global*
+    batch (the formula: :class:`LinearScaling`, returned). It assumes the *mean*
+    gradient: Horovod ``trainer.step(per_worker_batch)``, dist_sync
+    ``trainer.step(per_worker_batch * num_workers)``. ``schedule`` was tuned for
+    ``base_batch`` (default ``per_worker_batch``); batches and workers are >= 1.
 
-    The rule assumes the *mean* gradient over the global batch: with Horovod
-    ``trainer.step(per_worker_batch)``, with dist_sync ``trainer.step(per_worker_batch
-    * num_workers)``.
-
-    ``schedule`` was tuned for batches of ``base_batch`` samples (default
-    ``per_worker_batch``: tuned on one worker, now run on ``num_workers``; Goyal et
-    al. use 256); ``per_worker_batch`` and ``num_workers`` are >= 1. ``warmup_steps``
-    counts updates of the *global* batch: 5 epochs are ``5 * ceil(train_size /
-    (per_worker_batch * num_workers))``. Returns a :class:`LinearScaling`.
-
-    Examples
-    --------
-    Goyal et al.'s ImageNet setting: 0.1 per 256 samples, 8 workers of 32 samples
-    each is the reference batch; with 32 workers (k = 4) and 3 warm-up updates:
+    Goyal et al.'s 0.1 per 256 samples, on 32 workers of 32 (k = 4), 3 warm-up updates:
 
     >>> from gluon_schedules import Constant
     >>> s = scale_lr_for_batch(Constant(0.1), per_worker_batch=32, num_workers=32,
@@ -475,8 +391,7 @@ def scale_lr_for_batch(schedule, per_worker_batch, num_workers, base_batch=None,
     owner = 'scale_lr_for_batch'
     per_worker_batch = check_int('per_worker_batch', per_worker_batch, owner, low=1)
     num_workers = check_int('num_workers', num_workers, owner, low=1)
-    base_batch = per_worker_batch if base_batch is None else \
-        check_int('base_batch', base_batch, owner, low=1)
+    base_batch = per_worker_batch if base_batch is None else check_int('base_batch', base_batch,
+                                                                       owner, low=1)
     warmup_steps = check_int('warmup_steps', warmup_steps, owner, low=0)
-    return LinearScaling(schedule, per_worker_batch * num_workers / base_batch,
-                         warmup_steps)
+    return LinearScaling(schedule, per_worker_batch * num_workers / base_batch, warmup_steps)

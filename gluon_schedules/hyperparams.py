@@ -1,19 +1,10 @@
 """Momentum, beta1 and weight decay that follow a schedule, on every ``trainer.step()``.
 
-At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``: the ``t``
-the LR scheduler sees) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to
-``schedule(t)`` before applying the update. The schedules live *inside the optimizer*
-(``Scheduled<Base>``, a subclass of the MXNet class), so they run and travel wherever
-it does: a worker's Trainer (``update_on_kvstore=False``, Horovod), the servers of a
-dist kvstore (``update_on_kvstore=True``: pickled to them at the first ``step``), and
-``Trainer.save_states`` / ``load_states`` (a file saved from a plain optimizer brings
-no schedules).
-
-One path for every front end: :func:`scheduled_optimizer` (a new optimizer),
-:func:`schedule_hyperparams` (an existing Trainer, before its dist kvstore is
-initialised) and :func:`hyperparam_handler` (an Estimator handler that calls
-:func:`schedule_hyperparams` at ``train_begin``) check the schedules with ``_checked``
-against the one table ``_HYPERPARAMS`` and build the optimizer with ``_convert``:
+At update ``t`` (MXNet's ``num_update``, 1 for the first ``trainer.step()``, the LR
+scheduler's ``t``) the optimizer sets ``momentum`` / ``beta1`` / ``wd`` to ``schedule(t)``
+before the update. The schedules live *inside the optimizer* (``Scheduled<Base>``, a
+subclass of the MXNet class) and travel with it (dist servers, ``save_states``). Front
+ends: :func:`scheduled_optimizer`, :func:`schedule_hyperparams`, :func:`hyperparam_handler`.
 
 ========  =======================================  ===============
 name      optimizers that read it (MXNet 1.9.1)     values
@@ -23,16 +14,10 @@ beta1     Adam, Adamax, Nadam, LAMB, FTML          in [0, 1)
 wd        every optimizer (times ``wd_mult``)      finite and >= 0
 ========  =======================================  ===============
 
-Subclasses of these are accepted; anything else raises ``TypeError``. SGD/NAG with
-a scheduled momentum always have a momentum buffer (also created with ``momentum=0``;
-a momentum of exactly 0 runs the momentum kernel, which MXNet's aggregated kernel
-would skip). Adam's bias correction ``1 - beta1 ** t`` uses the current ``beta1``
-(as PyTorch's). ``optimizer.momentum`` (etc.) reads the value of the last update
-(before training: ``schedule(num_update)``).
-
-Import rule: only ``mxnet.optimizer`` at top level (a dist server unpickles the
-optimizer while ``mxnet`` is still importing); ``mxnet.ndarray`` and ``mxnet.gluon``
-are imported inside functions.
+Subclasses are accepted, others raise ``TypeError``. SGD/NAG with a scheduled momentum
+keep a momentum buffer (updated at momentum 0 too); Adam's bias correction ``1 - beta1 **
+t`` uses the current ``beta1``; ``optimizer.momentum`` (etc.) is the last update's. Only
+``mxnet.optimizer`` is imported at top level (dist servers unpickle during ``import mxnet``).
 """
 import copy
 import functools
@@ -58,11 +43,9 @@ _HYPERPARAMS = {
     'wd': ((Optimizer,), math.inf),
 }
 
-# The sample on which schedules are checked before training (values are pure, so it is
-# vectorised): every update 0..1000, then 2000 geometrically spaced updates up to 10**7.
-_CHECK_T = np.unique(np.concatenate([
-    np.arange(0, 1001, dtype=np.float64),
-    np.round(np.geomspace(1000, 1e7, 2000))]))
+# where schedules are checked before training (vectorised): 0..1000, then 2000 up to 1e7
+_CHECK_T = np.unique(np.concatenate([np.arange(0, 1001, dtype=np.float64),
+                                     np.round(np.geomspace(1000, 1e7, 2000))]))
 _CHECK_DOC = 't = 0, 1, ..., 1000 and 2000 geometrically spaced t up to 1e7'
 _CHECK_DOC_REPLAY = 't = 0, 1, ..., 1000'
 
@@ -81,25 +64,19 @@ def _first_bad(sched, upper, sample):
     """``(t, value)`` at the first ``t`` of ``sample`` where ``sched`` is out of range, or None."""
     vals = sched._values(sample)
     bad = _out_of_range(vals, upper)
-    if not bad.any():
-        return None
     i = int(np.argmax(bad))
-    return int(sample[i]), float(vals[i])
+    return (int(sample[i]), float(vals[i])) if bad[i] else None
 
 
 def _check_schedule(name, schedule, owner):
-    """``hold(schedule)`` after checking its values on the sample ``_CHECK_T``.
-
-    Held as every holder of a schedule holds one (:func:`~gluon_schedules.adapters.hold`)
-    and evaluated through its own values: another optimizer that rescales the
-    schedule later (``Adam(lr_scheduler=s)``) changes nothing here."""
+    """``hold(schedule)`` (:func:`~gluon_schedules.adapters.hold`: another optimizer that
+    rescales it later changes nothing here) after checking it on ``_CHECK_T``."""
     upper = _HYPERPARAMS[name][1]
     if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool) and \
             _out_of_range(float(schedule), upper):
-        raise ValueError('%s: %s must be %s, got %r'
-                         % (owner, name, _range_text(upper), schedule))
+        raise ValueError('%s: %s must be %s, got %r' % (owner, name, _range_text(upper), schedule))
     s = hold(schedule, name=name, owner=owner)
-    # a ReplaySchedule replays its scheduler call by call: check it up to t = 1000 only
+    # a ReplaySchedule replays its scheduler call by call: up to t = 1000 only
     sample, doc = ((_CHECK_T[:1001], _CHECK_DOC_REPLAY) if isinstance(s, ReplaySchedule)
                    else (_CHECK_T, _CHECK_DOC))
     bad = _first_bad(s, upper, sample)
@@ -111,26 +88,23 @@ def _check_schedule(name, schedule, owner):
 
 
 def _checked(owner, given, base=None, lr_groups=()):
-    """``{name: held schedule}`` for the hyperparameters of ``given`` that are not None.
-
-    Each is checked for the optimizer class ``base`` (None: not known yet, the
-    Estimator handler's case; :func:`schedule_hyperparams` checks it at
-    ``train_begin``) and on the sample."""
+    """``{name: held schedule}`` for the hyperparameters of ``given`` that are not None,
+    checked for the optimizer class ``base`` (None: not known yet, the Estimator
+    handler's case) and on the sample."""
     scheds = {}
     for name, (classes, _) in _HYPERPARAMS.items():
         if given[name] is None:
             continue
         if base is not None and not issubclass(base, classes):
             have = [n for n, (c, _) in _HYPERPARAMS.items() if issubclass(base, c)]
-            raise TypeError('%s: optimizer %s has no %s hyperparameter that can be '
-                            'scheduled (%s can be scheduled for %s; for %s: %s)'
-                            % (owner, base.__name__, name, name,
-                               ', '.join(c.__name__ for c in classes),
-                               base.__name__, ', '.join(have)))
+            raise TypeError('%s: optimizer %s has no %s hyperparameter that can be scheduled (%s '
+                            'can be scheduled for %s; for %s: %s)'
+                            % (owner, base.__name__, name, name, ', '.join(
+                                c.__name__ for c in classes), base.__name__, ', '.join(have)))
         scheds[name] = _check_schedule(name, given[name], owner)
     if not scheds and not lr_groups:
-        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, '
-                         'a function of num_update or a number)%s'
+        raise ValueError('%s: give at least one of momentum, beta1 or wd (a schedule, a function '
+                         'of num_update or a number)%s'
                          % (owner, '' if base is None else ', or lr_groups'))
     return scheds
 
@@ -140,12 +114,11 @@ def _check_lr_groups(lr_groups, owner):
     if lr_groups is None:
         return ()
     if not isinstance(lr_groups, (list, tuple)) or not lr_groups:
-        raise TypeError('%s: lr_groups must be a non-empty list of (pattern, schedule) '
-                        'pairs, got %r' % (owner, lr_groups))
+        raise TypeError('%s: lr_groups must be a non-empty list of (pattern, schedule) pairs, '
+                        'got %r' % (owner, lr_groups))
     out = []
     for i, pair in enumerate(lr_groups):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or \
-                not isinstance(pair[0], str):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)):
             raise TypeError('%s: lr_groups[%d] must be a (pattern, schedule) pair with a '
                             'regular expression as pattern, got %r' % (owner, i, pair))
         try:
@@ -156,17 +129,16 @@ def _check_lr_groups(lr_groups, owner):
         sched = hold(pair[1], name='lr_groups[%d] schedule' % i, owner=owner)
         bad = _first_bad(sched, math.inf, _CHECK_T)
         if bad is not None:
-            raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at '
-                             'every update (checked at %s), got %r at t=%d'
+            raise ValueError('%s: the lr_groups[%d] schedule must be finite and >= 0 at every '
+                             'update (checked at %s), got %r at t=%d'
                              % (owner, i, _CHECK_DOC, bad[1], bad[0]))
         out.append((pair[0], sched))
     return tuple(out)
 
 
 def _resolve_groups(groups, param_dict):
-    """``{parameter index: group number}`` (the first matching pattern wins); a
-    pattern that takes no parameter is refused: a typo would silently train those
-    layers at the main LR."""
+    """``{parameter index: group number}`` (the first matching pattern wins); a pattern
+    that takes no parameter is refused (a typo would train those at the main LR)."""
     group_of = {}
     for idx, p in param_dict.items():
         k = next((k for k, (pat, _) in enumerate(groups) if re.search(pat, p.name)), None)
@@ -176,9 +148,8 @@ def _resolve_groups(groups, param_dict):
         if k in group_of.values():
             continue
         names = [p.name for _, p in sorted(param_dict.items(), key=lambda kv: kv[0])]
-        shown = ', '.join(repr(n) for n in names[:10])
-        if len(names) > 10:
-            shown += ', ... (%d in all)' % len(names)
+        shown = ', '.join(repr(n) for n in names[:10]) + (
+            ', ... (%d in all)' % len(names) if len(names) > 10 else '')
         earlier = any(re.search(pat, n) for n in names)
         raise ValueError(
             'scheduled_optimizer: lr_groups[%d] pattern %r matches no parameter%s; the '
@@ -188,16 +159,13 @@ def _resolve_groups(groups, param_dict):
     return group_of
 
 
-# -- the optimizer classes ---------------------------------------------------------
 class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     """Mixin of the optimizers made by :func:`scheduled_optimizer`.
 
-    The concrete class ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses this
-    mixin and the MXNet class; it pickles by reference to the base class, so it
-    unpickles wherever ``gluon_schedules`` imports (a dist kvstore server,
-    ``Trainer.load_states``). ``isinstance(trainer.optimizer, ScheduledOptimizer)``
-    tells whether a Trainer's hyperparameters follow schedules,
-    :attr:`hyperparam_schedules` which.
+    ``Scheduled<Base>`` (e.g. ``ScheduledSGD``) subclasses it and the MXNet class and
+    pickles by reference to the base class (it unpickles wherever ``gluon_schedules``
+    imports). ``isinstance(trainer.optimizer, ScheduledOptimizer)`` tells whether a
+    Trainer's hyperparameters follow schedules, :attr:`hyperparam_schedules` which.
     """
 
     _base_class = Optimizer
@@ -206,10 +174,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
     _lr_groups = ()          # ((pattern, schedule), ...): first match wins
     _group_of = {}           # parameter index -> group number, resolved from names
 
-    # -- parameter groups ---------------------------------------------------------
-    # The Trainer assigns param_dict (index -> Parameter) before the optimizer is
-    # pickled for dist servers (which get no param_dict): the groups are resolved
-    # from the parameters' names right then, into plain indices that pickle.
+    # The Trainer sets param_dict before pickling the optimizer for dist servers (which
+    # get none): the groups are resolved from the names then, into indices that pickle.
     @property
     def param_dict(self):
         return self.__dict__.get('param_dict', {})
@@ -231,37 +197,27 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
         return list(self._lr_groups), names
 
     def set_lr_group_schedules(self, schedules):
-        """Give the groups new schedules, one per group in order (the patterns and
-        which parameters each group holds stay); used by
-        :func:`~gluon_schedules.plateau_step` to reduce every group."""
+        """Give the groups new schedules, one per group in order (the patterns and their
+        parameters stay); :func:`~gluon_schedules.plateau_step` reduces the groups so."""
         owner = '%s.set_lr_group_schedules' % type(self).__name__
         if not isinstance(schedules, (list, tuple)) or len(schedules) != len(self._lr_groups):
             raise ValueError('%s: give one schedule for each of the %d groups, got %r'
                              % (owner, len(self._lr_groups), schedules))
-        self._lr_groups = tuple(
-            (pat, hold(s, 'schedules[%d]' % i, owner))
-            for i, ((pat, _), s) in enumerate(zip(self._lr_groups, schedules)))
+        self._lr_groups = tuple((pat, hold(s, 'schedules[%d]' % i, owner)) for i, ((pat, _), s)
+                                in enumerate(zip(self._lr_groups, schedules)))
 
     def _get_lrs(self, indices):
         lrs = super()._get_lrs(indices)
-        if not self._group_of:
-            return lrs
-        t = self.num_update
         for i, index in enumerate(indices):
             g = self._group_of.get(index)
             if g is not None:
-                lrs[i] = self._lr_groups[g][1]._value(t) * self._lr_mult_of(index)
+                lrs[i] = self._lr_groups[g][1]._value(self.num_update) * self._lr_mult_of(index)
         return lrs
 
-    def _lr_mult_of(self, index):
-        # MXNet's own rule (Optimizer._get_lrs)
+    def _lr_mult_of(self, index):       # MXNet's own rule (Optimizer._get_lrs)
         if index in self.param_dict:
             return self.param_dict[index].lr_mult
-        if index in self.lr_mult:
-            return self.lr_mult[index]
-        if index in self.idx2name:
-            return self.lr_mult.get(self.idx2name[index], 1.0)
-        return 1.0
+        return self.lr_mult.get(index, self.lr_mult.get(self.idx2name.get(index), 1.0))
 
     @property
     def hyperparam_schedules(self):
@@ -286,9 +242,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
             setattr(self, name, v)
         self._hp_applied_t = t
 
-    # Values are set before the update (for optimizers that read them before
-    # counting, e.g. LAMB's beta1) and again right after the count, from the
-    # very num_update that the LR scheduler sees.
+    # set before the update (LAMB reads beta1 before counting) and again after the
+    # count, from the num_update that the LR scheduler sees
     def _update_count(self, index):
         super()._update_count(index)
         self._apply_schedules(self.num_update)
@@ -310,8 +265,8 @@ class ScheduledOptimizer:  # pylint: disable=too-few-public-methods
 
 
 class _MomentumBuffer:
-    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists. (NAG
-    runs nag_mom_update whenever it does: at momentum 0 too, nothing to correct.)"""
+    """For SGD/NAG with a scheduled momentum: the momentum buffer always exists (NAG then
+    runs nag_mom_update at momentum 0 too)."""
 
     def create_state(self, index, weight):
         if 'momentum' not in self._hp_schedules:
@@ -346,15 +301,13 @@ class _SGDMixin(_MomentumBuffer):
             return super()._update_impl(indices, weights, grads, states,
                                         multi_precision=multi_precision)
         self._check_buffers(states, multi_precision)
-        # momentum == 0 this update: MXNet's aggregated kernel would skip the momentum
-        # buffer; run the momentum kernel with momentum=0 so the buffer stays right.
+        # momentum 0: MXNet's aggregated kernel would skip the buffer; run the momentum kernel
         from mxnet.ndarray import (  # pylint: disable=import-outside-toplevel
             sgd_mom_update, mp_sgd_mom_update)
         if not isinstance(indices, (tuple, list)):
             indices, weights, grads, states = [indices], [weights], [grads], [states]
         self._update_count(indices)
-        lrs = self._get_lrs(indices)
-        wds = self._get_wds(indices)
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
         kwargs = {'rescale_grad': self.rescale_grad, 'momentum': self.momentum}
         if self.clip_gradient:
             kwargs['clip_gradient'] = self.clip_gradient
@@ -396,16 +349,14 @@ def _scheduled_class(base):
     return cls
 
 
-# The classes of MXNet's optimizers with a schedulable momentum or beta1 exist from
-# import on (gluon_schedules.hyperparams.ScheduledSGD, ...); others are made on demand.
+# ScheduledSGD ... (momentum or beta1) exist from import on; others are made on demand
 for _base in _HYPERPARAMS['momentum'][0] + _HYPERPARAMS['beta1'][0]:
     _scheduled_class(_base)
 del _base
 
 
 def _rebuild(base, state):
-    """A ``Scheduled<base>`` with ``state``: how a scheduled optimizer unpickles (at
-    module level, so that pickle finds it in any process) and how ``_convert`` builds one."""
+    """A ``Scheduled<base>`` with ``state``: how one unpickles (in any process) and is built."""
     cls = _scheduled_class(base)
     obj = cls.__new__(cls)
     obj.__setstate__(state)
@@ -413,77 +364,43 @@ def _rebuild(base, state):
 
 
 def _convert(opt, scheds, lr_groups=()):
-    """A scheduled copy of optimizer instance ``opt`` (unchanged), its schedules
-    ``scheds`` added to (or replacing) those it has."""
+    """A scheduled copy of ``opt`` (unchanged), ``scheds`` added to (or replacing) its own."""
     state = copy.deepcopy(opt.__getstate__())        # everything but param_dict
     state['_hp_schedules'] = dict(state.get('_hp_schedules', {}), **scheds)
     state['_hp_applied_t'] = None
     if lr_groups:
-        state['_lr_groups'] = lr_groups
-        state['_group_of'] = {}
+        state.update(_lr_groups=lr_groups, _group_of={})
     new = _rebuild(type(opt), state)
     new.param_dict = opt.param_dict                   # never deep-copied (MXNet rule)
     new._apply_schedules(new.num_update)
     return new
 
 
-# -- front ends ----------------------------------------------------------------------
 def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups=None,
                         **optimizer_params):
     """An MXNet optimizer whose ``momentum``, ``beta1`` and/or ``wd`` follow schedules.
 
-    At update ``t`` (MXNet's ``num_update``, the ``t`` the ``lr_scheduler`` receives)
-    the optimizer applies ``momentum(t)``, ``beta1(t)``, ``wd(t)``. Pass the result to
-    :class:`mxnet.gluon.Trainer` in place of the optimizer name.
+    Update ``t`` (``num_update``, the ``lr_scheduler``'s ``t``) applies ``momentum(t)``,
+    ``beta1(t)``, ``wd(t)``. Returns a ``Scheduled<Optimizer>`` for ``gluon.Trainer``.
+    ``optimizer``: a registered name (``'sgd'``) or class, built with
+    ``**optimizer_params``, or an instance (copied; then no ``optimizer_params``). The
+    schedules: anything :func:`as_schedule` takes (functions module-level, to pickle),
+    for the optimizers and ranges of the module's table, checked at t = 0, ..., 1000 and
+    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000) and
+    before each update. ``lr_groups``: ``[(pattern, schedule), ...]`` (discriminative
+    LRs): a parameter whose name matches (``re.search``, first match wins) gets
+    ``schedule(t)`` times its ``lr_mult``; a pattern matching no parameter raises;
+    ``optimizer.lr_groups`` lists the names; ``learning_rate`` rescales ``lr_scheduler``
+    only, and warns. ``TypeError``: no such hyperparameter (``beta1`` for SGD) or not a
+    schedule; ``ValueError``: a value out of range, or nothing to schedule.
 
-    Parameters
-    ----------
-    optimizer : str, Optimizer subclass or Optimizer instance
-        ``'sgd'``, ``'adam'``... (MXNet's registry), a class, or an instance (copied,
-        never changed; then no ``optimizer_params`` may be given).
-    momentum, beta1, wd : schedule, optional
-        For the optimizers and in the ranges of the module's table.
-    lr_groups : list of (pattern, schedule), optional
-        LR schedules for groups of parameters (fastai's discriminative LRs): a
-        parameter whose name matches the regular expression ``pattern``
-        (``re.search``, the first matching pair wins) gets ``schedule(t)`` times its
-        ``lr_mult``, the others ``lr_scheduler``. Resolved when the Trainer hands
-        over the parameters (a pattern that takes none raises ``ValueError``);
-        ``optimizer.lr_groups`` tells which names each group holds. A group's LRs
-        are absolute: ``learning_rate`` rescales ``lr_scheduler`` only, and warns.
-        :func:`~gluon_schedules.plateau_step` reduces the groups too.
-    **optimizer_params
-        For the optimizer's constructor (``learning_rate``, ``lr_scheduler``...).
-
-    A schedule is anything :func:`as_schedule` takes (a function of ``num_update``
-    module-level, to pickle). Before training each is checked at t = 0, ..., 1000 and
-    2000 geometrically spaced t up to 10**7 (a :class:`ReplaySchedule` to 1000 only),
-    and every applied value again before its update (``ValueError``).
-
-    Returns
-    -------
-    ScheduledOptimizer
-        A ``Scheduled<Optimizer>``, a subclass of the MXNet class.
-
-    Raises
-    ------
-    TypeError
-        The optimizer has no such hyperparameter (``beta1`` for SGD), or a schedule
-        is not a schedule.
-    ValueError
-        A sampled value is outside its range, or no schedule is given.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> opt = gs.scheduled_optimizer('sgd', momentum=gs.Linear(0.95, 0.85, 100),
     ...                              lr_scheduler=gs.Linear(0.01, 0.1, 100))
     >>> type(opt).__name__, opt.momentum          # momentum(0) before training
     ('ScheduledSGD', 0.95)
-    >>> trainer = gluon.Trainer(net.collect_params(), opt)   # doctest: +SKIP
 
-    Update ``t`` then applies ``lr = 0.01 + 0.09 t / 100`` and
-    ``momentum = 0.95 - 0.1 t / 100``:
+    Update ``t`` then applies ``lr = 0.01 + 0.09 t / 100``, ``momentum = 0.95 - 0.1 t / 100``:
 
     ======  =======  ========
     t       lr       momentum
@@ -501,11 +418,10 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
                             % (owner, ', '.join(sorted(optimizer_params))))
         base = type(optimizer)
     elif isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in Optimizer.opt_registry:
+        base = Optimizer.opt_registry.get(optimizer.lower())
+        if base is None:
             raise ValueError('%s: optimizer must name a registered MXNet optimizer, got %r'
                              % (owner, optimizer))
-        base = Optimizer.opt_registry[key]
     elif isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         base = optimizer
     else:
@@ -520,12 +436,11 @@ def scheduled_optimizer(optimizer, momentum=None, beta1=None, wd=None, lr_groups
         optimizer = base(**optimizer_params)
         if groups and before is not None and main.scale != before:
             warnings.warn(
-                "%s: the optimizer's learning_rate rescaled lr_scheduler by %.6g; the "
-                "lr_groups schedules are not rescaled (each group applies its schedule's "
-                "own values), so their ratio to the other parameters' LR changed by that "
-                "factor. To keep every schedule's own values, create the optimizer with "
-                "learning_rate=None." % (owner, main.scale / before),
-                UserWarning, stacklevel=2)
+                "%s: the optimizer's learning_rate rescaled lr_scheduler by %.6g; the lr_groups "
+                "schedules are not rescaled (each group applies its schedule's own values), so "
+                "their ratio to the other parameters' LR changed by that factor. To keep every "
+                "schedule's own values, create the optimizer with learning_rate=None."
+                % (owner, main.scale / before), UserWarning, stacklevel=2)
     return _convert(optimizer, scheds, groups)
 
 
@@ -541,21 +456,12 @@ def _same(a, b):
 def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
     """Make ``trainer``'s momentum, beta1 and/or wd follow schedules from now on.
 
-    Replaces the trainer's optimizer by its :func:`scheduled_optimizer` copy, with
-    all its state (``num_update``, LR and scheduler, multipliers, the updaters'
-    states; missing SGD/NAG momentum buffers are allocated as zeros) and the
-    schedules installed before for other hyperparameters. ``t`` is the absolute
-    ``num_update``: installed after 500 updates, the next applies ``schedule(501)``.
+    Replaces the trainer's optimizer (Horovod's ``DistributedTrainer`` too) by its
+    :func:`scheduled_optimizer` copy with all its state (missing SGD/NAG momentum
+    buffers allocated as zeros) and earlier schedules; returns it. ``t`` is the absolute
+    ``num_update`` (installed after 500 updates, the next applies ``schedule(501)``).
+    ``RuntimeError`` once a *dist* kvstore with ``update_on_kvstore=True`` is initialised.
 
-    ``trainer`` may be Horovod's ``DistributedTrainer``; ``momentum``, ``beta1``,
-    ``wd`` and the ``TypeError``/``ValueError`` are as in :func:`scheduled_optimizer`.
-    Returns the new ``trainer.optimizer``. Raises ``RuntimeError`` if the trainer's
-    *dist* kvstore is initialised with ``update_on_kvstore=True`` (after its first
-    ``step``, ``save_states`` or ``load_states``): the servers hold a pickled copy
-    of the old optimizer.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> from mxnet import gluon
     >>> net = gluon.nn.Dense(1, in_units=2)
@@ -582,18 +488,16 @@ def schedule_hyperparams(trainer, momentum=None, beta1=None, wd=None):
         if all(n in current and _same(current[n], s) for n, s in scheds.items()):
             return old      # the servers already run these schedules
         raise RuntimeError(
-            '%s: the trainer\'s kvstore (%s) is already initialised with '
-            'update_on_kvstore=True, so the optimizer has been pickled to the servers and '
-            'changes made here would be silently ignored there. Call schedule_hyperparams '
-            'before the first trainer.step() (and before save_states/load_states), or create '
-            'the Trainer with gluon_schedules.scheduled_optimizer(...), or use '
-            'update_on_kvstore=False.' % (owner, trainer._kvstore.type))
+            "%s: the trainer's kvstore (%s) is already initialised with update_on_kvstore=True, "
+            'so the optimizer has been pickled to the servers and changes made here would be '
+            'silently ignored there. Call schedule_hyperparams before the first trainer.step() '
+            '(and before save_states/load_states), or create the Trainer with '
+            'gluon_schedules.scheduled_optimizer(...), or use update_on_kvstore=False.'
+            % (owner, trainer._kvstore.type))
     new = _convert(old, scheds)
     trainer._optimizer = new
-    for updater in trainer._updaters:
-        updater.optimizer = new
-    if kv_updater is not None:          # local multi-device kvstore that updates
-        kv_updater.optimizer = new
+    for updater in trainer._updaters + [u for u in [kv_updater] if u is not None]:
+        updater.optimizer = new         # kv_updater: a local multi-device kvstore's
     if 'momentum' in scheds:
         _allocate_buffers(trainer, new)
     return new
@@ -606,10 +510,8 @@ def _allocate_buffers(trainer, opt):
         for idx, st in list(updater.states.items()):
             if isinstance(st, (tuple, list)) and len(st) == 2 and st[0] is None:
                 updater.states[idx] = (opt.create_state(idx, st[1]), st[1])
-            elif st is None:
-                param = trainer._params[idx] if isinstance(idx, int) else None
-                if param is None:
-                    continue
+            elif st is None and isinstance(idx, int):
+                param = trainer._params[idx]
                 weight = param.data(ctx if ctx is not None else param.list_ctx()[0])
                 updater.states[idx] = opt.create_state(idx, weight)
 
@@ -623,8 +525,7 @@ def _handler_class():
         """Installs hyperparameter schedules on the estimator's trainer at train_begin."""
 
         def __init__(self, schedules, priority):
-            self.schedules = dict(schedules)
-            self.priority = priority
+            self.schedules, self.priority = dict(schedules), priority
 
         def train_begin(self, estimator, *args, **kwargs):
             schedule_hyperparams(estimator.trainer, **self.schedules)
@@ -640,23 +541,15 @@ def _handler_class():
 def hyperparam_handler(momentum=None, beta1=None, wd=None, priority=-3000):
     """An Estimator event handler that schedules momentum, beta1 and/or wd.
 
-    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``:
-    every update of ``fit`` applies ``schedule(num_update)``, as a plain loop with
-    the same Trainer; calling ``fit`` again keeps the schedules.
+    At ``train_begin`` it calls :func:`schedule_hyperparams` on ``estimator.trainer``
+    (``est.fit(..., event_handlers=[handler])``). The schedules (``schedules``) are checked
+    now; ``priority`` -3000 runs before the gradient update (-2000) and a
+    ``CheckpointHandler`` resuming at ``train_begin``.
 
-    ``momentum``, ``beta1``, ``wd`` are as in :func:`scheduled_optimizer`, checked
-    now; ``priority`` (lower runs first) -3000 runs before the gradient update
-    (-2000) and before a ``CheckpointHandler`` resuming at ``train_begin``. The
-    handler's ``schedules`` attribute gives the checked schedules.
-
-    Examples
-    --------
     >>> import gluon_schedules as gs
     >>> handler = gs.hyperparam_handler(momentum=gs.Linear(0.95, 0.85, 1000))
     >>> handler
     hyperparam_handler(momentum=Linear(start_lr=0.95, end_lr=0.85, length=1000))
-    >>> est = Estimator(net, loss, trainer=trainer)                    # doctest: +SKIP
-    >>> est.fit(train_data, epochs=3, event_handlers=[handler])        # doctest: +SKIP
     """
     scheds = _checked('hyperparam_handler', dict(momentum=momentum, beta1=beta1, wd=wd))
     return _handler_class()(scheds, priority)

@@ -1,20 +1,10 @@
 r"""The LR range test ("LR finder") for Gluon: choose ``max_lr`` before 1cycle.
 
-:func:`lr_find` trains for at most ``num_it`` updates while the learning rate
-grows from ``start_lr`` to ``end_lr``, records the loss at each LR, stops as soon
-as the loss diverges, and then puts the network and the trainer back exactly as
-they were. The returned :class:`~gluon_schedules.LRFinderResult` suggests a peak
-for 1cycle and a constant LR, and plots the curve::
-
-    result = gluon_schedules.lr_find(net, trainer, loss_fn, train_loader)
-    result.plot()
-    schedule = result.one_cycle(total_steps=len(train_loader) * epochs)
-
-The planned LR sequence
------------------------
-Update number ``i`` of the test (``i = 0 .. num_it - 1``; it is MXNet update
-``num_update = offset + i + 1``, where ``offset`` is the trainer's ``num_update``
-before the test, 0 for a new trainer) uses
+:func:`lr_find` trains at most ``num_it`` updates while the LR grows from ``start_lr`` to
+``end_lr``, records the loss, stops when it diverges, then puts the network and the
+trainer back exactly as they were (``result.plot()``, ``result.one_cycle(total_steps)``).
+Update ``i = 0 .. num_it - 1`` of the test (``num_update = offset + i + 1``, ``offset``
+the trainer's ``num_update`` before) uses
 
 .. math::
 
@@ -22,48 +12,24 @@ before the test, 0 for a new trainer) uses
     \qquad
     \text{linear:}\quad lr_i = start\_lr + (end\_lr - start\_lr) \cdot i / (num\_it - 1)
 
-with both ends stored exactly. :class:`RangeTestSchedule` is this sequence as a
-pure schedule of ``num_update``, installed as the optimizer's ``lr_scheduler``
-during the test: ``result.lrs`` equals ``result.planned_lrs[:len(result.lrs)]``.
-
-What is recorded, and when it stops
------------------------------------
-The loss of each update's batch, its bias-corrected exponential moving average and,
-with ``val_data``, a validation loss (:class:`~gluon_schedules.LRFinderResult`
-defines them). The test stops after the update on which the raw loss is NaN or
-infinite, or (``stop_div=True``) on which ``smoothed - best > (diverge_th - 1) *
-|best|``, ``best`` being the lowest smoothed loss so far (for positive losses: the
-smoothed loss exceeds ``diverge_th`` times the best); it never runs more than ``num_it``.
+(both ends exact; :class:`RangeTestSchedule`, so ``result.lrs ==
+result.planned_lrs[:len(result.lrs)]``). Recorded per update: the batch loss, its
+bias-corrected moving average and a validation loss (:class:`LRFinderResult`). The test
+stops after a NaN or infinite loss, or (``stop_div``) when ``smoothed - best >
+(diverge_th - 1) * |best|`` (``best``: the lowest smoothed loss so far).
 
 What is restored
 ----------------
-In a ``finally`` block, so also after divergence, an exception or a
-``KeyboardInterrupt`` (which is re-raised): the data (and gradients, and their
-"fresh" flags) of every parameter of ``net`` and of the trainer on every context,
-BatchNorm running statistics included; the optimizer's attributes (``num_update``,
-``begin_num_update``, the per-parameter update counts, ``lr``, ``rescale_grad``,
-momentum ...) and the scheduler object it had; the optimizer states (momentum,
-Adam moments) of every updater; the trainer's kvstore bookkeeping (a trainer not
-yet initialised initialises on its next step exactly as a new one would); the
-global NumPy and Python ``random`` states (a shuffling ``DataLoader`` yields the
-same order afterwards). Training after ``lr_find`` is bit-for-bit the training
-without it, except that MXNet's own random generator (dropout, ``mx.nd.random``)
-cannot be read back. Parameters whose initialisation was deferred are initialised
-by one inference forward pass on the first batch *before* the snapshot and stay
-initialised. The snapshot (:class:`gluon_schedules.snapshot.Snapshot`) lives in
-memory, on the parameters' devices or (``snapshot='cpu'``) in CPU memory; nothing
-is written to disk. Batches consumed from a one-pass iterator cannot be given back.
-
-The optimizer and its limits
-----------------------------
-The test runs the trainer's optimizer as it is (momentum, weight decay, gradient
-clipping, existing states; Adam's update counts continue and are restored): only
-the LR is driven, as in fastai. Momentum/beta1/wd schedules of
-:func:`gluon_schedules.scheduled_optimizer` keep following ``num_update``; the
-user's LR scheduler is set aside for the test and put back. A distributed trainer
-(``dist_*``, Horovod, BytePS) is refused: state held by servers or other workers
-cannot be restored from here. Sparse (``row_sparse``) parameters and AMP loss
-scaling are not supported.
+In a ``finally`` (``KeyboardInterrupt`` too): data, gradients and "fresh" flags of every
+parameter of ``net`` and the trainer (BatchNorm statistics too); the optimizer's
+attributes (update counts, ``lr``, momentum ...) and scheduler object; the updaters'
+states; the trainer's kvstore bookkeeping; the NumPy and Python ``random`` states.
+Training afterwards is bit-for-bit that without the test, except for MXNet's own random
+generator. Deferred parameters are initialised by one inference pass on the first batch
+first. Nothing goes to disk; a one-pass iterator's batches cannot be given back.
+Only the LR is driven (as in fastai): momentum, wd, clipping and the schedules of
+:func:`gluon_schedules.scheduled_optimizer` run as they are. Distributed trainers, sparse
+parameters and AMP loss scaling are not supported.
 """
 import collections.abc
 import math
@@ -79,9 +45,7 @@ from .snapshot import Snapshot, refuse_distributed
 from ._checks import check_real, check_lr, check_int, check_choice, check_bool
 
 __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
-# Batches, DataExhausted, unpack_batch, split_batch, mean_loss, eval_losses,
-# check_trial_args, init_deferred, drive_lr and train_step are public inside the
-# package (peak_probe's runs use them), not exported
+# the helpers without an underscore are for peak_probe, not exported
 
 _MODES = ('exp', 'linear')
 
@@ -104,28 +68,9 @@ class RangeTestSchedule(Schedule):
 
         lr(t) = lr_{\min(\max(t - offset - 1,\ 0),\ num\_it - 1)}
 
-    with ``lr_i`` as in the module docstring (exp or linear from ``start_lr`` to
-    ``end_lr``): update ``offset + 1`` uses ``start_lr``, update
-    ``offset + num_it`` uses ``end_lr``; before the test (``t <= offset``) the
-    value is ``start_lr``, after it ``end_lr``. :func:`lr_find` installs it with
-    ``offset`` = the trainer's ``num_update``; use it directly to run a range test
-    in your own training loop. Reference LR: ``end_lr``.
+    with ``lr_i`` of the module docstring: ``start_lr`` (> 0 in exp mode) up to update
+    ``offset + 1``, ``end_lr`` from ``offset + num_it`` on. Reference LR: ``end_lr``.
 
-    Parameters
-    ----------
-    start_lr : float
-        LR of the first update; > 0 in exp mode, >= 0 in linear mode.
-    end_lr : float
-        LR of the last update, > ``start_lr``.
-    num_it : int
-        Number of updates, >= 2.
-    mode : {'exp', 'linear'}, default 'exp'
-        Geometric or arithmetic progression.
-    offset : int, default 0
-        ``num_update`` before the first update of the test.
-
-    Examples
-    --------
     >>> s = RangeTestSchedule(1e-3, 1.0, num_it=4)
     >>> [float('%.4g' % s(t)) for t in range(6)]
     [0.001, 0.001, 0.01, 0.1, 1.0, 1.0]
@@ -138,10 +83,9 @@ class RangeTestSchedule(Schedule):
 
     def __init__(self, start_lr, end_lr, num_it, mode='exp', offset=0):
         super().__init__()
-        owner = 'RangeTestSchedule'
-        (self.start_lr, self.end_lr, self.num_it,
-         self.mode) = _check_range(owner, start_lr, end_lr, num_it, mode)
-        self.offset = check_int('offset', offset, owner, low=0)
+        self.start_lr, self.end_lr, self.num_it, self.mode = _check_range(
+            'RangeTestSchedule', start_lr, end_lr, num_it, mode)
+        self.offset = check_int('offset', offset, 'RangeTestSchedule', low=0)
         frac = np.arange(self.num_it, dtype=np.float64) / (self.num_it - 1)
         if self.mode == 'exp':
             plan = self.start_lr * (self.end_lr / self.start_lr) ** frac
@@ -149,8 +93,7 @@ class RangeTestSchedule(Schedule):
             plan = self.start_lr + (self.end_lr - self.start_lr) * frac
         plan[0], plan[-1] = self.start_lr, self.end_lr     # both ends exact
         plan.flags.writeable = False
-        self._plan = plan
-        self._ref = self.end_lr
+        self._plan, self._ref = plan, self.end_lr
 
     @property
     def planned_lrs(self):
@@ -171,22 +114,15 @@ class DataExhausted(Exception):
 
 
 class Batches:
-    """``(data, label)`` batches of an iterable, restarting it when it runs out.
-
-    Nothing is iterated before the first :meth:`next` (a DataLoader with
-    workers starts prefetching, and shuffling, as soon as it is iterated).
-    """
+    """``(data, label)`` batches of an iterable, restarted when it runs out; nothing is
+    iterated before the first :meth:`next` (a DataLoader starts prefetching then)."""
 
     def __init__(self, iterable, name):
         if not (isinstance(iterable, collections.abc.Iterable)
                 or hasattr(iterable, '__getitem__')) or isinstance(iterable, str):
             raise TypeError('lr_find: %s must be an iterable of (data, label) batches '
                             '(e.g. a gluon.data.DataLoader), got %r' % (name, iterable))
-        self.src = iterable
-        self.name = name
-        self.it = None
-        self.in_pass = 0
-        self.passes = 0
+        self.src, self.name, self.it, self.in_pass, self.passes = iterable, name, None, 0, 0
 
     def _restart(self):
         src = self.src
@@ -195,9 +131,7 @@ class Batches:
             if not callable(getattr(src, 'reset', None)):
                 raise DataExhausted()
             src.reset()
-        self.it = iter(src)
-        self.in_pass = 0
-        self.passes += 1
+        self.it, self.in_pass, self.passes = iter(src), 0, self.passes + 1
 
     def _empty(self):
         return ValueError('lr_find: %s yielded no batch (empty iterable%s)'
@@ -243,10 +177,10 @@ def _to_nd(x, dtype):
 
 def _check_splits(x, contexts, hint):
     if len(contexts) > 1 and np.shape(x)[0] < len(contexts):
-        raise ValueError('lr_find: a batch of %d sample(s) cannot be split over the '
-                         'trainer\'s %d contexts %r: give batches of at least %d samples'
-                         '%s, or fewer contexts' % (np.shape(x)[0], len(contexts),
-                                                    contexts, len(contexts), hint))
+        raise ValueError("lr_find: a batch of %d sample(s) cannot be split over the trainer's "
+                         '%d contexts %r: give batches of at least %d samples%s, or fewer '
+                         'contexts' % (np.shape(x)[0], len(contexts), contexts, len(contexts),
+                                       hint))
 
 
 def split_batch(x, y, contexts, dtype):
@@ -255,18 +189,14 @@ def split_batch(x, y, contexts, dtype):
     x, y = _to_nd(x, dtype), _to_nd(y, dtype)
     if len(contexts) == 1:
         return [(x.as_in_context(contexts[0]), y.as_in_context(contexts[0]))], x.shape[0]
-    # any batch (a DataLoader's last one too)
-    _check_splits(x, contexts, " (e.g. last_batch='discard')")
-    xs = gluon.utils.split_and_load(x, contexts, even_split=False)
-    ys = gluon.utils.split_and_load(y, contexts, even_split=False)
-    return list(zip(xs, ys)), x.shape[0]
+    _check_splits(x, contexts, " (e.g. last_batch='discard')")     # any batch, the last too
+    return list(zip(*(gluon.utils.split_and_load(a, contexts, even_split=False)
+                      for a in (x, y)))), x.shape[0]
 
 
 def mean_loss(losses):
     """The mean of all elements of the NDArrays ``losses``."""
-    total = sum(float(l.sum().asscalar()) for l in losses)
-    count = sum(l.size for l in losses)
-    return total / max(count, 1)
+    return sum(float(l.sum().asscalar()) for l in losses) / max(sum(l.size for l in losses), 1)
 
 
 def eval_losses(net, loss_fn, batches, contexts, dtype):
@@ -288,8 +218,7 @@ def check_trial_args(owner, net, trainer, loss_fn):
         raise TypeError('%s: trainer must be a gluon.Trainer, got %r' % (owner, trainer))
     if not callable(loss_fn):
         raise TypeError('%s: loss_fn must be callable, got %r' % (owner, loss_fn))
-    dtype = trainer._params[0].dtype if trainer._params else 'float32'
-    return list(trainer._contexts), dtype
+    return list(trainer._contexts), trainer._params[0].dtype if trainer._params else 'float32'
 
 
 def init_deferred(net, batch, contexts, dtype):
@@ -302,15 +231,11 @@ def init_deferred(net, batch, contexts, dtype):
 
 
 def drive_lr(opt, sched):
-    """Install ``sched`` as ``opt``'s LR schedule (the snapshot restores the old one).
-
-    Each parameter group of :func:`~gluon_schedules.scheduled_optimizer`'s
-    ``lr_groups`` follows ``Scale(sched, ratio)``, ``ratio`` its schedule's
-    ``base_lr`` over the other parameters' (their lr_scheduler's ``base_lr``, or
-    ``lr``). Returns ``{pattern: ratio}`` (empty without groups).
-    """
-    groups = opt.lr_groups[0] if hasattr(opt, 'set_lr_group_schedules') else []
-    ratios = []
+    """Install ``sched`` as ``opt``'s LR schedule (the snapshot restores the old one); each
+    ``lr_groups`` group follows ``Scale(sched, ratio)``, ``ratio`` its schedule's
+    ``base_lr`` over the optimizer's (lr_scheduler's ``base_lr``, or ``lr``).
+    Returns ``{pattern: ratio}`` (empty without groups)."""
+    groups, ratios = opt.lr_groups[0] if hasattr(opt, 'set_lr_group_schedules') else [], []
     if groups:
         ref = opt.lr_scheduler.base_lr if opt.lr_scheduler is not None else opt.lr
         if not ref or not math.isfinite(ref):
@@ -345,18 +270,16 @@ def train_step(net, trainer, loss_fn, batches, contexts, dtype, batch_size):
 
 
 def _progress_bar(progress, total):
-    """A tqdm bar, or None: progress=None means a bar only if tqdm is installed, and
-    only progress=True (asked for) warns without tqdm."""
+    """A tqdm bar, or None (without tqdm: progress=True warns, None does not)."""
     if progress is False:
         return None
     try:
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
     except ImportError:
         if progress:
-            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the "
-                          "'progress' extra: pip install -e '.[progress]' in the "
-                          "repository); running without a progress bar",
-                          UserWarning, stacklevel=3)
+            warnings.warn("lr_find: progress=True needs tqdm: pip install tqdm (the 'progress' "
+                          "extra: pip install -e '.[progress]' in the repository); running "
+                          "without a progress bar", UserWarning, stacklevel=3)
         return None
     return tqdm(total=total, desc='lr_find', leave=False)
 
@@ -366,71 +289,18 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
             batch_size=None, snapshot='device', progress=None, accumulate=1):
     """Run an LR range test and restore ``net`` and ``trainer`` afterwards.
 
-    The planned sequence, what is recorded, when it stops and what is restored:
-    the module docstring. Parameter groups (``scheduled_optimizer(...,
-    lr_groups=...)``) sweep the same range times their ratio to the other
-    parameters (their schedule's ``base_lr`` over the optimizer's), so the test
-    finds the one factor of a discriminative setting; ``result.settings`` has them.
-
-    Parameters
-    ----------
-    net : gluon.Block
-        The network (hybridized or not), initialised on the trainer's contexts.
-    trainer : gluon.Trainer
-        Its trainer, as it will be used for training: its optimizer runs
-        unchanged (momentum, weight decay, states) except for the LR.
-    loss_fn : callable
-        ``loss_fn(output, label)``, e.g. ``gluon.loss.SoftmaxCrossEntropyLoss()``:
-        per-sample losses, as Gluon's losses return (``trainer.step`` divides
-        the gradient by the batch size; for a loss that is already a mean pass
-        ``batch_size=1``). The recorded loss is the mean of its output's elements.
-    data : iterable
-        ``gluon.data.DataLoader`` or any iterable of ``(data, label)`` batches
-        (NDArrays, or NumPy arrays: floating ones are cast to the parameters'
-        dtype; extra items after the label are ignored), or an ``mx.io.DataIter``.
-        Restarted when it runs out (a DataIter by ``reset()``: it is left where
-        the test stopped, reset it before training); a one-pass iterator that
-        runs out ends the test with a warning.
-    start_lr, end_lr : float, default 1e-7, 10
-        LR of the first and of the last update, ``start_lr < end_lr``.
-    num_it : int, default 100
-        Maximum number of updates, >= 2.
-    mode : {'exp', 'linear'}, default 'exp'
-        Exponential (geometric) or linear growth.
-    val_data : iterable, optional
-        Validation batches: after each update the loss on the next one is
-        recorded (fastai's ``lr_find2``); restarted when it runs out.
-    beta : float, default 0.98
-        Smoothing factor of the exponential moving average, in [0, 1).
-    stop_div : bool, default True
-        Stop when the smoothed loss diverges (NaN or infinite losses always stop).
-    diverge_th : float, default 4.0
-        Divergence threshold, > 1: stop when the smoothed loss exceeds
-        ``diverge_th`` times the best smoothed loss.
-    batch_size : int, optional
-        Passed to ``trainer.step``; the first dimension of each batch if None.
-    snapshot : {'device', 'cpu'}, default 'device'
-        Where the in-memory copies of parameters and optimizer states are kept
-        (``'cpu'`` saves GPU memory).
-    progress : bool or None, default None
-        Show a tqdm progress bar: None shows one if tqdm is installed (the
-        ``progress`` extra) and runs silently without it; True asks for one and
-        warns when tqdm is missing; False shows none.
-    accumulate : int, default 1
-        Batches per update (gradient accumulation): their gradients are summed
-        (``grad_req='add'`` during the test, then as it was), ``trainer.step``
-        gets their total size (or ``batch_size`` times ``accumulate``) and the
-        recorded loss is the mean over them.
-
-    Returns
-    -------
-    LRFinderResult
-
-    Raises
-    ------
-    TypeError, ValueError
-        For bad arguments (naming the argument), an empty ``data`` or
-        ``val_data``, or a distributed trainer.
+    The rules: the module docstring. Returns an :class:`LRFinderResult`; TypeError or
+    ValueError for a bad argument (named), empty data or a distributed trainer.
+    ``trainer``: as in training (``lr_groups`` sweep the range times their ``base_lr``
+    ratio, ``result.settings['group_ratios']``); ``loss_fn(output, label)``: per-sample
+    losses (a mean loss: ``batch_size=1``), recorded as their mean. ``data``,
+    ``val_data``: DataLoaders, ``(data, label)`` batches (NDArray or NumPy, floats cast
+    to the parameters' dtype) or ``mx.io.DataIter``, restarted when they run out (a
+    one-pass iterator ends the test, warning); one ``val_data`` batch after each update.
+    ``start_lr < end_lr``; ``num_it`` >= 2; ``mode``: 'exp' or 'linear'; ``beta`` in [0,
+    1); ``diverge_th`` > 1; ``batch_size``: for ``trainer.step`` (default: the batch's
+    first dimension); ``snapshot``: 'device' or 'cpu'; ``progress``: a tqdm bar (None: if
+    installed); ``accumulate``: batches per update, gradients summed, loss their mean.
     """
     owner = 'lr_find'
     contexts, dtype = check_trial_args(owner, net, trainer, loss_fn)
@@ -438,8 +308,7 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
     beta = check_real('beta', beta, owner, low=0.0, high=1.0, high_open=True)
     stop_div = check_bool('stop_div', stop_div, owner)
     diverge_th = check_real('diverge_th', diverge_th, owner, low=1.0, low_open=True)
-    if batch_size is not None:
-        batch_size = check_int('batch_size', batch_size, owner, low=1)
+    batch_size = None if batch_size is None else check_int('batch_size', batch_size, owner, low=1)
     snapshot = check_choice('snapshot', snapshot, ('device', 'cpu'), owner)
     progress = None if progress is None else check_bool('progress', progress, owner)
     accumulate = check_int('accumulate', accumulate, owner, low=1)
@@ -452,10 +321,9 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
         _check_splits(first[0], contexts, '')
         init_deferred(net, first, contexts, dtype)
         snap = Snapshot(net, trainer, snapshot)
-        # accumulation sums the gradients of several batches: 'add' for the test
-        # (changing grad_req gives a parameter new gradient arrays: keep their values)
-        written = [p for p in trainer._params if p.grad_req == 'write'] \
-            if accumulate > 1 else []
+        # accumulation sums gradients: 'add' for the test (a new grad_req gives new
+        # gradient arrays: keep their values)
+        written = [p for p in trainer._params if p.grad_req == 'write' and accumulate > 1]
         kept = [[g.copy() for g in p.list_grad()] for p in written]
         try:
             for p in written:
@@ -465,9 +333,8 @@ def lr_find(net, trainer, loss_fn, data, start_lr=1e-7, end_lr=10.0, num_it=100,
                         dict(start_lr=start_lr, end_lr=end_lr, num_it=num_it, mode=mode,
                              beta=beta, stop_div=stop_div, diverge_th=diverge_th))
         finally:
-            # grad_req first: switching it gives new gradient arrays, marked stale;
-            # the restore then sets the fresh flags as they were, so gradients
-            # computed before the test can still be applied after it
+            # grad_req first (new, stale gradient arrays); the restore then sets the
+            # fresh flags back, so gradients computed before the test still apply
             try:
                 for p, grads in zip(written, kept):
                     p.grad_req = 'write'
@@ -488,20 +355,17 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
                               settings['mode'], offset=int(opt.num_update))
     settings['group_ratios'] = drive_lr(opt, sched)
     lrs, losses, smoothed, val_losses = [], [], [], []
-    avg, best, stop_reason = 0.0, math.inf, 'completed'
-    val_exhausted = False
+    avg, best, stop_reason, val_exhausted = 0.0, math.inf, 'completed', False
     bar = _progress_bar(progress, num_it)
     try:
         for k in range(1, num_it + 1):
-            batches = []
             try:
-                for j in range(accumulate):
-                    batches.append(first if k == 1 and j == 0 else train_batches.next())
+                batches = [first if k == 1 and j == 0 else train_batches.next()
+                           for j in range(accumulate)]
             except DataExhausted:
-                warnings.warn('lr_find: data ran out after %d updates and cannot be '
-                              'restarted (it is a one-pass iterator); pass a '
-                              're-iterable such as a DataLoader or a list'
-                              % (k - 1), UserWarning, stacklevel=3)
+                warnings.warn('lr_find: data ran out after %d updates and cannot be restarted (it '
+                              'is a one-pass iterator); pass a re-iterable such as a DataLoader '
+                              'or a list' % (k - 1), UserWarning, stacklevel=3)
                 stop_reason = 'data exhausted'
                 break
             loss = train_step(net, trainer, loss_fn, batches, contexts, dtype, batch_size)
@@ -517,10 +381,9 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
                         net, loss_fn, [val_batches.next()], contexts, dtype)))
                 except DataExhausted:
                     if not val_exhausted:
-                        warnings.warn('lr_find: val_data ran out after %d batches '
-                                      'and cannot be restarted (a one-pass '
-                                      'iterator); the next validation losses are '
-                                      'NaN' % (k - 1), UserWarning, stacklevel=3)
+                        warnings.warn('lr_find: val_data ran out after %d batches and cannot '
+                                      'be restarted (a one-pass iterator); the next validation '
+                                      'losses are NaN' % (k - 1), UserWarning, stacklevel=3)
                     val_exhausted = True
                     val_losses.append(math.nan)
             if bar is not None:
@@ -536,6 +399,5 @@ def _run(net, trainer, loss_fn, train_batches, val_batches, first, contexts, dty
     finally:
         if bar is not None:
             bar.close()
-    return LRFinderResult(lrs, losses, smoothed,
-                          val_losses if val_batches is not None else None,
+    return LRFinderResult(lrs, losses, smoothed, val_losses if val_batches is not None else None,
                           sched.planned_lrs, settings['mode'], stop_reason, settings)

@@ -1,49 +1,27 @@
 r"""A peak probe: short 1cycle runs at a few candidate peaks from a range test.
 
-:func:`peak_probe` takes a range test (:class:`~gluon_schedules.LRFinderResult`)
-and the training budget it serves (``total_steps`` updates), runs one short
-1cycle per candidate peak, scores each and picks one; the network and the
-trainer are restored after every run exactly as :func:`~gluon_schedules.lr_find`
-restores them (the same snapshot; MXNet's own random generator excepted)::
-
-    result = lr_find(net, trainer, loss_fn, train_loader)
-    probe = peak_probe(net, trainer, loss_fn, train_loader, result,
-                       total_steps=epochs * len(train_loader), val_data=val_loader)
-    probe.plot()
-    schedule = OneCycleLR(max_lr=probe.peak, total_steps=epochs * len(train_loader))
-
-Definitions
------------
-With ``F`` the range test's loss floor (:meth:`LRFinderResult.loss_floor`) and
-``factors = (f_1 < f_2 < ... < f_K)``, the candidates are ``c_k = f_k F``. Each
-run has
+:func:`peak_probe` takes a range test (:class:`~gluon_schedules.LRFinderResult`) and the
+training budget it serves (``total_steps``), runs one short 1cycle per candidate peak,
+scores each and picks one (``probe.peak``); the network and trainer are restored after
+every run as by :func:`~gluon_schedules.lr_find`. With ``F`` the loss floor
+(:meth:`LRFinderResult.loss_floor`) and ``factors = (f_1 < ... < f_K)``, the candidates
+are ``c_k = f_k F``. Each run has
 
 .. math::
 
     n = \lfloor fraction \cdot total\_steps / K \rfloor
 
-updates of ``OneCycleLR(max_lr=c_k, total_steps=n)`` (its defaults otherwise),
-installed as the optimizer's ``lr_scheduler`` (shifted by the trainer's
-``num_update``); everything else of the optimizer (momentum, weight decay,
-states) runs as it is, as in the range test. Every run starts from the same
-state and sees the same batches (the NumPy and Python ``random`` states are put
-back too). The cost is ``K n`` updates, ``cost = K n / total_steps <= fraction``
-of the budget (the range test's own updates not included; ``cost_with_range_test``
-includes them).
+updates of ``OneCycleLR(max_lr=c_k, total_steps=n)`` (shifted by ``num_update``; the
+rest of the optimizer as it is), from the same state on the same batches. ``cost = K n /
+total_steps <= fraction`` (``cost_with_range_test`` adds the range test's updates).
 
-Run ``k`` *blew up* when a batch loss is not finite or exceeds ``diverge_th``
-times the run's first batch loss (the run stops there); it *diverged* when it
-blew up or when its training score is above its first batch loss. Its score is
-
-* with ``val_data``: the mean loss over one pass of ``val_data`` after the run
-  (not recording: dropout off, BatchNorm in inference mode);
-* without: the mean training batch loss (before each update) over the last
-  quarter of its ``n`` updates, ``ceil(n / 4)`` of them;
-
-``inf`` if it blew up. The pick is ``k* = argmin score``; the guard: when
-``c_{k*+1}`` diverged and ``k* > 0``, the pick is ``c_{k*-1}`` (``stepped_down``):
-a peak next to one that diverges within ``n`` updates may diverge later in the
-full run. If every run blew up the lowest candidate is returned with a warning.
+Run ``k`` *blew up* when a batch loss is not finite or exceeds ``diverge_th`` times
+its first batch loss (it stops there); it *diverged* when it blew up or its training
+score is above its first batch loss. Its score: with ``val_data`` the mean loss over
+one pass of it after the run (not recording), else the mean training batch loss
+(before each update) over the last ``ceil(n / 4)`` updates; ``inf`` if it blew up.
+The pick is ``k* = argmin score``, but ``c_{k*-1}`` (``stepped_down``) when ``k* > 0``
+and ``c_{k*+1}`` diverged. If every run blew up, the lowest candidate, with a warning.
 """
 import math
 import random
@@ -67,36 +45,12 @@ _MIN_RUN = 5          # updates per candidate run, at least
 
 
 class PeakProbeResult:
-    """What :func:`peak_probe` measured (see the module docstring for the definitions).
+    """What :func:`peak_probe` measured (the definitions: the module docstring).
 
-    Attributes
-    ----------
-    peak : float
-        The chosen candidate.
-    index : int
-        Its index in ``candidates``.
-    candidates : tuple of float
-        The peaks tried, increasing (``factors`` times the loss floor).
-    scores : tuple of float
-        The score of each (``inf`` when it blew up).
-    diverged : tuple of bool
-        Whether each run diverged (blew up, or ended above its first batch loss).
-    best_index : int
-        ``argmin`` of the scores, before the guard.
-    stepped_down : bool
-        Whether the guard moved the pick one candidate down.
-    score_kind : str
-        ``'validation loss'`` or ``'training loss'``.
-    run_updates : int
-        Updates planned per run (``n``).
-    updates : int
-        Updates run in all (runs stopped on divergence count what they ran).
-    total_steps : int
-        The training budget the probe serves.
-    cost : float
-        ``len(candidates) * run_updates / total_steps``.
-    cost_with_range_test : float
-        ``cost`` plus the range test's updates over ``total_steps``.
+    ``peak`` = ``candidates[index]``; ``candidates``, ``scores`` (``inf``: blew up) and
+    ``diverged``, one per run; ``best_index`` (argmin of the scores) and ``stepped_down``;
+    ``score_kind`` ('validation loss' or 'training loss'); ``run_updates`` (``n``),
+    ``updates`` (run in all), ``total_steps``, ``cost`` and ``cost_with_range_test``.
     """
 
     def __init__(self, candidates, scores, diverged, index, best_index, score_kind,
@@ -104,35 +58,26 @@ class PeakProbeResult:
         self.candidates = tuple(float(c) for c in candidates)
         self.scores = tuple(float(s) for s in scores)
         self.diverged = tuple(bool(d) for d in diverged)
-        self.index = int(index)
-        self.best_index = int(best_index)
-        self.peak = self.candidates[self.index]
-        self.stepped_down = self.index != self.best_index
-        self.score_kind = score_kind
-        self.run_updates = int(run_updates)
-        self.updates = int(updates)
+        self.index, self.best_index, self.score_kind = int(index), int(best_index), score_kind
+        self.peak, self.stepped_down = self.candidates[self.index], self.index != self.best_index
+        self.run_updates, self.updates = int(run_updates), int(updates)
         self.total_steps = int(total_steps)
         self.cost = len(self.candidates) * self.run_updates / self.total_steps
         self.cost_with_range_test = self.cost + range_test_updates / self.total_steps
 
     def plot(self, ax=None):
-        """Score against candidate peak (log x), diverged runs marked, the pick starred.
-
-        Returns the matplotlib axes (a new figure if ``ax`` is None).
-        """
+        """Score against candidate peak (log x), diverged runs marked, the pick starred;
+        returns the axes (a new figure if ``ax`` is None)."""
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.2))
-        c = np.array(self.candidates)
-        s = np.array(self.scores)
+        c, s = np.array(self.candidates), np.array(self.scores)
         ok = np.isfinite(s)
         ax.plot(c[ok], s[ok], 'o-', color='C0', label=self.score_kind)
         top = float(s[ok].max()) if ok.any() else 1.0
-        for x, d in zip(c, self.diverged):
-            if d:
-                ax.plot([x], [top], 'x', color='C3', markersize=9)
-        if any(self.diverged):
-            ax.plot([], [], 'x', color='C3', label='diverged')
+        div = np.array(self.diverged)
+        if div.any():
+            ax.plot(c[div], [top] * int(div.sum()), 'x', color='C3', markersize=9, label='diverged')
         ax.axvline(self.peak, color='k', linestyle=':', linewidth=1)
         ax.plot([self.peak], [s[self.index] if ok[self.index] else top], '*',
                 color='k', markersize=12,
@@ -157,16 +102,13 @@ class PeakProbeResult:
 
 def _check_factors(factors):
     if isinstance(factors, (str, bytes)) or not hasattr(factors, '__len__'):
-        raise TypeError('%s: factors must be a sequence of numbers, got %r'
-                        % (_OWNER, factors))
+        raise TypeError('%s: factors must be a sequence of numbers, got %r' % (_OWNER, factors))
     out = [check_real('factors[%d]' % i, f, _OWNER, low=0.0, low_open=True)
            for i, f in enumerate(factors)]
     if len(out) < 2:
-        raise ValueError('%s: factors must hold at least 2 numbers, got %r'
-                         % (_OWNER, factors))
+        raise ValueError('%s: factors must hold at least 2 numbers, got %r' % (_OWNER, factors))
     if any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError('%s: factors must be strictly increasing, got %r'
-                         % (_OWNER, factors))
+        raise ValueError('%s: factors must be strictly increasing, got %r' % (_OWNER, factors))
     return tuple(out)
 
 
@@ -175,52 +117,24 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
                snapshot='device'):
     """Pick 1cycle's peak by short 1cycle runs at ``factors`` times the loss floor.
 
-    See the module docstring for the candidates, the runs, the score, the
-    guard and the cost. ``net`` and ``trainer`` are restored after each run.
-
-    Parameters
-    ----------
-    net, trainer, loss_fn, data
-        As for :func:`~gluon_schedules.lr_find` (``data`` is restarted when it
-        runs out).
-    result : LRFinderResult
-        The range test whose loss floor the candidates multiply.
-    total_steps : int
-        Updates of the training the peak is for, >= 1.
-    val_data : iterable, optional
-        Validation batches: scored by their mean loss after each run.
-    factors : sequence of float, default (0.5, 1.5, 4.5, 13.5)
-        Candidates in multiples of the loss floor, > 0, strictly increasing.
-    fraction : float, default 0.25
-        Share of ``total_steps`` all runs together may use, in (0, 1].
-    diverge_th : float, default 4.0
-        A run diverges when a batch loss exceeds ``diverge_th`` times its first; > 1.
-    batch_size : int, optional
-        Passed to ``trainer.step``; the first dimension of each batch if None.
-    snapshot : {'device', 'cpu'}, default 'device'
-        Where the in-memory copies are kept.
-
-    Returns
-    -------
-    PeakProbeResult
-
-    Raises
-    ------
-    TypeError, ValueError
-        For bad arguments (naming the argument), fewer than 5 updates per run,
-        or a distributed trainer.
+    The rules: the module docstring. ``net``, ``trainer``, ``loss_fn``, ``data``,
+    ``batch_size``, ``snapshot``: as for :func:`~gluon_schedules.lr_find`; ``result``: the
+    range test; ``total_steps`` >= 1: the training the peak is for; ``factors``: > 0,
+    strictly increasing; ``fraction`` in (0, 1]: the share of ``total_steps`` for all
+    runs; ``diverge_th`` > 1. Returns a :class:`PeakProbeResult`; raises
+    TypeError/ValueError for a bad argument (named), fewer than 5 updates per run or a
+    distributed trainer.
     """
     contexts, dtype = check_trial_args(_OWNER, net, trainer, loss_fn)
     if not isinstance(result, LRFinderResult):
-        raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), '
-                        'got %r' % (_OWNER, result))
+        raise TypeError('%s: result must be an LRFinderResult (what lr_find returns), got %r'
+                        % (_OWNER, result))
     total_steps = check_int('total_steps', total_steps, _OWNER, low=1)
     factors = _check_factors(factors)
     fraction = check_real('fraction', fraction, _OWNER, low=0.0, high=1.0,
                           low_open=True, what='a number in (0, 1]')
     diverge_th = check_real('diverge_th', diverge_th, _OWNER, low=1.0, low_open=True)
-    if batch_size is not None:
-        batch_size = check_int('batch_size', batch_size, _OWNER, low=1)
+    batch_size = None if batch_size is None else check_int('batch_size', batch_size, _OWNER, low=1)
     snapshot = check_choice('snapshot', snapshot, ('device', 'cpu'), _OWNER)
     run_updates = int(math.floor(fraction * total_steps / len(factors)))
     if run_updates < _MIN_RUN:
@@ -260,19 +174,14 @@ def peak_probe(net, trainer, loss_fn, data, result, total_steps, val_data=None,
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
-
     finite = [i for i, s in enumerate(scores) if math.isfinite(s)]
     if not finite:
         warnings.warn('%s: every candidate blew up (%s): returning the lowest, %.3g; '
                       'the range test\'s floor may be far too high'
                       % (_OWNER, ', '.join('%.3g' % c for c in candidates), candidates[0]),
                       UserWarning, stacklevel=2)
-        best = 0
-    else:
-        best = min(finite, key=lambda i: scores[i])
-    index = best
-    if best > 0 and best + 1 < len(candidates) and diverged[best + 1]:
-        index = best - 1
+    best = min(finite, key=lambda i: scores[i]) if finite else 0
+    index = best - 1 if best > 0 and best + 1 < len(candidates) and diverged[best + 1] else best
     return PeakProbeResult(candidates, scores, diverged, index, best,
                            'validation loss' if val_data is not None else 'training loss',
                            run_updates, updates, total_steps, result.num_updates)
@@ -289,15 +198,14 @@ def _one_run(net, trainer, loss_fn, batches, peak, n, contexts, dtype, batch_siz
         try:
             batch = batches.next()
         except DataExhausted:
-            raise ValueError('%s: data ran out after %d updates and cannot be restarted '
-                             '(a one-pass iterator): pass a re-iterable such as a '
-                             'DataLoader or a list' % (_OWNER, len(losses))) from None
+            raise ValueError('%s: data ran out after %d updates and cannot be restarted (a '
+                             'one-pass iterator): pass a re-iterable such as a DataLoader or a '
+                             'list' % (_OWNER, len(losses))) from None
         loss = train_step(net, trainer, loss_fn, [batch], contexts, dtype, batch_size)
         losses.append(loss)
         if not math.isfinite(loss) or loss > diverge_th * abs(losses[0]):
             return math.inf, True, len(losses)
-    tail = losses[-int(math.ceil(n / 4.0)):]
-    score = float(np.mean(tail))
+    score = float(np.mean(losses[-int(math.ceil(n / 4.0)):]))
     return score, not score <= losses[0], len(losses)
 
 

@@ -1,10 +1,9 @@
 """Snapshot and restore, in memory, of a network and its trainer around a trial run.
 
-:class:`Snapshot` copies everything of ``net`` and ``trainer`` that training changes;
-:meth:`Snapshot.restore` puts it back bit for bit (what that is:
-:mod:`gluon_schedules.lr_finder`'s docstring, "What is restored"). Used by
-:func:`~gluon_schedules.lr_find` and :func:`~gluon_schedules.peak_probe`; nothing is
-written to disk. Only ``mxnet`` of the outside world is imported, inside functions.
+:class:`Snapshot` copies everything of ``net`` and ``trainer`` that training changes and
+:meth:`Snapshot.restore` puts it back bit for bit (the list: :mod:`gluon_schedules.lr_finder`,
+"What is restored"); for :func:`~gluon_schedules.lr_find` and
+:func:`~gluon_schedules.peak_probe`. ``mxnet`` is imported inside functions.
 """
 import copy
 
@@ -15,15 +14,13 @@ _DIST_KV = ('dist', 'horovod', 'byteps')
 
 
 def refuse_distributed(owner, trainer, what):
-    """Raise ValueError if ``trainer`` is distributed (a ``dist_*``, Horovod or BytePS
-    kvstore or trainer): ``what`` runs in one process and cannot restore the state
-    that servers or other workers hold."""
+    """ValueError if ``trainer`` is distributed (``dist_*``, Horovod, BytePS): ``what``
+    could not restore the state that servers or other workers hold."""
     kind = None
     if type(trainer).__module__.split('.')[0] in ('horovod', 'byteps'):
         kind = type(trainer).__module__
     else:
-        kv = trainer._kvstore if trainer._kv_initialized else \
-            trainer._kvstore_params.get('kvstore')
+        kv = trainer._kvstore if trainer._kv_initialized else trainer._kvstore_params.get('kvstore')
         name = kv if isinstance(kv, str) else getattr(kv, 'type', None)
         if isinstance(name, str) and any(d in name for d in _DIST_KV):
             kind = name
@@ -45,14 +42,11 @@ class _Saved:
         self.array = arr.copyto(mx.cpu() if where == 'cpu' else arr.context)
 
     def get(self):
-        if self.array.context == self.ctx:
-            return self.array
-        return self.array.copyto(self.ctx)
+        return self.array if self.array.context == self.ctx else self.array.copyto(self.ctx)
 
 
 def _map_tree(obj, leaf, kind):
-    """``obj`` (tuples, lists, dicts) with each ``kind`` leaf ``x`` replaced by
-    ``leaf(x)`` and every other leaf deep-copied."""
+    """``obj`` (tuples, lists, dicts) with ``kind`` leaves ``x`` as ``leaf(x)``, others copied."""
     if isinstance(obj, kind):
         return leaf(obj)
     if isinstance(obj, (tuple, list)):
@@ -65,27 +59,21 @@ def _map_tree(obj, leaf, kind):
 
 def _save_updater(updater, where):
     from mxnet.ndarray import NDArray  # pylint: disable=import-outside-toplevel
-    state = dict(updater.__dict__)
-    state['states'] = _map_tree(updater.states, lambda a: _Saved(a, where), NDArray)
-    state['states_synced'] = dict(updater.states_synced)
-    return state
+    return dict(updater.__dict__, states_synced=dict(updater.states_synced),
+                states=_map_tree(updater.states, lambda a: _Saved(a, where), NDArray))
 
 
 def _load_updater(updater, state):
-    state = dict(state)
-    state['states'] = _map_tree(state['states'], _Saved.get, _Saved)
-    state['states_synced'] = dict(state['states_synced'])
+    state = dict(state, states=_map_tree(state['states'], _Saved.get, _Saved),
+                 states_synced=dict(state['states_synced']))
     updater.__dict__.clear()
     updater.__dict__.update(state)
 
 
 class Snapshot:
-    """Everything of ``net`` and ``trainer`` that a trial run changes, in memory.
-
-    ``where`` is ``'device'`` (copies on the parameters' devices) or ``'cpu'``.
-    Raises ValueError for a sparse parameter, or a kvstore that updates the
-    weights without a local updater.
-    """
+    """Everything of ``net`` and ``trainer`` that a trial run changes, in memory, on the
+    parameters' devices (``where='device'``) or ``'cpu'``. ValueError for a sparse
+    parameter, or a kvstore that updates the weights without a local updater."""
 
     def __init__(self, net, trainer, where):
         self.trainer = trainer
@@ -105,10 +93,9 @@ class Snapshot:
             fresh = [bool(a._fresh_grad) for a in datas] if grads else []
             self.params.append((datas, [_Saved(a, where) for a in datas], fresh,
                                 grads, [_Saved(g, where) for g in grads]))
-        # optimizer attributes (one deepcopy memo keeps their aliasing, e.g.
-        # _index_update_count is one of _all_index_update_counts' dicts)
-        opt = trainer._optimizer
-        self.opt = opt
+        # optimizer attributes (one memo keeps their aliasing: _index_update_count is one
+        # of _all_index_update_counts' dicts)
+        opt = self.opt = trainer._optimizer
         memo, self.opt_dict = {}, {}
         for k, v in opt.__dict__.items():
             try:
@@ -117,14 +104,12 @@ class Snapshot:
                 self.opt_dict[k] = v          # not copyable: kept by reference
         self.updaters = [(u, _save_updater(u, where)) for u in trainer._updaters]
         # trainer bookkeeping (lazy kvstore initialisation ...)
-        self.trainer_dict = dict(trainer.__dict__)
-        self.trainer_dict['_params_to_init'] = list(trainer._params_to_init)
-        self.trainer_dict['_updaters'] = list(trainer._updaters)
+        self.trainer_dict = dict(trainer.__dict__, _params_to_init=list(trainer._params_to_init),
+                                 _updaters=list(trainer._updaters))
         scaler = getattr(trainer, '_amp_loss_scaler', None)
         self.scaler = (scaler, copy.deepcopy(scaler.__dict__)) if scaler is not None else None
         # a local kvstore that already holds the weights and runs the optimizer
-        self.kv = None
-        kv = trainer._kvstore
+        self.kv, kv = None, trainer._kvstore
         if trainer._kv_initialized and kv is not None and trainer._update_on_kvstore:
             updater = getattr(kv, '_updater', None)
             if updater is None:
@@ -139,9 +124,7 @@ class Snapshot:
         try:
             nd.waitall()
         except Exception:  # pylint: disable=broad-except
-            # an asynchronous failure of the run: it is re-raised with the
-            # run's exception; restoring must go on
-            pass
+            pass       # the run's asynchronous failure, re-raised with it: restore anyway
         for datas, saved, fresh, grads, saved_g in self.params:
             for arr, s in zip(datas, saved):
                 s.array.copyto(arr)
