@@ -1,4 +1,4 @@
-"""gluon_schedules.adapters: MXNet's stateful schedulers wrapped safely (MXNetSchedule,
+"""gluon_schedules.schedules.adapters: MXNet's stateful schedulers wrapped safely (MXNetSchedule,
 ReplaySchedule), functions (FunctionSchedule) and numbers as schedules, and how every
 holder takes them (as_schedule): NumPy numbers, bad numbers and used schedulers
 named by the caller's parameter."""

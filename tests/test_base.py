@@ -1,4 +1,4 @@
-"""gluon_schedules.base: the Schedule contract: values() of scalars and of bad steps,
+"""gluon_schedules.schedules.base: the Schedule contract: values() of scalars and of bad steps,
 signatures, and configs (user classes, and nothing imported or called that the caller
 did not trust). The properties every schedule has are in test_properties*.py."""
 import json

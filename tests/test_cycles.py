@@ -1,4 +1,4 @@
-"""gluon_schedules.cycles: timm's cycle family (CyclicDecay) and Hugging Face's cosine
+"""gluon_schedules.schedules.cycles: timm's cycle family (CyclicDecay) and Hugging Face's cosine
 cycles (CosineCycles), against cycles summed one by one and timm's own logarithm.
 
 (The cycle location these classes share with CyclicalSchedule is tested through

@@ -26,7 +26,7 @@ import pytest
 from mxnet import autograd, gluon
 
 import gluon_schedules as gs
-from gluon_schedules.hyperparams import (scheduled_optimizer, schedule_hyperparams,
+from gluon_schedules.tools.hyperparams import (scheduled_optimizer, schedule_hyperparams,
                                          hyperparam_handler, ScheduledOptimizer)
 
 G = 0.5
@@ -551,7 +551,7 @@ DIST_WORKER = textwrap.dedent('''
     import numpy as np, mxnet as mx
     from mxnet import gluon, autograd
     import gluon_schedules as gs
-    from gluon_schedules.hyperparams import scheduled_optimizer, schedule_hyperparams
+    from gluon_schedules.tools.hyperparams import scheduled_optimizer, schedule_hyperparams
     mom = gs.Linear(0.0, 0.9, 4)
     p = gluon.Parameter('w', shape=(1,), dtype='float32', init=mx.init.Constant(1.0))
     p.initialize(ctx=mx.cpu())

@@ -22,9 +22,9 @@ from mxnet import autograd, gluon, nd
 from sklearn.datasets import load_digits
 
 import gluon_schedules as gs
-from gluon_schedules.policies import OneCycleLR
-from gluon_schedules.lr_finder import LRFinderResult, RangeTestSchedule, lr_find
-from gluon_schedules.lr_result import _longest_decrease
+from gluon_schedules.schedules.policies import OneCycleLR
+from gluon_schedules.tools.lr_finder import LRFinderResult, RangeTestSchedule, lr_find
+from gluon_schedules.tools.lr_result import _longest_decrease
 
 _D = load_digits()
 X = (_D.data / 16.0).astype(np.float32)

@@ -1,4 +1,4 @@
-"""gluon_schedules.modifiers: schedules made of schedules (CyclicalSchedule, Join,
+"""gluon_schedules.schedules.modifiers: schedules made of schedules (CyclicalSchedule, Join,
 InEpochs, Noise). LinearWarmUp, LinearCoolDown and CyclicalSchedule are also checked
 against the MXNet tutorial's definitions (test_mxnet_tutorial_classes.py), and every
 modifier across holders (test_base_lr_rule.py, test_interplay.py, test_properties*.py).
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
-from gluon_schedules import cycles
+from gluon_schedules.schedules import cycles
 from conftest import applied_lrs, roundtrips
 
 

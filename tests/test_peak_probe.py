@@ -7,9 +7,9 @@ import pytest
 from mxnet import autograd, gluon
 
 import gluon_schedules as gs
-from gluon_schedules.policies import OneCycleLR
-from gluon_schedules.peak_probe import peak_probe, PeakProbeResult
-from gluon_schedules.lr_finder import LRFinderResult
+from gluon_schedules.schedules.policies import OneCycleLR
+from gluon_schedules.tools.peak_probe import peak_probe, PeakProbeResult
+from gluon_schedules.tools.lr_finder import LRFinderResult
 from test_lr_finder import (SCE, N_TRAIN, loader, mlp, _twin_check, weights, bits_equal,
                             trainer_state, assert_same_trainer_state)
 

@@ -1,4 +1,4 @@
-"""gluon_schedules.plotting: plot_schedule returns the axes it drew on, with the values,
+"""gluon_schedules.tools.plotting: plot_schedule returns the axes it drew on, with the values,
 and never calls an MXNet scheduler it is given (matplotlib's lazy import is checked in
 test_package.py)."""
 import matplotlib

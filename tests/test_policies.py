@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import gluon_schedules as gs
-from gluon_schedules import policies
+from gluon_schedules.schedules import policies
 from gluon_schedules import (OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts,
                              PolicyMomentum, fastai_one_cycle, fastai_clr_beta)
 

@@ -1,4 +1,4 @@
-"""gluon_schedules.shapes: the curves against independent closed forms (MXNet's own
+"""gluon_schedules.schedules.shapes: the curves against independent closed forms (MXNet's own
 stateful schedulers called fresh and in order, Keras's inverse time decay, optax's
 cosine exponent, WSD as the LLM world uses it), over whole runs including the ends."""
 import json

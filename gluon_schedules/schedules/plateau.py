@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import Schedule
 from .adapters import as_schedule, hold
-from ._checks import check_choice, check_fraction, check_int, check_lr, check_real, is_real
+from .._checks import check_choice, check_fraction, check_int, check_lr, check_real, is_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']
 

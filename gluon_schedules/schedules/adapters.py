@@ -19,7 +19,7 @@ from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorSchedul
 from .base import Schedule, import_name
 from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
                      CosineDecay, flat, repeated_products)
-from ._checks import check_real, check_lr, as_python_number
+from .._checks import check_real, check_lr, as_python_number
 
 __all__ = ['MXNetSchedule', 'ReplaySchedule', 'FunctionSchedule', 'as_schedule']
 
@@ -356,5 +356,5 @@ def as_schedule(obj, name='schedule', owner=None):
 
 def hold(obj, name='schedule', owner=None):
     """The one way to hold a schedule: :func:`as_schedule`, its current values pinned
-    (:meth:`Schedule._pinned`; see "The base_lr rule" in :mod:`gluon_schedules.base`)."""
+    (:meth:`Schedule._pinned`; see "The base_lr rule" in :mod:`gluon_schedules.schedules.base`)."""
     return as_schedule(obj, name, owner)._pinned()

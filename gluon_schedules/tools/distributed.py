@@ -29,8 +29,8 @@ import types
 
 import numpy as np
 
-from .modifiers import LinearScaling
-from ._checks import check_int, check_real
+from ..schedules.modifiers import LinearScaling
+from .._checks import check_int, check_real
 
 __all__ = ['NotPicklableError', 'DistributedSetupError', 'check_picklable',
            'prepare_trainer', 'DistInfo', 'scale_lr_for_batch']
@@ -181,7 +181,7 @@ def check_picklable(obj, name='optimizer', fresh_process=True, timeout=60.0):
     ...                 fresh_process=False)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gluon_schedules.distributed.NotPicklableError: schedule.fn = <function <lambda> ...
+    gluon_schedules.tools.distributed.NotPicklableError: schedule.fn = <function <lambda> ...
     """
     owner = 'check_picklable'
     if not isinstance(name, str):

@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 
-from ._checks import check_int, check_choice
-from .policies import OneCycleLR
+from .._checks import check_int, check_choice
+from ..schedules.policies import OneCycleLR
 
 __all__ = ['LRFinderResult']
 

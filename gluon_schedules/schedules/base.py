@@ -30,7 +30,9 @@ Layers
 < ``peak_probe``: a module imports only modules to its left (also inside functions;
 ``tests/test_package.py`` checks it and that this list is its own). ``base`` finds the one
 composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
-registry that :func:`from_config` uses (:func:`_scaled`).
+registry that :func:`from_config` uses (:func:`_scaled`). ``lr_result``, ``snapshot``,
+``hyperparams``, ``lr_finder``, ``distributed``, ``plotting`` and ``peak_probe`` are the
+``tools`` subpackage; the others above ``base``, and ``base``, are ``schedules``.
 """
 import copy
 import importlib
@@ -42,7 +44,7 @@ import warnings
 import numpy as np
 from mxnet.lr_scheduler import LRScheduler
 
-from ._checks import check_lr
+from .._checks import check_lr
 
 __all__ = ['Schedule', 'from_config']
 

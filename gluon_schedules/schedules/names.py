@@ -23,7 +23,7 @@ from .cycles import CyclicDecay, CosineCycles
 from .modifiers import Join, Noise, Shift
 from .algebra import Minimum
 from .plateau import ReduceLROnPlateau
-from ._checks import (check_choice, check_factor, check_fraction, check_int, check_le,
+from .._checks import (check_choice, check_factor, check_fraction, check_int, check_le,
                       check_lr, check_milestones, check_real)
 
 __all__ = ['get_schedule', 'schedule_names']

@@ -29,13 +29,13 @@ import warnings
 
 import numpy as np
 
-from .modifiers import Shift
-from .policies import OneCycleLR
+from ..schedules.modifiers import Shift
+from ..schedules.policies import OneCycleLR
 from .lr_result import LRFinderResult
 from .snapshot import Snapshot, refuse_distributed
 from .lr_finder import (Batches, DataExhausted, unpack_batch, eval_losses, mean_loss,
                         check_trial_args, init_deferred, drive_lr, train_step)
-from ._checks import check_real, check_int, check_choice
+from .._checks import check_real, check_int, check_choice
 
 __all__ = ['peak_probe', 'PeakProbeResult']
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .base import Schedule
 from .shapes import flat, half_cosine, int_power_table, scalar
-from ._checks import check_bool, check_choice, check_int, check_lr, check_min_max, check_real
+from .._checks import check_bool, check_choice, check_int, check_lr, check_min_max, check_real
 
 __all__ = ['CyclicDecay', 'CosineCycles']
 # Cycles, CeilCycles, find_cycle and find_cycles are public inside the package

@@ -38,11 +38,11 @@ import warnings
 
 import numpy as np
 
-from .base import Schedule
-from .modifiers import Scale
+from ..schedules.base import Schedule
+from ..schedules.modifiers import Scale
 from .lr_result import LRFinderResult
 from .snapshot import Snapshot, refuse_distributed
-from ._checks import check_real, check_lr, check_int, check_choice, check_bool
+from .._checks import check_real, check_lr, check_int, check_choice, check_bool
 
 __all__ = ['lr_find', 'LRFinderResult', 'RangeTestSchedule']
 # the helpers without an underscore are for peak_probe, not exported

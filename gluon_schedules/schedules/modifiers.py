@@ -1,7 +1,7 @@
 """Modifiers: schedules made from other schedules.
 
 A modifier never writes into its children and evaluates their own values (see
-"The base_lr rule" in :mod:`gluon_schedules.base`). A child may be any schedule,
+"The base_lr rule" in :mod:`gluon_schedules.schedules.base`). A child may be any schedule,
 an MXNet scheduler (not changed: :func:`~gluon_schedules.as_schedule`), a
 function of ``num_update`` or a number.
 
@@ -22,7 +22,7 @@ from .base import Schedule, pieces, _rebuild
 from .shapes import flat, int_power_table
 from .cycles import CeilCycles, groups
 from .adapters import hold
-from ._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
+from .._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
                       internal_counts, as_python_number)
 
 __all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',

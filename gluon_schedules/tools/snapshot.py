@@ -1,9 +1,9 @@
 """Snapshot and restore, in memory, of a network and its trainer around a trial run.
 
 :class:`Snapshot` copies everything of ``net`` and ``trainer`` that training changes and
-:meth:`Snapshot.restore` puts it back bit for bit (the list: :mod:`gluon_schedules.lr_finder`,
+:meth:`Snapshot.restore` puts it back bit for bit (the list: :mod:`gluon_schedules.tools.lr_finder`,
 "What is restored"); for :func:`~gluon_schedules.lr_find` and
-:func:`~gluon_schedules.peak_probe`. ``mxnet`` is imported inside functions.
+:func:`~gluon_schedules.tools.peak_probe`. ``mxnet`` is imported inside functions.
 """
 import copy
 

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .base import Schedule
-from ._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
+from .._checks import (check_lr, check_int, check_fraction, check_real, check_bool,
                       check_choice, check_min_max, check_factor, check_milestones)
 
 __all__ = ['TriangularSchedule', 'CosineAnnealingSchedule', 'Constant', 'Linear',

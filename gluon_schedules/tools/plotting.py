@@ -1,8 +1,8 @@
 """Plots of schedules. matplotlib is imported only when a plot is drawn."""
 import numpy as np
 
-from .adapters import as_schedule
-from ._checks import check_int
+from ..schedules.adapters import as_schedule
+from .._checks import check_int
 
 __all__ = ['plot_schedule']
 

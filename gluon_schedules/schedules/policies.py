@@ -15,7 +15,7 @@ from .base import Schedule
 from .shapes import TriangularSchedule, flat, half_cosine, int_power_table
 from .cycles import Cycles
 from .modifiers import LinearCoolDown
-from ._checks import (check_min_max, check_lr, check_int, check_real, check_fraction,
+from .._checks import (check_min_max, check_lr, check_int, check_real, check_fraction,
                       check_choice, check_bool, check_le)
 
 _floor = math.floor
