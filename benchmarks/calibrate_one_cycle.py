@@ -12,7 +12,7 @@ the defaults 1e-7..10 in 100 updates, ``num_it=300``, ``start_lr=1e-4``), their 
 curves stored; then, on a grid of peaks fixed per pair from the median loss floor of
 the default tests (``GRID_STEPS`` third decades, snapped to 10**(k/3)), the test
 accuracy after ``EPOCHS`` epochs of 1cycle at each peak from that seed.  ``probe``:
-``gluon_schedules.peak_probe`` from each seed's default range test, on a fresh network
+``gluon_schedules.tools.peak_probe`` from each seed's default range test, on a fresh network
 of that seed.  ``report``: no training; reads the cache, fits the candidate rules'
 constants on the TUNE pairs only, and reports every rule on both halves.
 
@@ -450,7 +450,7 @@ def curve_features(test, sigma_in='fraction'):
     the defaults). D: the first LR above the floor where the smoothed loss exceeds
     its value at the first point kept, else the last LR kept.
     """
-    from gluon_schedules.lr_result import _centred_smooth  # noqa  pylint: disable=import-outside-toplevel
+    from gluon_schedules.tools.lr_result import _centred_smooth  # noqa  pylint: disable=import-outside-toplevel
     r = result_of(test)
     lo, hi = r._window(None, 5)                 # pylint: disable=protected-access
     lrs, raw = r.lrs[lo:hi], r.losses[lo:hi]

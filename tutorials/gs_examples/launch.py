@@ -7,7 +7,7 @@ those that escaped into their own process group, found through /proc) is
 signalled and reaped before the launcher returns a :class:`LaunchResult`.
 They serve the library's tests, tutorial 4 and quick experiments, which is why they
 live in the tutorials' kit and not in the library: they know nothing of schedules (see
-:mod:`gluon_schedules.distributed` for training on several processes).
+:mod:`gluon_schedules.tools.distributed` for training on several processes).
 """
 import collections
 import math
