@@ -216,6 +216,11 @@ class ReplaySchedule(_SnapshotScheduler, Schedule):
     call before the previous one replays from the start. The copy's NumPy scalars
     become Python numbers (UTF-8 pickles). Reference LR: the scheduler's ``base_lr``
     at wrapping time.
+
+    >>> from mxnet.lr_scheduler import FactorScheduler
+    >>> s = ReplaySchedule(FactorScheduler(step=2, factor=0.5, base_lr=1.0))
+    >>> [s(t) for t in (0, 3, 5, 1, 5)]            # any order: the same values
+    [1.0, 0.5, 0.25, 1.0, 0.25]
     """
 
     _param_names = ('scheduler',)
@@ -272,6 +277,10 @@ class FunctionSchedule(Schedule):
     ``num_update``; from ``values()`` and composites too), a fractional one as a
     ``float``. To pickle it must be a module-level function, not a lambda or a
     closure. Reference LR: ``reference_lr``, by default ``fn(0)``.
+
+    >>> s = FunctionSchedule(lambda t: 0.1 / (1 + t))
+    >>> [s(t) for t in (0, 1, 4)], s.base_lr
+    ([0.1, 0.05, 0.02], 0.1)
     """
 
     _param_names = ('fn', 'reference_lr')
