@@ -105,7 +105,8 @@ class PolicyMomentum(Schedule):
                             'got %r' % (policy,))
         self.policy = policy
         self._formula, self._formulas = type(policy)._value, type(policy)._values
-        self.__dict__.update(policy._curve_constants(momentum=True))
+        for k, v in policy._curve_constants(momentum=True).items():  # see Schedule._frozen
+            setattr(self, k, v)
         self._ref = policy.max_momentum
 
     def _value(self, t):
@@ -184,7 +185,8 @@ class OneCycleLR(Schedule):
             raise ValueError('%s: with three_phase=True, 2 * pct_start * total_steps must be < '
                              'total_steps + 1 (or the last phase never starts), got pct_start=%r '
                              'and total_steps=%r' % (owner, pct_start, total_steps))
-        self.__dict__.update(self._curve_constants(momentum=False))
+        for k, v in self._curve_constants(momentum=False).items():
+            setattr(self, k, v)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
@@ -296,7 +298,8 @@ class CyclicLR(Schedule):
         self.mode = check_choice('mode', mode, self._MODES, owner)
         self.gamma = check_fraction('gamma', gamma, owner, closed_high=True)
         self.base_momentum, self.max_momentum = _check_momenta(owner, base_momentum, max_momentum)
-        self.__dict__.update(self._curve_constants(momentum=False))
+        for k, v in self._curve_constants(momentum=False).items():
+            setattr(self, k, v)
         self._ref = self.max_lr
         self.momentum = PolicyMomentum(self)
 
