@@ -160,10 +160,11 @@ def test_pickle_deepcopy_and_config_round_trips(make):
 def test_immutable(make):
     s = make()
     name = (s._param_names or ('x',))[0]
-    with pytest.raises(AttributeError, match='immutable'):
-        setattr(s, name, 1)
-    with pytest.raises(AttributeError, match='immutable'):
-        s.new_attribute = 1
+    for obj in (s, pickle.loads(pickle.dumps(s)), copy.copy(s)):    # clones too (__setstate__)
+        with pytest.raises(AttributeError, match='immutable'):
+            setattr(obj, name, 1)
+        with pytest.raises(AttributeError, match='immutable'):
+            obj.new_attribute = 1
 
 
 def test_repr_shows_class_and_parameters(make):

@@ -97,6 +97,11 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
                 % (type(self).__name__, name))
         object.__setattr__(self, name, value)
 
+    def __setstate__(self, state):
+        """Unpickling and copies: each attribute set without building the dict (see _frozen)."""
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def __delattr__(self, name):
         if self._frozen:
             raise AttributeError('%s is immutable: cannot delete %r' % (type(self).__name__, name))
