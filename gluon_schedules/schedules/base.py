@@ -393,11 +393,11 @@ def _build(config, trusted):
     cls = _resolve_class(config['class'], trusted)
     if not (isinstance(cls, type) and issubclass(cls, Schedule)):
         raise ValueError('config class must name a Schedule subclass, got %r' % config['class'])
-    return _rebuild(cls, cls._decode_params(config['params'], trusted),
+    return rebuild(cls, cls._decode_params(config['params'], trusted),
                     float(config.get('scale', 1.0)))
 
 
-def _rebuild(cls, params, scale):
+def rebuild(cls, params, scale):
     """A schedule from its decoded parameters and scale (configs, some pickles)."""
     obj = cls._from_params(params)
     if scale != 1.0:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .base import Schedule, pieces, _rebuild
+from .base import Schedule, pieces, rebuild
 from .shapes import flat, int_power_table
 from .cycles import CeilCycles, groups
 from .adapters import hold
@@ -185,7 +185,7 @@ class CyclicalSchedule(Schedule):
         return [(k, getattr(self, k)) for k in self._param_names[:-1]] + sorted(self.kwargs.items())
 
     def __reduce__(self):
-        return (_rebuild, (type(self), dict(self._params()), self._scale))
+        return (rebuild, (type(self), dict(self._params()), self._scale))
 
     def cycle_start(self, k):
         """First update of cycle ``k`` (from 0): :math:`B_k` (inf if it never starts)."""
