@@ -93,6 +93,17 @@ def test_two_subpackages_the_schedules_never_import_the_tools():
     assert not set(s.__all__) & set(t.__all__)
 
 
+def test_no_private_name_crosses_modules():
+    """What one module takes from another is public inside the package (no ``_name``)."""
+    for m, (path, _) in FILES.items():
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or '')
+                                                     .startswith('gluon_schedules')):
+                private = [a.name for a in node.names if a.name.startswith('_')
+                           and a.name not in ('_checks', '_mxnet_install')]
+                assert not private, '%s imports %s from %s' % (m, private, node.module)
+
+
 def test_the_documented_layers_are_the_checked_ones():
     """base.py's docstring and docs/development.md draw the layers that LAYERS checks."""
     import re
