@@ -9,7 +9,7 @@ For every schedule it reports:
   Target: <= 2x.
 * ``1e9/10`` - the cost of a call at t = 1e9 over the cost at t = 10. Target: <= 1.5x.
 * ``values`` - ``schedule.values(np.arange(1e6))`` speed-up over a Python loop of
-  calls. Target: >= 50x.
+  calls (no target since issue 17: values() serves plots and checks; it stays vectorised).
 Timings are the minimum over several repeats (the least disturbed run).
 """
 import argparse
@@ -150,7 +150,7 @@ def main():
         worst['vec'] = min(worst['vec'], loop / vec)
     print()
     print('worst call/cos %.2fx (target <= 2), worst 1e9/10 %.2fx (target <= 1.5), '
-          'worst values() speed-up %.0fx (target >= 50)'
+          'worst values() speed-up %.0fx'
           % (worst['call'], worst['far'], worst['vec']))
     if worst.get('failed'):
         print('%d schedule(s) FAILED' % worst['failed'])
