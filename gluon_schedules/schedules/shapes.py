@@ -79,6 +79,12 @@ class _ToLength(Schedule):
     def _values(self, t):
         return self._curve(np.minimum(t, self.length), np)
 
+    def _decay_args(self, owner, base_lr, length, final_lr):
+        """Check and store a decay's ``final_lr <= base_lr`` and ``length >= 1``."""
+        self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr, 'final_lr',
+                                                     'base_lr')
+        self.length = check_int('length', length, owner, low=1)
+
 
 class TriangularSchedule(Schedule):
     r"""(Slanted) triangular cycle: up linearly from ``min_lr`` to ``max_lr``, then down.
@@ -198,9 +204,7 @@ class CosineDecay(_ToLength):
 
     def __init__(self, base_lr, length, final_lr=0.0, exponent=1.0):
         owner = 'CosineDecay'
-        self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
-                                                     'final_lr', 'base_lr')
-        self.length = check_int('length', length, owner, low=1)
+        self._decay_args(owner, base_lr, length, final_lr)
         self.exponent = check_lr('exponent', exponent, owner, positive=True)
         self._amp, self._ref = self.base_lr_ - self.final_lr, self.base_lr_
 
@@ -273,9 +277,7 @@ class PolynomialDecay(_ToLength):
 
     def __init__(self, base_lr, length, power=1.0, final_lr=0.0):
         owner = 'PolynomialDecay'
-        self.final_lr, self.base_lr_ = check_min_max(owner, final_lr, base_lr,
-                                                     'final_lr', 'base_lr')
-        self.length = check_int('length', length, owner, low=1)
+        self._decay_args(owner, base_lr, length, final_lr)
         self.power = check_lr('power', power, owner, positive=True)
         self._ref = self.base_lr_
 
