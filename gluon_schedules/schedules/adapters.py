@@ -156,7 +156,7 @@ def _leaf(cls, **attrs):
     """A curve of ``cls`` with the attributes its ``_value`` reads, without its
     constructor's checks (MXNet's rules allow e.g. ``final_lr > base_lr``)."""
     curve = object.__new__(cls)
-    vars(curve).update(attrs, _frozen=True)
+    curve.__setstate__(dict(attrs, _frozen=True))    # not vars(): see Schedule._frozen
     return curve
 
 

@@ -271,13 +271,6 @@ class Join(Schedule):
         self._memo[0] = piece = (self._starts[i], end, self.schedules[i])
         return piece
 
-    def __call__(self, num_update):
-        # _value inlined: one Python call less (benchmarks/README.md)
-        start, end, c = self._memo[0]
-        if not start <= num_update < end:
-            start, end, c = self._piece(num_update)
-        return self._scale * c._value(num_update - start)
-
     def _value(self, t):
         start, end, c = self._memo[0]
         if not start <= t < end:
