@@ -142,6 +142,34 @@ def test_import_graph_has_no_cycle():
         visit(m, [])
 
 
+def test_base_finds_no_class_by_name_and_holds_schedules_on_its_own(monkeypatch):
+    """``s * k``, a pinned rescaled child and every holder of a Schedule run on base's code
+    alone: base looks up no class by name (only from_config reads the registry with a key it
+    was given), and the conversion adapters installs is called for non-schedules only."""
+    src = open(FILES['base'][0]).read()
+    lookups = [n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Subscript)
+               and getattr(n.value, 'id', None) == '_REGISTRY'
+               and isinstance(n.slice, ast.Constant)]
+    assert not lookups, [ast.unparse(n) for n in lookups]
+    callers = [m for m in _modules() if 'install_conversion(' in open(FILES[m][0]).read()]
+    assert callers == ['adapters', 'base'], callers       # defined in base, called by adapters
+    from gluon_schedules.schedules import base
+
+    def refuse(obj, name, owner):
+        raise AssertionError('converted %r for %s' % (obj, owner))
+
+    monkeypatch.setattr(base, '_CONVERSION', [refuse])
+    s = gluon_schedules.CosineDecay(1.0, 10)
+    rescaled = gluon_schedules.CosineDecay(1.0, 10)
+    with pytest.warns(UserWarning):
+        rescaled.base_lr = 0.5
+    assert type(s * 2) is gluon_schedules.Scale and (s * 2)(5) == 2 * s(5)
+    held = gluon_schedules.LinearWarmUp(rescaled, 0.0, 2)       # held as Scale(copy, 0.5)
+    assert type(held.schedule) is gluon_schedules.Scale and held(7) == rescaled(5)
+    with pytest.raises(AssertionError, match='converted 0.1 for Scale'):
+        gluon_schedules.Scale(0.1, 2.0)
+
+
 def test_the_checker_sees_imports_inside_functions(tmp_path):
     # the test above would pass vacuously if _imports missed function-level imports
     src = open(FILES['base'][0]).read()

@@ -16,7 +16,7 @@ import numpy as np
 from mxnet.lr_scheduler import (LRScheduler, FactorScheduler, MultiFactorScheduler,
                                 PolyScheduler, CosineScheduler)
 
-from .base import Schedule, import_name
+from .base import Schedule, import_name, install_conversion
 from .shapes import (Constant, Linear, StepDecay, MultiStepDecay, PolynomialDecay,
                      CosineDecay, flat, repeated_products)
 from .._checks import check_real, check_lr, as_python_number
@@ -363,7 +363,4 @@ def as_schedule(obj, name='schedule', owner=None):
                     % (prefix, name, obj))
 
 
-def hold(obj, name='schedule', owner=None):
-    """The one way to hold a schedule: :func:`as_schedule`, its current values pinned
-    (:meth:`Schedule._pinned`; see "The base_lr rule" in :mod:`gluon_schedules.schedules.base`)."""
-    return as_schedule(obj, name, owner)._pinned()
+install_conversion(as_schedule)

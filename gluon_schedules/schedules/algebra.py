@@ -1,14 +1,13 @@
 """Schedule algebra: the product, minimum and maximum of schedules, update by update.
 
 Each evaluates its children at the same ``num_update`` (:class:`~gluon_schedules.Join` runs
-them one after another), through their own values as every holder (``adapters.hold``).
+them one after another), through their own values as every holder (``base.hold``).
 """
 import math
 
 import numpy as np
 
-from .base import Schedule
-from .adapters import hold
+from .base import Schedule, hold
 
 __all__ = ['Product', 'Minimum', 'Maximum']
 

@@ -19,7 +19,7 @@ the optimizer with ``learning_rate=None`` (MXNet 1.9.1's ``Ftrl`` never passes
 its ``learning_rate`` on). A schedule is rescaled at most once: a *different*
 ``base_lr`` later raises ``ValueError``. Holders of schedules (composites,
 ``ReduceLROnPlateau``, ``lr_groups``, hyperparameter schedules) take them through
-``adapters.hold`` and evaluate their own values (``_value``/``_values``): a child
+:func:`hold` and evaluate their own values (``_value``/``_values``): a child
 already rescaled enters as ``Scale(child, factor)`` (:meth:`Schedule._pinned`).
 
 Layers
@@ -28,9 +28,12 @@ Layers
 ``modifiers`` < ``policies``, ``algebra``, ``plateau`` < ``names``, ``lr_result``,
 ``snapshot`` < ``hyperparams``, ``lr_finder``, ``distributed``, ``plotting``
 < ``peak_probe``: a module imports only modules to its left (also inside functions;
-``tests/test_package.py`` checks it and that this list is its own). ``base`` finds the one
-composite it builds itself (``s * k`` is ``Scale(s, k)``) by name in the class
-registry that :func:`from_config` uses (:func:`_scaled`). ``lr_result``, ``snapshot``,
+``tests/test_package.py`` checks it and that this list is its own). ``base`` holds the
+composite it builds itself (``s * k`` and a pinned child are :class:`Scale`) and
+:func:`hold`, so that holding a schedule needs nothing above it. Turning a number, a
+function or an MXNet scheduler into a schedule needs the classes above: ``adapters``
+passes its ``as_schedule`` to :func:`install_conversion` when it is imported (as the
+package always is), and :func:`hold` calls it for those alone. ``lr_result``, ``snapshot``,
 ``hyperparams``, ``lr_finder``, ``distributed``, ``plotting`` and ``peak_probe`` are the
 ``tools`` subpackage; the others above ``base``, and ``base``, are ``schedules``.
 """
@@ -44,9 +47,9 @@ import warnings
 import numpy as np
 from mxnet.lr_scheduler import LRScheduler
 
-from .._checks import check_lr
+from .._checks import check_lr, check_real
 
-__all__ = ['Schedule', 'from_config']
+__all__ = ['Schedule', 'Scale', 'from_config']
 
 # Every Schedule subclass, by name, for from_config().
 _REGISTRY = {}
@@ -115,7 +118,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         """A holder's private shallow copy, unscaled (``Scale(copy, scale)`` if rescaled)."""
         own = copy.copy(self)
         object.__setattr__(own, '_scale', 1.0)
-        return own if self._scale == 1.0 else _scaled(own, self._scale)
+        return own if self._scale == 1.0 else Scale(own, self._scale)
 
     def _value(self, t):
         raise NotImplementedError('%s must implement _value' % type(self).__name__)
@@ -203,7 +206,7 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
     def __mul__(self, factor):
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             return NotImplemented
-        return _scaled(self, factor)
+        return Scale(self, factor)
 
     __rmul__ = __mul__
 
@@ -235,9 +238,49 @@ class Schedule(LRScheduler, metaclass=_ImmutableMeta):
         return cls(**params)
 
 
-def _scaled(schedule, factor):
-    """``Scale(schedule, factor)``, found by name in the registry (see Layers above)."""
-    return _REGISTRY['Scale'](schedule, factor)
+# adapters.as_schedule, once adapters is imported (see Layers above)
+_CONVERSION = []
+
+
+def install_conversion(convert):
+    """Let :func:`hold` turn what is not a Schedule into one with ``convert(obj, name,
+    owner)`` (``adapters`` installs its ``as_schedule``; see Layers above)."""
+    _CONVERSION[:] = [convert]
+
+
+def hold(obj, name='schedule', owner=None):
+    """The one way to hold a schedule: ``obj`` as a schedule (numbers, functions and MXNet
+    schedulers through ``as_schedule``), its current values pinned (:meth:`Schedule._pinned`;
+    see "The base_lr rule" above). ``name`` and ``owner`` name it in error messages."""
+    if not isinstance(obj, Schedule):
+        obj = _CONVERSION[0](obj, name, owner)
+    return obj._pinned()
+
+
+class Scale(Schedule):
+    """``factor * schedule(t)``. Reference LR: ``factor`` times the schedule's.
+    ``s * factor`` and ``factor * s`` build it.
+
+    >>> from gluon_schedules import Constant
+    >>> Scale(Constant(2.0), 0.25)(7)
+    0.5
+    >>> Constant(2.0) * 0.25
+    Scale(schedule=Constant(lr=2.0), factor=0.25)
+    """
+
+    _param_names = ('schedule', 'factor')
+
+    def __init__(self, schedule, factor):
+        super().__init__()
+        self.schedule = hold(schedule, 'schedule', 'Scale')
+        self.factor = check_real('factor', factor, 'Scale', low=0.0, what='a finite number >= 0')
+        self._ref = self.factor * self.schedule.base_lr
+
+    def _value(self, t):
+        return self.factor * self.schedule._value(t)
+
+    def _values(self, t):
+        return np.asarray(self.factor * self.schedule._values(t))    # 0-d stays an array
 
 
 class _ArrayAsList:

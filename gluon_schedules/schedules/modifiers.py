@@ -18,14 +18,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .base import Schedule, pieces, rebuild
+from .base import Schedule, hold, pieces, rebuild
 from .shapes import flat, int_power_table
 from .cycles import CeilCycles, groups
-from .adapters import hold
 from .._checks import (check_lr, check_int, check_real, check_bool, FRACTION_TOL,
                       internal_counts, as_python_number)
 
-__all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join', 'Scale',
+__all__ = ['LinearWarmUp', 'LinearCoolDown', 'CyclicalSchedule', 'Join',
            'Clip', 'Shift', 'LinearScaling', 'InEpochs', 'Noise', 'join_fractions']
 
 
@@ -313,28 +312,6 @@ def join_fractions(schedules, fractions, total_steps):
         raise ValueError('%s: total_steps must give every fraction at least one update, '
                          'got %r for fractions %r' % (owner, total_steps, fractions))
     return Join(schedules, bounds)
-
-
-class Scale(_OfOne):
-    """``factor * schedule(t)``. Reference LR: ``factor`` times the schedule's.
-
-    >>> Scale(Constant(2.0), 0.25)(7)
-    0.5
-    """
-
-    _param_names = ('schedule', 'factor')
-
-    def __init__(self, schedule, factor):
-        super().__init__(schedule, 'Scale')
-        self.factor = check_real('factor', factor, 'Scale', low=0.0, what='a finite number >= 0')
-        self._ref = self.factor * self.schedule.base_lr
-
-    def _value(self, t):
-        return self.factor * self.schedule._value(t)
-
-    @flat
-    def _values(self, t):
-        return self.factor * self.schedule._values(t)
 
 
 class Clip(_OfOne):

@@ -17,8 +17,8 @@ from bisect import bisect_left
 
 import numpy as np
 
-from .base import Schedule
-from .adapters import as_schedule, hold
+from .base import Schedule, hold
+from .adapters import as_schedule
 from .._checks import check_choice, check_fraction, check_int, check_lr, check_real, is_real
 
 __all__ = ['ReduceLROnPlateau', 'plateau_step', 'plateau_handler', 'set_lr_scheduler']

@@ -30,7 +30,8 @@ import warnings
 import numpy as np
 from mxnet.optimizer import Optimizer, SGD, NAG, Adam, Adamax, Nadam, LAMB, FTML
 
-from ..schedules.adapters import hold, ReplaySchedule
+from ..schedules.base import hold
+from ..schedules.adapters import ReplaySchedule
 from ..schedules.plateau import servers_hold_optimizer
 
 __all__ = ['scheduled_optimizer', 'schedule_hyperparams', 'hyperparam_handler',
@@ -69,7 +70,7 @@ def _first_bad(sched, upper, sample):
 
 
 def _check_schedule(name, schedule, owner):
-    """``hold(schedule)`` (:func:`~gluon_schedules.schedules.adapters.hold`: another optimizer that
+    """``hold(schedule)`` (:func:`~gluon_schedules.schedules.base.hold`: another optimizer that
     rescales it later changes nothing here) after checking it on ``_CHECK_T``."""
     upper = _HYPERPARAMS[name][1]
     if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool) and \
