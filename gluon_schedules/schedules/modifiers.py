@@ -458,10 +458,50 @@ class InEpochs(_OfOne):
 
 
 _STANDARD = statistics.NormalDist()
+# Wichura's AS241 as CPython's statistics._normal_dist_inv_cdf: (numerator, denominator)
+# coefficients, highest power first, of its branches |q| <= 0.425, r <= 5, r > 5
+_AS241 = (
+    ((2.50908_09287_30122_6727e+3, 3.34305_75583_58812_8105e+4, 6.72657_70927_00870_0853e+4,
+      4.59219_53931_54987_1457e+4, 1.37316_93765_50946_1125e+4, 1.97159_09503_06551_4427e+3,
+      1.33141_66789_17843_7745e+2, 3.38713_28727_96366_6080e+0),
+     (5.22649_52788_52854_5610e+3, 2.87290_85735_72194_2674e+4, 3.93078_95800_09271_0610e+4,
+      2.12137_94301_58659_5867e+4, 5.39419_60214_24751_1077e+3, 6.87187_00749_20579_0830e+2,
+      4.23133_30701_60091_1252e+1, 1.0)),
+    ((7.74545_01427_83414_07640e-4, 2.27238_44989_26918_45833e-2, 2.41780_72517_74506_11770e-1,
+      1.27045_82524_52368_38258e+0, 3.64784_83247_63204_60504e+0, 5.76949_72214_60691_40550e+0,
+      4.63033_78461_56545_29590e+0, 1.42343_71107_49683_57734e+0),
+     (1.05075_00716_44416_84324e-9, 5.47593_80849_95344_94600e-4, 1.51986_66563_61645_71966e-2,
+      1.48103_97642_74800_74590e-1, 6.89767_33498_51000_04550e-1, 1.67638_48301_83803_84940e+0,
+      2.05319_16266_37758_82187e+0, 1.0)),
+    ((2.01033_43992_92288_13265e-7, 2.71155_55687_43487_57815e-5, 1.24266_09473_88078_43860e-3,
+      2.65321_89526_57612_30930e-2, 2.96560_57182_85048_91230e-1, 1.78482_65399_17291_33580e+0,
+      5.46378_49111_64114_36990e+0, 6.65790_46435_01103_77720e+0),
+     (2.04426_31033_89939_78564e-15, 1.42151_17583_16445_88870e-7, 1.84631_83175_10054_68180e-5,
+      7.86869_13114_56132_59100e-4, 1.48753_61290_85061_48525e-2, 1.36929_88092_27358_05310e-1,
+      5.99832_20655_58879_37690e-1, 1.0)))
+
+
+def _inv_cdf(p):
+    """``_STANDARD.inv_cdf`` of each ``p`` in (0, 1) (a 1-d array): AS241 in CPython's
+    order of operations (np.polyval is its Horner loop), within a few ulp (np.log)."""
+    q, x = p - 0.5, np.empty_like(p)
+    mid = np.abs(q) <= 0.425
+    qm = q[mid]
+    r = 0.180625 - qm * qm
+    x[mid] = np.polyval(_AS241[0][0], r) * qm / np.polyval(_AS241[0][1], r)
+    qt = q[~mid]
+    r = np.sqrt(-np.log(np.where(qt <= 0.0, p[~mid], 1.0 - p[~mid])))
+    xt, far = np.empty_like(r), r > 5.0
+    for sel, shift, (num, den) in ((~far, 1.6, _AS241[1]), (far, 5.0, _AS241[2])):
+        rs = r[sel] - shift
+        xt[sel] = np.polyval(num, rs) / np.polyval(den, rs)
+    x[~mid] = np.where(qt < 0.0, -xt, xt)
+    return x
 
 
 def _mix64(x):
-    """splitmix64's finaliser: a well-mixed 64-bit integer from ``x``."""
+    """splitmix64's finaliser: a well-mixed 64-bit integer from ``x`` (an int, or a
+    np.uint64 array: its arithmetic wraps mod 2**64 as the masks, without warnings)."""
     x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
@@ -527,3 +567,17 @@ class Noise(_OfOne):
         v = self.schedule._value(t) * (1.0 + self.noise(t))
         self._memo[0] = (t, t.__class__, v)
         return v
+
+    @flat
+    def _values(self, t):
+        # noise() on arrays; int(t) & mask is fmod(t, 2**64) for whole t (exact)
+        on, n = (t >= self.start) & (t < self._end), np.zeros_like(t)
+        ta = t[on]
+        bits = np.where(ta == np.floor(ta), np.fmod(ta, 2.0 ** 64).astype(np.uint64),
+                        ta.view(np.uint64))
+        u = (_mix64(np.uint64(self._key) ^ bits) >> 11).astype(np.float64) + 0.5
+        if self.kind == 'uniform':
+            n[on] = (2.0 * (u / (1 << 53)) - 1.0) * self.pct
+        else:
+            n[on] = _inv_cdf(self._lo + u * self._w) * self.std
+        return self.schedule._values(t) * (1.0 + n)
