@@ -81,11 +81,12 @@ class ReduceLROnPlateau(Schedule):
         """This schedule with ``event`` (or None) appended and decision state ``state``,
         scale included, without re-checking the record (observe()'s cost stays flat)."""
         out = object.__new__(ReduceLROnPlateau)
-        out.__dict__.update(self.__dict__, state=state)
+        attrs = dict(self.__dict__, state=state)
         if event is not None:
             u, f = event
-            out.__dict__.update(events=self.events + (event,), _updates=self._updates + (u,),
-                                _mults=self._mults + (self._mults[-1] * f,))
+            attrs.update(events=self.events + (event,), _updates=self._updates + (u,),
+                         _mults=self._mults + (self._mults[-1] * f,))
+        out.__setstate__(attrs)      # not out.__dict__: see Schedule._frozen
         return out
 
     def _reduction(self, num_update):
