@@ -38,8 +38,7 @@ import warnings
 
 import numpy as np
 
-from ..schedules.base import Schedule
-from ..schedules.base import Scale
+from ..schedules.base import Schedule, Scale
 from .lr_result import LRFinderResult
 from .snapshot import Snapshot, refuse_distributed
 from .._checks import check_real, check_lr, check_int, check_choice, check_bool
